@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, migrations check, then pytest on SQLite and on
+# PostgreSQL (TANDEM_TEST_POSTGRES, or a server answering on 127.0.0.1:5432).
+# Under CI=true a missing browser or database fails the run instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export TANDEM_DATA_DIR="${TANDEM_DATA_DIR:-$PWD/data}"
+
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "${CI:-}" = "true" ]; then echo "chromium is missing: browser tests cannot run" >&2; exit 1; fi
+  echo "!! chromium is missing: browser tests will be skipped (they fail under CI=true)"
+fi
+
+echo "== ruff"
+$BIN/ruff check .
+$BIN/ruff format --check .
+echo "== migrations"
+TANDEM_DEBUG=true $BIN/tandem makemigrations --check --dry-run >/dev/null
+
+echo "== tests on SQLite"
+env -u DATABASE_URL $BIN/pytest -q "$@"
+
+pg_url="${TANDEM_TEST_POSTGRES:-}"
+if [ -z "$pg_url" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  pg_url="postgres://postgres@127.0.0.1:5432/tandem"
+fi
+if [ -n "$pg_url" ]; then
+  echo "== tests on PostgreSQL ($pg_url)"
+  DATABASE_URL="$pg_url" $BIN/pytest -q "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL is not reachable (set TANDEM_TEST_POSTGRES): CI needs both databases" >&2
+  exit 1
+else
+  echo "!! PostgreSQL not reachable: ran SQLite only"
+fi

@@ -1,0 +1,49 @@
+"""`tandem serve`: the production web server (gunicorn, static files by whitenoise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server on TANDEM_BIND (default 127.0.0.1:8000) with gunicorn."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--bind", default=None, help="HOST:PORT (default: TANDEM_BIND)")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="Processes (default: TANDEM_WEB_WORKERS)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        from tandem.wsgi import application
+
+        config = {
+            "bind": options["bind"] or settings.TANDEM_BIND,
+            "workers": options["workers"] or settings.TANDEM_WEB_WORKERS,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "keepalive": 5,
+            "accesslog": "-" if settings.DEBUG else None,
+            "errorlog": "-",
+            "forwarded_allow_ips": "*"
+            if getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+            else "127.0.0.1",
+        }
+
+        class TandemServer(BaseApplication):
+            def load_config(self) -> None:
+                for key, value in config.items():
+                    if value is not None:
+                        self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return application
+
+        TandemServer().run()

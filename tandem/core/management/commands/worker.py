@@ -1,0 +1,29 @@
+"""`tandem worker`: runs background tasks from the configured queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background worker (database queue by default, RQ when TANDEM_TASKS=redis://...)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--burst", action="store_true", help="Run what is queued, then exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        backend = settings.TASKS["default"]["BACKEND"]
+        if backend.startswith("django_tasks_rq"):
+            extra = {"burst": True} if options["burst"] else {}
+            call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)
+        elif backend.startswith("django_tasks_db"):
+            extra = {"batch": True} if options["burst"] else {}
+            call_command("db_worker", **extra)
+        else:
+            self.stdout.write(f"Tasks run inline with {backend}; no worker is needed.")

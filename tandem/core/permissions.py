@@ -1,0 +1,84 @@
+"""Who may do what: the role × action matrix, checked on the server.
+
+Everyone inside the company sees every person and company (the knowledge is
+the company's). A salesperson changes the people and companies they own or
+that nobody owns; marketers, managers and admins change all of them; only
+admins manage users, teams, roles, custom fields and tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from tandem.accounts.models import Role, User
+from tandem.core.actor import Actor
+
+# Actions any signed-in member may take on any record.
+_EVERYONE = {
+    "people.view",
+    "people.create",
+    "people.log_activity",
+    "companies.view",
+    "companies.create",
+    "companies.log_activity",
+}
+# Actions on one record: all for these roles, own-or-unowned for salespeople.
+_RECORD_EDIT = {
+    "people.edit",
+    "people.change_stage",
+    "people.delete",
+    "companies.edit",
+    "companies.delete",
+}
+_ADMIN_ONLY = {
+    "people.restore",
+    "people.erase",
+    "companies.restore",
+    "accounts.manage_users",
+    "accounts.manage_teams",
+    "accounts.manage_tokens",
+    "people.manage_custom_fields",
+}
+_EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
+_READ_ACTIONS = {"people.view", "companies.view"}
+ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY)
+
+
+def _user_can(user: User, action: str, obj: Any = None) -> bool:
+    if not user.is_active:
+        return False
+    role = Role.ADMIN if user.is_superuser else user.role
+    if action in _EVERYONE:
+        return True
+    if action in _ADMIN_ONLY:
+        return role == Role.ADMIN
+    if action in _RECORD_EDIT:
+        if role in _EDIT_ALL_ROLES:
+            return True
+        if obj is None:  # "may edit some records", e.g. to show a form
+            return True
+        owner_id = getattr(obj, "owner_id", None)
+        return owner_id is None or owner_id == user.pk
+    raise ValueError(f"unknown action {action!r}")
+
+
+def can(who: Actor | User | None, action: str, obj: Any = None) -> bool:
+    if who is None:
+        return False
+    if isinstance(who, Actor):
+        if who.is_system:
+            return True
+        if action not in _READ_ACTIONS and not who.can_write:
+            return False
+        assert who.user is not None
+        return _user_can(who.user, action, obj)
+    if not getattr(who, "is_authenticated", False):
+        return False
+    return _user_can(who, action, obj)
+
+
+def require(who: Actor | User | None, action: str, obj: Any = None) -> None:
+    if not can(who, action, obj):
+        raise PermissionDenied(f"Not allowed: {action}")

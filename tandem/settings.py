@@ -1,0 +1,219 @@
+"""Tandem's one settings module: everything comes from the environment.
+
+Safe by default: debug off, no built-in secret key outside debug mode, and a
+bad value stops start-up naming its variable (see core/env.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from tandem.core.env import env_bind, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("TANDEM_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+
+DEBUG = env_bool("TANDEM_DEBUG", False)
+TESTING = "pytest" in sys.modules or env_bool("TANDEM_TESTING", False)
+
+SECRET_KEY = env_str("TANDEM_SECRET_KEY")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-dev-only-key-" + "x" * 40
+    else:
+        raise ImproperlyConfigured(
+            "TANDEM_SECRET_KEY is not set: set it to a long random string "
+            "(or TANDEM_DEBUG=true for local development)."
+        )
+
+ALLOWED_HOSTS = env_list(
+    "TANDEM_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "TANDEM_ALLOWED_HOSTS is not set: list the host names, comma-separated."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("TANDEM_CSRF_TRUSTED_ORIGINS", [])
+TANDEM_BIND = env_bind("TANDEM_BIND", "127.0.0.1:8000")
+TANDEM_WEB_WORKERS = env_int("TANDEM_WEB_WORKERS", 2, minimum=1)
+TANDEM_BASE_URL = env_str("TANDEM_BASE_URL", f"http://{TANDEM_BIND}")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "tandem.core",
+    "tandem.accounts",
+    "tandem.people",
+]
+if env_str("TANDEM_TASKS", "").startswith("redis"):
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tandem.urls"
+WSGI_APPLICATION = "tandem.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tandem.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+# Without DATABASE_URL: SQLite in WAL mode in DATA_DIR (ADR 0002).
+CONN_MAX_AGE = env_int("TANDEM_CONN_MAX_AGE", 600, minimum=0)
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE)}
+    except Exception as exc:  # dj_database_url raises several kinds
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "tandem.sqlite3"),
+            "CONN_MAX_AGE": CONN_MAX_AGE,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=20000;"
+                    "PRAGMA cache_size=-65536;"
+                    "PRAGMA mmap_size=268435456;"
+                    "PRAGMA temp_store=MEMORY;"
+                ),
+            },
+            "TEST": {"NAME": os.environ.get("TANDEM_TEST_SQLITE_NAME") or None},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks ---------------------------------------------------------
+_tasks_url = env_str("TANDEM_TASKS", "")
+if _tasks_url.startswith("redis"):
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": _tasks_url}}
+elif _tasks_url in ("", "database"):
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif _tasks_url == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(
+        f"TANDEM_TASKS={_tasks_url!r}: use 'database' (default), 'immediate' or redis://host:port/db"
+    )
+if TESTING:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# --- Auth -----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TANDEM_LOGIN_RATE = env_int("TANDEM_LOGIN_RATE", 10, minimum=1)  # failed tries per 5 min
+
+# --- Email --------------------------------------------------------------------------
+EMAIL_HOST = env_str("TANDEM_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("TANDEM_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("TANDEM_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("TANDEM_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("TANDEM_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("TANDEM_EMAIL_FROM", "Tandem <tandem@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = env_str("TANDEM_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+if DEBUG and not os.environ.get("TANDEM_EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Security -------------------------------------------------------------------
+_secure = not DEBUG and not TESTING
+SESSION_COOKIE_SECURE = env_bool("TANDEM_SECURE_COOKIES", _secure)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("TANDEM_SSL_REDIRECT", _secure)
+SECURE_HSTS_SECONDS = env_int("TANDEM_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("TANDEM_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TANDEM_MAX_BODY_BYTES", 2_621_440, minimum=1024)
+
+# --- i18n / static ------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TANDEM_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tandem_cache",
+    }
+}
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("TANDEM_LOG_LEVEL", "WARNING")},
+}
