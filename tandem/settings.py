@@ -103,6 +103,9 @@ if _database_url:
     except Exception as exc:  # dj_database_url raises several kinds
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parallel test runs on one server each need their own test database.
+    if os.environ.get("TANDEM_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["TANDEM_TEST_DB_NAME"]}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
