@@ -1,0 +1,169 @@
+"""The one filter for the people list: the HTML list, the API list and exports share it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from ninja import Schema
+from pydantic import Field
+from pydantic import ValidationError as PydanticError
+
+from tandem.core.pagination import SortSpec
+from tandem.people.models import Company, Stage
+from tandem.people.normalize import name_key, normalize_email
+
+PersonSort = Literal[
+    "name", "-name", "last_name", "-last_name", "created_at", "-created_at",
+    "updated_at", "-updated_at", "email", "-email",
+]  # fmt: skip
+
+PERSON_SORTS: dict[str, SortSpec] = {
+    "name": SortSpec(("last_name_key", "first_name_key")),
+    "-name": SortSpec(("last_name_key", "first_name_key"), descending=True),
+    "last_name": SortSpec(("last_name_key", "first_name_key")),
+    "-last_name": SortSpec(("last_name_key", "first_name_key"), descending=True),
+    "created_at": SortSpec(("created_at",)),
+    "-created_at": SortSpec(("created_at",), descending=True),
+    "updated_at": SortSpec(("updated_at",)),
+    "-updated_at": SortSpec(("updated_at",), descending=True),
+    "email": SortSpec(("email",)),
+    "-email": SortSpec(("email",), descending=True),
+}
+COMPANY_SORTS: dict[str, SortSpec] = {
+    "name": SortSpec(("name_key",)),
+    "-name": SortSpec(("name_key",), descending=True),
+    "created_at": SortSpec(("created_at",)),
+    "-created_at": SortSpec(("created_at",), descending=True),
+    "updated_at": SortSpec(("updated_at",)),
+    "-updated_at": SortSpec(("updated_at",), descending=True),
+}
+
+
+def prefix_range(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range both SQLite and PostgreSQL (C collation) seek in an index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def name_query(q: str) -> Q:
+    """Name, email or company starting with `q`; "ada love" matches first and last name prefixes.
+
+    Company matches are taken from the first 200 companies whose name starts
+    with `q`: a quick search, not a report; filter by company for all its people.
+    """
+    key = name_key(q)
+    words = key.split()
+    cond = prefix_range("last_name_key", key) | prefix_range("first_name_key", key)
+    if "@" in key or "." in key or len(words) == 1:
+        cond |= prefix_range("email", key)
+    if len(words) >= 2:
+        first, rest = words[0], " ".join(words[1:])
+        cond |= prefix_range("first_name_key", first) & prefix_range("last_name_key", rest)
+        cond |= prefix_range("last_name_key", words[0]) & prefix_range(
+            "first_name_key", " ".join(words[1:])
+        )
+    company_ids = Company.objects.filter(
+        prefix_range("name_key", key), deleted_at__isnull=True
+    ).values("id")[:200]
+    cond |= Q(company_id__in=list(company_ids.values_list("id", flat=True)))
+    return cond
+
+
+class QueryFilter(Schema):
+    @classmethod
+    def from_query(cls, params: dict[str, str]):
+        """Build from GET parameters; empty values mean "no filter". Errors name the field."""
+        data = {k: v for k, v in params.items() if k in cls.model_fields and v not in ("", None)}
+        try:
+            return cls(**data)
+        except PydanticError as exc:
+            raise ValidationError(
+                {".".join(str(p) for p in e["loc"]) or "filter": e["msg"] for e in exc.errors()}
+            ) from None
+
+
+class PersonFilter(QueryFilter):
+    q: str | None = Field(None, max_length=200, description="Name, email or company prefix")
+    email: str | None = Field(None, max_length=254, description="Exact email, any case or spacing")
+    stage: Stage | None = None
+    owner: str | None = Field(
+        None, max_length=150, description="Owner's user id or user name; 'none' for unowned"
+    )
+    company: int | None = Field(None, description="Company id")
+    updated_since: dt.datetime | None = None
+    sort: PersonSort = "name"
+
+    @property
+    def sort_spec(self) -> SortSpec:
+        return PERSON_SORTS[self.sort]
+
+    @property
+    def is_filtered(self) -> bool:
+        return any([self.q, self.email, self.stage, self.owner, self.company, self.updated_since])
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        if self.q and self.q.strip():
+            qs = qs.filter(name_query(self.q))
+        if self.email and self.email.strip():
+            qs = qs.filter(emails__email_normalized=normalize_email(self.email))
+        if self.stage:
+            qs = qs.filter(stage=self.stage)
+        if self.owner:
+            owner = self.owner.strip()
+            if owner.lower() == "none":
+                qs = qs.filter(owner__isnull=True)
+            elif owner.isdigit():
+                qs = qs.filter(owner_id=int(owner))
+            else:
+                qs = qs.filter(owner__username=owner)
+        if self.company:
+            qs = qs.filter(company_id=self.company)
+        if self.updated_since:
+            qs = qs.filter(updated_at__gte=self.updated_since)
+        return qs
+
+
+class CompanyFilter(QueryFilter):
+    q: str | None = Field(None, max_length=200, description="Name or domain prefix")
+    domain: str | None = Field(None, max_length=253)
+    owner: str | None = Field(None, max_length=150)
+    country: str | None = Field(None, max_length=2)
+    updated_since: dt.datetime | None = None
+    sort: Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = (
+        "name"
+    )
+
+    @property
+    def sort_spec(self) -> SortSpec:
+        return COMPANY_SORTS[self.sort]
+
+    @property
+    def is_filtered(self) -> bool:
+        return any([self.q, self.domain, self.owner, self.country, self.updated_since])
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        from tandem.people.normalize import normalize_domain
+
+        if self.q and self.q.strip():
+            key = name_key(self.q)
+            qs = qs.filter(
+                prefix_range("name_key", key) | prefix_range("domain", normalize_domain(key) or key)
+            )
+        if self.domain and self.domain.strip():
+            qs = qs.filter(domain=normalize_domain(self.domain))
+        if self.owner:
+            owner = self.owner.strip()
+            if owner.lower() == "none":
+                qs = qs.filter(owner__isnull=True)
+            elif owner.isdigit():
+                qs = qs.filter(owner_id=int(owner))
+            else:
+                qs = qs.filter(owner__username=owner)
+        if self.country:
+            qs = qs.filter(country=self.country.strip().upper())
+        if self.updated_since:
+            qs = qs.filter(updated_at__gte=self.updated_since)
+        return qs

@@ -1,0 +1,194 @@
+"""Reads for people and companies: lists, detail, timeline, funnel counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from tandem.accounts.models import User
+from tandem.core.pagination import Page, paginate
+from tandem.people.filters import CompanyFilter, PersonFilter
+from tandem.people.models import (
+    Activity,
+    Company,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    Stage,
+    StageChange,
+)
+
+
+def people_for_list(*, viewer: User | None, filters: PersonFilter) -> QuerySet[Person]:
+    """Live people the viewer may see, filtered. Inside the company everyone sees everyone
+    (principle 1); consultants' scope arrives with the consultant role."""
+    qs = Person.objects.filter(deleted_at__isnull=True)
+    return filters.apply(qs).select_related("company", "owner")
+
+
+def people_page(
+    *,
+    viewer: User | None,
+    filters: PersonFilter,
+    limit: int = 50,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> Page:
+    qs = people_for_list(viewer=viewer, filters=filters)
+    return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
+
+
+def person_detail(pk: int, *, include_deleted: bool = False) -> Person:
+    """One person with what the person page shows; raises Person.DoesNotExist."""
+    qs = Person.objects.select_related("company", "owner").prefetch_related(
+        Prefetch("emails", queryset=PersonEmail.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", queryset=PersonPhone.objects.order_by("-is_primary", "id")),
+    )
+    if not include_deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+    return qs.get(pk=pk)
+
+
+def stage_history(person: Person) -> list[StageChange]:
+    return list(
+        StageChange.objects.filter(person=person)
+        .select_related("actor")
+        .order_by("-changed_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a person's or company's timeline, whatever its source."""
+
+    kind: str  # note, call, meeting, email, stage (touchpoints later)
+    at: dt.datetime
+    actor_label: str
+    title: str
+    body: str = ""
+    outcome: str = ""
+    source_id: int = 0
+    person_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "at": self.at,
+            "actor": self.actor_label,
+            "title": self.title,
+            "body": self.body,
+            "outcome": self.outcome,
+            "id": self.source_id,
+            "person_id": self.person_id,
+        }
+
+
+def _activity_entry(a: Activity) -> TimelineEntry:
+    return TimelineEntry(
+        kind=a.kind,
+        at=a.occurred_at,
+        actor_label=a.actor_label,
+        title=a.subject or a.get_kind_display(),
+        body=a.body,
+        outcome=a.outcome,
+        source_id=a.pk,
+        person_id=a.person_id,
+    )
+
+
+def person_timeline(
+    person: Person, *, limit: int = 100, before: dt.datetime | None = None
+) -> list[TimelineEntry]:
+    """Activities and stage changes, newest first, in one list."""
+    activities = Activity.objects.filter(person=person)
+    changes = StageChange.objects.filter(person=person)
+    if before is not None:
+        activities = activities.filter(occurred_at__lt=before)
+        changes = changes.filter(changed_at__lt=before)
+    entries = [_activity_entry(a) for a in activities.order_by("-occurred_at", "-id")[:limit]]
+    for c in changes.order_by("-changed_at", "-id")[:limit]:
+        from_label = Stage(c.from_stage).label if c.from_stage else ""
+        title = (
+            f"{from_label} → {Stage(c.to_stage).label}"
+            if from_label
+            else f"Entered as {Stage(c.to_stage).label}"
+        )
+        entries.append(
+            TimelineEntry(
+                kind="stage",
+                at=c.changed_at,
+                actor_label=c.actor_label,
+                title=title,
+                body=c.reason,
+                source_id=c.pk,
+                person_id=c.person_id,
+            )
+        )
+    entries.sort(key=lambda e: (e.at, e.source_id), reverse=True)
+    return entries[:limit]
+
+
+def company_timeline(company: Company, *, limit: int = 100) -> list[TimelineEntry]:
+    """Activities logged on the company and on its people, newest first."""
+    direct = Activity.objects.filter(company=company).order_by("-occurred_at", "-id")[:limit]
+    via_people = Activity.objects.filter(
+        person__company=company, person__deleted_at__isnull=True
+    ).order_by("-occurred_at", "-id")[:limit]
+    entries = [_activity_entry(a) for a in [*direct, *via_people]]
+    entries.sort(key=lambda e: (e.at, e.source_id), reverse=True)
+    return entries[:limit]
+
+
+def companies_for_list(*, viewer: User | None, filters: CompanyFilter) -> QuerySet[Company]:
+    qs = Company.objects.filter(deleted_at__isnull=True)
+    return filters.apply(qs).select_related("owner")
+
+
+def companies_page(
+    *,
+    viewer: User | None,
+    filters: CompanyFilter,
+    limit: int = 50,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> Page:
+    qs = companies_for_list(viewer=viewer, filters=filters)
+    return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
+
+
+def company_detail(pk: int, *, include_deleted: bool = False) -> Company:
+    qs = Company.objects.select_related("owner")
+    if not include_deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+    return qs.get(pk=pk)
+
+
+def company_people(company: Company, *, limit: int = 100) -> list[Person]:
+    return list(
+        Person.objects.filter(company=company, deleted_at__isnull=True)
+        .select_related("owner")
+        .order_by("last_name_key", "first_name_key", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: Stage
+    count: int
+    share: float  # of the largest stage, for the bar width
+
+
+def lifecycle_counts() -> list[StageCount]:
+    """People per stage, in funnel order (one GROUP BY over the stage index)."""
+    rows = dict(
+        Person.objects.filter(deleted_at__isnull=True)
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
+    )
+    top = max(rows.values(), default=0) or 1
+    return [StageCount(stage=s, count=rows.get(s, 0), share=rows.get(s, 0) / top) for s in Stage]
