@@ -82,3 +82,23 @@ def can(who: Actor | User | None, action: str, obj: Any = None) -> bool:
 def require(who: Actor | User | None, action: str, obj: Any = None) -> None:
     if not can(who, action, obj):
         raise PermissionDenied(f"Not allowed: {action}")
+
+
+class _OwnedBySomeoneElse:
+    """A stand-in record owned by a user who is never the one asking."""
+
+    owner_id = -1
+
+
+def describe_access(role: str, action: str) -> str:
+    """How far `role` may take `action`: "all", "own_or_unowned" or "no".
+
+    Read-only, for the admin's roles page: it asks `_user_can` itself, so the
+    page cannot drift from the rules enforced above.
+    """
+    probe = User(role=role, is_active=True)
+    if _user_can(probe, action, _OwnedBySomeoneElse()):
+        return "all"
+    if _user_can(probe, action, None):
+        return "own_or_unowned"
+    return "no"

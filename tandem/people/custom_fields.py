@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
 
-from tandem.people.models import CustomField, CustomFieldType
+from tandem.core.actor import Actor
+from tandem.core.audit import diff, record_audit, snapshot
+from tandem.core.permissions import require
+from tandem.people.models import CustomField, CustomFieldEntity, CustomFieldType
 
 
 def definitions(entity: str) -> list[CustomField]:
@@ -86,3 +92,171 @@ def clean_custom_fields(
     if errors:
         raise ValidationError(errors)
     return result
+
+
+# --- Defining custom fields (admin only) -------------------------------------
+
+CUSTOM_FIELD_AUDITED = ("entity", "key", "label", "field_type", "required", "choices")
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,59}")
+
+
+def _key_from_label(label: str) -> str:
+    key = slugify(label).replace("-", "_")
+    key = re.sub(r"^[^a-z]+", "", key)
+    return key[:60].rstrip("_")
+
+
+def _clean_choices(field_type: str, choices: Any) -> list[str]:
+    if field_type != CustomFieldType.CHOICE:
+        return []
+    if isinstance(choices, str):
+        choices = choices.splitlines()
+    if not isinstance(choices, list | tuple):
+        raise ValidationError({"choices": "Give the choices as a list, one per line."})
+    cleaned: list[str] = []
+    for choice in choices:
+        text = str(choice).strip()
+        if not text or text in cleaned:
+            continue
+        if len(text) > 100:
+            raise ValidationError(
+                {"choices": f"Keep each choice under 100 characters: {text[:30]}…"}
+            )
+        cleaned.append(text)
+    if not cleaned:
+        raise ValidationError({"choices": "A choice field needs at least one choice."})
+    return cleaned
+
+
+def _clean_definition(
+    *, entity: str, key: str, label: str, field_type: str, exclude_pk: int | None = None
+) -> tuple[str, str]:
+    """Check a definition's entity, label, type and key; returns (key, label)."""
+    errors: dict[str, str] = {}
+    label = (label or "").strip()
+    if not label:
+        errors["label"] = "Give the field a name."
+    elif len(label) > 100:
+        errors["label"] = "Use at most 100 characters."
+    if entity not in CustomFieldEntity.values:
+        errors["entity"] = f"Use one of: {', '.join(CustomFieldEntity.values)}."
+    if field_type not in CustomFieldType.values:
+        errors["field_type"] = f"Use one of: {', '.join(CustomFieldType.values)}."
+    key = (key or "").strip() or _key_from_label(label)
+    if not _KEY_RE.fullmatch(key):
+        errors["key"] = (
+            "Use lower-case letters, digits and underscores, starting with a letter "
+            "(at most 60), e.g. contract_value."
+        )
+    elif (
+        entity in CustomFieldEntity.values
+        and CustomField.objects.filter(entity=entity, key=key).exclude(pk=exclude_pk).exists()
+    ):
+        errors["key"] = f"There is already a {entity} field with the key {key!r}."
+    if errors:
+        raise ValidationError(errors)
+    return key, label
+
+
+def _has_values(field: CustomField) -> bool:
+    """Whether any record (deleted ones included) holds a value under this field's key."""
+    from tandem.people.models import Company, Person
+
+    model = Person if field.entity == CustomFieldEntity.PERSON else Company
+    return model.objects.filter(custom_fields__has_key=field.key).exists()
+
+
+def create_custom_field(
+    *,
+    actor: Actor,
+    entity: str,
+    label: str,
+    field_type: str,
+    key: str = "",
+    required: bool = False,
+    choices: Any = None,
+) -> CustomField:
+    """Add a field to people or companies. The key is what the API and imports use."""
+    require(actor, "people.manage_custom_fields")
+    key, label = _clean_definition(entity=entity, key=key, label=label, field_type=field_type)
+    cleaned_choices = _clean_choices(field_type, choices)
+    with transaction.atomic():
+        last = (
+            CustomField.objects.filter(entity=entity)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        field = CustomField.objects.create(
+            entity=entity,
+            key=key,
+            label=label,
+            field_type=field_type,
+            required=bool(required),
+            choices=cleaned_choices,
+            position=(last or 0) + 1,
+        )
+        record_audit(
+            actor=actor,
+            event="created",
+            target=field,
+            changes=diff({}, snapshot(field, CUSTOM_FIELD_AUDITED)),
+        )
+    return field
+
+
+def update_custom_field(*, actor: Actor, field: CustomField, data: dict[str, Any]) -> CustomField:
+    """Change a field's label, required flag, choices, and, while no record holds a value, key and type.
+
+    Values are stored under the key in each record's JSON, so renaming the key
+    or changing the type once values exist would silently orphan or invalidate
+    them; make a new field instead.
+    """
+    require(actor, "people.manage_custom_fields")
+    unknown = set(data) - {"label", "key", "field_type", "required", "choices", "entity"}
+    if unknown:
+        raise ValidationError(f"Unknown custom field settings: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        field = CustomField.objects.select_for_update().get(pk=field.pk)
+        if data.get("entity", field.entity) != field.entity:
+            raise ValidationError(
+                {"entity": "A field cannot move between people and companies; make a new one."}
+            )
+        new_type = data.get("field_type", field.field_type)
+        new_key = data.get("key", field.key) or field.key
+        if (new_key != field.key or new_type != field.field_type) and _has_values(field):
+            name = "key" if new_key != field.key else "field_type"
+            raise ValidationError(
+                {name: "Records already hold values for this field, so its key and type stay."}
+            )
+        key, label = _clean_definition(
+            entity=field.entity,
+            key=new_key,
+            label=data.get("label", field.label),
+            field_type=new_type,
+            exclude_pk=field.pk,
+        )
+        choices = _clean_choices(new_type, data.get("choices", field.choices))
+        before = snapshot(field, CUSTOM_FIELD_AUDITED)
+        field.key, field.label, field.field_type = key, label, new_type
+        field.required = bool(data.get("required", field.required))
+        field.choices = choices
+        changes = diff(before, snapshot(field, CUSTOM_FIELD_AUDITED))
+        if changes:
+            field.save()
+            record_audit(actor=actor, event="changed", target=field, changes=changes)
+    return field
+
+
+def delete_custom_field(*, actor: Actor, field: CustomField) -> None:
+    """Remove a definition. Values already stored stay in the records' JSON, unshown."""
+    require(actor, "people.manage_custom_fields")
+    with transaction.atomic():
+        field = CustomField.objects.select_for_update().get(pk=field.pk)
+        record_audit(
+            actor=actor,
+            event="deleted",
+            target=field,
+            changes={k: [v, None] for k, v in snapshot(field, CUSTOM_FIELD_AUDITED).items()},
+        )
+        field.delete()
