@@ -1,0 +1,57 @@
+"""Settings come from the environment only, and a bad value stops start-up naming its variable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROD = {
+    "TANDEM_SECRET_KEY": "s3cr3t-Kx9!pQ7zR2vL8mN4wB6yT1uJ5hG0fD3eA-cZ8xV2nM7kL4",
+    "TANDEM_ALLOWED_HOSTS": "crm.example.com",
+    "DATABASE_URL": "sqlite:////tmp/tandem-settings-test.sqlite3",
+}
+
+
+def run_tandem(args, **env):
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith("TANDEM_") and k != "DATABASE_URL"
+    }
+    base.update({"TANDEM_DATA_DIR": "/tmp/tandem-settings-test"}, **env)
+    return subprocess.run(
+        [sys.executable, "-m", "tandem", *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TANDEM_DEBUG", "maybe"),
+        ("TANDEM_BIND", "localhost"),
+        ("TANDEM_BIND", "127.0.0.1:99999"),
+        ("TANDEM_WEB_WORKERS", "two"),
+        ("TANDEM_TASKS", "carrier-pigeon"),
+        ("DATABASE_URL", "nonsense://"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
+    result = run_tandem(["check"], **{**PROD, variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_production_needs_a_secret_key():
+    env = {k: v for k, v in PROD.items() if k != "TANDEM_SECRET_KEY"}
+    result = run_tandem(["check"], **env)
+    assert result.returncode != 0
+    assert "TANDEM_SECRET_KEY" in result.stderr
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = run_tandem(["check", "--deploy", "--fail-level", "WARNING"], **PROD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
