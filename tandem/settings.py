@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "tandem.core",
     "tandem.accounts",
     "tandem.people",
+    "tandem.campaigns",
+    "tandem.capture",
+    "tandem.imports",
+    "tandem.dedup",
 ]
 if env_str("TANDEM_TASKS", "").startswith("redis"):
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]

@@ -72,6 +72,9 @@ class Company(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    import_job_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The import that created it."
+    )
 
     objects = LiveQuerySet.as_manager()
 
@@ -115,6 +118,17 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set when this person was merged into another (kept for unmerge).",
+    )
+    import_job_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The import that created it."
+    )
 
     objects = LiveQuerySet.as_manager()
 

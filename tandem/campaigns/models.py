@@ -1,0 +1,114 @@
+"""Campaigns and touchpoints: where each person came from and what they did."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CampaignKind(models.TextChoices):
+    CONTENT = "content", "Content / gated asset"
+    WEBINAR = "webinar", "Webinar"
+    EVENT = "event", "Event / workshop"
+    TRADE_SHOW = "trade_show", "Trade show"
+    EMAIL = "email", "Email"
+    PAID = "paid", "Paid ads"
+    SOCIAL = "social", "Social"
+    REFERRAL = "referral", "Referral"
+    STORE = "store", "Store / counter"
+    OTHER = "other", "Other"
+
+
+class Campaign(models.Model):
+    """A campaign; `key` is what `utm_campaign` values map to."""
+
+    name = models.CharField(max_length=200)
+    key = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=CampaignKind.choices, default=CampaignKind.OTHER)
+    description = models.TextField(blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TouchpointKind(models.TextChoices):
+    FORM_FILL = "form_fill", "Form fill"
+    PAGE_VISIT = "page_visit", "Page visit"
+    EMAIL_CLICK = "email_click", "Email click"
+    EMAIL_OPEN = "email_open", "Email open"
+    EVENT_VISIT = "event_visit", "Event visit"
+    BOOTH_SCAN = "booth_scan", "Booth scan"
+    STORE_VISIT = "store_visit", "Store visit"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    IMPORT = "import", "Import"
+    SALES_SOURCED = "sales_sourced", "Sales-sourced"
+    REFERRAL = "referral", "Referral"
+    API = "api", "API"
+
+
+class Touchpoint(models.Model):
+    """One interaction of a person, with its campaign, UTM tags and the way it came in."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    kind = models.CharField(max_length=20, choices=TouchpointKind.choices)
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=50, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+    )
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    referrer = models.URLField(max_length=2000, blank=True)
+    page_url = models.URLField(max_length=2000, blank=True)
+    form = models.ForeignKey(
+        "capture.WebForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touchpoints",
+    )
+    location = models.CharField(
+        max_length=200, blank=True, help_text="Store or event, for quick capture."
+    )
+    credited_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credited_touchpoints",
+        help_text="The salesperson credited for a sales-sourced contact.",
+    )
+    note = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    client_uuid = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="Offline capture replays."
+    )
+    import_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-occurred_at"], name="touchpoint_person_idx"),
+            models.Index(fields=["campaign", "occurred_at"], name="touchpoint_campaign_idx"),
+            models.Index(fields=["kind", "occurred_at"], name="touchpoint_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

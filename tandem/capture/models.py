@@ -1,0 +1,185 @@
+"""Web forms, consent with proof, suppression, outbound email, idempotent and offline capture."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class WebForm(models.Model):
+    """A form marketers build; visitors post to /f/<key> from any site.
+
+    `fields` lists `{"name": ..., "label": ..., "required": bool}` where name is a
+    standard person field (first_name, email, company, ...) or `custom:<key>`.
+    """
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="forms"
+    )
+    fields = models.JSONField(default=list)
+    consent_texts = models.ManyToManyField("capture.ConsentText", blank=True, related_name="forms")
+    thank_you_message = models.TextField(blank=True)
+    redirect_url = models.URLField(max_length=2000, blank=True)
+    notify = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    double_opt_in = models.BooleanField(default=True)
+    source = models.CharField(max_length=100, blank=True, help_text="Person source for new people.")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentPurpose(models.Model):
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=150)
+    is_marketing = models.BooleanField(
+        default=True, help_text="Needs confirmation before marketing email."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentText(models.Model):
+    """The exact words shown for a purpose; a changed text is a new version, never an edit."""
+
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="texts")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["purpose", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "version"], name="consenttext_purpose_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.key} v{self.version}"
+
+
+class ConsentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    GRANTED = "granted", "Granted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Consent(models.Model):
+    """A person's current consent for one purpose; ConsentEvent keeps the proof of each step."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="consents")
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="consents")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    text = models.ForeignKey(
+        ConsentText, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "purpose"], name="consent_person_purpose")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.key}: {self.status}"
+
+
+class ConsentEvent(models.Model):
+    """Proof: what text was shown, when, from which form and IP, and what happened."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20)  # requested, confirmed, granted, withdrawn
+    text = models.ForeignKey(
+        ConsentText, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    form = models.ForeignKey(
+        WebForm, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    method = models.CharField(max_length=20, blank=True)  # form, api, booth, import, email_link
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d}"
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained"
+
+
+class Suppression(models.Model):
+    """An address no marketing email may go to, whoever it belongs to."""
+
+    email_normalized = models.CharField(max_length=254, unique=True)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.email_normalized} ({self.reason})"
+
+
+class OutboundEmail(models.Model):
+    """Each email Tandem sends (double opt-in, notifications), with every attempt recorded."""
+
+    kind = models.CharField(max_length=30)
+    to = models.CharField(max_length=254)
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.CharField(max_length=250)
+    status = models.CharField(max_length=12, default="queued")  # queued, sent, failed, suppressed
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """A stored response for `Idempotency-Key`: the same key and body answer the same."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    scope = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="idempotency_user_scope_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
