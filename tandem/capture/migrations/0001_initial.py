@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0001_initial'),
-        ('people', '0003_company_import_job_id_person_import_job_id_and_more'),
+        ('people', '0003_import_and_merge_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
