@@ -1,18 +1,540 @@
+"""Log in and out, password reset, and the admin pages (users, teams, roles,
+custom fields, API tokens).
+
+Every admin page checks its action through core/permissions.py on the server:
+anonymous visitors go to the login page, signed-in non-admins get 403.
+"""
+
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
 
-from tandem.accounts.models import User
+from tandem.accounts import queries
+from tandem.accounts.forms import (
+    CustomFieldForm,
+    LoginForm,
+    RoleChangeForm,
+    TandemPasswordResetForm,
+    TeamForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.accounts.services import (
+    RESET_EMAIL_TEMPLATE,
+    RESET_SUBJECT_TEMPLATE,
+    create_team,
+    create_token,
+    create_user,
+    rename_team,
+    revoke_token,
+    send_password_reset,
+    update_user,
+)
+from tandem.core import ratelimit
+from tandem.core.actor import Actor
+from tandem.core.permissions import require
+from tandem.people.custom_fields import (
+    create_custom_field,
+    delete_custom_field,
+    update_custom_field,
+)
+from tandem.people.models import CustomField, CustomFieldEntity
+
+log = logging.getLogger(__name__)
+
+LOGIN_WINDOW_SECONDS = 300
+
+
+# --- Log in, log out, password reset --------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address, for rate limits.
+
+    Behind a proxy (TANDEM_BEHIND_PROXY, which sets SECURE_PROXY_SSL_HEADER)
+    every request comes from the proxy, so we take the last X-Forwarded-For
+    entry: the one our own proxy appended, which the client cannot forge.
+    """
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1][:100]
+    return str(request.META.get("REMOTE_ADDR") or "unknown")[:100]
+
+
+def _username_key(username: str) -> str:
+    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:40]
+    return f"login:user:{digest}"
+
+
+def _login_keys(request: HttpRequest, username: str) -> list[str]:
+    return [f"login:ip:{client_ip(request)}", _username_key(username)]
+
+
+def _wait_text(seconds: int) -> str:
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 class TandemLoginView(auth_views.LoginView):
+    """Django's login, with failed attempts limited per IP address and per user name.
+
+    Over the limit the password is not even checked (so guessing gains
+    nothing), and the answer is 429 with Retry-After. A successful login
+    clears the user name's count; the IP count runs out with its window.
+    """
+
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limit = settings.TANDEM_LOGIN_RATE
+        results = [
+            ratelimit.peek(key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS)
+            for key in _login_keys(request, request.POST.get("username", ""))
+        ]
+        blocked = [r for r in results if not r.allowed]
+        if blocked:
+            retry_after = max(r.retry_after for r in blocked)
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")}
+            )
+            response = self.render_to_response(
+                self.get_context_data(
+                    form=form,
+                    rate_limited=(
+                        "Too many failed log-in attempts. Wait "
+                        f"{_wait_text(retry_after)} and try again, or reset your password."
+                    ),
+                ),
+                status=429,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
 
-@login_required
+    def form_invalid(self, form: Any) -> HttpResponse:
+        for key in _login_keys(self.request, self.request.POST.get("username", "")):
+            ratelimit.hit(
+                key, limit=settings.TANDEM_LOGIN_RATE, window_seconds=LOGIN_WINDOW_SECONDS
+            )
+        return super().form_invalid(form)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        ratelimit.clear(_username_key(form.get_user().get_username()))
+        ratelimit.clear(_username_key(self.request.POST.get("username", "")))
+        return super().form_valid(form)
+
+
+class TandemPasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by email. Limited per IP: each request sends an email."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = TandemPasswordResetForm
+    email_template_name = RESET_EMAIL_TEMPLATE
+    subject_template_name = RESET_SUBJECT_TEMPLATE
+    success_url = reverse_lazy("password_reset_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "label_suffix": ""}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        result = ratelimit.hit(
+            f"pwreset:ip:{client_ip(request)}",
+            limit=settings.TANDEM_LOGIN_RATE,
+            window_seconds=LOGIN_WINDOW_SECONDS,
+        )
+        if not result.allowed:
+            response = self.render_to_response(
+                self.get_context_data(
+                    rate_limited=(
+                        "Too many reset requests from here. Wait "
+                        f"{_wait_text(result.retry_after)} and try again."
+                    )
+                ),
+                status=429,
+            )
+            response["Retry-After"] = str(result.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class TandemPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class TandemPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the emailed link; doing so lifts a login lock on the name."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "label_suffix": ""}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        ratelimit.clear(_username_key(form.user.get_username()))
+        return response
+
+
+class TandemPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --- Admin pages ------------------------------------------------------------------------
+
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def admin_page(action: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Log-in required, then `action` checked through core/permissions.py (403 otherwise)."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            require(request.user, action)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(cast(User, request.user))
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, section: str, status: int = 200
+) -> HttpResponse:
+    return render(request, template, {**context, "admin_section": section}, status=status)
+
+
+def _email_link(request: HttpRequest, user: User, *, invited: bool) -> bool:
+    """Send the set-password link; a failure is shown to the admin, not raised."""
+    try:
+        send_password_reset(
+            actor=_actor(request),
+            user=user,
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+            invited=invited,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    except OSError as exc:  # smtplib errors are OSErrors too
+        log.warning("password reset email to user %s failed: %s", user.pk, exc)
+        messages.error(request, f"The email to {user.email} could not be sent: {exc}")
+        return False
+    messages.success(request, f"Sent a password-reset email to {user.email}.")
+    return True
+
+
+# Users
+
+
+@admin_page("accounts.manage_users")
 def user_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/users.html", {"users": User.objects.all()})
+    return _render(
+        request, "accounts/users.html", {"users": queries.users_for_admin()}, section="users"
+    )
+
+
+@admin_page("accounts.manage_users")
+def user_new(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = create_user(
+                actor=_actor(request),
+                username=data["username"],
+                password=data["password"] or None,
+                data={k: data[k] for k in ("first_name", "last_name", "email", "role", "team")},
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Added {user.username}.")
+            if data["send_reset"]:
+                _email_link(request, user, invited=True)
+            return redirect("accounts:user_edit", pk=user.pk)
+    status = 400 if form.errors else 200
+    return _render(
+        request, "accounts/user_new.html", {"form": form}, section="users", status=status
+    )
+
+
+@admin_page("accounts.manage_users")
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(User, pk=pk)
+    initial = {
+        "first_name": subject.first_name,
+        "last_name": subject.last_name,
+        "email": subject.email,
+        "role": subject.role,
+        "team": subject.team_id,
+        "is_active": subject.is_active,
+    }
+    form = UserEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_user(actor=_actor(request), user=subject, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Saved {subject.username}.")
+            return redirect("accounts:user_edit", pk=subject.pk)
+    context = {
+        "subject": subject,
+        "form": form,
+        "audit": queries.audit_trail(subject),
+        "tokens": subject.api_tokens.order_by("-created_at"),
+    }
+    status = 400 if form.errors else 200
+    return _render(request, "accounts/user_edit.html", context, section="users", status=status)
+
+
+@require_POST
+@admin_page("accounts.manage_users")
+def user_send_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(User, pk=pk)
+    _email_link(request, subject, invited=False)
+    return redirect("accounts:user_edit", pk=subject.pk)
+
+
+# Teams
+
+
+@admin_page("accounts.manage_teams")
+def team_list(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = create_team(actor=_actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Added the team {team.name}.")
+            return redirect("accounts:teams")
+    context = {"teams": queries.teams_with_member_counts(), "form": form}
+    status = 400 if form.errors else 200
+    return _render(request, "accounts/teams.html", context, section="teams", status=status)
+
+
+@admin_page("accounts.manage_teams")
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(Team, pk=pk)
+    form = TeamForm(
+        request.POST or None, initial={"name": team.name, "description": team.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            rename_team(actor=_actor(request), team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Saved the team {form.cleaned_data['name']}.")
+            return redirect("accounts:teams")
+    context = {
+        "team": team,
+        "form": form,
+        "members": team.members.order_by("username"),
+        "audit": queries.audit_trail(team),
+    }
+    status = 400 if form.errors else 200
+    return _render(request, "accounts/team_edit.html", context, section="teams", status=status)
+
+
+# Roles
+
+
+@admin_page("accounts.manage_users")
+def role_list(request: HttpRequest) -> HttpResponse:
+    error: dict[str, Any] = {}
+    if request.method == "POST":
+        form = RoleChangeForm(request.POST)
+        if form.is_valid():
+            subject = form.cleaned_data["user"]
+            try:
+                update_user(
+                    actor=_actor(request), user=subject, data={"role": form.cleaned_data["role"]}
+                )
+            except ValidationError as exc:
+                error = {
+                    "user_id": subject.pk,
+                    "role": form.cleaned_data["role"],
+                    "message": " ".join(exc.messages),
+                }
+            else:
+                subject.refresh_from_db()
+                messages.success(
+                    request, f"{subject.username} is now {subject.get_role_display().lower()}."
+                )
+                return redirect("accounts:roles")
+        else:
+            raw_id = request.POST.get("user", "")
+            error = {
+                "user_id": int(raw_id) if raw_id.isdigit() else None,
+                "role": request.POST.get("role", ""),
+                "message": " ".join(m for ms in form.errors.values() for m in ms),
+            }
+            if error["user_id"] is None:
+                messages.error(request, error["message"])
+    context = {
+        "roles": queries.users_grouped_by_role(),
+        "role_choices": Role.choices,
+        "matrix": queries.role_matrix(),
+        "error": error,
+    }
+    return _render(
+        request, "accounts/roles.html", context, section="roles", status=400 if error else 200
+    )
+
+
+# Custom fields
+
+
+@admin_page("people.manage_custom_fields")
+def custom_field_list(request: HttpRequest) -> HttpResponse:
+    return _render(
+        request,
+        "accounts/custom_fields.html",
+        {"groups": queries.custom_fields_by_entity()},
+        section="custom_fields",
+    )
+
+
+@admin_page("people.manage_custom_fields")
+def custom_field_new(request: HttpRequest) -> HttpResponse:
+    entity = request.GET.get("entity")
+    initial = {"entity": entity if entity in CustomFieldEntity.values else "person"}
+    form = CustomFieldForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            field = create_custom_field(actor=_actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Added the field {field.label}.")
+            return redirect("accounts:custom_fields")
+    status = 400 if form.errors else 200
+    return _render(
+        request,
+        "accounts/custom_field_form.html",
+        {"form": form, "field": None},
+        section="custom_fields",
+        status=status,
+    )
+
+
+@admin_page("people.manage_custom_fields")
+def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    field = get_object_or_404(CustomField, pk=pk)
+    initial = {
+        "entity": field.entity,
+        "label": field.label,
+        "key": field.key,
+        "field_type": field.field_type,
+        "required": field.required,
+        "choices": "\n".join(field.choices or []),
+    }
+    form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "entity"}
+        try:
+            field = update_custom_field(actor=_actor(request), field=field, data=data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Saved the field {field.label}.")
+            return redirect("accounts:custom_fields")
+    context = {"form": form, "field": field, "audit": queries.audit_trail(field)}
+    status = 400 if form.errors else 200
+    return _render(
+        request, "accounts/custom_field_form.html", context, section="custom_fields", status=status
+    )
+
+
+@admin_page("people.manage_custom_fields")
+def custom_field_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    field = get_object_or_404(CustomField, pk=pk)
+    if request.method == "POST":
+        delete_custom_field(actor=_actor(request), field=field)
+        messages.success(request, f"Deleted the field {field.label}.")
+        return redirect("accounts:custom_fields")
+    return _render(
+        request, "accounts/custom_field_delete.html", {"field": field}, section="custom_fields"
+    )
+
+
+# API tokens
+
+
+@admin_page("accounts.manage_tokens")
+def token_list(request: HttpRequest) -> HttpResponse:
+    return _render(
+        request, "accounts/tokens.html", {"tokens": queries.tokens_for_admin()}, section="tokens"
+    )
+
+
+@admin_page("accounts.manage_tokens")
+def token_new(request: HttpRequest) -> HttpResponse:
+    initial = {"user": request.GET.get("user")} if request.GET.get("user") else {}
+    form = TokenForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = create_token(actor=_actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            # The one and only time the plain token is shown: answer the POST itself
+            # (no redirect to a page that could show it again) and keep it out of caches.
+            response = _render(
+                request,
+                "accounts/token_created.html",
+                {"token": token, "raw": raw},
+                section="tokens",
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    status = 400 if form.errors else 200
+    return _render(
+        request, "accounts/token_new.html", {"form": form}, section="tokens", status=status
+    )
+
+
+@require_POST
+@admin_page("accounts.manage_tokens")
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk)
+    was_active = token.is_active
+    revoke_token(actor=_actor(request), token=token)
+    if was_active:
+        messages.success(request, f"Revoked {token.name} ({token.user.username}).")
+    else:
+        messages.info(request, f"{token.name} was already revoked.")
+    next_url = request.POST.get("next")
+    if next_url == "user":
+        return redirect("accounts:user_edit", pk=token.user_id)
+    return redirect(reverse("accounts:tokens"))

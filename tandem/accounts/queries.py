@@ -1,0 +1,136 @@
+"""Reads for the admin pages: users, teams, roles, custom fields, tokens and audit trails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.core.audit import audit_for
+from tandem.core.permissions import ACTIONS, describe_access
+from tandem.people.models import CustomField, CustomFieldEntity
+
+ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "no": "No"}
+
+# Readable names for the actions in core/permissions.py; a new action shows its raw name
+# until it gets one here.
+ACTION_LABELS = {
+    "people.view": "See people",
+    "people.create": "Add people",
+    "people.log_activity": "Log calls, meetings and notes on people",
+    "people.edit": "Edit people",
+    "people.change_stage": "Change a person's stage",
+    "people.delete": "Delete people",
+    "people.restore": "Restore deleted people",
+    "people.erase": "Erase people for good",
+    "people.manage_custom_fields": "Manage custom fields",
+    "companies.view": "See companies",
+    "companies.create": "Add companies",
+    "companies.log_activity": "Log calls, meetings and notes on companies",
+    "companies.edit": "Edit companies",
+    "companies.delete": "Delete companies",
+    "companies.restore": "Restore deleted companies",
+    "accounts.manage_users": "Manage users and roles",
+    "accounts.manage_teams": "Manage teams",
+    "accounts.manage_tokens": "Manage API tokens",
+}
+
+
+def users_for_admin() -> QuerySet[User]:
+    return User.objects.select_related("team").order_by("username")
+
+
+def teams_with_member_counts() -> QuerySet[Team]:
+    return Team.objects.annotate(
+        member_count=Count("members"),
+        active_count=Count("members", filter=Q(members__is_active=True)),
+    ).order_by("name")
+
+
+def tokens_for_admin() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user", "created_by").order_by("-created_at", "-id")
+
+
+def custom_fields_by_entity() -> list[tuple[str, str, list[CustomField]]]:
+    """(entity key, entity label, its fields in form order) for people, then companies."""
+    fields = list(CustomField.objects.order_by("entity", "position", "id"))
+    return [
+        (entity.value, entity.label, [f for f in fields if f.entity == entity.value])
+        for entity in CustomFieldEntity
+    ]
+
+
+@dataclass(frozen=True)
+class AccessCell:
+    role_label: str
+    access: str  # "all", "own_or_unowned" or "no"
+    label: str
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: str
+    label: str
+    cells: list[AccessCell]
+
+
+def role_matrix() -> list[ActionRow]:
+    """What each role may do, one row per action, straight from core/permissions.py."""
+    rows = []
+    for action in ACTIONS:
+        cells = []
+        for role in Role:
+            access = describe_access(role.value, action)
+            cells.append(
+                AccessCell(role_label=role.label, access=access, label=ACCESS_LABELS[access])
+            )
+        rows.append(ActionRow(action=action, label=ACTION_LABELS.get(action, action), cells=cells))
+    return rows
+
+
+def users_grouped_by_role() -> list[tuple[str, str, list[User]]]:
+    users = list(users_for_admin())
+    return [(role.value, role.label, [u for u in users if u.role == role.value]) for role in Role]
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: Any
+    actor_label: str
+    event: str
+    changes: list[tuple[str, str, str]]  # field, from, to — ready to show
+
+
+def _shown(name: str, value: Any, names: dict[str, dict[Any, str]]) -> str:
+    if value is None or value == "":
+        return "—"
+    if name in names:
+        return names[name].get(value, f"#{value}")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def audit_trail(target: Any, limit: int = 50) -> list[AuditLine]:
+    """The audit events of a user, team or custom field, with ids shown as names."""
+    events = audit_for(target, limit=limit)
+    names: dict[str, dict[Any, str]] = {
+        "role": dict(Role.choices),
+        "team": dict(Team.objects.values_list("pk", "name")),
+    }
+    return [
+        AuditLine(
+            at=event.at,
+            actor_label=event.actor_label,
+            event=event.event.replace("_", " "),
+            changes=[
+                (field.replace("_", " "), _shown(field, old, names), _shown(field, new, names))
+                for field, (old, new) in (event.changes or {}).items()
+            ],
+        )
+        for event in events
+    ]
