@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "tandem.core",
     "tandem.accounts",
     "tandem.people",
@@ -129,7 +131,11 @@ else:
                     "PRAGMA temp_store=MEMORY;"
                 ),
             },
-            "TEST": {"NAME": os.environ.get("TANDEM_TEST_SQLITE_NAME") or None},
+            # A file, not memory: concurrency tests need real locking (WAL, IMMEDIATE).
+            "TEST": {
+                "NAME": os.environ.get("TANDEM_TEST_SQLITE_NAME")
+                or str(Path(tempfile.gettempdir()) / f"tandem-test-{os.getpid()}.sqlite3")
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

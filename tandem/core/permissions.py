@@ -24,6 +24,8 @@ _EVERYONE = {
     "companies.create",
     "companies.log_activity",
 }
+# Marketing's tools: campaigns and forms.
+_MARKETING = {"campaigns.manage", "capture.manage_forms"}
 # Actions on one record: all for these roles, own-or-unowned for salespeople.
 _RECORD_EDIT = {
     "people.edit",
@@ -43,7 +45,7 @@ _ADMIN_ONLY = {
 }
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
 _READ_ACTIONS = {"people.view", "companies.view"}
-ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY)
+ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING)
 
 
 def _user_can(user: User, action: str, obj: Any = None) -> bool:
@@ -54,6 +56,8 @@ def _user_can(user: User, action: str, obj: Any = None) -> bool:
         return True
     if action in _ADMIN_ONLY:
         return role == Role.ADMIN
+    if action in _MARKETING:
+        return role in _EDIT_ALL_ROLES
     if action in _RECORD_EDIT:
         if role in _EDIT_ALL_ROLES:
             return True

@@ -1,0 +1,251 @@
+"""Capture: one person per human, whatever the channel (ADR 0003).
+
+Web forms, the capture API, the booth and store quick capture, and the
+salesperson's own contacts all call `capture_person`. It finds the person by
+normalised email or creates one, fills empty fields without overwriting filled
+ones (a differing value is kept on the touchpoint as *proposed*), and adds one
+touchpoint per capture, even for a known person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from tandem.accounts.models import User
+from tandem.campaigns.models import Campaign, Touchpoint
+from tandem.campaigns.services import record_touchpoint, resolve_campaign
+from tandem.core.actor import Actor
+from tandem.core.audit import record_audit
+from tandem.core.permissions import require
+from tandem.people import services as people
+from tandem.people.models import Company, Person, PersonEmail
+from tandem.people.normalize import clean_email, clean_phone, name_key
+
+# Fields a capture may fill on an existing person when they are empty.
+FILLABLE = (
+    "first_name",
+    "last_name",
+    "title",
+    "street",
+    "city",
+    "postcode",
+    "region",
+    "country",
+    "source",
+)
+
+
+@dataclass
+class TouchpointIn:
+    kind: str
+    occurred_at: dt.datetime | None = None
+    campaign: Campaign | str | int | None = None
+    channel: str = ""
+    utm: dict[str, str] = field(default_factory=dict)
+    referrer: str = ""
+    page_url: str = ""
+    form_id: int | None = None
+    location: str = ""
+    credited_to: User | None = None
+    note: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    client_uuid: str | None = None
+
+
+@dataclass
+class CaptureResult:
+    person: Person
+    touchpoint: Touchpoint
+    created: bool
+    proposed: dict[str, Any]
+    replayed: bool = False
+
+
+def _clean_uuid(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationError({"client_uuid": f"{value!r} is not a UUID."}) from None
+
+
+def _find_by_email(normalized: str) -> Person | None:
+    row = PersonEmail.objects.filter(email_normalized=normalized).select_related("person").first()
+    if row is None:
+        return None
+    person = row.person
+    seen = set()
+    while person.merged_into_id and person.pk not in seen:  # follow merges to the survivor
+        seen.add(person.pk)
+        person = Person.objects.get(pk=person.merged_into_id)
+    return person
+
+
+def _company_for(actor: Actor, raw: Any) -> Company | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, Company):
+        return raw
+    return people.find_or_create_company(actor=actor, name_or_id=raw)
+
+
+def _fill_existing(
+    actor: Actor, person: Person, data: dict[str, Any], phone: str, company: Company | None
+) -> dict[str, Any]:
+    """Fill empty fields; return what differs from filled ones as proposed values."""
+    proposed: dict[str, Any] = {}
+    filled: dict[str, list[Any]] = {}
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        for name in FILLABLE:
+            value = data.get(name)
+            if value in (None, ""):
+                continue
+            value = str(value).strip()
+            if name == "country":
+                value = value.upper()
+            current = getattr(person, name)
+            if not current:
+                setattr(person, name, value)
+                filled[name] = [current, value]
+            elif name_key(current) != name_key(value):
+                proposed[name] = value
+        if company is not None:
+            if person.company_id is None:
+                person.company = company
+                filled["company"] = [None, company.pk]
+            elif person.company_id != company.pk:
+                proposed["company"] = company.name
+        if phone:
+            e164, original = clean_phone(phone, country=person.country)
+            if not person.phone:
+                people._set_primary_phone(person, original)
+                filled["phone"] = [None, e164]
+            elif person.phone != e164 and not person.phones.filter(number=e164).exists():
+                proposed["phone"] = e164
+        if filled:
+            people._apply_name_keys(person)
+            person.save()
+            record_audit(actor=actor, event="filled_by_capture", target=person, changes=filled)
+    return proposed
+
+
+def capture_person(
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    touchpoint: TouchpointIn,
+    stage: str = "lead",
+) -> CaptureResult:
+    """Find or create the person behind a capture and record its touchpoint.
+
+    `data` holds flat person fields (first_name, last_name, email, phone, company
+    as a name or id, title, address, country, source, custom_fields). A replayed
+    `client_uuid` returns the first result and writes nothing.
+    """
+    require(actor, "people.create")
+    client_uuid = _clean_uuid(touchpoint.client_uuid)
+    if client_uuid:
+        existing = (
+            Touchpoint.objects.select_related("person").filter(client_uuid=client_uuid).first()
+        )
+        if existing is not None:
+            return CaptureResult(
+                existing.person,
+                existing,
+                created=False,
+                proposed=existing.detail.get("proposed", {}),
+                replayed=True,
+            )
+
+    data = dict(data)
+    raw_email = str(data.pop("email", "") or "")
+    raw_phone = str(data.pop("phone", "") or "")
+    raw_company = data.pop("company", None)
+    normalized = clean_email(raw_email)[1] if raw_email.strip() else ""
+    if raw_phone.strip():
+        clean_phone(
+            raw_phone, country=str(data.get("country") or "")
+        )  # reject a bad phone before writing
+    campaign = resolve_campaign(
+        touchpoint.campaign, utm_campaign=touchpoint.utm.get("utm_campaign", "")
+    )
+
+    try:
+        with transaction.atomic():
+            person = _find_by_email(normalized) if normalized else None
+            created = False
+            proposed: dict[str, Any] = {}
+            company = _company_for(actor, raw_company)
+            if person is None:
+                try:
+                    fields = {k: v for k, v in data.items() if v not in (None, "")}
+                    if company is not None:
+                        fields["company"] = company
+                    person = people.create_person(
+                        actor=actor,
+                        data=fields,
+                        email=raw_email,
+                        phone=raw_phone,
+                        stage=stage,
+                        reason=f"Captured ({touchpoint.kind})",
+                    )
+                    created = True
+                except people.DuplicateEmailError as dup:  # a concurrent capture won the race
+                    person = Person.objects.get(pk=dup.person_id)
+            if not created:
+                proposed = _fill_existing(actor, person, data, raw_phone, company)
+                custom = data.get("custom_fields") or {}
+                if custom:
+                    empty = {k: v for k, v in custom.items() if k not in person.custom_fields}
+                    proposed.update(
+                        {
+                            f"custom_fields.{k}": v
+                            for k, v in custom.items()
+                            if k in person.custom_fields and person.custom_fields[k] != v
+                        }
+                    )
+                    if empty:
+                        people.update_person(
+                            actor=Actor.system(actor.label),
+                            person=person,
+                            data={"custom_fields": empty},
+                        )
+            detail = dict(touchpoint.detail)
+            if proposed:
+                detail["proposed"] = proposed
+            tp = record_touchpoint(
+                person_id=person.pk,
+                kind=touchpoint.kind,
+                occurred_at=touchpoint.occurred_at,
+                campaign=campaign,
+                channel=touchpoint.channel,
+                utm=touchpoint.utm,
+                referrer=touchpoint.referrer,
+                page_url=touchpoint.page_url,
+                form_id=touchpoint.form_id,
+                location=touchpoint.location,
+                credited_to_id=touchpoint.credited_to.pk if touchpoint.credited_to else None,
+                note=touchpoint.note,
+                detail=detail,
+                client_uuid=client_uuid,
+            )
+    except IntegrityError:
+        if client_uuid:  # the same offline entry arrived twice at once
+            existing = Touchpoint.objects.select_related("person").get(client_uuid=client_uuid)
+            return CaptureResult(
+                existing.person,
+                existing,
+                created=False,
+                proposed=existing.detail.get("proposed", {}),
+                replayed=True,
+            )
+        raise
+    return CaptureResult(person=person, touchpoint=tp, created=created, proposed=proposed)
