@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 
 from tandem.accounts.models import User
 from tandem.core.pagination import Page, paginate
@@ -64,7 +64,7 @@ def stage_history(person: Person) -> list[StageChange]:
 class TimelineEntry:
     """One line of a person's or company's timeline, whatever its source."""
 
-    kind: str  # note, call, meeting, email, stage (touchpoints later)
+    kind: str  # note, call, meeting, email, stage, touchpoint
     at: dt.datetime
     actor_label: str
     title: str
@@ -102,7 +102,7 @@ def _activity_entry(a: Activity) -> TimelineEntry:
 def person_timeline(
     person: Person, *, limit: int = 100, before: dt.datetime | None = None
 ) -> list[TimelineEntry]:
-    """Activities and stage changes, newest first, in one list."""
+    """Activities, stage changes and touchpoints, newest first, in one list."""
     activities = Activity.objects.filter(person=person)
     changes = StageChange.objects.filter(person=person)
     if before is not None:
@@ -127,8 +127,41 @@ def person_timeline(
                 person_id=c.person_id,
             )
         )
+    from tandem.campaigns.models import Touchpoint
+
+    touchpoints = Touchpoint.objects.filter(person=person).select_related("campaign")
+    if before is not None:
+        touchpoints = touchpoints.filter(occurred_at__lt=before)
+    for t in touchpoints.order_by("-occurred_at", "-id")[:limit]:
+        entries.append(_touchpoint_entry(t))
     entries.sort(key=lambda e: (e.at, e.source_id), reverse=True)
     return entries[:limit]
+
+
+def _touchpoint_entry(t: Any) -> TimelineEntry:
+    """A touchpoint line: kind, campaign, UTM tags and any values proposed over filled fields."""
+    parts = [
+        f"{k.removeprefix('utm_')}={getattr(t, k)}"
+        for k in ("utm_source", "utm_medium", "utm_campaign")
+        if getattr(t, k)
+    ]
+    if t.page_url:
+        parts.append(t.page_url)
+    if t.location:
+        parts.append(t.location)
+    proposed = t.detail.get("proposed") if isinstance(t.detail, dict) else None
+    if proposed:
+        parts.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in proposed.items()))
+    title = t.get_kind_display() + (f" · {t.campaign.name}" if t.campaign_id else "")
+    return TimelineEntry(
+        kind="touchpoint",
+        at=t.occurred_at,
+        actor_label=t.channel or "",
+        title=title,
+        body="\n".join(parts) if not t.note else "\n".join([t.note, *parts]),
+        source_id=t.pk,
+        person_id=t.person_id,
+    )
 
 
 def company_timeline(company: Company, *, limit: int = 100) -> list[TimelineEntry]:
@@ -192,3 +225,13 @@ def lifecycle_counts() -> list[StageCount]:
     )
     top = max(rows.values(), default=0) or 1
     return [StageCount(stage=s, count=rows.get(s, 0), share=rows.get(s, 0) / top) for s in Stage]
+
+
+def with_contact_details(people: list[Person]) -> list[Person]:
+    """Load every listed person's emails and phones in two queries (the API list shows them)."""
+    prefetch_related_objects(
+        people,
+        Prefetch("emails", queryset=PersonEmail.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", queryset=PersonPhone.objects.order_by("-is_primary", "id")),
+    )
+    return people

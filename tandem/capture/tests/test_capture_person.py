@@ -119,3 +119,21 @@ def test_concurrent_captures_of_one_email_make_one_person():
     assert errors == []
     assert Person.objects.count() == 1
     assert Touchpoint.objects.count() == 6
+
+
+def test_touchpoints_appear_on_the_timeline_with_campaign_and_proposed_values(system):
+    from tandem.people.queries import person_timeline
+
+    campaign = create_campaign(actor=system, name="Guide")
+    capture_person(
+        actor=system,
+        data={"email": "cy@example.com", "title": "CEO"},
+        touchpoint=form_fill(campaign="guide"),
+    )
+    result = capture_person(
+        actor=system, data={"email": "cy@example.com", "title": "CFO"}, touchpoint=form_fill()
+    )
+    entries = [e for e in person_timeline(result.person) if e.kind == "touchpoint"]
+    assert len(entries) == 2
+    assert any(campaign.name in e.title for e in entries)
+    assert any("Proposed: title = CFO" in e.body for e in entries)
