@@ -1,12 +1,49 @@
-"""The one NinjaAPI (/api/v1/); each app adds its router."""
+"""The one NinjaAPI (/api/v1/); each app adds its router.
+
+Every endpoint needs a caller (core/api_auth.py) and answers refusals the same
+way (core/api_errors.py). The docs page is also served at /api/docs.
+"""
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.openapi.views import openapi_view
+
+from tandem.accounts.api import router as accounts_router
+from tandem.core.api_auth import api_auth
+from tandem.core.api_errors import install_error_handlers
+from tandem.people.api import companies as companies_router
+from tandem.people.api import router as people_router
+from tandem.people.services import DuplicateEmailError
 
 api = NinjaAPI(
     title="Tandem API",
     version="1",
+    description=(
+        "One shared database of people and companies. Authenticate with "
+        "`Authorization: Bearer <token>` (make one with `tandem token create --user NAME`), "
+        "or sign in to the web app and use this page."
+    ),
     urls_namespace="api",
     docs_url="/docs",
+    auth=api_auth,
 )
+install_error_handlers(api)
+
+
+@api.exception_handler(DuplicateEmailError)
+def duplicate_email(request: HttpRequest, exc: DuplicateEmailError) -> HttpResponse:
+    """409 naming the person who has the address, so a client can update them instead."""
+    body = {"detail": str(exc), "field": "email", "existing_person_id": exc.person_id}
+    return api.create_response(request, body, status=409)
+
+
+api.add_router("", people_router)
+api.add_router("", companies_router)
+api.add_router("", accounts_router)
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """/api/docs: the same interactive docs as /api/v1/docs."""
+    return openapi_view(request, api=api)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, P, QueryEx, Router, Schema
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
@@ -69,7 +69,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @router.get("/users", response=UserList)
 def list_users(
     request: HttpRequest,
-    q: str | None = Query(None, max_length=150, description="User name or name prefix"),  # type: ignore[type-arg]
+    q: QueryEx[str | None, P(max_length=150, description="User name or name prefix")] = None,
     role: str | None = None,
 ) -> dict[str, Any]:
     """Active users, for picking an owner by id or user name."""

@@ -1,0 +1,265 @@
+"""What the API takes and returns for people and companies (fields listed by name).
+
+Inputs forbid unknown fields, so a misspelt field is a 422 naming it rather
+than a silently ignored value. Values are checked by the services, which the
+web forms share; these schemas only check types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, field_validator
+
+from tandem.people.models import ActivityKind, Company, CompanySize, Person, PhoneKind, Stage
+
+IdOrName = int | str
+OWNER_HELP = "User id or user name; null for nobody."
+COMPANY_HELP = "Company id, or a name: an existing company with that name, else a new one."
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- small pieces -------------------------------------------------------------
+
+
+class UserRef(Schema):
+    id: int
+    username: str
+
+
+class CompanyRef(Schema):
+    id: int
+    name: str
+
+
+class EmailOut(Schema):
+    id: int
+    email: str
+    is_primary: bool
+
+
+class PhoneOut(Schema):
+    id: int
+    number: str = Field(description="E.164")
+    original: str
+    kind: str
+    is_primary: bool
+
+
+# --- people ---------------------------------------------------------------------
+
+
+class PersonIn(StrictIn):
+    first_name: str = ""
+    last_name: str = ""
+    email: str = Field("", description="The primary email address.")
+    phone: str = Field("", description="The primary phone; without +, read in `country`.")
+    company: IdOrName | None = Field(None, description=COMPANY_HELP)
+    title: str = ""
+    country: str = Field("", description="ISO 3166 two-letter code.")
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    region: str = ""
+    stage: Stage = Stage.LEAD
+    owner: IdOrName | None = Field(None, description=OWNER_HELP)
+    source: str = ""
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class PersonPatch(StrictIn):
+    """Only the fields sent change; `null` or "" clears a field."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = Field(None, description="Sets the primary email; an empty value clears it.")
+    phone: str | None = Field(None, description="Sets the primary phone; an empty value clears it.")
+    company: IdOrName | None = Field(None, description=COMPANY_HELP)
+    title: str | None = None
+    country: str | None = None
+    street: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    region: str | None = None
+    owner: IdOrName | None = Field(None, description=OWNER_HELP)
+    source: str | None = None
+    custom_fields: dict[str, Any] | None = Field(
+        None, description="Merged into the current values; null or '' clears one."
+    )
+    stage: str | None = Field(None, description="Not here: POST /people/{id}/stage with a reason.")
+
+    @field_validator("stage")
+    @classmethod
+    def _stage_has_its_own_endpoint(cls, value: Any) -> Any:
+        raise ValueError("Change the stage with POST /api/v1/people/{id}/stage, giving a reason.")
+
+
+class PersonOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str = Field(description="The primary email, normalised.")
+    emails: list[EmailOut]
+    phone: str = Field(description="The primary phone, E.164.")
+    phones: list[PhoneOut]
+    company: CompanyRef | None
+    owner: UserRef | None
+    stage: Stage
+    stage_changed_at: dt.datetime | None
+    title: str
+    street: str
+    city: str
+    postcode: str
+    region: str
+    country: str
+    source: str
+    custom_fields: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+    url: str = Field(description="The person's page in the web app.")
+
+    @staticmethod
+    def resolve_emails(obj: Person) -> list[Any]:
+        return list(obj.emails.all())
+
+    @staticmethod
+    def resolve_phones(obj: Person) -> list[Any]:
+        return list(obj.phones.all())
+
+    @staticmethod
+    def resolve_url(obj: Person, context: dict[str, Any]) -> str:
+        return context["request"].build_absolute_uri(f"/people/{obj.pk}/")
+
+
+class PersonPage(Schema):
+    items: list[PersonOut]
+    count: int
+    count_exact: bool = Field(description="False when the count is capped.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    limit: int
+    offset: int
+
+
+class StageIn(StrictIn):
+    to: Stage
+    reason: str = Field("", description="Required going backwards, or to disqualified/recycled.")
+
+
+class StageChangeOut(Schema):
+    id: int
+    from_stage: str = Field(description="Empty for the first stage.")
+    to_stage: Stage
+    changed_at: dt.datetime
+    actor: UserRef | None
+    actor_label: str
+    reason: str
+
+
+class StageHistory(Schema):
+    items: list[StageChangeOut]
+
+
+class TimelineEntryOut(Schema):
+    kind: str = Field(description="note, call, meeting, email or stage")
+    at: dt.datetime
+    actor: str
+    title: str
+    body: str
+    outcome: str
+    id: int = Field(description="Id of the activity or stage change.")
+    person_id: int | None
+
+
+class Timeline(Schema):
+    items: list[TimelineEntryOut]
+
+
+class ActivityIn(StrictIn):
+    kind: ActivityKind
+    subject: str = Field("", max_length=200)
+    body: str = ""
+    outcome: str = Field("", max_length=200)
+    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    person_id: int | None
+    company_id: int | None
+    occurred_at: dt.datetime
+    actor: UserRef | None
+    actor_label: str
+    subject: str
+    body: str
+    outcome: str
+    created_at: dt.datetime
+
+
+class EmailIn(StrictIn):
+    email: str
+    make_primary: bool = False
+
+
+class PhoneIn(StrictIn):
+    phone: str = Field(description="Without +, read in the person's country.")
+    kind: PhoneKind = PhoneKind.WORK
+    make_primary: bool = False
+
+
+# --- companies ------------------------------------------------------------------
+
+
+class CompanyIn(StrictIn):
+    name: str
+    domain: str = ""
+    industry: str = ""
+    size: CompanySize | None = None
+    country: str = ""
+    owner: IdOrName | None = Field(None, description=OWNER_HELP)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompanyPatch(StrictIn):
+    name: str | None = None
+    domain: str | None = None
+    industry: str | None = None
+    size: CompanySize | None = None
+    country: str | None = None
+    owner: IdOrName | None = Field(None, description=OWNER_HELP)
+    custom_fields: dict[str, Any] | None = None
+
+
+class CompanyOut(Schema):
+    id: int
+    name: str
+    domain: str
+    industry: str
+    size: str
+    country: str
+    owner: UserRef | None
+    custom_fields: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+    url: str = Field(description="The company's page in the web app.")
+
+    @staticmethod
+    def resolve_url(obj: Company, context: dict[str, Any]) -> str:
+        return context["request"].build_absolute_uri(f"/companies/{obj.pk}/")
+
+
+class CompanyPage(Schema):
+    items: list[CompanyOut]
+    count: int
+    count_exact: bool
+    next_cursor: str | None
+    limit: int
+    offset: int
