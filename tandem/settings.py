@@ -167,6 +167,13 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TANDEM_LOGIN_RATE = env_int("TANDEM_LOGIN_RATE", 10, minimum=1)  # failed tries per 5 min
 
+# --- Capture and data quality ------------------------------------------------------
+TANDEM_DEFAULT_REGION = env_str("TANDEM_DEFAULT_REGION", "US").upper()  # phones without +country
+TANDEM_FORM_RATE_PER_IP = env_int("TANDEM_FORM_RATE_PER_IP", 20, minimum=1)  # posts per minute
+TANDEM_FORM_RATE_PER_FORM = env_int("TANDEM_FORM_RATE_PER_FORM", 600, minimum=1)  # posts per minute
+TANDEM_FORM_MIN_FILL_SECONDS = env_int("TANDEM_FORM_MIN_FILL_SECONDS", 3, minimum=0)
+TANDEM_DUPLICATE_THRESHOLD = env_int("TANDEM_DUPLICATE_THRESHOLD_PERCENT", 85, minimum=1) / 100
+
 # --- Email --------------------------------------------------------------------------
 EMAIL_HOST = env_str("TANDEM_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("TANDEM_EMAIL_PORT", 25, minimum=1)
