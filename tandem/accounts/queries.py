@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "accounts.manage_users": "Manage users and roles",
     "accounts.manage_teams": "Manage teams",
     "accounts.manage_tokens": "Manage API tokens",
+    "campaigns.manage": "Manage campaigns",
+    "capture.manage_forms": "Manage web forms",
 }
 
 

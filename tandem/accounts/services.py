@@ -53,7 +53,9 @@ def _clean_user_data(data: dict[str, Any], *, user_pk: int | None = None) -> dic
                 validate_email(email)
             except ValidationError:
                 raise ValidationError({"email": "Enter a valid email address."}) from None
-            taken = User.objects.filter(email__iexact=email).exclude(pk=user_pk)
+            taken = User.objects.filter(email__iexact=email).exclude(
+                pk__in=[user_pk] if user_pk is not None else []
+            )
             if taken.exists():
                 raise ValidationError({"email": f"Another user already has {email}."})
         out["email"] = email

@@ -211,7 +211,7 @@ def admin_page(action: str) -> Callable[[ViewFunc], ViewFunc]:
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require(request.user, action)
+            require(cast(User, request.user), action)
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
@@ -397,7 +397,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
             error = {
                 "user_id": int(raw_id) if raw_id.isdigit() else None,
                 "role": request.POST.get("role", ""),
-                "message": " ".join(m for ms in form.errors.values() for m in ms),
+                "message": " ".join(str(m) for ms in form.errors.values() for m in ms),
             }
             if error["user_id"] is None:
                 messages.error(request, error["message"])

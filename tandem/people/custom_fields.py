@@ -148,9 +148,10 @@ def _clean_definition(
             "Use lower-case letters, digits and underscores, starting with a letter "
             "(at most 60), e.g. contract_value."
         )
-    elif (
-        entity in CustomFieldEntity.values
-        and CustomField.objects.filter(entity=entity, key=key).exclude(pk=exclude_pk).exists()
+    elif entity in CustomFieldEntity.values and (
+        CustomField.objects.filter(entity=entity, key=key)
+        .exclude(pk__in=[exclude_pk] if exclude_pk is not None else [])
+        .exists()
     ):
         errors["key"] = f"There is already a {entity} field with the key {key!r}."
     if errors:

@@ -75,9 +75,10 @@ class Command(BaseCommand):
                     f"{_when(t.revoked_at)}"
                 )
         elif action == "revoke":
-            token = ApiToken.objects.select_related("user").filter(pk=options["id"]).first()
-            if token is None:
+            found = ApiToken.objects.select_related("user").filter(pk=options["id"]).first()
+            if found is None:
                 raise CommandError(f"No token with id {options['id']}.")
+            token = found
             if not token.is_active:
                 self.stdout.write(f"Token {token.pk} ({token.name}) was already revoked.")
                 return
