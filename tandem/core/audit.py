@@ -32,6 +32,7 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     out = {}
     for name in fields:
         field = obj._meta.get_field(name)
+        assert isinstance(field, models.Field)
         out[name] = _plain(getattr(obj, field.attname))
     return out
 

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from tandem.accounts.models import User
@@ -92,6 +92,12 @@ def _stage(value: str, field: str = "stage") -> Stage:
 # --- field cleaning -----------------------------------------------------------------
 
 
+def _max_length(model: type[Person] | type[Company], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length
+    return field.max_length
+
+
 def _clean_text(data: dict[str, Any], name: str, max_length: int) -> str:
     value = data.get(name)
     if value is None:
@@ -116,7 +122,7 @@ def _clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[s
     for name in data:
         try:
             if name in PERSON_TEXT_FIELDS:
-                out[name] = _clean_text(data, name, Person._meta.get_field(name).max_length)
+                out[name] = _clean_text(data, name, _max_length(Person, name))
             elif name == "country":
                 out[name] = clean_country(data[name] or "")
             elif name == "company":
@@ -559,7 +565,7 @@ def _clean_company_fields(data: dict[str, Any], current: Company | None) -> dict
     for name in data:
         try:
             if name in ("name", "industry"):
-                out[name] = _clean_text(data, name, Company._meta.get_field(name).max_length)
+                out[name] = _clean_text(data, name, _max_length(Company, name))
             elif name == "domain":
                 out[name] = clean_domain(data[name] or "")
             elif name == "size":
