@@ -33,6 +33,7 @@ _RECORD_EDIT = {
     "people.delete",
     "companies.edit",
     "companies.delete",
+    "people.merge",
 }
 _ADMIN_ONLY = {
     "people.restore",
