@@ -42,6 +42,7 @@ def duplicate_email(request: HttpRequest, exc: DuplicateEmailError) -> HttpRespo
 api.add_router("", people_router)
 api.add_router("", companies_router)
 api.add_router("", accounts_router)
+api.add_router("/capture", "tandem.capture.api.router")
 
 
 def docs(request: HttpRequest) -> HttpResponse:

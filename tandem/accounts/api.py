@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, P, QueryEx, Router, Schema
 
-from tandem.accounts.models import User
+from tandem.accounts.models import Role, User
 from tandem.core.actor import Actor
 
 router = Router(tags=["users"])
@@ -70,7 +70,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def list_users(
     request: HttpRequest,
     q: QueryEx[str | None, P(max_length=150, description="User name or name prefix")] = None,
-    role: str | None = None,
+    role: Role | None = None,
 ) -> dict[str, Any]:
     """Active users, for picking an owner by id or user name."""
     users = User.objects.filter(is_active=True).order_by("username")

@@ -66,6 +66,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(request, {"detail": "Not found."}, status=404)
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is larger than {limit} bytes."
+        return api.create_response(request, {"detail": message}, status=413)
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         message = exc.message if exc.message != "Unauthorized" else NEEDS_AUTH
@@ -76,10 +82,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         message, status = str(exc), exc.status_code
-        if status == 400 and isinstance(exc.__cause__, RequestDataTooBig):
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            message, status = f"The request body is larger than {limit} bytes.", 413
-        elif status == 400 and isinstance(exc.__cause__, json.JSONDecodeError):
+        if status == 400 and isinstance(exc.__cause__, json.JSONDecodeError):
             cause = exc.__cause__
             message = (
                 f"The request body is not valid JSON: {cause.msg} "

@@ -167,13 +167,13 @@ class StageHistory(Schema):
 
 
 class TimelineEntryOut(Schema):
-    kind: str = Field(description="note, call, meeting, email or stage")
+    kind: str = Field(description="note, call, meeting, email, stage or touchpoint")
     at: dt.datetime
     actor: str
     title: str
     body: str
     outcome: str
-    id: int = Field(description="Id of the activity or stage change.")
+    id: int = Field(description="Id of the activity, stage change or touchpoint (by kind).")
     person_id: int | None
 
 
