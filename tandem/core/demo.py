@@ -1,0 +1,688 @@
+"""The demo company: users per role, ~300 companies, ~3,000 people, 18 months of history.
+
+Deterministic: one `random.Random(seed)` drives every choice, and all dates
+hang off one anchor time, so the same seed gives the same company. Idempotent:
+a `demo_loaded` audit event marks a loaded demo and a second run does nothing.
+
+Users, teams and companies go through the services. People, their emails,
+phones, stage history, activities and audit rows are written with
+`bulk_create` (the services would need ~60,000 queries), but row by row they
+hold exactly what `create_person`, `change_stage` and `log_activity` would
+have written: the same cleaning functions (`clean_email`, `clean_phone`,
+`name_key`), a "created" stage change first, a chain of changes ending at the
+person's stage, and the audit events those services record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import phonenumbers
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from tandem.accounts.models import Role, Team, User
+from tandem.accounts.services import create_team, create_user
+from tandem.core.actor import Actor
+from tandem.core.audit import diff, record_audit, snapshot
+from tandem.core.demo_words import (
+    ACTIVITY_COUNTS,
+    ACTIVITY_TEXT,
+    COMPANY_HEADS,
+    COMPANY_TAILS,
+    COUNTRIES,
+    DAYS_TO,
+    DISQUALIFY_REASONS,
+    FINAL_STAGES,
+    FORWARD_REASONS,
+    FUNNEL,
+    INBOUND,
+    INDUSTRIES,
+    OUTCOMES,
+    PERSONAL_DOMAINS,
+    RECYCLE_REASONS,
+    SEND_BACK_REASONS,
+    SIZES,
+    SOURCES,
+    TITLES,
+)
+from tandem.core.models import AuditEvent
+from tandem.people.models import (
+    FUNNEL_ORDER,
+    Activity,
+    ActivityKind,
+    Company,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PhoneKind,
+    Stage,
+    StageChange,
+)
+from tandem.people.normalize import clean_email, clean_phone, name_key
+from tandem.people.services import PERSON_AUDITED, create_company, needs_reason
+
+T = TypeVar("T")
+
+DEMO_SEED = 20261123
+DEMO_PASSWORD = "tandem-demo"  # noqa: S105 (printed on purpose: demo logins)
+MARKER_EVENT = "demo_loaded"
+HISTORY_DAYS = 548  # 18 months
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    team: str
+    first_name: str
+    last_name: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", Role.ADMIN, "Management", "Robin", "Hayes"),
+    DemoLogin("manager", Role.MANAGER, "Management", "Morgan", "Ellis"),
+    DemoLogin("marketer", Role.MARKETER, "Marketing", "Maya", "Fischer"),
+    DemoLogin("sales1", Role.SALESPERSON, "Sales", "Sam", "Ortega"),
+    DemoLogin("sales2", Role.SALESPERSON, "Sales", "Priya", "Nair"),
+    DemoLogin("sales3", Role.SALESPERSON, "Sales", "Jonas", "Weber"),
+)
+TEAMS = (
+    ("Management", "Owners and the common supervisor of both teams."),
+    ("Marketing", "Campaigns, content, forms and events."),
+    ("Sales", "Accepts leads, calls, meets and closes."),
+)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _weighted(rng: random.Random, items: Sequence[tuple[T, int]]) -> T:
+    return rng.choices([i for i, _ in items], weights=[w for _, w in items])[0]
+
+
+def _ascii(value: str) -> str:
+    """ASCII letters for an email local part: "Jörg Müller" → "jorg", "muller"."""
+    value = value.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("Å", "A")
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c in ".-")).lower()
+
+
+def _slug(value: str) -> str:
+    return "".join(c for c in _ascii(value.replace(" ", "-")) if c.isalnum() or c == "-")
+
+
+def _postcode(rng: random.Random, pattern: str) -> str:
+    out = []
+    for c in pattern:
+        if c == "#":
+            out.append(str(rng.randint(0, 9)))
+        elif c == "A":
+            out.append(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ"))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+class _Phones:
+    """Well-formed numbers that phonenumbers accepts, unique across the demo."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def make(self, country: str, kind: str) -> str:
+        number_type = (
+            phonenumbers.PhoneNumberType.MOBILE
+            if kind == PhoneKind.MOBILE
+            else phonenumbers.PhoneNumberType.FIXED_LINE
+        )
+        example = phonenumbers.example_number_for_type(country, number_type)
+        assert example is not None
+        national = str(example.national_number)
+        for _ in range(50):
+            tail = "".join(str(self.rng.randint(0, 9)) for _ in range(5))
+            candidate = phonenumbers.PhoneNumber(
+                country_code=example.country_code, national_number=int(national[:-5] + tail)
+            )
+            e164 = phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164)
+            if e164 not in self.used and phonenumbers.is_valid_number(candidate):
+                self.used.add(e164)
+                # Typed the way people type them: mostly international, some national.
+                fmt = (
+                    phonenumbers.PhoneNumberFormat.NATIONAL
+                    if self.rng.random() < 0.3
+                    else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+                )
+                return phonenumbers.format_number(candidate, fmt)
+        raise RuntimeError(f"no valid {kind} number found for {country}")
+
+
+@dataclass
+class _Step:
+    to_stage: str
+    at: dt.datetime
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class DemoResult:
+    loaded: bool
+    message: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- the builder ----------------------------------------------------------------------
+
+
+class DemoBuilder:
+    def __init__(self, *, seed: int = DEMO_SEED, now: dt.datetime | None = None):
+        self.rng = random.Random(seed)
+        anchor = now or timezone.now()
+        self.now = anchor.replace(minute=0, second=0, microsecond=0)
+        self.start = self.now - dt.timedelta(days=HISTORY_DAYS)
+        self.system = Actor.system("demo")
+        self.web_form = Actor.system("web form")
+        self.phones = _Phones(self.rng)
+        self.emails: set[str] = set()
+
+    # users and teams, through the services
+
+    def build_users(self) -> dict[str, User]:
+        teams: dict[str, Team] = {
+            name: Team.objects.filter(name__iexact=name).first()
+            or create_team(actor=self.system, name=name, description=description)
+            for name, description in TEAMS
+        }
+        users = {}
+        for login in DEMO_LOGINS:
+            users[login.username] = create_user(
+                actor=self.system,
+                username=login.username,
+                password=DEMO_PASSWORD,
+                data={
+                    "first_name": login.first_name,
+                    "last_name": login.last_name,
+                    "email": f"{login.first_name}.{login.last_name}@ourcompany.example".lower(),
+                    "role": login.role,
+                    "team": teams[login.team],
+                },
+            )
+        return users
+
+    # companies, through the services, then dated back
+
+    def build_companies(self, count: int, sales: list[User]) -> list[Company]:
+        rng = self.rng
+        names: set[str] = set()
+        companies: list[Company] = []
+        while len(companies) < count:
+            country = _weighted(rng, [(c, c.weight) for c in COUNTRIES])
+            word, industry, _ = rng.choices(INDUSTRIES, weights=[w for *_, w in INDUSTRIES])[0]
+            base = rng.choice(COMPANY_HEADS) + rng.choice(COMPANY_TAILS)
+            name = f"{base} {word}" if rng.random() < 0.7 else base
+            if name in names:
+                continue
+            names.add(name)
+            legal = rng.choice(country.legal_forms)
+            company = create_company(
+                actor=self.system,
+                data={
+                    "name": f"{name} {legal}",
+                    "domain": f"{_slug(name)}.example",
+                    "industry": industry,
+                    "size": _weighted(rng, SIZES),
+                    "country": country.code,
+                    "owner": rng.choice(sales) if rng.random() < 0.6 else None,
+                },
+            )
+            companies.append(company)
+        return companies
+
+    # people, with their history
+
+    def _path(self, final: str, source: str) -> list[tuple[str, str]]:
+        """(stage, reason) moves after creation; the first item is the created stage."""
+        rng = self.rng
+        start: str = (
+            Stage.SUBSCRIBER
+            if final == Stage.SUBSCRIBER or (source in INBOUND and rng.random() < 0.55)
+            else Stage.LEAD
+        )
+        if final in (Stage.DISQUALIFIED, Stage.RECYCLED):
+            last_funnel: str = (
+                _weighted(
+                    rng, [(Stage.LEAD, 5), (Stage.MQL, 3), (Stage.SAL, 2), (Stage.OPPORTUNITY, 1)]
+                )
+                if final == Stage.DISQUALIFIED
+                else _weighted(rng, [(Stage.MQL, 3), (Stage.SAL, 3), (Stage.OPPORTUNITY, 2)])
+            )
+        else:
+            last_funnel = final
+        if FUNNEL_ORDER[last_funnel] < FUNNEL_ORDER[start]:
+            start = last_funnel
+        moves: list[tuple[str, str]] = [(start, "")]
+        for stage in FUNNEL[FUNNEL_ORDER[start] + 1 : FUNNEL_ORDER[last_funnel] + 1]:
+            moves.append((stage, rng.choice(FORWARD_REASONS[stage])))
+            # Some handoffs come back from sales with a reason, then go again (J3).
+            if stage == Stage.SAL and rng.random() < 0.15:
+                moves.append((Stage.MQL, rng.choice(SEND_BACK_REASONS)))
+                moves.append((Stage.SAL, rng.choice(FORWARD_REASONS[Stage.SAL])))
+        if final == Stage.MQL and rng.random() < 0.12:  # sent back, now in nurture again
+            moves.append((Stage.SAL, rng.choice(FORWARD_REASONS[Stage.SAL])))
+            moves.append((Stage.MQL, rng.choice(SEND_BACK_REASONS)))
+        if final == Stage.DISQUALIFIED:
+            moves.append((final, rng.choice(DISQUALIFY_REASONS)))
+        elif final == Stage.RECYCLED:
+            moves.append((final, rng.choice(RECYCLE_REASONS)))
+        return moves
+
+    def _times(self, moves: list[tuple[str, str]]) -> list[dt.datetime]:
+        """Creation time and one time per move, walking forward and never past `now`."""
+        rng = self.rng
+        gaps = [
+            dt.timedelta(days=rng.uniform(*DAYS_TO.get(stage, (1, 20)))) for stage, _ in moves[1:]
+        ]
+        total = sum(gaps, dt.timedelta())
+        span = self.now - self.start - dt.timedelta(hours=1)
+        if total > span * 0.9:
+            factor = (span * 0.9) / total
+            gaps = [g * factor for g in gaps]
+            total = sum(gaps, dt.timedelta())
+        latest = span - total
+        # More people arrive recently than 18 months ago: the company grows.
+        created = self.start + latest * (rng.random() ** 0.8)
+        times = [created]
+        for gap in gaps:
+            times.append(times[-1] + gap)
+        return times
+
+    def _email(self, first: str, last: str, domain: str) -> tuple[str, str]:
+        local = ".".join(p for p in (_ascii(first), _ascii(last.replace(" ", ""))) if p)
+        local = local or "info"
+        candidate, n = local, 1
+        while f"{candidate}@{domain}" in self.emails:
+            n += 1
+            candidate = f"{local}{n}"
+        address = f"{candidate}@{domain}"
+        self.emails.add(address)
+        if self.rng.random() < 0.1:  # typed with capitals; the normalised form is lower-case
+            address = f"{candidate.title()}@{domain.capitalize()}"
+        return clean_email(address)
+
+    def build_people(
+        self, count: int, companies: list[Company], users: dict[str, User]
+    ) -> dict[str, int]:
+        rng = self.rng
+        sales = [users[u.username] for u in DEMO_LOGINS if u.role == Role.SALESPERSON]
+        marketer = Actor.for_user(users["marketer"])
+        manager = Actor.for_user(users["manager"])
+        by_country = {c.code: c for c in COUNTRIES}
+        company_country = {c.pk: c.country for c in companies}
+
+        people: list[Person] = []
+        plans: list[dict[str, Any]] = []
+        for _ in range(count):
+            company = rng.choice(companies) if rng.random() < 0.85 else None
+            country = (
+                by_country[company.country]
+                if company
+                else _weighted(rng, [(c, c.weight) for c in COUNTRIES])
+            )
+            source = _weighted(rng, SOURCES)
+            final = _weighted(rng, FINAL_STAGES)
+            moves = self._path(final, source)
+            times = self._times(moves)
+            deep = any(FUNNEL_ORDER.get(s, 0) >= FUNNEL_ORDER[Stage.SAL] for s, _ in moves)
+            if deep:
+                owner = company.owner if company and company.owner else rng.choice(sales)
+            elif source in ("trade show", "sales prospecting", "referral") or rng.random() < 0.15:
+                owner = rng.choice(sales)
+            else:
+                owner = None
+            owner_actor = Actor.for_user(owner) if owner else marketer
+            creator = (
+                self.web_form
+                if source in INBOUND
+                else Actor.for_user(owner)
+                if owner and source != "partner"
+                else marketer
+            )
+            nameless = final == Stage.SUBSCRIBER and rng.random() < 0.05
+            first = "" if nameless else rng.choice(country.first_names)
+            last = "" if nameless else rng.choice(country.last_names)
+            domain = company.domain if company else rng.choice(PERSONAL_DOMAINS)
+            if nameless:
+                first_for_email, last_for_email = rng.choice(country.first_names), ""
+            else:
+                first_for_email, last_for_email = first, last
+            email = self._email(first_for_email, last_for_email, domain)
+            city, region, pattern = rng.choice(country.cities)
+            has_address = company is not None and rng.random() < 0.7
+            number = str(rng.randint(1, 180))
+            street_name = rng.choice(country.streets)
+            street = (
+                f"{number} {street_name}"
+                if country.street_number_first
+                else f"{street_name} {number}"
+            )
+            phone = ""
+            if source not in ("newsletter",) and rng.random() < (0.85 if deep else 0.45):
+                phone = self.phones.make(country.code, PhoneKind.WORK)
+            phone_cleaned = clean_phone(phone, country=country.code) if phone else None
+            person = Person(
+                first_name=first,
+                last_name=last,
+                first_name_key=name_key(first),
+                last_name_key=name_key(last),
+                email=email[1],
+                phone=phone_cleaned[0] if phone_cleaned else "",
+                title="" if nameless or rng.random() < 0.1 else _weighted(rng, TITLES),
+                company=company,
+                street=street if has_address else "",
+                city=city if has_address or rng.random() < 0.5 else "",
+                postcode=_postcode(rng, pattern) if has_address else "",
+                region=region if has_address else "",
+                country=country.code,
+                owner=owner,
+                stage=moves[0][0],
+                source=source,
+                custom_fields={},
+            )
+            steps = [
+                _Step(moves[0][0], times[0], creator, "Created"),
+                *(
+                    _Step(
+                        stage,
+                        at,
+                        manager
+                        if stage == Stage.ADVOCATE and rng.random() < 0.3
+                        else marketer
+                        if stage in (Stage.LEAD, Stage.MQL) and FUNNEL_ORDER.get(prev, 0) < 2
+                        else owner_actor,
+                        reason,
+                    )
+                    for (stage, reason), at, (prev, _) in zip(
+                        moves[1:], times[1:], moves[:-1], strict=True
+                    )
+                ),
+            ]
+            extra_email = None
+            if not nameless and rng.random() < 0.15:
+                extra_email = self._email(first, last, rng.choice(PERSONAL_DOMAINS))
+            extra_phone = None
+            if phone and rng.random() < 0.15:
+                mobile = self.phones.make(country.code, PhoneKind.MOBILE)
+                extra_phone = clean_phone(mobile, country=country.code)
+            people.append(person)
+            plans.append(
+                {
+                    "email": email,
+                    "extra_email": extra_email,
+                    "phone": phone_cleaned,
+                    "extra_phone": extra_phone,
+                    "steps": steps,
+                    "final": final,
+                    "owner_actor": owner_actor,
+                    "marketer": marketer,
+                }
+            )
+        assert all(company_country[p.company_id] == p.country for p in people if p.company_id)
+        return self._write_people(people, plans)
+
+    def _write_people(self, people: list[Person], plans: list[dict[str, Any]]) -> dict[str, int]:
+        # Snapshot at creation (the created stage), as create_person records it.
+        created_audits = [
+            {k: v for k, v in snapshot(p, PERSON_AUDITED).items() if v not in ("", None, {})}
+            for p in people
+        ]
+        for person, plan in zip(people, plans, strict=True):
+            person.stage = plan["steps"][-1].to_stage
+            person.stage_changed_at = plan["steps"][-1].at
+        Person.objects.bulk_create(people, batch_size=BATCH)
+        emails, phones, changes, audits, activities = [], [], [], [], []
+        for person, plan, created in zip(people, plans, created_audits, strict=True):
+            steps: list[_Step] = plan["steps"]
+            typed, normalized = plan["email"]
+            emails.append(
+                PersonEmail(
+                    person=person, email=typed, email_normalized=normalized, is_primary=True
+                )
+            )
+            if plan["extra_email"]:
+                emails.append(
+                    PersonEmail(
+                        person=person,
+                        email=plan["extra_email"][0],
+                        email_normalized=plan["extra_email"][1],
+                        is_primary=False,
+                    )
+                )
+            if plan["phone"]:
+                phones.append(
+                    PersonPhone(
+                        person=person,
+                        number=plan["phone"][0],
+                        original=plan["phone"][1],
+                        kind=PhoneKind.WORK,
+                        is_primary=True,
+                    )
+                )
+            if plan["extra_phone"]:
+                phones.append(
+                    PersonPhone(
+                        person=person,
+                        number=plan["extra_phone"][0],
+                        original=plan["extra_phone"][1],
+                        kind=PhoneKind.MOBILE,
+                        is_primary=False,
+                    )
+                )
+            audits.append(self._audit(steps[0].actor, "created", person, diff({}, created)))
+            previous = ""
+            for step in steps:
+                assert previous == "" or (step.reason or not needs_reason(previous, step.to_stage))
+                changes.append(
+                    StageChange(
+                        person=person,
+                        from_stage=previous,
+                        to_stage=step.to_stage,
+                        changed_at=step.at,
+                        actor=step.actor.user,
+                        actor_label=step.actor.label[:150],
+                        reason=step.reason,
+                    )
+                )
+                if previous:
+                    audits.append(
+                        self._audit(
+                            step.actor,
+                            "stage_changed",
+                            person,
+                            {"stage": [previous, step.to_stage]},
+                        )
+                    )
+                previous = step.to_stage
+            activities.extend(self._activities(person, plan, steps))
+        PersonEmail.objects.bulk_create(emails, batch_size=BATCH)
+        PersonPhone.objects.bulk_create(phones, batch_size=BATCH)
+        StageChange.objects.bulk_create(changes, batch_size=BATCH)
+        # Date the rows back as create_person(created_at=...) does, in one statement:
+        # created at the "created" stage change; last changed at the last stage change.
+        Person.objects.filter(pk__range=(people[0].pk, people[-1].pk)).update(
+            created_at=Subquery(
+                StageChange.objects.filter(person=OuterRef("pk"), from_stage="").values(
+                    "changed_at"
+                )[:1]
+            ),
+            updated_at=F("stage_changed_at"),
+        )
+        Activity.objects.bulk_create(activities, batch_size=BATCH)
+        AuditEvent.objects.bulk_create(audits, batch_size=BATCH)
+        return {
+            "people": len(people),
+            "emails": len(emails),
+            "phones": len(phones),
+            "stage_changes": len(changes),
+            "activities": len(activities),
+        }
+
+    def _audit(
+        self, actor: Actor, event: str, person: Person, changes: dict[str, Any]
+    ) -> AuditEvent:
+        return AuditEvent(
+            actor=actor.user,
+            actor_label=actor.label[:150],
+            event=event,
+            target_type=person._meta.label_lower,
+            target_id=person.pk,
+            target_repr=str(person)[:200],
+            changes=changes,
+        )
+
+    def _activities(
+        self, person: Person, plan: dict[str, Any], steps: list[_Step]
+    ) -> list[Activity]:
+        rng = self.rng
+        low, high = ACTIVITY_COUNTS[plan["final"]]
+        created = steps[0].at
+        ended = plan["final"] in (Stage.DISQUALIFIED, Stage.RECYCLED)
+        until = steps[-1].at if ended else self.now
+        out = []
+        for _ in range(rng.randint(low, high)):
+            at = created + (until - created) * rng.random()
+            deep = FUNNEL_ORDER.get(
+                max((s for s in steps if s.at <= at), key=lambda s: s.at).to_stage, 0
+            ) >= FUNNEL_ORDER[Stage.SAL] or (ended and rng.random() < 0.5)
+            kind = (
+                _weighted(
+                    rng,
+                    [
+                        (ActivityKind.CALL, 4),
+                        (ActivityKind.MEETING, 3),
+                        (ActivityKind.EMAIL, 3),
+                        (ActivityKind.NOTE, 2),
+                    ],
+                )
+                if deep
+                else _weighted(
+                    rng, [(ActivityKind.EMAIL, 4), (ActivityKind.NOTE, 2), (ActivityKind.CALL, 1)]
+                )
+            )
+            actor: Actor = (
+                plan["owner_actor"] if deep or kind == ActivityKind.CALL else plan["marketer"]
+            )
+            subject, body = rng.choice(ACTIVITY_TEXT[kind])
+            out.append(
+                Activity(
+                    kind=kind,
+                    person=person,
+                    occurred_at=at,
+                    actor=actor.user,
+                    actor_label=actor.label[:150],
+                    subject=subject,
+                    body=body,
+                    outcome=rng.choice(OUTCOMES[kind]),
+                )
+            )
+        return out
+
+    def build_company_history(self, companies: list[Company]) -> int:
+        """Date each company at its first person (or a random day), add an account note."""
+        rng = self.rng
+        first_seen: dict[int, dt.datetime] = {}
+        for company_id, created_at in Person.objects.filter(company__in=companies).values_list(
+            "company_id", "created_at"
+        ):
+            if company_id not in first_seen or created_at < first_seen[company_id]:
+                first_seen[company_id] = created_at
+        notes = []
+        for company in companies:
+            created = first_seen.get(company.pk) or (
+                self.start + (self.now - self.start) * rng.random()
+            )
+            company.created_at = company.updated_at = created - dt.timedelta(
+                hours=rng.randint(1, 72)
+            )
+            if company.owner_id and rng.random() < 0.8:
+                owner = company.owner
+                assert owner is not None
+                notes.append(
+                    Activity(
+                        kind=ActivityKind.NOTE,
+                        company=company,
+                        occurred_at=created + (self.now - created) * rng.random(),
+                        actor=owner,
+                        actor_label=owner.username,
+                        subject="Account plan",
+                        body=rng.choice(
+                            (
+                                "Expand from one team to the whole site next year.",
+                                "Key contact is the operations lead; finance signs off.",
+                                "Renewal in the spring; plan a review two months before.",
+                                "Interested in a pilot in a second country.",
+                            )
+                        ),
+                    )
+                )
+        Company.objects.bulk_update(companies, ["created_at", "updated_at"], batch_size=BATCH)
+        Activity.objects.bulk_create(notes, batch_size=BATCH)
+        return len(notes)
+
+
+def demo_is_loaded() -> bool:
+    return AuditEvent.objects.filter(event=MARKER_EVENT).exists()
+
+
+def load_demo(
+    *,
+    seed: int = DEMO_SEED,
+    people: int = 3000,
+    companies: int = 300,
+    now: dt.datetime | None = None,
+) -> DemoResult:
+    """Load the demo company once; a second call reports it is already there.
+
+    It never mixes into a database of real data: taken user names or existing
+    people stop it with a message, and nothing is written.
+    """
+    builder = DemoBuilder(seed=seed, now=now)
+    with transaction.atomic():
+        if demo_is_loaded():
+            return DemoResult(False, "The demo company is already loaded; nothing changed.")
+        taken = sorted(
+            User.objects.filter(username__in=[u.username for u in DEMO_LOGINS]).values_list(
+                "username", flat=True
+            )
+        )
+        if taken:
+            return DemoResult(
+                False,
+                f"Not loading the demo: the user name(s) {', '.join(taken)} are taken "
+                "in this database, which is not a demo database.",
+            )
+        if Person.objects.exists():
+            return DemoResult(
+                False, "Not loading the demo: this database already holds people of its own."
+            )
+        users = builder.build_users()
+        sales = [users[u.username] for u in DEMO_LOGINS if u.role == Role.SALESPERSON]
+        company_rows = builder.build_companies(companies, sales)
+        counts = builder.build_people(people, company_rows, users)
+        counts["company_notes"] = builder.build_company_history(company_rows)
+        counts = {"users": len(users), "companies": len(company_rows), **counts}
+        record_audit(
+            actor=builder.system,
+            event=MARKER_EVENT,
+            target=users["admin"],
+            changes={"seed": [None, seed], "anchor": [None, builder.now.isoformat()]},
+        )
+    return DemoResult(True, "Loaded the demo company.", counts)

@@ -1,0 +1,245 @@
+"""`tandem demo`: a whole demo company, the same every time, loaded once.
+
+The demo takes seconds to load, so one load (module fixture, rolled back at
+the end) serves every test here; each test runs inside its own savepoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+
+from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.core.demo import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EVENT, load_demo
+from tandem.core.models import AuditEvent
+from tandem.people.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    Stage,
+    StageChange,
+)
+from tandem.people.normalize import clean_phone, name_key, normalize_email
+from tandem.people.services import needs_reason
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (User, Team, Company, Person, PersonEmail, PersonPhone, StageChange, Activity, AuditEvent)
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        call_command("demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def anchor() -> dt.datetime:
+    marker = AuditEvent.objects.get(event=MARKER_EVENT)
+    return dt.datetime.fromisoformat(marker.changes["anchor"][1])
+
+
+def fingerprint(now: dt.datetime) -> str:
+    """The demo's content without database ids, times as offsets from its anchor."""
+
+    def rel(value: dt.datetime | None) -> float | None:
+        return None if value is None else (now - value).total_seconds()
+
+    digest = hashlib.sha256()
+    for row in Person.objects.order_by("id").values_list(
+        "first_name", "last_name", "email", "phone", "title", "company__name", "street",
+        "city", "postcode", "region", "country", "owner__username", "stage", "source",
+        "created_at", "stage_changed_at",
+    ):  # fmt: skip
+        digest.update(repr([rel(v) if isinstance(v, dt.datetime) else v for v in row]).encode())
+    for row in StageChange.objects.order_by("person_id", "changed_at", "id").values_list(
+        "person__email", "from_stage", "to_stage", "changed_at", "actor_label", "reason"
+    ):
+        digest.update(repr([*row[:3], rel(row[3]), *row[4:]]).encode())
+    for row in Activity.objects.order_by("occurred_at", "id").values_list(
+        "person__email", "company__name", "kind", "occurred_at", "actor_label", "subject", "outcome"
+    ):
+        digest.update(repr([*row[:3], rel(row[3]), *row[4:]]).encode())
+    return digest.hexdigest()
+
+
+def test_demo_has_one_login_per_role_with_the_printed_password(demo_output):
+    users = {u.username: u for u in User.objects.select_related("team")}
+    assert set(users) == {login.username for login in DEMO_LOGINS}
+    assert Counter(u.role for u in users.values()) == {
+        Role.ADMIN: 1,
+        Role.MANAGER: 1,
+        Role.MARKETER: 1,
+        Role.SALESPERSON: 3,
+    }
+    assert {u.team.name for u in users.values() if u.team} == {"Sales", "Marketing", "Management"}
+    assert all(users[f"sales{n}"].team.name == "Sales" for n in (1, 2, 3))
+    for login in DEMO_LOGINS:
+        assert authenticate(username=login.username, password=DEMO_PASSWORD) is not None
+        assert login.username in demo_output
+    assert DEMO_PASSWORD in demo_output
+
+
+def test_demo_has_300_companies_and_3000_people_in_every_stage(demo_output):
+    assert Company.objects.count() == 300
+    assert Person.objects.count() == 3000
+    per_stage = Counter(Person.objects.values_list("stage", flat=True))
+    assert set(per_stage) == set(Stage.values)
+    # A funnel: many subscribers and leads, fewer customers.
+    assert per_stage[Stage.SUBSCRIBER] + per_stage[Stage.LEAD] > 3 * (
+        per_stage[Stage.CUSTOMER] + per_stage[Stage.ADVOCATE]
+    )
+    assert Company.objects.exclude(domain="").count() == 300
+    assert len(set(Company.objects.values_list("name_key", flat=True))) == 300
+    assert len(set(Person.objects.values_list("source", flat=True))) >= 5
+
+
+def test_salespeople_own_many_people_and_some_are_unowned(demo_output):
+    owned = Counter(Person.objects.values_list("owner__username", flat=True))
+    assert all(owned[f"sales{n}"] > 100 for n in (1, 2, 3))
+    assert owned[None] > 500
+    # Everyone sales accepted or beyond has an owner.
+    assert not Person.objects.filter(
+        stage__in=[Stage.SAL, Stage.OPPORTUNITY, Stage.CUSTOMER, Stage.ADVOCATE],
+        owner__isnull=True,
+    ).exists()
+
+
+def test_emails_phones_and_name_keys_are_stored_as_the_services_store_them(demo_output):
+    people = {p.pk: p for p in Person.objects.all()}
+    for person in people.values():
+        assert person.first_name_key == name_key(person.first_name)
+        assert person.last_name_key == name_key(person.last_name)
+        assert person.full_name or person.email
+    emails = defaultdict(list)
+    for address in PersonEmail.objects.all():
+        assert address.email_normalized == normalize_email(address.email)
+        emails[address.person_id].append(address)
+    for pk, person in people.items():
+        primary = [a for a in emails[pk] if a.is_primary]
+        assert [a.email_normalized for a in primary] == ([person.email] if person.email else [])
+    assert sum(1 for addresses in emails.values() if len(addresses) > 1) > 100
+    assert (
+        PersonEmail.objects.exclude(email=normalize_email(""))
+        .filter(email__regex=r"[A-Z]")
+        .exists()
+    )  # some typed with capitals, stored normalised
+
+    phones = defaultdict(list)
+    for number in PersonPhone.objects.all():
+        country = people[number.person_id].country
+        assert clean_phone(number.original, country=country)[0] == number.number
+        phones[number.person_id].append(number)
+    for pk, person in people.items():
+        primary = [n.number for n in phones[pk] if n.is_primary]
+        assert primary == ([person.phone] if person.phone else [])
+    assert len(phones) > 1000
+    assert {p.country for p in people.values()} >= {"US", "GB", "DE", "FR"}
+
+
+def test_stage_history_walks_to_each_persons_current_stage(demo_output):
+    history = defaultdict(list)
+    for change in StageChange.objects.order_by("changed_at", "id"):
+        history[change.person_id].append(change)
+    now = anchor()
+    backwards = 0
+    for person in Person.objects.all():
+        changes = history[person.pk]
+        assert changes[0].from_stage == ""
+        assert changes[0].reason == "Created"
+        assert changes[0].changed_at == person.created_at
+        for before, after in zip(changes, changes[1:], strict=False):
+            assert after.from_stage == before.to_stage
+            assert after.to_stage != after.from_stage
+            assert after.changed_at >= before.changed_at
+            if needs_reason(after.from_stage, after.to_stage):
+                assert after.reason.strip()
+                backwards += 1
+        assert changes[-1].to_stage == person.stage
+        assert changes[-1].changed_at == person.stage_changed_at
+        assert now - dt.timedelta(days=549) <= person.created_at <= now
+        assert person.stage_changed_at <= now
+    assert backwards > 300  # send-backs, disqualifications and recycling, each with a reason
+    audited = Counter(
+        AuditEvent.objects.filter(target_type="people.person").values_list("event", flat=True)
+    )
+    assert audited["created"] == 3000
+    assert audited["stage_changed"] == StageChange.objects.exclude(from_stage="").count()
+
+
+def test_activities_of_every_kind_span_eighteen_months(demo_output):
+    times = list(Activity.objects.values_list("occurred_at", flat=True))
+    assert len(times) > 3000
+    assert max(times) - min(times) >= dt.timedelta(days=17 * 30)
+    assert max(times) <= anchor()
+    assert set(Activity.objects.values_list("kind", flat=True)) == set(ActivityKind.values)
+    assert Activity.objects.exclude(outcome="").count() > 1000
+    assert Activity.objects.filter(company__isnull=False, person__isnull=True).exists()
+    # Nobody's activity comes before they were created.
+    assert not any(
+        a.occurred_at < a.person.created_at
+        for a in Activity.objects.filter(person__isnull=False).select_related("person")
+    )
+
+
+def test_running_demo_again_changes_nothing(demo_output):
+    before = counts()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert "sales1" in out.getvalue()  # the logins are printed again
+    assert counts() == before
+
+
+def wipe() -> None:
+    for model in (Activity, AuditEvent, ApiToken, Person, Company, User, Team):
+        model.objects.all().delete()
+
+
+def test_same_seed_gives_the_same_company(demo_output):
+    # A smaller company, twice: the same code path as the full one, in a fraction of the time.
+    now = anchor()
+    prints = []
+    for _ in range(2):
+        wipe()
+        assert load_demo(now=now, people=300, companies=30).loaded
+        prints.append(fingerprint(now))
+    assert prints[0] == prints[1]
+    wipe()
+    assert load_demo(now=now, people=300, companies=30, seed=7).loaded
+    assert fingerprint(now) != prints[0]
+
+
+def test_demo_does_not_mix_into_a_database_with_its_own_users(demo_output):
+    AuditEvent.objects.filter(event=MARKER_EVENT).delete()
+    before = counts()
+    result = load_demo()
+    assert not result.loaded
+    assert "admin" in result.message
+    assert counts() == before
+
+
+def test_demo_does_not_mix_into_a_database_with_its_own_people(demo_output):
+    AuditEvent.objects.filter(event=MARKER_EVENT).delete()
+    User.objects.all().delete()
+    before = counts()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "already holds people" in out.getvalue()
+    assert counts() == before
