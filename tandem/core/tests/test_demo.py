@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from collections import Counter, defaultdict
 from io import StringIO
 
@@ -164,7 +165,7 @@ def test_stage_history_walks_to_each_persons_current_stage(demo_output):
         assert changes[0].from_stage == ""
         assert changes[0].reason == "Created"
         assert changes[0].changed_at == person.created_at
-        for before, after in zip(changes, changes[1:], strict=False):
+        for before, after in itertools.pairwise(changes):
             assert after.from_stage == before.to_stage
             assert after.to_stage != after.from_stage
             assert after.changed_at >= before.changed_at
