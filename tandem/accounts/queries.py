@@ -80,8 +80,9 @@ class ActionRow:
 
 def role_matrix() -> list[ActionRow]:
     """What each role may do, one row per action, straight from core/permissions.py."""
+    known = [a for a in ACTION_LABELS if a in ACTIONS]
     rows = []
-    for action in ACTIONS:
+    for action in known + sorted(set(ACTIONS) - set(known)):
         cells = []
         for role in Role:
             access = describe_access(role.value, action)
