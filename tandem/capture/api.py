@@ -1,0 +1,249 @@
+"""POST /api/v1/capture: a program hands in a lead from any channel (issue 4, point 9).
+
+It lands through the one capture function (capture/services.py: find by
+email or create, fill empty fields, one touchpoint each time), its consents
+through the consent service with proof (method "api", the caller's IP), and
+an `Idempotency-Key` header makes a retried request happen once
+(capture/idempotency.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.http import HttpRequest, JsonResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from ninja import HeaderEx, P, Router
+
+from tandem.accounts.views import client_ip
+from tandem.campaigns.models import Campaign
+from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
+from tandem.capture import consent as consent_service
+from tandem.capture.idempotency import HEADER, IdempotencyError, clean_key, run_once
+from tandem.capture.models import ConsentPurpose, ConsentText
+from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
+from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
+from tandem.core.actor import Actor
+from tandem.core.permissions import require
+from tandem.people.models import Person
+
+router = Router(tags=["capture"])
+
+SCOPE = "api.capture"
+FUTURE_SLACK = dt.timedelta(days=1)
+KEY_HELP = (
+    "Makes retries safe: the same key and body return the first response and store nothing "
+    "new; the same key with another body is a 422."
+)
+
+
+@router.post(
+    "",
+    response={200: CaptureOut, 201: CaptureOut},
+    summary="Capture a lead from any channel",
+)
+def capture(
+    request: HttpRequest,
+    payload: CaptureIn,
+    idempotency_key: HeaderEx[str | None, P(alias=HEADER, description=KEY_HELP)] = None,
+) -> JsonResponse:
+    """Find the person by email or add them, record the touchpoint and consents.
+
+    201 when a new person was made, 200 when the email belonged to someone
+    already (their empty fields are filled; differing values come back as
+    `proposed` and are kept on the touchpoint, not applied).
+    """
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    require(actor, "people.create")
+    assert actor.user is not None
+    try:
+        key = clean_key(idempotency_key)
+        outcome = run_once(
+            user=actor.user,
+            scope=SCOPE,
+            key=key,
+            body=json.loads(request.body or b"{}"),
+            write=lambda: _capture(request, actor, payload),
+        )
+    except IdempotencyError as err:
+        return JsonResponse(err.body(), status=err.status)
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _capture(request: HttpRequest, actor: Actor, payload: CaptureIn) -> tuple[int, Any]:
+    tp = payload.touchpoint
+    campaign = _campaign(tp)
+    texts = _consent_texts(payload.consents)
+    data = payload.model_dump(exclude={"touchpoint", "consents"})
+    result = capture_person(
+        actor=actor,
+        data=data,
+        touchpoint=TouchpointIn(
+            kind=tp.kind.value,
+            occurred_at=_occurred_at(tp.occurred_at),
+            campaign=campaign,
+            channel=tp.channel.strip() or "api",
+            utm={name: getattr(tp, name) for name in UTM_FIELDS if getattr(tp, name)},
+            referrer=_url(tp.referrer, "touchpoint.referrer"),
+            page_url=_url(tp.page_url, "touchpoint.page_url"),
+            note=tp.note,
+        ),
+    )
+    consents = _record_consents(request, result, payload.consents, texts)
+    return (201 if result.created else 200), _body(request, result, consents)
+
+
+def _campaign(tp: TouchpointBody) -> Campaign | None:
+    try:
+        return resolve_campaign(tp.campaign, utm_campaign=tp.utm_campaign)
+    except ValidationError as err:
+        raise ValidationError({"touchpoint.campaign": err.message_dict["campaign"]}) from None
+
+
+def _occurred_at(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    if value > timezone.now() + FUTURE_SLACK:
+        raise ValidationError({"touchpoint.occurred_at": "This is in the future."})
+    return value
+
+
+def _url(value: str, field: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    if len(value) > 2000:
+        raise ValidationError({field: "At most 2000 characters."})
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise ValidationError({field: f"{value[:100]!r} is not an http(s) URL."}) from None
+    return value
+
+
+def _consent_texts(consents: list[ConsentBody]) -> list[ConsentText | ConsentPurpose]:
+    """The text each consent was given under, checked before anything is written.
+
+    A purpose without any text yet can still be withdrawn; granting needs the words.
+    """
+    out: list[ConsentText | ConsentPurpose] = []
+    for i, item in enumerate(consents):
+        purpose = ConsentPurpose.objects.filter(key=item.purpose.strip()).first()
+        if purpose is None:
+            raise ValidationError(
+                {f"consents.{i}.purpose": f"There is no consent purpose {item.purpose!r}."}
+            )
+        texts = ConsentText.objects.filter(purpose=purpose).select_related("purpose")
+        if item.text_version is not None:
+            text = texts.filter(version=item.text_version).first()
+            if text is None:
+                raise ValidationError(
+                    {
+                        f"consents.{i}.text_version": (
+                            f"{purpose.key} has no text version {item.text_version}."
+                        )
+                    }
+                )
+        else:
+            text = texts.order_by("-version").first()
+        if text is None and item.granted:
+            raise ValidationError(
+                {f"consents.{i}.purpose": f"{purpose.key} has no consent text to grant yet."}
+            )
+        out.append(text if text is not None else purpose)
+    return out
+
+
+def _proof(request: HttpRequest) -> consent_service.Proof:
+    ip: str | None = client_ip(request)
+    try:
+        ipaddress.ip_address(ip or "")
+    except ValueError:
+        ip = None
+    return consent_service.Proof(
+        method="api", ip=ip, user_agent=request.headers.get("User-Agent", "")[:300]
+    )
+
+
+def _record_consents(
+    request: HttpRequest,
+    result: CaptureResult,
+    consents: list[ConsentBody],
+    texts: list[ConsentText | ConsentPurpose],
+) -> list[dict[str, Any]]:
+    """The caller vouches for consent it collected: granted at once (no double opt-in)."""
+    out: list[dict[str, Any]] = []
+    proof = _proof(request)
+    for item, found in zip(consents, texts, strict=True):
+        if item.granted:
+            assert isinstance(found, ConsentText)
+            row = consent_service.record_consent(
+                person=result.person, text=found, proof=proof, double_opt_in=False
+            )
+            out.append(
+                {"purpose": found.purpose.key, "status": row.status, "text_version": found.version}
+            )
+        else:
+            purpose = found.purpose if isinstance(found, ConsentText) else found
+            consent_service.withdraw_consent(person=result.person, proof=proof, purpose=purpose)
+            version = found.version if isinstance(found, ConsentText) else None
+            out.append({"purpose": purpose.key, "status": "withdrawn", "text_version": version})
+    return out
+
+
+def _person_url(request: HttpRequest, person_id: int) -> str:
+    try:
+        path = reverse("people:detail", args=[person_id])
+    except NoReverseMatch:
+        path = f"/people/{person_id}/"
+    return request.build_absolute_uri(path)
+
+
+def _body(
+    request: HttpRequest, result: CaptureResult, consents: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The response as plain JSON, so a replay can return it exactly."""
+    person = Person.objects.get(pk=result.person.pk)  # as filled by the capture
+    tp = result.touchpoint
+    out = CaptureOut.model_validate(
+        {
+            "person": {
+                "id": person.pk,
+                "email": person.email,
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "stage": person.stage,
+                "url": _person_url(request, person.pk),
+            },
+            "touchpoint": {
+                "id": tp.pk,
+                "kind": tp.kind,
+                "occurred_at": tp.occurred_at,
+                "campaign": (
+                    {"id": tp.campaign.pk, "key": tp.campaign.key, "name": tp.campaign.name}
+                    if tp.campaign
+                    else None
+                ),
+                "channel": tp.channel,
+                **{name: getattr(tp, name) for name in UTM_FIELDS},
+                "referrer": tp.referrer,
+                "page_url": tp.page_url,
+                "note": tp.note,
+            },
+            "created": result.created,
+            "proposed": result.proposed,
+            "consents": consents,
+        }
+    )
+    return out.model_dump(mode="json")

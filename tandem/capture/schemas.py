@@ -1,0 +1,118 @@
+"""What POST /api/v1/capture takes and returns (fields listed by name).
+
+The person fields are flat, as in POST /api/v1/people; inputs forbid unknown
+fields so a misspelt one is a 422 naming it. Values are checked by the
+services (capture_person, the consent service); these schemas check types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from tandem.campaigns.models import TouchpointKind
+
+IdOrKey = int | str
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TouchpointBody(StrictIn):
+    kind: TouchpointKind = Field(TouchpointKind.API, description="What happened.")
+    occurred_at: dt.datetime | None = Field(
+        None, description="When; now if left out. Without a time zone, UTC."
+    )
+    campaign: IdOrKey | None = Field(
+        None, description="Campaign id or key; else the one `utm_campaign` maps to."
+    )
+    channel: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    referrer: str = Field("", description="An http(s) URL.")
+    page_url: str = Field("", description="An http(s) URL.")
+    note: str = ""
+
+
+class ConsentBody(StrictIn):
+    purpose: str = Field(description="The consent purpose's key, e.g. `newsletter`.")
+    text_version: int | None = Field(
+        None,
+        description="The version of the purpose's text the person saw; the latest if left out.",
+    )
+    granted: bool = Field(description="true: granted; false: withdrawn.")
+
+
+class CaptureIn(StrictIn):
+    first_name: str = ""
+    last_name: str = ""
+    email: str = Field("", description="Finds the person (normalised), else a new one is made.")
+    phone: str = Field("", description="Without +, read in `country`.")
+    company: IdOrKey | None = Field(
+        None,
+        description="Company id, or a name: an existing company with that name, else a new one.",
+    )
+    title: str = ""
+    country: str = Field("", description="ISO 3166 two-letter code.")
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    region: str = ""
+    source: str = ""
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    touchpoint: TouchpointBody = Field(default_factory=lambda: TouchpointBody.model_validate({}))
+    consents: list[ConsentBody] = Field(default_factory=list)
+
+
+class CapturedPerson(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    stage: str
+    url: str = Field(description="The person's page in the web app.")
+
+
+class CampaignRef(Schema):
+    id: int
+    key: str
+    name: str
+
+
+class CapturedTouchpoint(Schema):
+    id: int
+    kind: str
+    occurred_at: dt.datetime
+    campaign: CampaignRef | None
+    channel: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    referrer: str
+    page_url: str
+    note: str
+
+
+class ConsentOut(Schema):
+    purpose: str
+    status: str = Field(description="granted, pending or withdrawn")
+    text_version: int | None
+
+
+class CaptureOut(Schema):
+    person: CapturedPerson
+    touchpoint: CapturedTouchpoint
+    created: bool = Field(description="True when this capture made a new person.")
+    proposed: dict[str, Any] = Field(
+        description="Values that differ from the person's filled fields: kept, not applied."
+    )
+    consents: list[ConsentOut]
