@@ -167,9 +167,7 @@ def confirmation_url(person: Person, consents: list[Consent], *, base_url: str =
 
 def read_confirmation_token(token: str) -> tuple[int, list[int]]:
     try:
-        data = signing.loads(
-            token, salt=CONFIRM_SALT, max_age=confirmation_max_age().total_seconds()
-        )
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=confirmation_max_age())
     except signing.SignatureExpired:
         raise ConsentLinkError(
             "This confirmation link has expired. Fill in the form again to get a new one."

@@ -1,0 +1,180 @@
+"""Outbound email: queued in the request, sent by a task after the commit.
+
+Each email is an OutboundEmail row; the task claims it, checks suppression at
+send time (an address unsubscribed or bounced since it was queued gets
+nothing), records every attempt, and retries later when the task backend can
+defer (the database and RQ backends can). Marketing email also needs granted
+marketing consent at send time, and carries the one-click unsubscribe headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from email.utils import make_msgid
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tandem.capture import consent as consents
+from tandem.capture.models import OutboundEmail
+from tandem.people.models import Person
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+MARKETING_KINDS = {"marketing"}
+TEMPLATES = {
+    "consent_confirmation": "capture/email/consent_confirmation.txt",
+    "form_notification": "capture/email/form_notification.txt",
+    "marketing": "capture/email/marketing.txt",
+}
+
+
+class Status:
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Header-safe: no line breaks (they would be header injection), trimmed to `limit`."""
+    return " ".join(str(text or "").split())[:limit]
+
+
+def queue_email(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    context: dict[str, Any],
+    person: Person | None = None,
+) -> OutboundEmail:
+    """Record an email and send it from a task once the current transaction commits."""
+    if kind not in TEMPLATES:
+        raise ValueError(f"unknown email kind {kind!r}")
+    row = OutboundEmail.objects.create(
+        kind=kind,
+        to=_one_line(to, 254),
+        person=person,
+        subject=_one_line(subject, 250),
+        context=context,
+    )
+    transaction.on_commit(partial(_enqueue, row.pk))
+    return row
+
+
+def _enqueue(outbound_id: int, run_after: dt.datetime | None = None) -> None:
+    from tandem.capture.tasks import send_email
+
+    task = send_email.using(run_after=run_after) if run_after else send_email
+    task.enqueue(outbound_id)
+
+
+def send_marketing_email(
+    *, person: Person, subject: str, body: str, base_url: str = ""
+) -> OutboundEmail:
+    """Queue a marketing email to the person's primary address.
+
+    Whether it may go is decided when it is sent (consent granted, address not
+    suppressed), so a later unsubscribe still stops it.
+    """
+    return queue_email(
+        kind="marketing",
+        to=person.email,
+        subject=subject,
+        context={"body": body, "base_url": base_url},
+        person=person,
+    )
+
+
+def _from_domain() -> str:
+    sender = str(settings.DEFAULT_FROM_EMAIL)
+    address = sender.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "localhost"
+
+
+def _blocked_reason(row: OutboundEmail) -> str:
+    suppression = consents.suppression_for(row.to)
+    if row.kind in MARKETING_KINDS:
+        if suppression is not None:
+            return f"Address suppressed ({suppression.reason})."
+        if row.person is None or not consents.may_send_marketing(row.person):
+            return "No granted marketing consent."
+        return ""
+    if consents.blocks_all_email(suppression):
+        assert suppression is not None
+        return f"Address suppressed ({suppression.reason})."
+    return ""
+
+
+def _message(row: OutboundEmail, message_id: str) -> EmailMessage:
+    context = dict(row.context or {})
+    headers = {"Message-ID": message_id}
+    if row.kind in MARKETING_KINDS and row.person is not None:
+        marketing = consents.marketing_headers(row.person, base_url=context.get("base_url", ""))
+        headers.update(marketing)
+        context["unsubscribe_url"] = marketing["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+    body = render_to_string(TEMPLATES[row.kind], context)
+    return EmailMessage(
+        subject=row.subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.to],
+        headers=headers,
+        connection=get_connection(fail_silently=False),
+    )
+
+
+def deliver(outbound_id: int) -> str:
+    """Send one queued email; returns its status.
+
+    Claimed with a conditional UPDATE, so two workers never send the same row;
+    a row already sent or suppressed is left alone.
+    """
+    claimed = OutboundEmail.objects.filter(
+        pk=outbound_id, status__in=[Status.QUEUED, Status.FAILED]
+    ).update(status=Status.SENDING)
+    row = OutboundEmail.objects.select_related("person").filter(pk=outbound_id).first()
+    if row is None:
+        return "missing"
+    if not claimed:
+        return row.status
+    reason = _blocked_reason(row)
+    if reason:
+        row.status, row.last_error = Status.SUPPRESSED, reason
+        row.save(update_fields=["status", "last_error"])
+        return row.status
+    message_id = make_msgid(domain=_from_domain())
+    OutboundEmail.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+    row.refresh_from_db(fields=["attempts"])
+    try:
+        _message(row, message_id).send()
+    except Exception as exc:  # SMTP, DNS, socket, template: all recorded on the row
+        log.warning("email %s to %s failed (attempt %s): %s", row.pk, row.to, row.attempts, exc)
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        retry = row.attempts < MAX_ATTEMPTS and _can_defer()
+        row.status = Status.QUEUED if retry else Status.FAILED
+        row.save(update_fields=["status", "last_error"])
+        if retry:
+            delay = dt.timedelta(minutes=2**row.attempts)
+            transaction.on_commit(partial(_enqueue, row.pk, timezone.now() + delay))
+        return row.status
+    row.status, row.sent_at, row.message_id = Status.SENT, timezone.now(), message_id
+    row.last_error = ""
+    row.save(update_fields=["status", "sent_at", "message_id", "last_error"])
+    return row.status
+
+
+def _can_defer() -> bool:
+    from tandem.capture.tasks import send_email
+
+    return bool(send_email.get_backend().supports_defer)

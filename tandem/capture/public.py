@@ -1,0 +1,349 @@
+"""Public endpoints: the hosted form, POST /f/<key> from any site, its JSON twin with CORS,
+the double opt-in link and one-click unsubscribe.
+
+No login and no CSRF token here: posts come from other origins (a plain HTML
+form needs no JavaScript) and mail clients (RFC 8058). What protects them:
+a 64 KB body limit checked before parsing, rate limits per IP and per form
+(429 with Retry-After), a honeypot and a minimum fill time (bots are told
+"thanks" and nothing is stored), and escaping of everything shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+
+from tandem.accounts.views import client_ip
+from tandem.capture import consent as consents
+from tandem.capture import webforms
+from tandem.capture.models import WebForm
+from tandem.core import ratelimit
+
+MAX_BODY_BYTES = 64 * 1024
+RATE_WINDOW_SECONDS = 60
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _form_or_none(key: str) -> WebForm | None:
+    return WebForm.objects.filter(key=key, is_active=True).select_related("campaign").first()
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+    except ValueError:
+        return True
+
+
+def _rate_limited(request: HttpRequest, form: WebForm) -> int:
+    """Seconds to wait if this IP or this form is over its limit per minute, else 0."""
+    per_ip = int(getattr(settings, "TANDEM_FORM_RATE_PER_IP", 20))
+    per_form = int(getattr(settings, "TANDEM_FORM_RATE_PER_FORM", 600))
+    waits = []
+    for key, limit in (
+        (f"form:ip:{client_ip(request)}", per_ip),
+        (f"form:key:{form.key}", per_form),
+    ):
+        result = ratelimit.hit(key, limit=limit, window_seconds=RATE_WINDOW_SECONDS)
+        if not result.allowed:
+            waits.append(result.retry_after)
+    return max(waits, default=0)
+
+
+def _proof(request: HttpRequest, form: WebForm | None, method: str) -> consents.Proof:
+    ip = client_ip(request)
+    return consents.Proof(
+        method=method,
+        form=form,
+        ip=ip if ip != "unknown" else None,
+        user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
+    )
+
+
+def _thanks_url(form: WebForm, sub: webforms.Submission | None) -> str:
+    if form.redirect_url:
+        return form.redirect_url
+    if sub is not None and sub.return_url:
+        return sub.return_url
+    return reverse("capture:form_thanks", args=[form.key])
+
+
+# --- the hosted form page ----------------------------------------------------------------------
+
+
+def _field_rows(
+    form: WebForm, values: Mapping[str, str], errors: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for ff in webforms.form_fields(form):
+        spec = ff.spec
+        rows.append(
+            {
+                "name": ff.input_name,
+                "id": f"f-{ff.input_name}",
+                "label": ff.label,
+                "type": spec.input_type,
+                "autocomplete": spec.autocomplete,
+                "max_length": spec.max_length,
+                "choices": spec.choices,
+                "help": spec.help,
+                "required": ff.required,
+                "value": values.get(ff.input_name, ""),
+                "checked": webforms._is_ticked(values.get(ff.input_name, "")),
+                "error": errors.get(ff.input_name, ""),
+            }
+        )
+    return rows
+
+
+def _form_page(
+    request: HttpRequest,
+    form: WebForm,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    ticked: set[str] | None = None,
+    hidden: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    errors = errors or {}
+    rows = _field_rows(form, values or {}, errors)
+    shown = {row["name"] for row in rows}
+    context = {
+        "form": form,
+        "rows": rows,
+        "consent_rows": [
+            {
+                "name": webforms.CONSENT_PREFIX + t.purpose.key,
+                "id": f"c-{t.purpose.key}",
+                "text": t.text,
+                "checked": t.purpose.key in (ticked or set()),
+            }
+            for t in webforms.form_consent_texts(form)
+        ],
+        "errors": errors,
+        "form_error": errors.get("__all__", ""),
+        "other_errors": [m for k, m in errors.items() if k != "__all__" and k not in shown],
+        "hidden": dict(hidden or {}),
+        "honeypot": webforms.HONEYPOT_FIELD,
+        "action": reverse("capture:form", args=[form.key]),
+    }
+    return render(request, "capture/public/form_page.html", context, status=status)
+
+
+def _kept_hidden(data: Mapping[str, Any], sub: webforms.Submission) -> dict[str, str]:
+    """What a re-rendered form must post again: tracking, the return address, the shown time."""
+    kept = dict(sub.tracking)
+    for name in ("retURL", "lead_source", webforms.TIMESTAMP_FIELD):
+        value = str(data.get(name) or "")[:2000]
+        if value:
+            kept[name] = value
+    return kept
+
+
+@csrf_exempt
+@xframe_options_exempt
+def form(request: HttpRequest, key: str) -> HttpResponseBase:
+    """GET: the hosted form (standalone, embeddable in an iframe). POST: a submission."""
+    if request.method == "POST":
+        return _submit(request, key, as_json=False)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    web_form = _form_or_none(key)
+    if web_form is None:
+        return render(request, "capture/public/not_found.html", status=404)
+    hidden = {webforms.TIMESTAMP_FIELD: webforms.fill_token(web_form.key)}
+    for name in webforms.TRACKING_FIELDS:  # a link to the hosted form may carry UTM tags
+        value = request.GET.get(name, "")[:2000]
+        if value:
+            hidden[name] = value
+    return _form_page(request, web_form, hidden=hidden)
+
+
+@xframe_options_exempt
+def form_thanks(request: HttpRequest, key: str) -> HttpResponse:
+    web_form = WebForm.objects.filter(key=key).first()
+    if web_form is None:
+        return render(request, "capture/public/not_found.html", status=404)
+    confirm = web_form.double_opt_in and web_form.consent_texts.exists()
+    return render(
+        request, "capture/public/thanks.html", {"form": web_form, "mentions_confirmation": confirm}
+    )
+
+
+@csrf_exempt
+def form_json(request: HttpRequest, key: str) -> HttpResponseBase:
+    """The JSON twin for JavaScript embeds, open to every origin (CORS *)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    if request.method == "POST":
+        return _submit(request, key, as_json=True)
+    if request.method not in ("GET", "HEAD"):
+        return _cors(JsonResponse({"ok": False, "errors": {"__all__": "Use POST."}}, status=405))
+    web_form = _form_or_none(key)
+    if web_form is None:
+        return _cors(
+            JsonResponse({"ok": False, "errors": {"__all__": "No such form."}}, status=404)
+        )
+    body = {
+        "key": web_form.key,
+        "name": web_form.name,
+        "fields": [
+            {"name": ff.input_name, "label": ff.label, "required": ff.required}
+            for ff in webforms.form_fields(web_form)
+        ],
+        "consents": [
+            {"name": webforms.CONSENT_PREFIX + t.purpose.key, "text": t.text}
+            for t in webforms.form_consent_texts(web_form)
+        ],
+        webforms.TIMESTAMP_FIELD: webforms.fill_token(web_form.key),
+    }
+    return _cors(JsonResponse(body))
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    for name, value in CORS_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _refuse(as_json: bool, status: int, message: str, request: HttpRequest) -> HttpResponse:
+    if as_json:
+        return _cors(JsonResponse({"ok": False, "errors": {"__all__": message}}, status=status))
+    return render(request, "capture/public/refused.html", {"message": message}, status=status)
+
+
+def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if as_json and content_type.startswith("application/json"):
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        return {
+            str(k): "" if v is None else str(v)
+            for k, v in data.items()
+            if not isinstance(v, dict | list)
+        }
+    return request.POST
+
+
+def _submit(request: HttpRequest, key: str, *, as_json: bool) -> HttpResponse:
+    if _body_too_large(request):
+        return _refuse(as_json, 413, "The form sent too much data (64 KB at most).", request)
+    web_form = _form_or_none(key)
+    if web_form is None:
+        return _refuse(as_json, 404, "This form does not exist or is closed.", request)
+    wait = _rate_limited(request, web_form)
+    if wait:
+        response = _refuse(
+            as_json, 429, "Too many submissions from here. Wait a minute and try again.", request
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    data = _read_data(request, as_json)
+    if data is None:
+        return _refuse(as_json, 400, "Send a JSON object or a form post.", request)
+
+    if webforms.spam_reason(web_form, data):  # told "thanks", stored nothing
+        return _success(request, web_form, None, as_json)
+    sub = webforms.read_submission(web_form, data)
+    if not sub.errors:
+        try:
+            webforms.capture_submission(
+                form=web_form,
+                sub=sub,
+                proof=_proof(request, web_form, "form"),
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                target = webforms.input_name_for_error(name)
+                text = " ".join(messages)
+                if target == "__all__" and name != "__all__":
+                    text = f"{name}: {text}"
+                sub.errors[target] = (sub.errors.get(target, "") + " " + text).strip()
+    if sub.errors:
+        if as_json:
+            return _cors(JsonResponse({"ok": False, "errors": sub.errors}, status=422))
+        return _form_page(
+            request,
+            web_form,
+            values=sub.values,
+            errors=sub.errors,
+            ticked=sub.ticked,
+            hidden=_kept_hidden(data, sub),
+            status=422,
+        )
+    return _success(request, web_form, sub, as_json)
+
+
+def _success(
+    request: HttpRequest, form: WebForm, sub: webforms.Submission | None, as_json: bool
+) -> HttpResponse:
+    url = _thanks_url(form, sub)
+    if as_json:
+        return _cors(
+            JsonResponse(
+                {
+                    "ok": True,
+                    "errors": {},
+                    "redirect": url if (form.redirect_url or (sub and sub.return_url)) else None,
+                    "message": form.thank_you_message or "Thank you!",
+                }
+            )
+        )
+    return HttpResponse(status=303, headers={"Location": url})
+
+
+# --- double opt-in and unsubscribe ----------------------------------------------------------------
+
+
+def consent_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the double opt-in email: pending consents become granted."""
+    try:
+        confirmed = consents.confirm_consents(
+            token=token, proof=_proof(request, None, "email_link")
+        )
+    except consents.ConsentLinkError as exc:
+        return render(request, "capture/public/link_error.html", {"message": str(exc)}, status=400)
+    return render(request, "capture/public/confirmed.html", {"consents": confirmed})
+
+
+@csrf_exempt
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks to confirm (link scanners must not unsubscribe anyone); POST unsubscribes.
+
+    The POST needs no login and no CSRF token: RFC 8058 one-click unsubscribe
+    is a POST of `List-Unsubscribe=One-Click` from the mail provider.
+    """
+    try:
+        _, email = consents.read_unsubscribe_token(token)
+    except consents.ConsentLinkError as exc:
+        return render(request, "capture/public/link_error.html", {"message": str(exc)}, status=400)
+    if request.method == "POST":
+        consents.unsubscribe(token=token, proof=_proof(request, None, "unsubscribe"))
+        return render(request, "capture/public/unsubscribed.html", {"email": email})
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    return render(request, "capture/public/unsubscribe.html", {"email": email})

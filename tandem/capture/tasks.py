@@ -1,0 +1,13 @@
+"""Background work for capture: sending email outside the request (issue 4, point 8)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from tandem.capture.email import deliver
+
+
+@task()
+def send_email(outbound_id: int) -> str:
+    """Send one queued OutboundEmail; returns its status. Safe to run twice."""
+    return deliver(outbound_id)

@@ -1,0 +1,191 @@
+"""Email through a real SMTP server (aiosmtpd): sent by a task after the commit, every
+attempt recorded, suppressed addresses skipped, marketing email with one-click unsubscribe."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from tandem.capture import consent as consents
+from tandem.capture import webforms
+from tandem.capture.demo import ensure_demo_guide_form
+from tandem.capture.email import send_marketing_email
+from tandem.capture.models import Consent, ConsentStatus, OutboundEmail, WebForm
+from tandem.people.models import Person
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.DEFAULT_FROM_EMAIL = "Tandem <tandem@example.com>"
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def guide(system, marketer) -> WebForm:
+    form = ensure_demo_guide_form(system)
+    marketer.email = "mia@example.com"
+    marketer.save()
+    webforms.update_form(actor=system, form=form, data={"notify": [marketer]})
+    return form
+
+
+@pytest.fixture
+def public() -> Client:
+    return Client(enforce_csrf_checks=True)
+
+
+def body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+def sign_up(client, form, email_address="ada@example.com"):
+    return client.post(
+        f"/f/{form.key}",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": email_address,
+            "consent_newsletter": "yes",
+        },
+    )
+
+
+def test_the_confirmation_email_arrives_after_the_commit_and_its_link_grants_consent(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert sign_up(public, guide).status_code == 303
+    assert smtp.messages == []  # nothing is sent inside the request
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"queued"}
+    for callback in callbacks:
+        callback()
+
+    [confirmation] = smtp.to("ada@example.com")
+    assert "Please confirm" in confirmation["Subject"]
+    link = re.search(r"https?://\S+/consent/confirm/\S+", body(confirmation))
+    assert link is not None
+    row = OutboundEmail.objects.get(kind="consent_confirmation")
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None and row.message_id == confirmation["Message-ID"]
+
+    path = link.group(0).split("testserver", 1)[1]
+    assert public.get(path).status_code == 200
+    assert Consent.objects.get().status == ConsentStatus.GRANTED
+
+
+def test_the_form_notifies_its_people_on_each_submission(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(public, guide)
+    [note] = smtp.to("mia@example.com")
+    assert "Ada Lovelace" in note["Subject"]
+    text = body(note)
+    assert "ada@example.com" in text and f"/people/{Person.objects.get().pk}/" in text
+
+
+def test_a_marketing_email_carries_one_click_unsubscribe_headers_that_work(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(public, guide)
+    link = re.search(r"/consent/confirm/\S+", body(smtp.to("ada@example.com")[0])).group(0)
+    public.get(link)
+    person = Person.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_marketing_email(
+            person=person,
+            subject="March news",
+            body="Our new guide is out.",
+            base_url="https://crm.example.com",
+        )
+    news = smtp.to("ada@example.com")[-1]
+    assert news["Subject"] == "March news"
+    assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = re.match(r"<(https://crm\.example\.com(/u/\S+))>", news["List-Unsubscribe"].strip())
+    assert url is not None
+    assert url.group(1) in body(news)
+
+    # The mail provider's one-click POST: no cookie, no CSRF token.
+    response = public.post(
+        url.group(2), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert not consents.may_send_marketing(person)
+
+
+def test_marketing_email_waits_for_confirmed_consent(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(public, guide)
+        person = Person.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        row = send_marketing_email(person=person, subject="Too early", body="...")
+    row.refresh_from_db()
+    assert row.status == "suppressed" and row.attempts == 0
+    assert [m["Subject"] for m in smtp.to("ada@example.com") if m["Subject"] == "Too early"] == []
+
+
+def test_a_bounced_address_gets_no_email_at_all(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    consents.suppress(email="ada@example.com", reason="bounced")
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(public, guide)
+    row = OutboundEmail.objects.get(kind="consent_confirmation")
+    assert row.status == "suppressed" and "bounced" in row.last_error
+    assert smtp.to("ada@example.com") == []
+    assert len(smtp.to("mia@example.com")) == 1  # the team is still told
+
+
+def test_a_failed_send_is_recorded_with_its_error(
+    settings, public, guide, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_TIMEOUT = 5
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sign_up(public, guide).status_code == 303  # the visitor is not affected
+    row = OutboundEmail.objects.get(kind="consent_confirmation")
+    assert row.status == "failed" and row.attempts == 1
+    assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+    assert Person.objects.count() == 1
