@@ -120,3 +120,54 @@ def record_touchpoint(
         import_job_id=import_job_id,
         **{name: _clip(utm.get(name), 200) for name in UTM_FIELDS},
     )
+
+
+CAMPAIGN_EDITABLE = ("name", "key", "kind", "description", "starts_on", "ends_on", "is_active")
+
+
+def update_campaign(*, actor: Actor, campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    """Change a campaign's name, key, kind, dates, description or active flag.
+
+    A changed key changes which `utm_campaign` values map here from now on;
+    touchpoints already recorded keep their campaign.
+    """
+    require(actor, "campaigns.manage")
+    unknown = set(data) - set(CAMPAIGN_EDITABLE)
+    if unknown:
+        raise ValidationError(f"Unknown campaign settings: {', '.join(sorted(unknown))}.")
+    errors: dict[str, str] = {}
+    if "name" in data and not str(data["name"] or "").strip():
+        errors["name"] = "Give the campaign a name."
+    if "key" in data:
+        key = campaign_key(str(data["key"] or ""))
+        if not key:
+            errors["key"] = "Give a key of letters, digits or dashes."
+        elif Campaign.objects.filter(key=key).exclude(pk=campaign.pk).exists():
+            errors["key"] = f"The key {key!r} is taken by another campaign."
+        data = {**data, "key": key}
+    if "kind" in data and data["kind"] not in CampaignKind.values:
+        errors["kind"] = f"Use one of: {', '.join(CampaignKind.values)}."
+    starts = data.get("starts_on", campaign.starts_on)
+    ends = data.get("ends_on", campaign.ends_on)
+    if starts and ends and ends < starts:
+        errors["ends_on"] = "The campaign cannot end before it starts."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        before = {name: getattr(campaign, name) for name in CAMPAIGN_EDITABLE}
+        for name, value in data.items():
+            setattr(campaign, name, value.strip()[:200] if name == "name" else value)
+        changes = {
+            name: [_plain(before[name]), _plain(getattr(campaign, name))]
+            for name in CAMPAIGN_EDITABLE
+            if before[name] != getattr(campaign, name)
+        }
+        if changes:
+            campaign.save()
+            record_audit(actor=actor, event="changed", target=campaign, changes=changes)
+    return campaign
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

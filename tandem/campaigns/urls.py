@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tandem.campaigns import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="list"),
+    path("campaigns/new/", views.campaign_create, name="create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
+]

@@ -1,0 +1,96 @@
+"""Campaigns for marketers: list, create, edit, and a page with its forms and touchpoints.
+
+Everyone signed in sees campaigns (the knowledge is shared); creating and
+editing needs "campaigns.manage", checked on the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from tandem.accounts.models import User
+from tandem.campaigns.forms import CampaignForm
+from tandem.campaigns.models import Campaign, Touchpoint
+from tandem.campaigns.services import create_campaign, update_campaign
+from tandem.core.actor import Actor
+from tandem.core.audit import audit_for
+from tandem.core.permissions import can, require
+
+FIELDS = ("name", "key", "kind", "starts_on", "ends_on", "description", "is_active")
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.annotate(
+        form_count=Count("forms", distinct=True), touchpoint_count=Count("touchpoints")
+    ).order_by("-is_active", "-starts_on", "-created_at", "-id")
+    context = {"campaigns": campaigns, "can_manage": can(_user(request), "campaigns.manage")}
+    return render(request, "campaigns/campaign_list.html", context)
+
+
+def _save(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+    require(_user(request), "campaigns.manage")
+    initial: dict[str, Any] = (
+        {name: getattr(campaign, name) for name in FIELDS} if campaign else {"is_active": True}
+    )
+    form = CampaignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in FIELDS}
+        actor = Actor.for_user(_user(request))
+        try:
+            if campaign is None:
+                campaign = create_campaign(actor=actor, **data)
+                messages.success(request, f"Made the campaign {campaign.name}.")
+            else:
+                if not data["key"]:
+                    data["key"] = campaign.key
+                campaign = update_campaign(actor=actor, campaign=campaign, data=data)
+                messages.success(request, f"Saved the campaign {campaign.name}.")
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("campaigns:detail", pk=campaign.pk)
+    return render(
+        request,
+        "campaigns/campaign_form.html",
+        {"form": form, "campaign": campaign},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    return _save(request, None)
+
+
+@login_required
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _save(request, get_object_or_404(Campaign, pk=pk))
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    touchpoints = Touchpoint.objects.filter(campaign=campaign)
+    context = {
+        "campaign": campaign,
+        "forms": campaign.forms.annotate(submissions=Count("touchpoints")).order_by("name"),
+        "recent": touchpoints.select_related("person", "form").order_by("-occurred_at", "-id")[:25],
+        "touchpoint_count": touchpoints.count(),
+        "people_count": touchpoints.values("person_id").distinct().count(),
+        "can_manage": can(_user(request), "campaigns.manage"),
+        "can_manage_forms": can(_user(request), "capture.manage_forms"),
+        "audit": audit_for(campaign, limit=20),
+    }
+    return render(request, "campaigns/campaign_detail.html", context)
