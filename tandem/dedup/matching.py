@@ -1,0 +1,432 @@
+"""How two person records are compared: keys for blocking, and a score with its reasons.
+
+Pure functions over plain values (no queries), so the whole-database scan, the
+capture and import hooks and the tests all score a pair the same way.
+
+Rules this module carries:
+- A name alone never makes a candidate: many people share a name. A similar
+  name counts only together with the same company, postcode, street address or
+  email name (the part before the @).
+- The same phone number with a similar (or missing) name is strong evidence;
+  with a clearly different name it is a shared line (a switchboard, a family)
+  and stays below the threshold.
+- The same mailbox (``jane.doe+news@gmail.com`` and ``janedoe@gmail.com``) is
+  the same human.
+- Blocking: a pair is compared only if the two records share a blocking key
+  (phone; company + phonetic name code; postcode + phonetic name code; street
+  address; mailbox; email name). An oversized block is compared as a sorted
+  neighbourhood (each record with its next few by name), never all pairs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+# Blocks larger than this are compared as a sorted neighbourhood of WINDOW records.
+MAX_BLOCK = 60
+WINDOW = 12
+
+# A similar name needs at least this similarity before context can lift it.
+NAME_FLOOR = 0.8
+# What each kind of shared context adds to the name similarity (capped in total).
+CONTEXT_BONUS = {
+    "same street address": 0.10,
+    "same company": 0.08,
+    "same email name": 0.08,
+    "same postcode": 0.06,
+}
+MAX_CONTEXT_BONUS = 0.12
+
+# Email names that say nothing about the human behind them.
+GENERIC_LOCAL_PARTS = frozenset(
+    {
+        "admin",
+        "office",
+        "info",
+        "contact",
+        "hello",
+        "mail",
+        "email",
+        "sales",
+        "support",
+        "team",
+        "marketing",
+        "kontakt",
+        "service",
+        "billing",
+        "accounts",
+        "hr",
+        "jobs",
+        "noreply",
+        "no-reply",
+        "webmaster",
+        "enquiries",
+        "inquiries",
+        "post",
+        "test",
+    }
+)
+_GMAIL = {"gmail.com", "googlemail.com"}
+_STREET_WORDS = {
+    "street": "st",
+    "str": "st",
+    "strasse": "st",
+    "road": "rd",
+    "avenue": "ave",
+    "av": "ave",
+    "boulevard": "blvd",
+    "lane": "ln",
+    "drive": "dr",
+    "place": "pl",
+    "platz": "pl",
+    "square": "sq",
+    "weg": "wg",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+# --- normal forms -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def fold(value: str) -> str:
+    """Lower-case ASCII-ish letters and digits, single spaces: 'Müller-Lüdenscheidt' → 'muller ludenscheidt'.
+
+    Cached: names, cities and streets repeat a lot across a database.
+    """
+    if not value:
+        return ""
+    if value.isascii():
+        return _NON_ALNUM.sub(" ", value.lower()).strip()
+    text = unicodedata.normalize("NFKD", value.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+_SOUNDEX = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+
+
+@lru_cache(maxsize=65536)
+def soundex(token: str) -> str:
+    """A short phonetic code (classic Soundex) so 'Schmidt' and 'Shmidt' share a block."""
+    token = "".join(ch for ch in token if "a" <= ch <= "z")
+    if not token:
+        return ""
+    out = [token[0]]
+    last = _SOUNDEX.get(token[0], "")
+    for ch in token[1:]:
+        code = _SOUNDEX.get(ch, "")
+        if code and code != last:
+            out.append(code)
+            if len(out) == 4:
+                break
+        if ch not in "hw":
+            last = code
+    return "".join(out).ljust(4, "0")
+
+
+@lru_cache(maxsize=65536)
+def postcode_key(value: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+
+
+@lru_cache(maxsize=65536)
+def street_key(value: str) -> str:
+    """'12 Main Street.' and '12 main st' compare equal; 'Hauptstraße 5' and 'Hauptstr. 5' too."""
+    words = []
+    for word in fold(value).split():
+        if word.endswith("strasse") and len(word) > 7:
+            word = word[:-7] + "st"
+        elif word.endswith("str") and len(word) > 3:
+            word = word[:-3] + "st"
+        words.append(_STREET_WORDS.get(word, word))
+    return " ".join(words)
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: without +tags, and without dots at Gmail."""
+    local, _, domain = (email or "").strip().lower().rpartition("@")
+    if not local or not domain:
+        return ""
+    local = local.split("+", 1)[0]
+    if domain in _GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}" if local else ""
+
+
+def email_name(email: str, name_tokens: Iterable[str] = ()) -> str:
+    """The part before the @ when it says something of its own ('kitty.b', 'jdoe1987'), else ''.
+
+    Generic ones (info@, sales@) and ones made only of the person's name or
+    initials ('jane.doe', 'jdoe') are left out: namesakes at two companies
+    share those without being one human.
+    """
+    local = (email or "").strip().lower().rpartition("@")[0].split("+", 1)[0]
+    local = local.replace("_", ".").replace("-", ".")
+    if len(local.replace(".", "")) < 4 or local in GENERIC_LOCAL_PARTS:
+        return ""
+    rest = fold(local).replace(" ", "")
+    for token in sorted(name_tokens, key=len, reverse=True):
+        rest = rest.replace(token, "", 1)
+    return local if len(rest) >= 2 else ""
+
+
+# --- records --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Record:
+    """What matching needs of one person, already in normal form."""
+
+    id: int
+    first: str = ""
+    last: str = ""
+    company_id: int | None = None
+    postcode: str = ""
+    country: str = ""
+    street: str = ""
+    city: str = ""
+    phones: set[str] = field(default_factory=set)
+    mailboxes: set[str] = field(default_factory=set)
+    email_names: set[str] = field(default_factory=set)
+    codes: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        id: int,
+        first_name: str = "",
+        last_name: str = "",
+        company_id: int | None = None,
+        postcode: str = "",
+        country: str = "",
+        street: str = "",
+        city: str = "",
+        phones: Iterable[str] = (),
+        emails: Iterable[str] = (),
+    ) -> Record:
+        first, last = fold(first_name), fold(last_name)
+        record = cls(
+            id=id,
+            first=first,
+            last=last,
+            company_id=company_id,
+            postcode=postcode_key(postcode) if postcode else "",
+            country=(country or "").upper(),
+            street=street_key(street) if street else "",
+            city=fold(city) if city else "",
+            codes=_name_codes(first, last),
+        )
+        record.phones.update(p for p in phones if p)
+        for email in emails:
+            record.add_email(email)
+        return record
+
+    def add_email(self, email: str) -> None:
+        box = mailbox(email)
+        if box:
+            self.mailboxes.add(box)
+        name = email_name(email, f"{self.first} {self.last}".split())
+        if name:
+            self.email_names.add(name)
+
+    @property
+    def has_name(self) -> bool:
+        return bool(self.first or self.last)
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.last} {self.first}"
+
+    def block_keys(self) -> Iterator[tuple]:
+        for phone in self.phones:
+            yield ("phone", phone)
+        for box in self.mailboxes:
+            yield ("mailbox", box)
+        for name in self.email_names:
+            yield ("email_name", name)
+        if self.company_id is not None:
+            for code in self.codes:
+                yield ("company", self.company_id, code)
+        if self.postcode:
+            for code in self.codes:
+                yield ("postcode", self.postcode, code)
+        if self.street and (self.postcode or self.city):
+            yield ("street", self.street, self.postcode or self.city)
+
+
+@lru_cache(maxsize=65536)
+def _name_codes(first: str, last: str) -> tuple[str, ...]:
+    """Phonetic codes of the name's tokens (first and last, so swapped names share a block)."""
+    return tuple(sorted({soundex(t) for t in f"{first} {last}".split() if len(t) > 1} - {""}))
+
+
+# --- names ------------------------------------------------------------------------------
+
+# A name part less alike than this is a different name: it caps the whole name below the floor.
+_PART_FLOOR = 0.75
+
+
+@lru_cache(maxsize=262144)
+def part_similarity(a: str, b: str) -> float:
+    """0..1 for two name parts: Jaro-Winkler (kind to typos and shared starts) averaged with
+    the Indel ratio (strict on short different names: 'Lena'/'Anna', 'Fiona'/'Simon')."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    return (JaroWinkler.normalized_similarity(a, b) + fuzz.ratio(a, b) / 100) / 2
+
+
+def _is_initial_of(short: str, full: str) -> bool:
+    return len(short) == 1 and bool(full) and full[0] == short
+
+
+def _both_parts(f1: str, l1: str, f2: str, l2: str) -> float:
+    first, last = part_similarity(f1, f2), part_similarity(l1, l2)
+    score = (first + last) / 2
+    return min(score, _PART_FLOOR) if min(first, last) < _PART_FLOOR else score
+
+
+def name_similarity(a: Record, b: Record) -> float:
+    """0..1: how alike two names are, allowing swapped first/last names and initials.
+
+    0 when either name is missing: an unknown name is no evidence either way.
+    """
+    if not (a.has_name and b.has_name):
+        return 0.0
+    scores = [0.0]
+    if a.first and a.last and b.first and b.last:
+        if _is_initial_of(a.first, b.first) or _is_initial_of(b.first, a.first):
+            scores.append(0.9 * part_similarity(a.last, b.last))
+        else:
+            scores.append(_both_parts(a.first, a.last, b.first, b.last))
+        scores.append(_both_parts(a.first, a.last, b.last, b.first))
+    elif a.last and b.last and (not a.first or not b.first):
+        # Only a last name on one side: a match is weak evidence.
+        scores.append(0.85 * part_similarity(a.last, b.last))
+    full_a, full_b = f"{a.first} {a.last}".strip(), f"{b.first} {b.last}".strip()
+    if len(full_a.split()) > 2 or len(full_b.split()) > 2 or not (a.first and a.last):
+        # Names with several parts, or typed all in one field.
+        scores.append(fuzz.token_sort_ratio(full_a, full_b) / 100)
+    return max(scores)
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    score: float
+    reasons: list[str]
+
+
+def _same_region(a: Record, b: Record) -> bool:
+    return not a.country or not b.country or a.country == b.country
+
+
+def score_pair(a: Record, b: Record) -> Match:
+    """How likely two records are one human, 0..1, with the evidence in words."""
+    name = name_similarity(a, b)
+    reasons: list[str] = []
+    rules: list[float] = []
+
+    if a.mailboxes & b.mailboxes:
+        reasons.append("same mailbox")
+        rules.append(0.97)
+
+    if a.phones & b.phones:
+        reasons.append("same phone")
+        if not (a.has_name and b.has_name):
+            rules.append(0.9)
+        elif name >= NAME_FLOOR:
+            rules.append(0.9 + 0.08 * name)
+        else:  # a shared line: a switchboard or a household
+            rules.append(0.5 + 0.3 * name)
+
+    context = []
+    if a.company_id is not None and a.company_id == b.company_id:
+        context.append("same company")
+    if (
+        a.street
+        and a.street == b.street
+        and ((a.postcode and a.postcode == b.postcode) or (a.city and a.city == b.city))
+    ):
+        context.append("same street address")
+    elif a.postcode and a.postcode == b.postcode and _same_region(a, b):
+        context.append("same postcode")
+    if a.email_names & b.email_names:
+        context.append("same email name")
+    if context and name >= NAME_FLOOR:
+        bonus = min(MAX_CONTEXT_BONUS, sum(CONTEXT_BONUS[c] for c in context))
+        rules.append(0.9 * name + bonus)
+    reasons.extend(context)
+
+    if name:
+        reasons.append(f"name {name:.2f}")
+    if not rules:
+        return Match(0.0, reasons)
+    strong = sorted(rules, reverse=True)
+    # A second independent rule that also holds adds a little certainty.
+    score = strong[0] + (0.02 if len(strong) > 1 and strong[1] >= 0.85 else 0.0)
+    return Match(round(min(score, 0.99), 3), reasons)
+
+
+# --- blocking ------------------------------------------------------------------------------
+
+
+def candidate_pairs(records: Iterable[Record]) -> set[tuple[int, int]]:
+    """Pairs of ids (lower first) that share a blocking key; each pair once."""
+    blocks: dict[tuple, list[int]] = defaultdict(list)
+    by_id: dict[int, Record] = {}
+    for record in records:
+        by_id[record.id] = record
+        for key in record.block_keys():
+            blocks[key].append(record.id)
+    pairs: set[tuple[int, int]] = set()
+    for ids in blocks.values():
+        if len(ids) < 2:
+            continue
+        if len(ids) <= MAX_BLOCK:
+            pairs.update(combinations(sorted(set(ids)), 2))
+            continue
+        ordered = sorted(set(ids), key=lambda i: (by_id[i].sort_name, i))
+        for n, left in enumerate(ordered):
+            for right in ordered[n + 1 : n + 1 + WINDOW]:
+                pairs.add((left, right) if left < right else (right, left))
+    return pairs
+
+
+def find_matches(
+    records: dict[int, Record], *, threshold: float, only_ids: set[int] | None = None
+) -> dict[tuple[int, int], Match]:
+    """Pairs scoring at or above `threshold`; with `only_ids`, only pairs touching those ids."""
+    found: dict[tuple[int, int], Match] = {}
+    for pair in candidate_pairs(records.values()):
+        if only_ids is not None and pair[0] not in only_ids and pair[1] not in only_ids:
+            continue
+        match = score_pair(records[pair[0]], records[pair[1]])
+        if match.score >= threshold:
+            found[pair] = match
+    return found
