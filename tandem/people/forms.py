@@ -46,10 +46,14 @@ def owner_field(current_owner_id: int | None) -> OwnerChoiceField:
 
 def custom_form_field(definition: CustomField) -> forms.Field:
     """One input per admin-defined field, by its type; the service checks the value again."""
-    common: dict[str, Any] = {"label": definition.label, "required": definition.required}
+    common: dict[str, Any] = {
+        "label": definition.label,
+        "required": definition.required,
+        "error_messages": {"required": f"{definition.label} is required."},
+    }
     kind = definition.field_type
     if kind == CustomFieldType.NUMBER:
-        return forms.CharField(
+        return forms.DecimalField(
             widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}), **common
         )
     if kind == CustomFieldType.DATE:

@@ -44,7 +44,7 @@ COMPANY_SORTS = [
     ("created_at", "Oldest first"),
     ("-updated_at", "Recently updated"),
 ]
-KIND_LABELS = {**dict(ActivityKind.choices), "stage": "Stage"}
+KIND_LABELS = {**dict(ActivityKind.choices), "stage": "Stage", "touchpoint": "Touchpoint"}
 EVENT_LABELS = {
     "created": "Created",
     "changed": "Changed",
@@ -58,6 +58,7 @@ EVENT_LABELS = {
     "phone_removed": "Removed a phone",
 }
 EXTRA_FIELD_LABELS = {
+    "title": "Job title",
     "email": "Primary email",
     "phone": "Primary phone",
     "emails": "Emails",
