@@ -1,0 +1,180 @@
+"""Shared by the bench commands: Django setup, timing, percentiles, result tables.
+
+The bench runs Tandem in process with its production settings (debug off),
+against whatever database the environment names: DATABASE_URL, or SQLite in
+TANDEM_DATA_DIR. Only what an in-process run cannot have is relaxed: the test
+client's host name, plain-HTTP cookies, and static files served unhashed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+# Environment defaults for an in-process bench run; an explicit value wins.
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "tandem.settings",
+    "TANDEM_SECRET_KEY": "bench-only-secret-key-not-for-production-" + "b" * 24,
+    "TANDEM_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "TANDEM_SSL_REDIRECT": "false",
+    "TANDEM_SECURE_COOKIES": "false",
+    "TANDEM_HSTS_SECONDS": "0",
+}
+
+
+def setup_django() -> None:
+    for name, value in BENCH_ENV.items():
+        os.environ.setdefault(name, value)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # The manifest needs `collectstatic`; hashed names make no difference to timings.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def database_label() -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        return f"PostgreSQL {version} ({connection.settings_dict['NAME']})"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} ({connection.settings_dict['NAME']})"
+    return connection.vendor
+
+
+def machine_label() -> str:
+    cores = os.cpu_count() or 0
+    memory = ""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kib = int(meminfo.readline().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{platform.system()} {platform.machine()}, {cores} cores{memory}, Python {platform.python_version()}"
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    """`with stopwatch() as elapsed: ...; elapsed()` gives seconds so far (and after)."""
+    start = time.perf_counter()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.perf_counter()) - start
+    end.append(time.perf_counter())
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of at least one value."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Timing:
+    name: str
+    url: str
+    samples_ms: list[float] = field(default_factory=list)
+    status: str = ""
+    queries: int | None = None
+    note: str = ""
+    limit_ms: float | None = None
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.samples_ms)
+
+    def p(self, q: float) -> float:
+        return percentile(self.samples_ms, q)
+
+    @property
+    def verdict(self) -> str:
+        if not self.measured or self.limit_ms is None:
+            return ""
+        return "ok" if self.p(95) <= self.limit_ms else "over"
+
+
+def _cells(t: Timing) -> list[str]:
+    if not t.measured:
+        return [t.name, t.url, t.status, "–", "–", "–", "–", "", t.note]
+    return [
+        t.name,
+        t.url,
+        t.status,
+        f"{t.p(50):.1f}",
+        f"{t.p(95):.1f}",
+        f"{max(t.samples_ms):.1f}",
+        "" if t.queries is None else str(t.queries),
+        f"≤ {t.limit_ms:.0f}: {t.verdict}" if t.limit_ms else "",
+        t.note,
+    ]
+
+
+HEADERS = [
+    "what",
+    "request",
+    "status",
+    "p50 ms",
+    "p95 ms",
+    "max ms",
+    "queries",
+    "target p95",
+    "note",
+]
+
+
+def print_results(title: str, timings: Sequence[Timing]) -> None:
+    """A rich table for the terminal, then the same as markdown for docs/benchmarks.md."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in HEADERS:
+        table.add_column(header, justify="right" if header.endswith(("ms", "queries")) else "left")
+    for t in timings:
+        table.add_row(*_cells(t))
+    console = Console()
+    if not console.is_terminal:  # piped to a file: do not squeeze the table to 80 columns
+        console = Console(width=170)
+    console.print(table)
+    print()
+    print(markdown_table(timings))
+
+
+def markdown_table(timings: Sequence[Timing]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for t in timings:
+        cells = [c.replace("|", "\\|") for c in _cells(t)]
+        cells[1] = f"`{cells[1]}`"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s" if seconds > 0 else "–"
+
+
+def human(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)
