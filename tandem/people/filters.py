@@ -8,7 +8,7 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from tandem.core.pagination import SortSpec
@@ -44,6 +44,8 @@ COMPANY_SORTS: dict[str, SortSpec] = {
 
 def prefix_range(field: str, prefix: str) -> Q:
     """`field` starts with `prefix`, as a range both SQLite and PostgreSQL (C collation) seek in an index."""
+    if ord(prefix[-1]) >= 0x10FFFF:  # no next character to bound the range with
+        return Q(**{f"{field}__startswith": prefix})
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
@@ -73,6 +75,14 @@ def name_query(q: str) -> Q:
 
 
 class QueryFilter(Schema):
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value):
+        """PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Must not contain NUL characters.")
+        return value
+
     @classmethod
     def from_query(cls, params: dict[str, str]):
         """Build from GET parameters; empty values mean "no filter". Errors name the field."""
@@ -92,7 +102,7 @@ class PersonFilter(QueryFilter):
     owner: str | None = Field(
         None, max_length=150, description="Owner's user id or user name; 'none' for unowned"
     )
-    company: int | None = Field(None, description="Company id")
+    company: int | None = Field(None, ge=1, le=2**63 - 1, description="Company id")
     updated_since: dt.datetime | None = None
     sort: PersonSort = "name"
 
@@ -115,7 +125,7 @@ class PersonFilter(QueryFilter):
             owner = self.owner.strip()
             if owner.lower() == "none":
                 qs = qs.filter(owner__isnull=True)
-            elif owner.isdigit():
+            elif owner.isascii() and owner.isdigit() and len(owner) < 19:  # an id that fits
                 qs = qs.filter(owner_id=int(owner))
             else:
                 qs = qs.filter(owner__username=owner)
@@ -158,7 +168,7 @@ class CompanyFilter(QueryFilter):
             owner = self.owner.strip()
             if owner.lower() == "none":
                 qs = qs.filter(owner__isnull=True)
-            elif owner.isdigit():
+            elif owner.isascii() and owner.isdigit() and len(owner) < 19:  # an id that fits
                 qs = qs.filter(owner_id=int(owner))
             else:
                 qs = qs.filter(owner__username=owner)

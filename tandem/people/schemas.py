@@ -20,8 +20,34 @@ OWNER_HELP = "User id or user name; null for nobody."
 COMPANY_HELP = "Company id, or a name: an existing company with that name, else a new one."
 
 
+def storable(value: Any) -> Any:
+    """Text the database can hold: PostgreSQL refuses NUL, and no database takes lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("Must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("Must be valid Unicode text.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            storable(item)
+    return value
+
+
 class StrictIn(Schema):
+    """Input: unknown fields are refused, and text must be storable."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return storable(value)
 
 
 # --- small pieces -------------------------------------------------------------
