@@ -215,6 +215,14 @@ def add_email(request: HttpRequest, person_id: int, payload: EmailIn) -> PersonE
     )
 
 
+@router.post("/people/{person_id}/emails/{email_id}/primary", response=PersonOut)
+def make_primary_email(request: HttpRequest, person_id: int, email_id: int) -> Person:
+    """Make one of the person's addresses the primary one."""
+    address = PersonEmail.objects.get(person=person_detail(person_id), pk=email_id)
+    services.make_primary_email(actor=_actor(request), person=address.person, email_id=address.pk)
+    return person_detail(person_id)
+
+
 @router.delete("/people/{person_id}/emails/{email_id}", response={204: None})
 def remove_email(request: HttpRequest, person_id: int, email_id: int) -> Status:
     """Remove an address; if it was the primary one, the next becomes primary."""

@@ -8,14 +8,23 @@ web forms share; these schemas only check types.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
+from django.urls import reverse
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from tandem.people.models import ActivityKind, Company, CompanySize, Person, PhoneKind, Stage
 
-IdOrName = int | str
+
+def _id_or_name(value: Any) -> Any:
+    """An id or a name, nothing pydantic would coerce: `true` is not id 1, nor 1.5 id 1."""
+    if value is None or isinstance(value, str) or (type(value) is int):
+        return value
+    raise ValueError("Give an id (a whole number) or a name.")
+
+
+IdOrName = Annotated[int | str, BeforeValidator(_id_or_name)]
 OWNER_HELP = "User id or user name; null for nobody."
 COMPANY_HELP = "Company id, or a name: an existing company with that name, else a new one."
 
@@ -161,7 +170,7 @@ class PersonOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Person, context: dict[str, Any]) -> str:
-        return context["request"].build_absolute_uri(f"/people/{obj.pk}/")
+        return context["request"].build_absolute_uri(reverse("people:detail", args=[obj.pk]))
 
 
 class PersonPage(Schema):
@@ -279,7 +288,9 @@ class CompanyOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Company, context: dict[str, Any]) -> str:
-        return context["request"].build_absolute_uri(f"/companies/{obj.pk}/")
+        return context["request"].build_absolute_uri(
+            reverse("people:company_detail", args=[obj.pk])
+        )
 
 
 class CompanyPage(Schema):

@@ -111,6 +111,8 @@ def test_create_with_a_company_id_and_owner_id(api, ada, manager):
         ({"last_name": "X" * 101}, "last_name"),
         ({"last_name": "X", "nickname": "Y"}, "nickname"),
         ({"first_name": 7}, "first_name"),
+        ({"last_name": "X", "company": True}, "company"),
+        ({"last_name": "X", "owner": 1.5}, "owner"),
         ({}, "last_name"),
     ],
 )
@@ -301,6 +303,14 @@ def test_add_and_remove_emails(api, ada):
     body = api.get(f"/api/v1/people/{ada.pk}").json()
     assert body["email"] == "ada@work.example"
     assert body["emails"][0]["is_primary"] is True
+
+
+def test_make_another_email_the_primary_one(api, ada):
+    added = post(api, f"/people/{ada.pk}/emails", {"email": "ada@work.example"}).json()
+    response = api.post(f"/api/v1/people/{ada.pk}/emails/{added['id']}/primary")
+    assert response.status_code == 200, response.content
+    assert response.json()["email"] == "ada@work.example"
+    assert [e["is_primary"] for e in response.json()["emails"]] == [True, False]
 
 
 def test_adding_an_email_another_person_has_is_409(api, ada, system):

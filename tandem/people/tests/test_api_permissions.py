@@ -58,6 +58,7 @@ ENDPOINTS = {
     "edit person": Call("patch", "/people/{person}", {"title": "CTO"}, "edit"),
     "change stage": Call("post", "/people/{person}/stage", {"to": "mql"}, "edit"),
     "add email": Call("post", "/people/{person}/emails", {"email": "x@example.com"}, "edit", 201),
+    "primary email": Call("post", "/people/{person}/emails/{email}/primary", None, "edit"),
     "remove email": Call("delete", "/people/{person}/emails/{email}", None, "edit", 204),
     "add phone": Call("post", "/people/{person}/phones", {"phone": "+14155550111"}, "edit", 201),
     "remove phone": Call("delete", "/people/{person}/phones/{phone}", None, "edit", 204),
