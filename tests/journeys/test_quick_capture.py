@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 
 from tandem.campaigns.models import Touchpoint
 from tandem.campaigns.services import create_campaign
+from tandem.capture.tests.test_vcard import VCARD_3
+from tandem.capture.vcard import parse_card
 from tandem.people.models import Person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,3 +98,46 @@ def test_capture_offline_then_sync_once(page: Page, live_server, salesperson, sy
     expect(page.locator('#queue li[data-state="synced"]')).to_have_count(2)
     expect(page.get_by_role("link", name="open (saved before)")).to_have_count(2)
     assert Person.objects.count() == 2 and Touchpoint.objects.count() == 2
+
+
+CARDS = [
+    VCARD_3,
+    "BEGIN:VCARD\nVERSION:4.0\nFN:Grace Hopper\nN:Hopper;Grace;;;\n"
+    'TEL;VALUE=uri;TYPE="voice,cell";PREF=2:tel:+1-202-555-0101\n'
+    'TEL;VALUE=uri;TYPE="work,voice";PREF=1:tel:+1-202-555-0199\n'
+    "EMAIL;PREF=1:grace@navy.example\nADR;TYPE=work:;;1 Navy Way;Arlington;VA;22202;US\nEND:VCARD",
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Berners-Lee;Tim;;;\r\n"
+    "TITLE:Director of the World Wide Web Con\r\n sortium\r\nEMAIL:tim@w3.examp\r\n le\r\nEND:VCARD",
+    "BEGIN:VCARD\nVERSION:3.0\nFN:Jean Claude Van Damme\nEND:VCARD",
+    "BEGIN:VCARD\nVERSION:3.0\nN:O\\;Brien;Pat;;;\nitem1.EMAIL;type=INTERNET:pat@example.org\n"
+    "ORG:Smith\\, Jones & Partners\nEND:VCARD",
+    "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+    "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"
+    "TEL;HOME:+49 30 1234567\r\nTEL;WORK;PREF:+49 30 7654321\r\n"
+    "ADR;WORK;ENCODING=QUOTED-PRINTABLE:;;Hauptstra=C3=9Fe 1;Berlin;;10115;=\r\n"
+    "Deutschland\r\nEND:VCARD\r\n",
+    "MECARD:N:Curie,Marie;ORG:Institut du Radium;TITLE:Director;TEL:+33 1 23 45 67 89;"
+    "EMAIL:marie@radium.example;NOTE:Two Nobel prizes\\; ask about isotopes;"
+    "ADR:,,1 Rue Pierre et Marie Curie,Paris,,75005,FR;;",
+    "MECARD:N:Alan Turing;EMAIL:alan@bletchley.example;NOTE:at 10\\:30;;",
+    "  kim@example.com\n",
+    "\ufeffbegin:vcard\nN:Doe;Jo;;;\nend:vcard",
+]
+
+PARSE_IN_PAGE = """(text) => {
+  try { return window.tandemQuickCapture.parseCard(text); } catch (e) { return {error: e.message}; }
+}"""
+
+
+def test_the_page_reads_cards_as_the_server_does(page: Page, live_server, salesperson):
+    """The phone fills the fields instantly in JavaScript; a post without JavaScript is
+    read by capture/vcard.py. Both must read every card the same way."""
+    page.goto(live_server.url + "/capture")
+    page.get_by_label("User name").fill(salesperson.username)
+    page.get_by_label("Password").fill("pw-" + salesperson.username)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#quick-form")).to_have_attribute("data-ready", "true")
+    for text in CARDS:
+        assert page.evaluate(PARSE_IN_PAGE, text) == parse_card(text), text
+    for text in ["", "hello there", "https://example.com/badge/123"]:
+        assert "error" in page.evaluate(PARSE_IN_PAGE, text)

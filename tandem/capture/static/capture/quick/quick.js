@@ -683,6 +683,7 @@
       /* no offline shell (e.g. plain http on a LAN address); the queue still works */
     });
   }
+  window.tandemQuickCapture = { parseCard: parseCard }; // the same reading as capture/vcard.py
   form.dataset.ready = "true";
   restorePlace();
   showNetwork();
