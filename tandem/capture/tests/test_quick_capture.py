@@ -106,6 +106,7 @@ def test_a_plain_post_saves_a_booth_scan_and_keeps_the_place(sam, salesperson, s
     assert tp.note == "Wants a demo" and tp.credited_to is None
     page = sam.get(response["Location"]).content.decode()
     assert "Saved Ada Lovelace: New person." in page
+    assert f'href="/people/{person.pk}/">Ada Lovelace</a>' in page  # saved today by you
     assert 'value="Hall 4"' in page
 
 
