@@ -114,15 +114,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     list_url = reverse("people:list")
     funnel: list[dict[str, Any]] = []
     exits: list[dict[str, Any]] = []
-    for row in lifecycle_counts():
+    lifecycle_rows = lifecycle_counts()
+    for row in lifecycle_rows:
         item = {
             "stage": row.stage,
-            "count": row.count,
-            "percent": round(row.share * 100, 1),
+            "count": f"{row.count:,}",
+            # A plain string: a localised "42,5" would break the CSS width.
+            "percent": f"{row.share * 100:.1f}",
             "url": f"{list_url}?stage={row.stage.value}",
         }
         (funnel if row.stage in FUNNEL_ORDER else exits).append(item)
-    total = sum(r["count"] for r in funnel + exits)
+    total = sum(row.count for row in lifecycle_rows)
     return render(
         request,
         "people/overview.html",
@@ -258,7 +260,6 @@ def _person_page(
     email_form: EmailForm | None = None,
     email_duplicate_of: Person | None = None,
     phone_form: PhoneForm | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     """The whole person page; a form passed in (with its errors) replaces the blank one."""
     user = current_user(request)
@@ -278,11 +279,7 @@ def _person_page(
     context.update(_emails_context(request, person, email_form, email_duplicate_of))
     context.update(_phones_context(request, person, phone_form))
     context.update(_person_audit_context(person, defs))
-    return render(request, "people/person_detail.html", context, status=status)
-
-
-def _after_person_change(request: HttpRequest, person: Person) -> HttpResponse:
-    return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_detail.html", context)
 
 
 @login_required
@@ -446,7 +443,7 @@ def person_change_stage(request: HttpRequest, pk: int) -> HttpResponse:
             notice = f"Moved to {person.get_stage_display()}."
             if not is_htmx(request):
                 messages.success(request, notice)
-                return _after_person_change(request, person)
+                return redirect("people:detail", pk=person.pk)
             return fragments(
                 request,
                 ("people/_stage.html", _stage_context(request, person, notice=notice)),
