@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
@@ -185,7 +185,7 @@ def email_name(email: str, name_tokens: Iterable[str] = ()) -> str:
     local = local.replace("_", ".").replace("-", ".")
     if len(local.replace(".", "")) < 4 or local in GENERIC_LOCAL_PARTS:
         return ""
-    rest = fold(local).replace(" ", "")
+    rest = _NON_ALNUM.sub("", local) if local.isascii() else fold(local).replace(" ", "")
     for token in sorted(name_tokens, key=len, reverse=True):
         rest = rest.replace(token, "", 1)
     return local if len(rest) >= 2 else ""
@@ -193,23 +193,78 @@ def email_name(email: str, name_tokens: Iterable[str] = ()) -> str:
 
 # --- records --------------------------------------------------------------------------
 
+_NONE: frozenset[str] = frozenset()
 
-@dataclass(slots=True)
+
 class Record:
-    """What matching needs of one person, already in normal form."""
+    """What matching needs of one person, already in normal form.
 
-    id: int
-    first: str = ""
-    last: str = ""
-    company_id: int | None = None
-    postcode: str = ""
-    country: str = ""
-    street: str = ""
-    city: str = ""
-    phones: set[str] = field(default_factory=set)
-    mailboxes: set[str] = field(default_factory=set)
-    email_names: set[str] = field(default_factory=set)
-    codes: tuple[str, ...] = ()
+    A plain slotted class built positionally: the scan builds one per person.
+    """
+
+    __slots__ = (
+        "city",
+        "codes",
+        "company_id",
+        "country",
+        "email_names",
+        "first",
+        "id",
+        "last",
+        "mailboxes",
+        "phones",
+        "postcode",
+        "street",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        first: str,
+        last: str,
+        company_id: int | None,
+        postcode: str,
+        country: str,
+        street: str,
+        city: str,
+    ) -> None:
+        self.id = id
+        self.first = first
+        self.last = last
+        self.company_id = company_id
+        self.postcode = postcode
+        self.country = country
+        self.street = street
+        self.city = city
+        # A code in both parts repeats; blocks drop repeated ids.
+        self.codes = _part_codes(first) + _part_codes(last)
+        self.phones: frozenset[str] = _NONE
+        self.mailboxes: frozenset[str] = _NONE
+        self.email_names: frozenset[str] = _NONE
+
+    @classmethod
+    def from_values(
+        cls,
+        id: int,
+        first_name: str,
+        last_name: str,
+        company_id: int | None,
+        postcode: str,
+        country: str,
+        street: str,
+        city: str,
+    ) -> Record:
+        """From the raw column values of a person (the scan's hot path)."""
+        return cls(
+            id,
+            fold(first_name),
+            fold(last_name),
+            company_id,
+            postcode_key(postcode) if postcode else "",
+            country.upper() if country else "",
+            street_key(street) if street else "",
+            fold(city) if city else "",
+        )
 
     @classmethod
     def build(
@@ -226,30 +281,26 @@ class Record:
         phones: Iterable[str] = (),
         emails: Iterable[str] = (),
     ) -> Record:
-        first, last = fold(first_name), fold(last_name)
-        record = cls(
-            id=id,
-            first=first,
-            last=last,
-            company_id=company_id,
-            postcode=postcode_key(postcode) if postcode else "",
-            country=(country or "").upper(),
-            street=street_key(street) if street else "",
-            city=fold(city) if city else "",
-            codes=_name_codes(first, last),
+        record = cls.from_values(
+            id, first_name, last_name, company_id, postcode, country, street, city
         )
-        record.phones.update(p for p in phones if p)
+        for phone in phones:
+            record.add_phone(phone)
         for email in emails:
             record.add_email(email)
         return record
 
+    def add_phone(self, number: str) -> None:
+        if number:
+            self.phones = self.phones | {number}
+
     def add_email(self, email: str) -> None:
         box = mailbox(email)
         if box:
-            self.mailboxes.add(box)
-        name = email_name(email, f"{self.first} {self.last}".split())
+            self.mailboxes = self.mailboxes | {box}
+        name = email_name(email, (*self.first.split(), *self.last.split()))
         if name:
-            self.email_names.add(name)
+            self.email_names = self.email_names | {name}
 
     @property
     def has_name(self) -> bool:
@@ -259,44 +310,55 @@ class Record:
     def sort_name(self) -> str:
         return f"{self.last} {self.first}"
 
-    def block_keys(self) -> Iterator[tuple]:
-        for phone in self.phones:
-            yield ("phone", phone)
-        for box in self.mailboxes:
-            yield ("mailbox", box)
+    def block_keys(self) -> list[Any]:
+        """The blocks this record falls in. Kinds never collide: a phone starts with +,
+        a mailbox holds an @ inside, an email name starts with @; company blocks are
+        (int, code), postcode blocks (str, code), street blocks 3-tuples."""
+        keys: list[Any] = [*self.phones, *self.mailboxes]
         for name in self.email_names:
-            yield ("email_name", name)
+            keys.append("@" + name)
         if self.company_id is not None:
+            company = self.company_id
             for code in self.codes:
-                yield ("company", self.company_id, code)
+                keys.append((company, code))
         if self.postcode:
+            postcode = self.postcode
             for code in self.codes:
-                yield ("postcode", self.postcode, code)
+                keys.append((postcode, code))
         if self.street and (self.postcode or self.city):
-            yield ("street", self.street, self.postcode or self.city)
+            keys.append((self.street, self.postcode or self.city, None))
+        return keys
 
 
 @lru_cache(maxsize=65536)
-def _name_codes(first: str, last: str) -> tuple[str, ...]:
-    """Phonetic codes of the name's tokens (first and last, so swapped names share a block)."""
-    return tuple(sorted({soundex(t) for t in f"{first} {last}".split() if len(t) > 1} - {""}))
+def _part_codes(part: str) -> tuple[str, ...]:
+    """Phonetic codes of one name part's tokens; first and last both give codes, so
+    swapped names share a block."""
+    return tuple(dict.fromkeys(soundex(t) for t in part.split() if len(t) > 1 and soundex(t)))
 
 
 # --- names ------------------------------------------------------------------------------
 
-# A name part less alike than this is a different name: it caps the whole name below the floor.
-_PART_FLOOR = 0.75
+# A name part less alike than this is a different name ('Fiona'/'Simon'): the whole name
+# is then capped below NAME_FLOOR, however alike the other part is.
+_PART_FLOOR = 0.8
+_DIFFERENT_NAME_CAP = 0.7
 
 
 @lru_cache(maxsize=262144)
 def part_similarity(a: str, b: str) -> float:
     """0..1 for two name parts: Jaro-Winkler (kind to typos and shared starts) averaged with
-    the Indel ratio (strict on short different names: 'Lena'/'Anna', 'Fiona'/'Simon')."""
+    the Indel ratio (strict on short different names: 'Lena'/'Anna', 'Fiona'/'Simon'),
+    and at least 0.84 when both are close and sound alike (Soundex)."""
     if not a or not b:
         return 0.0
     if a == b:
         return 1.0
-    return (JaroWinkler.normalized_similarity(a, b) + fuzz.ratio(a, b) / 100) / 2
+    score = (JaroWinkler.normalized_similarity(a, b) + fuzz.ratio(a, b) / 100) / 2
+    if score >= 0.75 and soundex(a) == soundex(b):
+        # Spelled apart, said alike: 'Sofia'/'Sophia', 'Stefan'/'Stephan'.
+        score = max(score, 0.84)
+    return score
 
 
 def _is_initial_of(short: str, full: str) -> bool:
@@ -306,7 +368,7 @@ def _is_initial_of(short: str, full: str) -> bool:
 def _both_parts(f1: str, l1: str, f2: str, l2: str) -> float:
     first, last = part_similarity(f1, f2), part_similarity(l1, l2)
     score = (first + last) / 2
-    return min(score, _PART_FLOOR) if min(first, last) < _PART_FLOOR else score
+    return min(score, _DIFFERENT_NAME_CAP) if min(first, last) < _PART_FLOOR else score
 
 
 def name_similarity(a: Record, b: Record) -> float:
@@ -398,20 +460,26 @@ def score_pair(a: Record, b: Record) -> Match:
 
 def candidate_pairs(records: Iterable[Record]) -> set[tuple[int, int]]:
     """Pairs of ids (lower first) that share a blocking key; each pair once."""
-    blocks: dict[tuple, list[int]] = defaultdict(list)
+    blocks: dict[Any, list[int]] = {}
     by_id: dict[int, Record] = {}
     for record in records:
-        by_id[record.id] = record
+        rid = record.id
+        by_id[rid] = record
         for key in record.block_keys():
-            blocks[key].append(record.id)
+            members = blocks.get(key)
+            if members is None:
+                blocks[key] = [rid]
+            else:
+                members.append(rid)
     pairs: set[tuple[int, int]] = set()
     for ids in blocks.values():
         if len(ids) < 2:
             continue
-        if len(ids) <= MAX_BLOCK:
-            pairs.update(combinations(sorted(set(ids)), 2))
+        unique = sorted(set(ids))
+        if len(unique) <= MAX_BLOCK:
+            pairs.update(combinations(unique, 2))
             continue
-        ordered = sorted(set(ids), key=lambda i: (by_id[i].sort_name, i))
+        ordered = sorted(unique, key=lambda i: (by_id[i].sort_name, i))
         for n, left in enumerate(ordered):
             for right in ordered[n + 1 : n + 1 + WINDOW]:
                 pairs.add((left, right) if left < right else (right, left))

@@ -125,17 +125,7 @@ _PERSON_COLUMNS = (
 
 
 def _record(row: tuple) -> Record:
-    pk, first, last, company_id, postcode, country, street, city = row
-    return Record.build(
-        id=pk,
-        first_name=first,
-        last_name=last,
-        company_id=company_id,
-        postcode=postcode,
-        country=country,
-        street=street,
-        city=city,
-    )
+    return Record.from_values(*row)
 
 
 def _add_contacts(records: dict[int, Record], ids: Iterable[int] | None = None) -> None:
@@ -149,7 +139,7 @@ def _add_contacts(records: dict[int, Record], ids: Iterable[int] | None = None) 
     for person_id, number in phones.values_list("person_id", "number").iterator(chunk_size=20000):
         record = records.get(person_id)
         if record is not None:
-            record.phones.add(number)
+            record.add_phone(number)
     for person_id, email in emails.values_list("person_id", "email_normalized").iterator(
         chunk_size=20000
     ):

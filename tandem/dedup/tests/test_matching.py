@@ -142,3 +142,31 @@ def test_finding_again_does_not_duplicate_the_pair(db, found_by):
     again = find_candidates_for([second.pk], found_by)
     assert again.created == 0 and again.unchanged == 1
     assert DuplicateCandidate.objects.count() == 1
+
+
+def test_family_members_sharing_a_line_and_an_address_do_not_match():
+    home = {"street": "Lindenweg 4", "postcode": "10115", "phones": {"+4930123456"}}
+    match = score_pair(rec(1, "Fiona", "Lausen", **home), rec(2, "Simon", "Lausen", **home))
+    assert match.score < THRESHOLD
+    assert "same phone" in match.reasons  # the evidence is shown, it just is not enough
+
+
+def test_names_that_sound_alike_count_as_similar():
+    a = rec(1, "Stefan", "Meyer", company_id=5)
+    b = rec(2, "Stephan", "Meyer", company_id=5)
+    assert score_pair(a, b).score >= THRESHOLD
+
+
+def test_an_email_name_made_of_the_name_alone_is_no_evidence():
+    a = rec(1, "Jane", "Doe", emails=["jane.doe@acme.example"])
+    b = rec(2, "Jane", "Doe", emails=["jane.doe@globex.example"])
+    assert score_pair(a, b).score < THRESHOLD
+    assert candidate_pairs([a, b]) == set()
+
+
+def test_a_distinctive_email_name_at_two_providers_matches():
+    a = rec(1, "Jane", "Doe", emails=["jane.doe81@acme.example"])
+    b = rec(2, "Jane", "Doe", emails=["jane.doe81@web.de"])
+    match = score_pair(a, b)
+    assert match.score >= THRESHOLD
+    assert "same email name" in match.reasons
