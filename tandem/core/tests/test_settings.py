@@ -15,7 +15,10 @@ PROD = {
 
 def run_tandem(args, **env):
     base = {
-        k: v for k, v in os.environ.items() if not k.startswith("TANDEM_") and k != "DATABASE_URL"
+        k: v
+        for k, v in os.environ.items()
+        # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their live server; production never does.
+        if not k.startswith("TANDEM_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     base.update({"TANDEM_DATA_DIR": "/tmp/tandem-settings-test"}, **env)
     return subprocess.run(
