@@ -248,4 +248,9 @@ def capture_person(
                 replayed=True,
             )
         raise
+    if created:
+        # Same phone or a similar name at the same company: flag it for review, after commit.
+        from tandem.dedup.tasks import enqueue_find_duplicates
+
+        enqueue_find_duplicates([person.pk], "capture")
     return CaptureResult(person=person, touchpoint=tp, created=created, proposed=proposed)

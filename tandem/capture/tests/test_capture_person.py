@@ -137,3 +137,35 @@ def test_touchpoints_appear_on_the_timeline_with_campaign_and_proposed_values(sy
     assert len(entries) == 2
     assert any(campaign.name in e.title for e in entries)
     assert any("Proposed: title = CFO" in e.body for e in entries)
+
+
+def test_a_capture_that_looks_like_a_known_person_is_flagged_for_review(
+    system, django_capture_on_commit_callbacks
+):
+    from tandem.dedup.models import DuplicateCandidate
+
+    first = capture_person(
+        actor=system,
+        data={
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": "grace@navy.example",
+            "phone": "+1 202 555 0143",
+        },
+        touchpoint=form_fill(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        second = capture_person(
+            actor=system,
+            data={
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "email": "g.hopper@home.example",
+                "phone": "(202) 555-0143",
+            },
+            touchpoint=TouchpointIn(kind="booth_scan"),
+        )
+    assert second.created
+    pair = DuplicateCandidate.objects.get()
+    assert {pair.person_a_id, pair.person_b_id} == {first.person.pk, second.person.pk}
+    assert pair.found_by == "capture"
