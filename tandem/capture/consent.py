@@ -75,8 +75,11 @@ def _event(consent: Consent, action: str, text: ConsentText | None, proof: Proof
     )
 
 
-def _locked_consent(person: Person, purpose: ConsentPurpose) -> tuple[Consent, bool]:
-    """The person's consent row for `purpose`, locked; created (unsaved status) if missing.
+def _locked_consent(
+    person: Person, purpose: ConsentPurpose, *, status: str, text: ConsentText | None
+) -> tuple[Consent, bool]:
+    """The person's consent row for `purpose`, locked; created with `status` and `text`
+    if missing (then the bool is True).
 
     The unique (person, purpose) constraint decides concurrent first consents.
     """
@@ -86,9 +89,7 @@ def _locked_consent(person: Person, purpose: ConsentPurpose) -> tuple[Consent, b
     try:
         with transaction.atomic():
             return (
-                Consent.objects.create(
-                    person=person, purpose=purpose, status=ConsentStatus.PENDING
-                ),
+                Consent.objects.create(person=person, purpose=purpose, status=status, text=text),
                 True,
             )
     except IntegrityError:
@@ -140,14 +141,19 @@ def record_consent(
     demote a confirmed subscriber to pending).
     """
     purpose = text.purpose
+    confirm_first = double_opt_in and purpose.is_marketing
     with transaction.atomic():
-        consent, _ = _locked_consent(person, purpose)
-        needs_confirmation = (
-            double_opt_in and purpose.is_marketing and consent.status != ConsentStatus.GRANTED
+        consent, created = _locked_consent(
+            person,
+            purpose,
+            status=ConsentStatus.PENDING if confirm_first else ConsentStatus.GRANTED,
+            text=text,
         )
-        consent.status = ConsentStatus.PENDING if needs_confirmation else ConsentStatus.GRANTED
-        consent.text = text
-        consent.save()
+        needs_confirmation = confirm_first and consent.status != ConsentStatus.GRANTED
+        if not created:
+            consent.status = ConsentStatus.PENDING if needs_confirmation else ConsentStatus.GRANTED
+            consent.text = text
+            consent.save(update_fields=["status", "text", "updated_at"])
         _event(consent, "requested" if needs_confirmation else "granted", text, proof)
     return consent
 

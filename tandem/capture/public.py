@@ -265,9 +265,13 @@ def _submit(request: HttpRequest, key: str, *, as_json: bool) -> HttpResponse:
     if data is None:
         return _refuse(as_json, 400, "Send a JSON object or a form post.", request)
 
-    if webforms.spam_reason(web_form, data):  # told "thanks", stored nothing
+    if data.get(webforms.HONEYPOT_FIELD):  # a bot: told "thanks", nothing stored
         return _success(request, web_form, None, as_json)
     sub = webforms.read_submission(web_form, data)
+    # A person who sends too early gets the errors to fix; a complete post sent
+    # faster than anyone types is a bot: told "thanks", nothing stored.
+    if not sub.errors and webforms.spam_reason(web_form, data):
+        return _success(request, web_form, None, as_json)
     if not sub.errors:
         try:
             webforms.capture_submission(

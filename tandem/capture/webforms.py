@@ -381,8 +381,10 @@ def create_form(*, actor: Actor, data: dict[str, Any]) -> WebForm:
         form.notify.set(notify)
         texts = _apply_consents(form, consent_rows)
         changes = {k: [None, v] for k, v in _snapshot(form).items() if v not in ("", None, [])}
-        changes["consent_texts"] = [None, texts]
-        changes["notify"] = [None, [u.username for u in notify]]
+        if texts:
+            changes["consent_texts"] = [None, texts]
+        if notify:
+            changes["notify"] = [None, [u.username for u in notify]]
         record_audit(actor=actor, event="created", target=form, changes=changes)
     return form
 
@@ -528,6 +530,7 @@ class Submission:
     ticked: set[str] = field(default_factory=set)  # purpose keys
     return_url: str = ""
     errors: dict[str, str] = field(default_factory=dict)  # by input name; "__all__" for the form
+    fields: list[FormField] = field(default_factory=list)  # the form's fields, read once
 
 
 def _clip(value: Any) -> str:
@@ -552,7 +555,7 @@ def read_submission(form: WebForm, data: Mapping[str, Any]) -> Submission:
     unknown country is not an error: the text is kept in the touchpoint note.
     """
     sub = Submission()
-    fields = form_fields(form)
+    fields = sub.fields = form_fields(form)
     # Salesforce names for our fields (and our names for the standard ones not on the form).
     for spec in STANDARD_FIELDS:
         raw = data.get(spec.name)
@@ -638,7 +641,7 @@ def read_submission(form: WebForm, data: Mapping[str, Any]) -> Submission:
             sub.extra[name] = _clip(data.get(name))[:500]
     for name, value in sub.extra.items():
         sub.note_lines.append(f"{W2L_EXTRA_LABELS.get(name, name)}: {value}")
-    _check_contact(form, sub)
+    _check_contact(sub)
     return sub
 
 
@@ -654,7 +657,7 @@ def input_name_for_error(key: str) -> str:
 # --- capturing a submission ----------------------------------------------------------------
 
 
-def _check_contact(form: WebForm, sub: Submission) -> None:
+def _check_contact(sub: Submission) -> None:
     """Check the email, phone and custom values now, so every error shows at once.
 
     A bad phone is an error when the form asks for it; posted Web-to-Lead style
@@ -671,7 +674,7 @@ def _check_contact(form: WebForm, sub: Submission) -> None:
         try:
             clean_phone(phone, country=str(sub.person.get("country") or ""))
         except ValidationError as exc:
-            if any(ff.name == "phone" for ff in form_fields(form)):
+            if any(ff.name == "phone" for ff in sub.fields):
                 sub.errors["phone"] = " ".join(exc.messages)
             else:
                 sub.person.pop("phone")
@@ -747,7 +750,7 @@ def _queue_notifications(
     form: WebForm, result: CaptureResult, sub: Submission, base_url: str
 ) -> None:
     person = result.person
-    labels = {ff.input_name: ff.label for ff in form_fields(form)}
+    labels = {ff.input_name: ff.label for ff in sub.fields}
     shown = [
         (labels[name], value)
         for name, value in sub.values.items()

@@ -153,3 +153,45 @@ def test_the_inline_embed_sends_json_across_origins_and_thanks_in_place(
     touchpoint = Touchpoint.objects.select_related("person").get()
     assert touchpoint.person.email == "alan@example.com"
     assert touchpoint.utm_source == "newsletter"
+
+
+def test_a_marketer_builds_a_form_in_the_browser_and_a_visitor_fills_the_hosted_page(
+    chromium, live_server, marketer, settings
+):
+    settings.TANDEM_FORM_MIN_FILL_SECONDS = 0
+    context = chromium.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("User name").fill("mia")
+    page.get_by_label("Password").fill("pw-mia")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"{live_server.url}/forms/new/")
+    page.get_by_label("Name", exact=True).fill("Webinar sign-up")
+    page.get_by_label("Ask for Company").check()
+    page.get_by_label("Company required").check()
+    page.get_by_label("Purpose key").fill("webinars")
+    page.get_by_label("Text the visitor ticks").fill("Invite me to the next webinars.")
+    page.get_by_label("Thank-you message").fill("See you at the webinar!")
+    page.get_by_role("button", name="Make the form").click()
+
+    page.get_by_role("heading", name="Webinar sign-up").wait_for()
+    snippet = page.get_by_label("Embed snippet").input_value()
+    assert f'<form action="{live_server.url}/f/webinar-sign-up" method="post"' in snippet
+    assert 'name="consent_webinars"' in snippet
+
+    page.goto(f"{live_server.url}/f/webinar-sign-up?utm_source=newsletter")
+    page.get_by_label("Email").fill("lin@example.com")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("Company is required.").wait_for()  # errors by the field, typing kept
+    assert page.get_by_label("Email").input_value() == "lin@example.com"
+    page.get_by_label("Company").fill("Lin & Co")
+    page.get_by_label("Invite me to the next webinars.").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("See you at the webinar!").wait_for()
+    context.close()
+
+    touchpoint = Touchpoint.objects.select_related("person", "form").get()
+    assert touchpoint.person.email == "lin@example.com"
+    assert touchpoint.form.key == "webinar-sign-up" and touchpoint.utm_source == "newsletter"
+    assert Consent.objects.get().purpose.key == "webinars"
