@@ -1,0 +1,195 @@
+"""Email and phone checks at import speed, with exactly the answers of people/normalize.py.
+
+`clean_email` and `clean_phone` take 100–200 µs a value (email_validator,
+phonenumbers' generic parser); a million rows would spend minutes there. The
+shapes nearly every file holds — a plain ASCII address, a number written
+with digits, spaces, dashes, dots and parentheses — are decided here with
+precompiled patterns from the same libraries' data in a few µs. Anything
+else, and every rejection, goes through the normal functions, so the stored
+value and each error message are the ones a web form would give.
+tests/test_checks.py compares both paths over many generated inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from phonenumbers import phonenumberutil as pnu
+
+from tandem.people.normalize import clean_email, clean_phone
+
+# --- email -----------------------------------------------------------------------------------
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_SIMPLE_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+{_LABEL})")
+_SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+_DOUBLE_DASH = re.compile(r"(?:^|\.)[^.]{2}--")
+
+
+def _is_plain_email(value: str) -> bool:
+    """An address email_validator surely accepts unchanged (ASCII dot-atom, sane domain)."""
+    if len(value) > 254:
+        return False
+    match = _SIMPLE_EMAIL.fullmatch(value)
+    if match is None:
+        return False
+    local, domain = match.group(1), match.group(2).lower()
+    if len(local) > 64 or len(domain) > 253 or not domain[-1].isalpha():
+        return False
+    if _DOUBLE_DASH.search(domain):  # xn-- punycode and the like: let the validator judge
+        return False
+    return not any(domain == d or domain.endswith("." + d) for d in _SPECIAL_USE)
+
+
+def check_email(raw: str, *, field: str = "email") -> tuple[str, str]:
+    """(as typed but trimmed, normalised), as `clean_email` returns, or its ValidationError."""
+    typed = raw.strip()
+    if typed.isascii() and _is_plain_email(typed):
+        return typed, typed.lower()
+    return clean_email(raw, field=field)
+
+
+# --- phone -----------------------------------------------------------------------------------
+
+_PHONE_SHAPE = re.compile(r"\+?\(?[0-9][0-9 ().\-/]*")
+_NOT_DIGITS = str.maketrans("", "", "+ ().-/")
+_FAILED_LENGTHS = (
+    pnu.ValidationResult.TOO_SHORT,
+    pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    pnu.ValidationResult.INVALID_LENGTH,
+)
+
+
+@dataclass(frozen=True)
+class _Desc:
+    lengths: frozenset[int]
+    pattern: re.Pattern[str] | None
+
+    def matches(self, national: str) -> bool:
+        if self.lengths and len(national) not in self.lengths:
+            return False
+        return self.pattern is not None and self.pattern.fullmatch(national) is not None
+
+
+@dataclass(frozen=True)
+class _Region:
+    metadata: PhoneMetadata
+    country_code: int
+    general: _Desc
+    kinds: tuple[_Desc, ...]  # any match makes a number valid
+    leading: re.Pattern[str] | None
+    national_prefix: re.Pattern[str] | None
+    international_prefix: re.Pattern[str] | None
+
+    def is_valid(self, national: str) -> bool:
+        return self.general.matches(national) and any(d.matches(national) for d in self.kinds)
+
+
+def _desc(desc: object) -> _Desc | None:
+    if desc is None:
+        return None
+    pattern = getattr(desc, "national_number_pattern", None)
+    return _Desc(
+        frozenset(getattr(desc, "possible_length", ()) or ()),
+        re.compile(pattern) if pattern else None,
+    )
+
+
+@lru_cache(maxsize=400)
+def _region(code: str) -> _Region | None:
+    metadata = PhoneMetadata.metadata_for_region(code, None)
+    if metadata is None:
+        return None
+    general = _desc(metadata.general_desc) or _Desc(frozenset(), None)
+    names = ["premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "fixed_line"]  # fmt: skip
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        names.append("mobile")
+    kinds = tuple(d for d in (_desc(getattr(metadata, n, None)) for n in names) if d is not None)
+    return _Region(
+        metadata=metadata,
+        country_code=metadata.country_code,
+        general=general,
+        kinds=kinds,
+        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
+        national_prefix=(
+            re.compile(metadata.national_prefix_for_parsing)
+            if metadata.national_prefix_for_parsing
+            else None
+        ),
+        international_prefix=(
+            re.compile(metadata.international_prefix) if metadata.international_prefix else None
+        ),
+    )
+
+
+def _is_valid(country_code: int, national: str) -> bool | None:
+    """phonenumbers.is_valid_number for (country code, national number); None: not sure."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions or "001" in regions:
+        return None
+    if len(regions) == 1:
+        region = _region(regions[0])
+        return None if region is None else region.is_valid(national)
+    for code in regions:  # a shared country code (+1, +7, +44...): the first region that claims it
+        region = _region(code)
+        if region is None:
+            continue
+        if region.leading is not None:
+            if region.leading.match(national):
+                return region.is_valid(national)
+        elif region.is_valid(national):
+            return True
+    return False
+
+
+def _fast_e164(original: str, region_code: str) -> str | None:
+    """E.164 for the common shapes, or None to let phonenumbers decide."""
+    if len(original) > 50 or not _PHONE_SHAPE.fullmatch(original):
+        return None
+    digits = original.translate(_NOT_DIGITS)
+    if not digits.isdigit() or not 3 <= len(digits) <= 20:
+        return None
+    if original[0] == "+":
+        country_code, national = pnu._extract_country_code(digits)
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+        if not country_code or not regions or regions[0] == "001":
+            return None
+        main = _region(regions[0])
+        if main is None or (main.national_prefix and main.national_prefix.match(national)):
+            return None  # "+44 (0)20...": phonenumbers strips the 0; let it
+    else:
+        if region_code not in phonenumbers.SUPPORTED_REGIONS:
+            return None
+        home = _region(region_code)
+        if home is None:
+            return None
+        if home.international_prefix and home.international_prefix.match(digits):
+            return None  # "0049 30...": dialled from abroad
+        country_code = home.country_code
+        if digits.startswith(str(country_code)):
+            return None  # "49 30...": maybe a country code without its +
+        _, stripped, _ = pnu._maybe_strip_national_prefix_carrier_code(digits, home.metadata)
+        national = digits
+        if pnu._test_number_length(stripped, home.metadata) not in _FAILED_LENGTHS:
+            national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    if _is_valid(country_code, national) is not True:
+        return None  # invalid or unsure: clean_phone gives the verdict and the message
+    return f"+{country_code}{national}"
+
+
+def check_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[str, str]:
+    """(E.164, original) as `clean_phone` returns, or its ValidationError."""
+    original = (raw or "").strip()
+    region = (country or getattr(settings, "TANDEM_DEFAULT_REGION", "") or "US").upper()
+    e164 = _fast_e164(original, region) if original else None
+    if e164 is not None:
+        return e164, original[:50]
+    return clean_phone(raw, country=country, field=field)

@@ -1,0 +1,105 @@
+"""Reads for imports: the job list, a job's progress and its report."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from django.db.models import QuerySet
+
+from tandem.imports.models import ImportJob, ImportRowError, ImportStatus
+
+REPORT_HEADER = ["row", "column", "value", "reason"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def jobs_for_list(limit: int = 50) -> QuerySet[ImportJob]:
+    """Recent imports, newest first; everyone who may import sees all of them."""
+    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-id")[:limit]
+
+
+@dataclass
+class Progress:
+    """What the progress bar shows; the template only displays it."""
+
+    percent: int
+    processed: int
+    total: int
+    is_active: bool  # queued or running: keep polling
+    is_dry_run: bool
+    label: str
+
+
+def progress_of(job: ImportJob) -> Progress:
+    active = job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.UNDOING)
+    total = max(job.total_rows, job.processed_rows)
+    if job.status in (ImportStatus.DONE, ImportStatus.UNDONE):
+        percent = 100
+    elif total:
+        percent = min(100, job.processed_rows * 100 // total)
+    else:
+        percent = 0
+    if job.status == ImportStatus.UNDOING:
+        label = "Undoing…"
+    elif job.is_dry_run and active:
+        label = "Checking every row (dry run)…"
+        percent = 0
+    elif job.status == ImportStatus.QUEUED:
+        label = "Waiting for the worker…"
+    elif job.status == ImportStatus.RUNNING:
+        label = f"{job.processed_rows:,} of {total:,} rows"
+    else:
+        label = job.get_status_display()
+    return Progress(
+        percent=percent,
+        processed=job.processed_rows,
+        total=total,
+        is_active=active,
+        is_dry_run=job.is_dry_run,
+        label=label,
+    )
+
+
+def row_errors(job: ImportJob, limit: int | None = None) -> QuerySet[ImportRowError]:
+    errors = job.row_errors.order_by("row_number", "id")
+    return errors[:limit] if limit is not None else errors
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def report_rows(job: ImportJob) -> Iterator[list[str]]:
+    yield REPORT_HEADER
+    for error in row_errors(job).iterator(chunk_size=2000):
+        yield [
+            str(error.row_number),
+            safe_cell(error.column),
+            safe_cell(error.value),
+            safe_cell(error.reason),
+        ]
+
+
+def write_report_csv(job: ImportJob, out: IO[str]) -> int:
+    """The rejected rows as CSV (row, column, value, reason); returns how many."""
+    writer = csv.writer(out)
+    count = -1
+    for count, row in enumerate(report_rows(job)):  # noqa: B007
+        writer.writerow(row)
+    return max(count, 0)
+
+
+def same_file_imports(job: ImportJob) -> QuerySet[ImportJob]:
+    """Earlier imports of the very same file that are still in (not undone, not dry runs)."""
+    if not job.file_sha256:
+        return ImportJob.objects.none()
+    return (
+        ImportJob.objects.filter(file_sha256=job.file_sha256, entity=job.entity)
+        .exclude(pk=job.pk)
+        .filter(status__in=[ImportStatus.DONE, ImportStatus.RUNNING, ImportStatus.FAILED])
+        .order_by("-created_at")
+    )

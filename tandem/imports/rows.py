@@ -1,0 +1,293 @@
+"""One file row → clean values or the reasons it is rejected, naming its column.
+
+The checks are the services' own: emails and phones as people/normalize.py
+decides (through the fast paths in checks.py), countries as clean_country,
+custom field values as their definitions, text lengths as the model's. A row
+with any problem is rejected whole and reported with its row number, the
+column and the reason; the other rows go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.imports.checks import check_email, check_phone
+from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
+from tandem.people.custom_fields import _coerce  # the one check of a custom field value
+from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
+from tandem.people.normalize import clean_country, clean_domain
+
+PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
+COMPANY_TEXT = ("name", "industry")
+_MAX = {name: Person._meta.get_field(name).max_length or 0 for name in PERSON_TEXT}
+_COMPANY_MAX = {name: Company._meta.get_field(name).max_length or 0 for name in COMPANY_TEXT}
+_STAGE_LIST = ", ".join(Stage.values)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+class RowError(NamedTuple):
+    row_number: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(slots=True)
+class PersonRow:
+    number: int
+    email_typed: str = ""
+    email: str = ""  # normalised; the identity of the row
+    phone: str = ""  # E.164
+    phone_original: str = ""
+    text: dict[str, str] = field(default_factory=dict)  # non-empty plain fields
+    country: str = ""
+    stage: str = ""
+    owner_id: int | None = None
+    company: str = ""  # a company name as written
+    campaign: str = ""
+    custom: dict[str, Any] = field(default_factory=dict)
+    created_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class CompanyRow:
+    number: int
+    name: str = ""
+    domain: str = ""
+    text: dict[str, str] = field(default_factory=dict)  # industry
+    size: str = ""
+    country: str = ""
+    owner_id: int | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+class Owners:
+    """Users by user name, email or full name (case-insensitive), for the owner column."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, int | None] = {}
+        for user in User.objects.filter(is_active=True).only(
+            "id", "username", "email", "first_name", "last_name"
+        ):
+            for key in (user.username, user.email, user.get_full_name()):
+                key = (key or "").strip().lower()
+                if not key:
+                    continue
+                # A name two users share is ambiguous: None marks it.
+                if key in self.by_key and self.by_key[key] != user.pk:
+                    self.by_key[key] = None
+                else:
+                    self.by_key[key] = user.pk
+
+    def find(self, value: str) -> int | None:
+        """The user's id; ValueError with the reason when there is none or several."""
+        key = value.strip().lower()
+        if key not in self.by_key:
+            raise ValueError(
+                f"There is no active user {value.strip()!r} (user name, email or full name)."
+            )
+        found = self.by_key[key]
+        if found is None:
+            raise ValueError(f"{value.strip()!r} names more than one user; use the user name.")
+        return found
+
+
+def _message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def parse_when(value: str) -> dt.datetime:
+    """A date or date-time as spreadsheets write it (ISO; a trailing Z or offset is fine)."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                when = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD.") from None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > timezone.now() + dt.timedelta(days=1):
+        raise ValueError(f"{value!r} is in the future.")
+    return when
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def split_full_name(value: str) -> tuple[str, str]:
+    """ "Ada Lovelace" → (Ada, Lovelace); "Lovelace, Ada" → (Ada, Lovelace); "Cher" → (Cher, "")."""
+    text = _SPACES.sub(" ", value.strip())
+    if "," in text:
+        last, _, first = text.partition(",")
+        return first.strip(), last.strip()
+    first, _, last = text.partition(" ")
+    return first, last
+
+
+class RowCleaner:
+    """Cleans the rows of one job: built once with its mapping, users and custom fields."""
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        headers: list[str],
+        columns: dict[str, str | None],
+        stages: dict[str, str],
+        custom_fields: list[CustomField],
+        owners: Owners,
+    ):
+        self.entity = entity
+        self.headers = headers
+        # (index, header, target) for each mapped column, in file order.
+        self.mapped = [
+            (i, h, t) for i, h in enumerate(headers) if (t := columns.get(h)) is not None
+        ]
+        self.stages = {header_key(k): v for k, v in stages.items()}
+        self.custom = {f.key: f for f in custom_fields}
+        self.owners = owners
+
+    # -- people ---------------------------------------------------------------------------
+
+    def person(self, number: int, values: list[str]) -> PersonRow | list[RowError]:
+        row = PersonRow(number=number)
+        errors: list[RowError] = []
+        phone_raw = ("", "")
+        full_name = ""
+        for index, header, target in self.mapped:
+            raw = values[index]
+            value = raw.strip()
+            if not value:
+                continue
+            try:
+                if target in _MAX:
+                    if len(value) > _MAX[target]:
+                        raise ValueError(f"At most {_MAX[target]} characters (got {len(value)}).")
+                    row.text[target] = value
+                elif target == "email":
+                    row.email_typed, row.email = check_email(value)
+                elif target == "phone":
+                    phone_raw = (header, value)
+                elif target == "full_name":
+                    full_name = value
+                elif target == "country":
+                    row.country = clean_country(country_for(value))
+                elif target == "company":
+                    if len(value) > 200:
+                        raise ValueError(f"At most 200 characters (got {len(value)}).")
+                    row.company = value
+                elif target == "stage":
+                    stage = stage_for(value, self.stages)
+                    if stage is None:
+                        raise ValueError(
+                            f"{value!r} is not a lifecycle stage we know; use one of: {_STAGE_LIST} "
+                            '(or map it under "stages").'
+                        )
+                    row.stage = stage
+                elif target == "owner":
+                    row.owner_id = self.owners.find(value)
+                elif target == "campaign":
+                    row.campaign = value[:200]
+                elif target == "created_at":
+                    row.created_at = parse_when(value)
+                elif target.startswith(CUSTOM_PREFIX):
+                    definition = self.custom[target[len(CUSTOM_PREFIX) :]]
+                    row.custom[definition.key] = _coerce(definition, value)
+            except ValidationError as exc:
+                errors.append(RowError(number, header, raw[:500], _message(exc)))
+            except ValueError as exc:
+                errors.append(RowError(number, header, raw[:500], str(exc)))
+        if full_name and not ("first_name" in row.text or "last_name" in row.text):
+            first, last = split_full_name(full_name)
+            if first:
+                row.text["first_name"] = first[: _MAX["first_name"]]
+            if last:
+                row.text["last_name"] = last[: _MAX["last_name"]]
+        if phone_raw[1]:
+            try:
+                row.phone, row.phone_original = check_phone(phone_raw[1], country=row.country)
+            except ValidationError as exc:
+                errors.append(RowError(number, phone_raw[0], phone_raw[1][:500], _message(exc)))
+        if errors:
+            return errors
+        if not (row.email or row.text.get("first_name") or row.text.get("last_name")):
+            return [RowError(number, "", "", "Give at least a name or an email address.")]
+        return row
+
+    # -- companies ------------------------------------------------------------------------
+
+    def company(self, number: int, values: list[str]) -> CompanyRow | list[RowError]:
+        row = CompanyRow(number=number)
+        errors: list[RowError] = []
+        for index, header, target in self.mapped:
+            raw = values[index]
+            value = raw.strip()
+            if not value:
+                continue
+            try:
+                if target in _COMPANY_MAX:
+                    if len(value) > _COMPANY_MAX[target]:
+                        raise ValueError(
+                            f"At most {_COMPANY_MAX[target]} characters (got {len(value)})."
+                        )
+                    if target == "name":
+                        row.name = value
+                    else:
+                        row.text[target] = value
+                elif target == "domain":
+                    row.domain = clean_domain(value)
+                elif target == "size":
+                    row.size = company_size(value)
+                elif target == "country":
+                    row.country = clean_country(country_for(value))
+                elif target == "owner":
+                    row.owner_id = self.owners.find(value)
+                elif target.startswith(CUSTOM_PREFIX):
+                    definition = self.custom[target[len(CUSTOM_PREFIX) :]]
+                    row.custom[definition.key] = _coerce(definition, value)
+            except ValidationError as exc:
+                errors.append(RowError(number, header, raw[:500], _message(exc)))
+            except ValueError as exc:
+                errors.append(RowError(number, header, raw[:500], str(exc)))
+        if errors:
+            return errors
+        if not row.name and row.domain:
+            row.name = row.domain
+        if not row.name:
+            return [RowError(number, "", "", "A company needs a name or a domain.")]
+        return row
+
+
+_SIZE_BOUNDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1000"))
+
+
+def company_size(value: str) -> str:
+    """One of our size bands, from a band ("11-50", "11–50") or a head count ("35", "1,200")."""
+    text = value.strip().replace("–", "-").replace(" ", "")
+    if text in CompanySize.values:
+        return text
+    digits = text.replace(",", "").replace(".", "").rstrip("+")
+    if digits.isdigit():
+        count = int(digits)
+        for bound, band in _SIZE_BOUNDS:
+            if count <= bound:
+                return band
+        return CompanySize.S1001.value
+    raise ValueError(
+        f"{value!r} is not a size; use one of {', '.join(CompanySize.values)} or a head count."
+    )
