@@ -172,6 +172,8 @@ TANDEM_DEFAULT_REGION = env_str("TANDEM_DEFAULT_REGION", "US").upper()  # phones
 TANDEM_FORM_RATE_PER_IP = env_int("TANDEM_FORM_RATE_PER_IP", 20, minimum=1)  # posts per minute
 TANDEM_FORM_RATE_PER_FORM = env_int("TANDEM_FORM_RATE_PER_FORM", 600, minimum=1)  # posts per minute
 TANDEM_FORM_MIN_FILL_SECONDS = env_int("TANDEM_FORM_MIN_FILL_SECONDS", 3, minimum=0)
+TANDEM_CONSENT_CONFIRM_DAYS = env_int("TANDEM_CONSENT_CONFIRM_DAYS", 14, minimum=1)
+TANDEM_UNSUBSCRIBE_MAILTO = env_str("TANDEM_UNSUBSCRIBE_MAILTO")  # adds mailto: to List-Unsubscribe
 TANDEM_DUPLICATE_THRESHOLD = env_int("TANDEM_DUPLICATE_THRESHOLD_PERCENT", 85, minimum=1) / 100
 
 # --- Email --------------------------------------------------------------------------
