@@ -1,0 +1,48 @@
+"""The background duplicate check that capture and imports enqueue on commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from tandem.dedup.models import DuplicateCandidate
+from tandem.dedup.tasks import enqueue_find_duplicates, find_duplicates
+from tandem.dedup.tests.factories import person
+
+
+def test_enqueued_check_runs_after_commit_and_stores_the_pair(
+    db, django_capture_on_commit_callbacks
+):
+    first = person("Jon", "Miller", company_name="Acme")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        second = person("John", "Miller", company_name="Acme")
+        enqueue_find_duplicates([second.pk], "import")
+        assert not DuplicateCandidate.objects.exists()  # nothing before the commit
+    assert len(callbacks) == 1
+    candidate = DuplicateCandidate.objects.get()
+    assert (candidate.person_a_id, candidate.person_b_id, candidate.found_by) == (
+        first.pk,
+        second.pk,
+        "import",
+    )
+
+
+def test_a_rolled_back_write_enqueues_nothing(db, django_capture_on_commit_callbacks):
+    person("Jon", "Miller", company_name="Acme")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                second = person("John", "Miller", company_name="Acme")
+                enqueue_find_duplicates([second.pk], "capture")
+                raise RuntimeError("the capture failed")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert not DuplicateCandidate.objects.exists()
+
+
+def test_the_task_is_safe_to_run_twice(db):
+    person("Jon", "Miller", company_name="Acme")
+    second = person("John", "Miller", company_name="Acme")
+    assert find_duplicates.call(person_ids=[second.pk], found_by="capture") == 1
+    assert find_duplicates.call(person_ids=[second.pk], found_by="capture") == 0
+    assert DuplicateCandidate.objects.count() == 1
