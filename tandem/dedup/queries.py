@@ -49,10 +49,8 @@ def _mergeable_by(viewer: User) -> Q | None:
         return None
     if not can(viewer, "people.merge"):
         return Q(pk__in=[])
-    mine = Q(owner__isnull=True) | Q(owner=viewer)
-    return Q(
-        person_a__in=Person.objects.filter(mine).values("id"),
-        person_b__in=Person.objects.filter(mine).values("id"),
+    return (Q(person_a__owner__isnull=True) | Q(person_a__owner=viewer)) & (
+        Q(person_b__owner__isnull=True) | Q(person_b__owner=viewer)
     )
 
 

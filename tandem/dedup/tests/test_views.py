@@ -179,3 +179,23 @@ def test_the_queue_pages_by_score(client, admin):
     assert len(ids_first) == 25 and len(ids_second) == 5 and not ids_first & ids_second
     bad = client.get(reverse("dedup:queue") + "?cursor=nonsense")
     assert bad.status_code == 400
+
+
+def test_the_queue_costs_the_same_queries_for_one_pair_or_a_full_page(
+    client, admin, django_assert_num_queries
+):
+    def add_pairs(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            a = person(f"Jon{i:02d}", "Miller", company_name=f"Acme {i}")
+            b = person(f"John{i:02d}", "Miller", company_name=f"Acme {i}")
+            find_candidates_for([a.pk, b.pk], "scan")
+
+    client.force_login(admin)
+    add_pairs(1, 0)
+    client.get(reverse("dedup:queue"))  # warm the session and the user
+    # session, user, capped count, the page of pairs with both people and companies
+    with django_assert_num_queries(4):
+        assert len(client.get(reverse("dedup:queue")).context["rows"]) == 1
+    add_pairs(24, 1)
+    with django_assert_num_queries(4):
+        assert len(client.get(reverse("dedup:queue")).context["rows"]) == 25
