@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
-from tandem.dedup.services import find_candidates_for
+from tandem.dedup.services import find_candidates_for, scan_all
 
 # More ids than this are checked in slices, so one task never holds a huge pool.
 _SLICE = 500
+# Past this many people (a big import), one whole-database scan is cheaper than lookups.
+DEFAULT_SCAN_INSTEAD_ABOVE = 5000
 
 
 @task()
@@ -26,13 +29,25 @@ def find_duplicates(person_ids: list[int], found_by: str) -> int:
     return created
 
 
+@task()
+def scan_duplicates() -> dict[str, int]:
+    """The whole-database scan, for after a big import; returns its counts."""
+    result = scan_all()
+    return {"people": result.people, "found": result.found, "created": result.store.created}
+
+
 def enqueue_find_duplicates(person_ids: list[int], found_by: str) -> None:
     """Check these people for duplicates once the current transaction commits.
 
     Call it inside the transaction that wrote them: a rollback enqueues nothing.
+    More than TANDEM_DUPLICATE_SCAN_ABOVE (default 5,000) people enqueue one
+    whole-database scan instead.
     """
     ids = sorted({int(i) for i in person_ids})
-    if ids:
+    scan_above = getattr(settings, "TANDEM_DUPLICATE_SCAN_ABOVE", DEFAULT_SCAN_INSTEAD_ABOVE)
+    if len(ids) > scan_above:
+        transaction.on_commit(scan_duplicates.enqueue)
+    elif ids:
         transaction.on_commit(
             partial(find_duplicates.enqueue, person_ids=ids, found_by=found_by[:20])
         )

@@ -46,3 +46,16 @@ def test_the_task_is_safe_to_run_twice(db):
     assert find_duplicates.call(person_ids=[second.pk], found_by="capture") == 1
     assert find_duplicates.call(person_ids=[second.pk], found_by="capture") == 0
     assert DuplicateCandidate.objects.count() == 1
+
+
+def test_a_big_batch_enqueues_one_whole_database_scan(
+    db, django_capture_on_commit_callbacks, settings
+):
+    settings.TANDEM_DUPLICATE_SCAN_ABOVE = 1
+    person("Jon", "Miller", company_name="Acme")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        b = person("John", "Miller", company_name="Acme")
+        c = person("Anna", "Berg", postcode="10115")
+        enqueue_find_duplicates([b.pk, c.pk], "import")
+    candidate = DuplicateCandidate.objects.get()
+    assert candidate.found_by == "scan"
