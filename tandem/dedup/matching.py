@@ -458,8 +458,13 @@ def score_pair(a: Record, b: Record) -> Match:
 # --- blocking ------------------------------------------------------------------------------
 
 
-def candidate_pairs(records: Iterable[Record]) -> set[tuple[int, int]]:
-    """Pairs of ids (lower first) that share a blocking key; each pair once."""
+def candidate_pairs(
+    records: Iterable[Record], only_ids: set[int] | None = None
+) -> set[tuple[int, int]]:
+    """Pairs of ids (lower first) that share a blocking key; each pair once.
+
+    With `only_ids`, only pairs with at least one of those ids (a capture's check).
+    """
     blocks: dict[Any, list[int]] = {}
     by_id: dict[int, Record] = {}
     for record in records:
@@ -475,14 +480,22 @@ def candidate_pairs(records: Iterable[Record]) -> set[tuple[int, int]]:
     for ids in blocks.values():
         if len(ids) < 2:
             continue
+        if only_ids is not None and only_ids.isdisjoint(ids):
+            continue
         unique = sorted(set(ids))
         if len(unique) <= MAX_BLOCK:
-            pairs.update(combinations(unique, 2))
+            if only_ids is None:
+                pairs.update(combinations(unique, 2))
+            else:
+                for left, right in combinations(unique, 2):
+                    if left in only_ids or right in only_ids:
+                        pairs.add((left, right))
             continue
         ordered = sorted(unique, key=lambda i: (by_id[i].sort_name, i))
         for n, left in enumerate(ordered):
             for right in ordered[n + 1 : n + 1 + WINDOW]:
-                pairs.add((left, right) if left < right else (right, left))
+                if only_ids is None or left in only_ids or right in only_ids:
+                    pairs.add((left, right) if left < right else (right, left))
     return pairs
 
 
@@ -491,9 +504,7 @@ def find_matches(
 ) -> dict[tuple[int, int], Match]:
     """Pairs scoring at or above `threshold`; with `only_ids`, only pairs touching those ids."""
     found: dict[tuple[int, int], Match] = {}
-    for pair in candidate_pairs(records.values()):
-        if only_ids is not None and pair[0] not in only_ids and pair[1] not in only_ids:
-            continue
+    for pair in candidate_pairs(records.values(), only_ids):
         match = score_pair(records[pair[0]], records[pair[1]])
         if match.score >= threshold:
             found[pair] = match

@@ -130,8 +130,8 @@ def _record(row: tuple) -> Record:
 
 def _add_contacts(records: dict[int, Record], ids: Iterable[int] | None = None) -> None:
     """Attach every phone and email to the loaded records (all of them, or of `ids`)."""
-    phones = PersonPhone.objects.all()
-    emails = PersonEmail.objects.all()
+    phones = PersonPhone.objects.order_by()
+    emails = PersonEmail.objects.order_by()
     if ids is not None:
         id_list = list(ids)
         phones = phones.filter(person_id__in=id_list)
