@@ -170,3 +170,36 @@ def test_a_distinctive_email_name_at_two_providers_matches():
     match = score_pair(a, b)
     assert match.score >= THRESHOLD
     assert "same email name" in match.reasons
+
+
+def test_blocking_finds_the_planted_pairs_among_thousands_while_comparing_few():
+    from bench.dedup_scan import generate
+
+    data = generate(3000, seed=11)
+    records = {
+        r.id: Record.build(
+            id=r.id,
+            first_name=r.first,
+            last_name=r.last,
+            company_id=r.company,
+            postcode=r.postcode,
+            country=r.country,
+            street=r.street,
+            city=r.city,
+            phones=[r.phone] if r.phone else [],
+            emails=[r.email] if r.email else [],
+        )
+        for r in data.rows
+    }
+    findable = {(min(p), max(p)) for p, kind in data.planted.items() if kind != "name_only"}
+    pairs = candidate_pairs(records.values())
+    assert findable <= pairs
+    all_pairs = len(records) * (len(records) - 1) // 2
+    assert len(pairs) < all_pairs / 100  # blocking compares under 1% of all pairs
+
+    from tandem.dedup.matching import find_matches
+
+    found = find_matches(records, threshold=THRESHOLD)
+    assert findable <= set(found)
+    decoys = {(min(p), max(p)) for p in data.decoys}
+    assert len(decoys & set(found)) <= len(decoys) // 50
