@@ -166,6 +166,25 @@ class Sql:
             with connection.cursor() as cursor:
                 cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "id" = %s', rows)  # noqa: S608
 
+    def pairs(
+        self, select: str, column: str, values: Sequence[Any], where: str = ""
+    ) -> list[tuple]:
+        """Rows of `SELECT … WHERE column IN values [AND where]`, in chunks, without the ORM
+        (building a 5,000-value IN list through the ORM costs more than running it)."""
+        out: list[tuple] = []
+        values = list(values)
+        extra = f" AND {where}" if where else ""
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), 5000):
+                chunk = values[start : start + 5000]
+                if self.vendor == "postgresql":
+                    cursor.execute(f"{select} WHERE {column} = ANY(%s){extra}", [chunk])
+                else:
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"{select} WHERE {column} IN ({marks}){extra}", chunk)
+                out.extend(cursor.fetchall())
+        return out
+
     def next_ids(self, model: type[models.Model], count: int) -> list[int]:
         """Ids for rows about to be inserted, so their children can point at them.
 
@@ -193,6 +212,8 @@ class Sql:
 
 
 def as_json(value: dict[str, Any]) -> str:
+    if not value:
+        return "{}"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -299,19 +320,21 @@ class PeopleBatch:
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
         self.pending_companies: dict[str, dict[str, str]] = {}  # name key → name, domain
+        self.pending_domains: dict[str, str] = {}  # domain → name key of a pending company
 
     # -- reading the database ---------------------------------------------------------------
 
     def _existing(self, emails: set[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        wanted = list(emails)
-        for start in range(0, len(wanted), 5000):
-            found.update(
-                PersonEmail.objects.filter(
-                    email_normalized__in=wanted[start : start + 5000]
-                ).values_list("email_normalized", "person_id")
+        if not emails:
+            return {}
+        table = PersonEmail._meta.db_table
+        return dict(
+            self.sql.pairs(
+                f'SELECT "email_normalized", "person_id" FROM "{table}"',  # noqa: S608
+                '"email_normalized"',
+                sorted(emails),
             )
-        return found
+        )
 
     def _load(self, ids: set[int]) -> dict[int, PersonState]:
         states: dict[int, PersonState] = {}
@@ -348,27 +371,27 @@ class PeopleBatch:
         )
 
     def _companies(self, rows: list[PersonRow]) -> tuple[dict[str, int], dict[str, int]]:
-        """Live companies by name key and by domain, for the names and email domains in rows."""
+        """Live companies by name key and by domain, for the names and email domains in rows.
+        Where several share one, the oldest wins."""
         keys = {name_key(r.company) for r in rows if r.company}
         domains = {d for r in rows if (d := _work_domain(r.email))}
+        table = Company._meta.db_table
         by_name: dict[str, int] = {}
         by_domain: dict[str, int] = {}
-        if keys:
-            for key, pk in (
-                Company.objects.live()
-                .filter(name_key__in=keys)
-                .order_by("-id")
-                .values_list("name_key", "id")
-            ):
-                by_name[key] = pk  # ordered newest first, so the oldest wins
-        if domains:
-            for domain, pk in (
-                Company.objects.live()
-                .filter(domain__in=domains)
-                .order_by("-id")
-                .values_list("domain", "id")
-            ):
-                by_domain[domain] = pk
+        for column, wanted, found in (
+            ('"name_key"', keys, by_name),
+            ('"domain"', domains, by_domain),
+        ):
+            if not wanted:
+                continue
+            rows_found = self.sql.pairs(
+                f'SELECT {column}, "id" FROM "{table}"',  # noqa: S608
+                column,
+                sorted(wanted),
+                where='"deleted_at" IS NULL',
+            )
+            for key, pk in sorted(rows_found, key=lambda r: -r[1]):
+                found[key] = pk  # newest first, so the oldest is written last and wins
         return by_name, by_domain
 
     # -- deciding ----------------------------------------------------------------------------
@@ -386,15 +409,15 @@ class PeopleBatch:
             if domain and domain in by_domain:
                 return by_domain[domain]
             pending = self.pending_companies.setdefault(key, {"name": row.company, "domain": ""})
-            if domain and not pending["domain"]:
+            if domain and not pending["domain"] and domain not in self.pending_domains:
                 pending["domain"] = domain
+                self.pending_domains[domain] = key
             return "pending:" + key
         if domain:
             if domain in by_domain:
                 return by_domain[domain]
-            for key, pending in self.pending_companies.items():
-                if pending["domain"] == domain:
-                    return "pending:" + key
+            if domain in self.pending_domains:
+                return "pending:" + self.pending_domains[domain]
         return None
 
     def _new_state(self, row: PersonRow, company: int | str | None) -> PersonState:
@@ -543,35 +566,30 @@ class PeopleBatch:
     # -- writing -----------------------------------------------------------------------------
 
     def _create_companies(self, states: list[PersonState]) -> dict[str, int]:
-        wanted = {
-            ref[len("pending:") :] for s in states if isinstance(ref := s.values["company_id"], str)
-        }
+        """Make the companies rows name that do not exist yet, set-based, marked as the job's."""
+        wanted = sorted(
+            {
+                ref[len("pending:") :]
+                for s in states
+                if isinstance(ref := s.values["company_id"], str)
+            }
+        )
         if not wanted:
             return {}
-        now = self.ctx.now
-        made = Company.objects.bulk_create(
+        sql = self.sql
+        now = sql.when(self.ctx.now)
+        ids = sql.next_ids(Company, len(wanted))
+        sql.insert(
+            Company,
+            ["id", "name", "name_key", "domain", "industry", "size", "country", "custom_fields",
+             "created_at", "updated_at", "deleted_at", "owner_id", "import_job_id"],
             [
-                Company(
-                    name=self.pending_companies[key]["name"],
-                    name_key=key,
-                    domain=self.pending_companies[key]["domain"],
-                    custom_fields={},
-                    import_job_id=self.ctx.job.pk,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for key in sorted(wanted)
-            ]
-        )
-        if made and made[0].pk is None:  # a backend that returns no ids
-            ids = dict(
-                Company.objects.filter(import_job_id=self.ctx.job.pk, name_key__in=wanted)
-                .order_by("id")
-                .values_list("name_key", "id")
-            )
-        else:
-            ids = {c.name_key: c.pk for c in made}
-        return {"pending:" + key: pk for key, pk in ids.items()}
+                (pk, self.pending_companies[key]["name"], key, self.pending_companies[key]["domain"],
+                 "", "", "", "{}", now, now, None, None, self.ctx.job.pk)
+                for pk, key in zip(ids, wanted, strict=True)
+            ],
+        )  # fmt: skip
+        return {"pending:" + key: pk for pk, key in zip(ids, wanted, strict=True)}
 
     def _campaigns(self, states: list[PersonState]) -> dict[str, int]:
         """Campaign ids by the values written in the file; a campaign not seen before is made."""

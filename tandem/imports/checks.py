@@ -77,18 +77,47 @@ class _Desc:
         return self.pattern is not None and self.pattern.fullmatch(national) is not None
 
 
-@dataclass(frozen=True)
 class _Region:
-    metadata: PhoneMetadata
-    country_code: int
-    general: _Desc
-    kinds: tuple[_Desc, ...]  # any match makes a number valid
-    leading: re.Pattern[str] | None
-    national_prefix: re.Pattern[str] | None
-    international_prefix: re.Pattern[str] | None
+    """One region's number patterns, precompiled; validity per number length is one
+    pattern for the general description and one alternation of the number kinds."""
+
+    def __init__(self, metadata: PhoneMetadata, general: _Desc, kinds: tuple[_Desc, ...]):
+        self.metadata = metadata
+        self.country_code: int = metadata.country_code
+        self.general = general
+        self.kinds = kinds  # any match makes a number valid
+        self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+        prefix = metadata.national_prefix_for_parsing
+        self.national_prefix = re.compile(prefix) if prefix else None
+        idd = metadata.international_prefix
+        self.international_prefix = re.compile(idd) if idd else None
+        self._by_length: dict[int, tuple[re.Pattern[str], re.Pattern[str]] | None] = {}
+
+    def _checks(self, length: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+        if length not in self._by_length:
+            general = self.general
+            kinds = [
+                d.pattern.pattern
+                for d in self.kinds
+                if d.pattern is not None and (not d.lengths or length in d.lengths)
+            ]
+            if (
+                general.pattern is None
+                or (general.lengths and length not in general.lengths)
+                or not kinds
+            ):
+                self._by_length[length] = None
+            else:
+                either = "|".join(f"(?:{k})" for k in kinds)
+                self._by_length[length] = (general.pattern, re.compile(either))
+        return self._by_length[length]
 
     def is_valid(self, national: str) -> bool:
-        return self.general.matches(national) and any(d.matches(national) for d in self.kinds)
+        checks = self._checks(len(national))
+        if checks is None:
+            return False
+        general, kinds = checks
+        return general.fullmatch(national) is not None and kinds.fullmatch(national) is not None
 
 
 def _desc(desc: object) -> _Desc | None:
@@ -111,21 +140,7 @@ def _region(code: str) -> _Region | None:
     if not metadata.same_mobile_and_fixed_line_pattern:
         names.append("mobile")
     kinds = tuple(d for d in (_desc(getattr(metadata, n, None)) for n in names) if d is not None)
-    return _Region(
-        metadata=metadata,
-        country_code=metadata.country_code,
-        general=general,
-        kinds=kinds,
-        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
-        national_prefix=(
-            re.compile(metadata.national_prefix_for_parsing)
-            if metadata.national_prefix_for_parsing
-            else None
-        ),
-        international_prefix=(
-            re.compile(metadata.international_prefix) if metadata.international_prefix else None
-        ),
-    )
+    return _Region(metadata, general, kinds)
 
 
 def _is_valid(country_code: int, national: str) -> bool | None:

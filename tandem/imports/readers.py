@@ -181,12 +181,19 @@ def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
     return open(path, encoding=encoding, errors="strict", newline="")
 
 
-def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
-    """Every record of a CSV file, the header first, with clear errors for bad input."""
+def _csv_records(
+    path: Path, encoding: str, delimiter: str, *, guarded: bool = True
+) -> Iterator[list[str]]:
+    """Every record of a CSV file, the header first, with clear errors for bad input.
+
+    `guarded` reads line by line with a length limit; a file inspect_file has
+    already read through that way is read without it, faster.
+    """
     if csv.field_size_limit() < MAX_FIELD_CHARS:
         csv.field_size_limit(MAX_FIELD_CHARS)
     with _open_text(path, encoding) as text:
-        reader = csv.reader(_limited_lines(text), delimiter=delimiter, strict=False)
+        lines: Iterator[str] | io.TextIOWrapper = _limited_lines(text) if guarded else text
+        reader = csv.reader(lines, delimiter=delimiter, strict=False)
         try:
             yield from reader
         except UnicodeDecodeError as exc:
@@ -243,11 +250,11 @@ def _xlsx_records(path: Path) -> Iterator[list[str]]:
 
 
 def records(
-    path: Path, file_format: str, encoding: str = "", delimiter: str = ""
+    path: Path, file_format: str, encoding: str = "", delimiter: str = "", *, guarded: bool = True
 ) -> Iterator[list[str]]:
     if file_format == "xlsx":
         return _xlsx_records(path)
-    return _csv_records(path, encoding or "utf-8", delimiter or ",")
+    return _csv_records(path, encoding or "utf-8", delimiter or ",", guarded=guarded)
 
 
 def _is_blank(values: list[str]) -> bool:
@@ -277,9 +284,10 @@ def data_rows(
     """(row number, values) for each non-blank data row, values padded to the header width.
 
     `skip` passes over that many non-blank data rows first: a resumed import
-    starts after the rows it has committed.
+    starts after the rows it has committed. The file is one inspect_file has
+    accepted, so lines are not measured again.
     """
-    it = records(path, file_format, encoding, delimiter)
+    it = records(path, file_format, encoding, delimiter, guarded=False)
     header = next(it, None)
     if header is None:
         raise _reject("The file is empty.")

@@ -140,7 +140,12 @@ def split_full_name(value: str) -> tuple[str, str]:
 
 
 class RowCleaner:
-    """Cleans the rows of one job: built once with its mapping, users and custom fields."""
+    """Cleans the rows of one job: built once with its mapping, users and custom fields.
+
+    Runs for every row of a million-row file, so the plan is made once: plain
+    text columns in one tight loop, the others through small checks whose
+    answers for repeated values (stages, countries, owners) are remembered.
+    """
 
     def __init__(
         self,
@@ -161,46 +166,87 @@ class RowCleaner:
         self.stages = {header_key(k): v for k, v in stages.items()}
         self.custom = {f.key: f for f in custom_fields}
         self.owners = owners
+        self.text_columns = [(i, h, t, _MAX[t]) for i, h, t in self.mapped if t in _MAX]
+        self.other_columns = [(i, h, t) for i, h, t in self.mapped if t not in _MAX]
+        self._memo: dict[tuple[str, str], tuple[Any, str]] = {}
+
+    def _remembered(self, target: str, value: str) -> tuple[Any, str]:
+        """(answer, "") or (None, reason). Stage, country and owner values repeat across
+        rows: each is worked out once."""
+        key = (target, value)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        try:
+            if target == "country":
+                result: tuple[Any, str] = (clean_country(country_for(value)), "")
+            elif target == "stage":
+                stage = stage_for(value, self.stages)
+                result = (
+                    (stage, "")
+                    if stage
+                    else (
+                        None,
+                        f"{value!r} is not a lifecycle stage we know; use one of: "
+                        f'{_STAGE_LIST} (or map it under "stages").',
+                    )
+                )
+            else:
+                result = (self.owners.find(value), "")
+        except ValidationError as exc:
+            result = (None, _message(exc))
+        except ValueError as exc:
+            result = (None, str(exc))
+        if len(self._memo) < 100_000:
+            self._memo[key] = result
+        return result
 
     # -- people ---------------------------------------------------------------------------
 
     def person(self, number: int, values: list[str]) -> PersonRow | list[RowError]:
         row = PersonRow(number=number)
         errors: list[RowError] = []
-        phone_raw = ("", "")
+        text = row.text
+        for index, header, target, longest in self.text_columns:
+            value = values[index]
+            if value:
+                value = value.strip()
+                if value:
+                    if len(value) > longest:
+                        errors.append(
+                            RowError(
+                                number,
+                                header,
+                                value[:500],
+                                f"At most {longest} characters (got {len(value)}).",
+                            )
+                        )
+                    else:
+                        text[target] = value
+        phone = ("", "")
         full_name = ""
-        for index, header, target in self.mapped:
+        for index, header, target in self.other_columns:
             raw = values[index]
             value = raw.strip()
             if not value:
                 continue
             try:
-                if target in _MAX:
-                    if len(value) > _MAX[target]:
-                        raise ValueError(f"At most {_MAX[target]} characters (got {len(value)}).")
-                    row.text[target] = value
-                elif target == "email":
+                if target == "email":
                     row.email_typed, row.email = check_email(value)
                 elif target == "phone":
-                    phone_raw = (header, value)
-                elif target == "full_name":
-                    full_name = value
-                elif target == "country":
-                    row.country = clean_country(country_for(value))
+                    phone = (header, value)
+                elif target in ("country", "stage", "owner"):
+                    answer, reason = self._remembered(target, value)
+                    if reason:
+                        errors.append(RowError(number, header, raw[:500], reason))
+                    else:
+                        setattr(row, "owner_id" if target == "owner" else target, answer)
                 elif target == "company":
                     if len(value) > 200:
                         raise ValueError(f"At most 200 characters (got {len(value)}).")
                     row.company = value
-                elif target == "stage":
-                    stage = stage_for(value, self.stages)
-                    if stage is None:
-                        raise ValueError(
-                            f"{value!r} is not a lifecycle stage we know; use one of: {_STAGE_LIST} "
-                            '(or map it under "stages").'
-                        )
-                    row.stage = stage
-                elif target == "owner":
-                    row.owner_id = self.owners.find(value)
+                elif target == "full_name":
+                    full_name = value
                 elif target == "campaign":
                     row.campaign = value[:200]
                 elif target == "created_at":
@@ -212,20 +258,20 @@ class RowCleaner:
                 errors.append(RowError(number, header, raw[:500], _message(exc)))
             except ValueError as exc:
                 errors.append(RowError(number, header, raw[:500], str(exc)))
-        if full_name and not ("first_name" in row.text or "last_name" in row.text):
+        if full_name and not ("first_name" in text or "last_name" in text):
             first, last = split_full_name(full_name)
             if first:
-                row.text["first_name"] = first[: _MAX["first_name"]]
+                text["first_name"] = first[: _MAX["first_name"]]
             if last:
-                row.text["last_name"] = last[: _MAX["last_name"]]
-        if phone_raw[1]:
+                text["last_name"] = last[: _MAX["last_name"]]
+        if phone[1]:
             try:
-                row.phone, row.phone_original = check_phone(phone_raw[1], country=row.country)
+                row.phone, row.phone_original = check_phone(phone[1], country=row.country)
             except ValidationError as exc:
-                errors.append(RowError(number, phone_raw[0], phone_raw[1][:500], _message(exc)))
+                errors.append(RowError(number, phone[0], phone[1][:500], _message(exc)))
         if errors:
             return errors
-        if not (row.email or row.text.get("first_name") or row.text.get("last_name")):
+        if not (row.email or text.get("first_name") or text.get("last_name")):
             return [RowError(number, "", "", "Give at least a name or an email address.")]
         return row
 
@@ -253,10 +299,12 @@ class RowCleaner:
                     row.domain = clean_domain(value)
                 elif target == "size":
                     row.size = company_size(value)
-                elif target == "country":
-                    row.country = clean_country(country_for(value))
-                elif target == "owner":
-                    row.owner_id = self.owners.find(value)
+                elif target in ("country", "owner"):
+                    answer, reason = self._remembered(target, value)
+                    if reason:
+                        errors.append(RowError(number, header, raw[:500], reason))
+                    else:
+                        setattr(row, "owner_id" if target == "owner" else target, answer)
                 elif target.startswith(CUSTOM_PREFIX):
                     definition = self.custom[target[len(CUSTOM_PREFIX) :]]
                     row.custom[definition.key] = _coerce(definition, value)
