@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ BENCH_ENV = {
 def setup_django() -> None:
     for name, value in BENCH_ENV.items():
         os.environ.setdefault(name, value)
+    # WhiteNoise warns that STATIC_ROOT is missing: in process nothing is collected there.
+    warnings.filterwarnings("ignore", message="No directory at")
     import django
 
     django.setup()

@@ -371,7 +371,7 @@ def report(result: dict[str, Any]) -> None:
     )
     print(
         f"{human(result['people'])} people in {result['load_s']:.1f} s = "
-        f"{rate(result['people'], result['load_s'])} people/s (with their emails, phones "
+        f"{rate(result['people'], result['load_s'])} people (with their emails, phones "
         f"and stage rows); this process used {result['cpu_s']:.1f} s of CPU{cpu_note}; "
         f"statistics (ANALYZE) {result['analyse_s']:.1f} s; "
         f"{result['users']} users. Log in as {BENCH_USER} / {BENCH_PASSWORD}."
