@@ -148,6 +148,14 @@ def _clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[s
     return out
 
 
+def _country_of(data: dict[str, Any]) -> str:
+    """The person's country for reading a phone, if it is a valid one (its own error is reported apart)."""
+    try:
+        return clean_country(str(data.get("country") or ""))
+    except ValidationError:
+        return ""
+
+
 def _apply_name_keys(person: Person) -> None:
     person.first_name_key = name_key(person.first_name)
     person.last_name_key = name_key(person.last_name)
@@ -203,12 +211,32 @@ def create_person(
     require(actor, "people.create")
     if "custom_fields" not in data:
         data = {**data, "custom_fields": {}}
-    fields = _clean_person_fields(data, None)
-    to_stage = _stage(stage)
-    cleaned_email = clean_email(email) if (email or "").strip() else None
-    cleaned_phone = (
-        clean_phone(phone, country=fields.get("country", "")) if (phone or "").strip() else None
-    )
+    # Check every field before answering, so one reply names every problem.
+    errors: dict[str, list[str]] = {}
+    fields: dict[str, Any] = {}
+    cleaned_email = cleaned_phone = to_stage = None
+    checks = [
+        ("fields", lambda: _clean_person_fields(data, None)),
+        ("stage", lambda: _stage(stage)),
+        ("email", lambda: clean_email(email) if (email or "").strip() else None),
+        (
+            "phone",
+            lambda: (
+                clean_phone(phone, country=_country_of(data)) if (phone or "").strip() else None
+            ),
+        ),
+    ]
+    results: dict[str, Any] = {}
+    for name, check in checks:
+        try:
+            results[name] = check()
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    fields, to_stage = results["fields"], results["stage"]
+    cleaned_email, cleaned_phone = results["email"], results["phone"]
     if not (fields.get("first_name") or fields.get("last_name") or cleaned_email):
         raise ValidationError({"last_name": "Give at least a name or an email address."})
     now = created_at or timezone.now()

@@ -32,3 +32,15 @@ def test_email_variants_are_the_same_person(person, system):
     with pytest.raises(services.DuplicateEmailError) as err:
         services.create_person(actor=system, data={"first_name": "A"}, email="  ADA@Example.com ")
     assert err.value.person_id == person.pk
+
+
+def test_one_reply_names_every_bad_field(system):
+    with pytest.raises(ValidationError) as err:
+        services.create_person(
+            actor=system,
+            data={"first_name": "A", "country": "Narnia"},
+            email="nope",
+            phone="12",
+            stage="hot",
+        )
+    assert {"email", "phone", "country", "stage"} <= set(err.value.message_dict)
