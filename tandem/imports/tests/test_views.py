@@ -1,0 +1,178 @@
+"""The import wizard in the web app: who may use it, and each step from upload to undo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tandem.imports.models import ImportJob, ImportStatus
+from tandem.imports.tests.factories import run_file, write_csv
+from tandem.people.models import CustomField, Person
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "First Name,Last Name,Email,Lifecycle Stage,Favourite Colour\n"
+    "Ada,Lovelace,ada@example.com,marketingqualifiedlead,blue\n"
+    "Bad,Row,not-an-email,lead,red\n"
+    "Grace,Hopper,grace@example.com,customer,green\n"
+)
+
+
+def upload(client, content: str | bytes = CSV, name: str = "contacts.csv", **extra):
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(
+        reverse("imports:list"),
+        {"entity": "people", "file": SimpleUploadedFile(name, data), "encoding": "", "delimiter": "", **extra},
+    )
+
+
+@pytest.fixture
+def job(tmp_path, system) -> ImportJob:
+    path = write_csv(tmp_path / "done.csv", [["Email"], ["x@example.com"], ["=cmd|' /C calc'!A0"]])
+    return run_file(path, actor=system)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("admin", True), ("manager", True), ("marketer", True), ("salesperson", False)],
+)
+def test_who_may_use_the_import_pages(client, users_by_role, job, role, allowed):
+    client.force_login(users_by_role[role])
+    pages = [
+        ("get", reverse("imports:list")),
+        ("get", reverse("imports:detail", args=[job.pk])),
+        ("get", reverse("imports:progress", args=[job.pk])),
+        ("get", reverse("imports:errors_csv", args=[job.pk])),
+        ("get", reverse("imports:undo", args=[job.pk])),
+        ("post", reverse("imports:resume", args=[job.pk])),
+        ("post", reverse("imports:run", args=[job.pk])),
+        ("post", reverse("imports:dry_run", args=[job.pk])),
+    ]
+    for method, url in pages:
+        status = getattr(client, method)(url).status_code
+        if allowed:
+            assert status in (200, 302), (url, status)
+        else:
+            assert status == 403, (url, status)
+    upload_status = upload(client).status_code
+    assert upload_status == (302 if allowed else 403)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, job):
+    response = client.get(reverse("imports:detail", args=[job.pk]))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_bad_file_gets_its_error_next_to_the_file_input(client, marketer):
+    client.force_login(marketer)
+    response = upload(client, b"", name="empty.csv")
+    assert response.status_code == 422
+    assert "file is empty." in response.content.decode()
+    response = upload(client, "first,last\n", name="head.csv")
+    assert "column names but no rows" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_callbacks):
+    client.force_login(admin)
+    response = upload(client)
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("imports:mapping", args=[job.pk])
+
+    # Preview and mapping, pre-filled with suggestions.
+    page = client.get(response["Location"]).content.decode()
+    assert "Ada" in page and "utf-8" in page and "comma" in page
+    assert re.search(r'<option value="email" selected>', page)
+    assert re.search(r'<option value="stage" selected>', page)
+
+    # Map: keep the suggestions, make "Favourite Colour" a new field, policy fill; dry run starts.
+    form = {f"col_{i}": t or "" for i, t in enumerate(job.mapping["columns"].values())}
+    form.update({"new_4": "on", "policy": "fill"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:mapping", args=[job.pk]), form)
+    assert response["Location"] == reverse("imports:detail", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.is_dry_run) == (ImportStatus.MAPPED, True)
+    assert (job.created_count, job.rejected_count) == (2, 1)
+    assert not Person.objects.exists() and not CustomField.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "Would create" in page and "Run the import" in page
+
+    # Run in the background; the polled fragment tells the page to reload once done.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:run", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    progress = client.get(reverse("imports:progress", args=[job.pk]), headers={"HX-Request": "true"})
+    assert "100%" in progress.content.decode() and progress["HX-Refresh"] == "true"
+    report = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'id="count-created">2<' in report
+    assert "not-an-email" in report and "not a valid email address" in report
+    assert Person.objects.get(email="ada@example.com").custom_fields == {"favourite_colour": "blue"}
+
+    # The rejected rows as CSV.
+    rows = list(csv.reader(io.StringIO(b"".join(client.get(reverse("imports:errors_csv", args=[job.pk])).streaming_content).decode())))
+    assert rows[0] == ["row", "column", "value", "reason"]
+    assert rows[1][:3] == ["3", "Email", "not-an-email"]
+
+    # Undo.
+    assert "removes the 2 people" in client.get(reverse("imports:undo", args=[job.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:undo", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.UNDONE
+    assert not Person.objects.exists()
+
+
+def test_rejected_rows_csv_neutralises_formulas(client, marketer, job):
+    client.force_login(marketer)
+    response = client.get(reverse("imports:errors_csv", args=[job.pk]))
+    body = b"".join(response.streaming_content).decode()
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[1][2] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_marketer_cannot_add_custom_fields_through_a_mapping(client, marketer):
+    client.force_login(marketer)
+    upload(client)
+    job = ImportJob.objects.get()
+    page = client.get(reverse("imports:mapping", args=[job.pk])).content.decode()
+    assert "New field" not in page
+    form = {f"col_{i}": t or "" for i, t in enumerate(job.mapping["columns"].values())}
+    response = client.post(reverse("imports:mapping", args=[job.pk]), {**form, "new_4": "on", "policy": "skip"})
+    assert response.status_code == 302  # the box is not there for them: the column is just left out
+    job.refresh_from_db()
+    assert job.mapping["new_fields"] == {}
+
+
+def test_mapping_errors_show_on_the_page(client, marketer):
+    client.force_login(marketer)
+    upload(client)
+    job = ImportJob.objects.get()
+    form = {f"col_{i}": "" for i in range(len(job.headers))}
+    form.update({"col_0": "title", "col_1": "title", "policy": "skip"})
+    response = client.post(reverse("imports:mapping", args=[job.pk]), form)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "both go to title" in page
+
+
+def test_xss_in_a_file_stays_inert_on_every_page(client, admin, django_capture_on_commit_callbacks):
+    client.force_login(admin)
+    evil = "<script>alert(1)</script>"
+    upload(client, f"Email,{evil}\n{evil},{evil}\n", name=f"{evil}.csv")
+    job = ImportJob.objects.get()
+    for url in (reverse("imports:mapping", args=[job.pk]), reverse("imports:list")):
+        assert evil not in client.get(url).content.decode()
+    form = {"col_0": "email", "col_1": "", "policy": "skip"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:mapping", args=[job.pk]), form)
+        client.post(reverse("imports:run", args=[job.pk]))
+    assert evil not in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
