@@ -34,15 +34,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the journeys on pytest-playwright's shared browser (the `page` fixture) last.
-
-    That browser's Playwright lives for the whole session, and a journey that
-    starts its own `sync_playwright()` cannot run while it is alive; before it
-    starts, both kinds work. New journeys should take `page` and need none of this.
-    """
-    shared = [item for item in items if "page" in getattr(item, "fixturenames", ())]
-    if shared:
-        items[:] = [item for item in items if item not in shared] + shared
