@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,12 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument(
-        "--data", type=Path, default=None, help="folder for the CSV (default /tmp/tandem-bench-import-N)"
+        "--data",
+        type=Path,
+        default=None,
+        help="folder for the CSV (default: tandem-bench-import-N in the temp folder)",
     )
     parser.add_argument("--policy", default="skip", choices=["skip", "fill", "overwrite"])
     parser.add_argument("--rerun", action="store_true", help="import the same file a second time")
     args = parser.parse_args(argv)
-    folder = args.data or Path(f"/tmp/tandem-bench-import-{args.rows}")
+    folder = args.data or Path(tempfile.gettempdir()) / f"tandem-bench-import-{args.rows}"
     path = ensure_data(args.rows, folder)
     setup_django()
     migrate()
@@ -127,7 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     table = Table(title=f"bench import_people — {args.rows:,} rows, policy {args.policy}")
-    for name in ("run", "rows", "created", "updated", "skipped", "rejected", "file check s", "total s", "rows/s", "peak MiB"):
+    for name in (
+        "run",
+        "rows",
+        "created",
+        "updated",
+        "skipped",
+        "rejected",
+        "file check s",
+        "total s",
+        "rows/s",
+        "peak MiB",
+    ):
         table.add_column(name, justify="left" if name == "run" else "right")
     for r in results:
         table.add_row(

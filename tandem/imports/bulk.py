@@ -103,7 +103,8 @@ class Sql:
         """The model's columns we do not fill, with their defaults (for fields added later)."""
         key = (model, tuple(columns))
         if key not in self._extras:
-            names, values = [], []
+            names: list[str] = []
+            values: list[Any] = []
             for f in model._meta.concrete_fields:
                 if f.column in columns or f.primary_key:
                     continue
@@ -119,7 +120,7 @@ class Sql:
                     value = json.dumps(value)
                 elif isinstance(value, bool):
                     value = self.flag(value)
-                names.append(f.column)
+                names.append(str(f.column))
                 values.append(value)
             self._extras[key] = (names, tuple(values))
         return self._extras[key]
@@ -750,7 +751,7 @@ class PeopleBatch:
 
     def _switch_phones(self, states: list[PersonState]) -> None:
         """Make each new number the primary one; the old numbers stay as secondary ones."""
-        ids = [s.id for s in states]
+        ids = [s.id for s in states if s.id is not None]
         current: dict[int, list[tuple[int, str, bool]]] = {}
         for pk, person_id, number, primary in PersonPhone.objects.filter(
             person_id__in=ids

@@ -83,7 +83,7 @@ class _Region:
 
     def __init__(self, metadata: PhoneMetadata, general: _Desc, kinds: tuple[_Desc, ...]):
         self.metadata = metadata
-        self.country_code: int = metadata.country_code
+        self.country_code: int = metadata.country_code or 0
         self.general = general
         self.kinds = kinds  # any match makes a number valid
         self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None

@@ -287,9 +287,8 @@ def suggest_mapping(
     used = set(best)
     if entity == ImportEntity.PEOPLE and "full_name" in used:
         if {"first_name", "last_name"} <= used:  # "Name" next to first/last is redundant
-            for header, target in out.items():
-                if target == "full_name":
-                    out[header] = None
+            for header in [h for h, t in out.items() if t == "full_name"]:
+                out[header] = None
     return out
 
 

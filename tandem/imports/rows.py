@@ -26,8 +26,14 @@ from tandem.people.normalize import clean_country, clean_domain
 
 PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
 COMPANY_TEXT = ("name", "industry")
-_MAX = {name: Person._meta.get_field(name).max_length or 0 for name in PERSON_TEXT}
-_COMPANY_MAX = {name: Company._meta.get_field(name).max_length or 0 for name in COMPANY_TEXT}
+
+
+def _max_length(model: type[Person] | type[Company], name: str) -> int:
+    return getattr(model._meta.get_field(name), "max_length", None) or 0
+
+
+_MAX = {name: _max_length(Person, name) for name in PERSON_TEXT}
+_COMPANY_MAX = {name: _max_length(Company, name) for name in COMPANY_TEXT}
 _STAGE_LIST = ", ".join(Stage.values)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 

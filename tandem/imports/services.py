@@ -598,7 +598,9 @@ def undo_import(
     return job
 
 
-def _restore(job: ImportJob, actor: Actor, changes: list[ImportChange], model: type) -> None:
+def _restore(
+    job: ImportJob, actor: Actor, changes: list[ImportChange], model: type[Person] | type[Company]
+) -> None:
     """Put back the values an import overwrote, grouped so each shape is one executemany."""
     if not changes:
         return

@@ -270,7 +270,7 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def import_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Every rejected row as CSV: row, column, value, reason; formulas neutralised."""
     _actor(request)
     job = _job(pk)

@@ -31,7 +31,9 @@ def queued_tasks(settings, tmp_path):
 
 
 def hubspot_export(path: Path) -> Path:
-    lines = ["First Name,Last Name,Email,Phone Number,Company Name,Lifecycle Stage,Favourite Colour"]
+    lines = [
+        "First Name,Last Name,Email,Phone Number,Company Name,Lifecycle Stage,Favourite Colour"
+    ]
     for i in range(1, 31):
         lines.append(f"Person{i},Tester,person{i}@acme{i % 3}.example,,Acme {i % 3},lead,blue")
     lines.append("Ada,Lovelace,ADA@example.com,,,marketingqualifiedlead,green")  # already in Tandem

@@ -10,7 +10,9 @@ from tandem.imports import services
 from tandem.imports.models import ImportJob
 
 
-def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
     with path.open("w", newline="", encoding=encoding) as f:
         csv.writer(f, delimiter=delimiter).writerows(rows)
     return path

@@ -31,7 +31,11 @@ def phone_inputs() -> list[tuple[str, str]]:
             example = phonenumbers.example_number_for_type(region, kind)
             if example is None:
                 continue
-            for fmt in (PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL):
+            for fmt in (
+                PhoneNumberFormat.E164,
+                PhoneNumberFormat.INTERNATIONAL,
+                PhoneNumberFormat.NATIONAL,
+            ):
                 text = phonenumbers.format_number(example, fmt)
                 out.append((text, region))
                 digits = [i for i, c in enumerate(text) if c.isdigit()]
@@ -80,7 +84,10 @@ def email_inputs() -> list[str]:
             for _ in range(rng.randint(1, 3))
         )
         labels = [
-            "".join(rng.choice(string.ascii_lowercase + string.digits + "-_") for _ in range(rng.randint(0, 8)))
+            "".join(
+                rng.choice(string.ascii_lowercase + string.digits + "-_")
+                for _ in range(rng.randint(0, 8))
+            )
             for _ in range(rng.randint(1, 4))
         ]
         out.append(f"{local}@{'.'.join(labels)}")
@@ -88,5 +95,7 @@ def email_inputs() -> list[str]:
 
 
 def test_email_check_matches_clean_email():
-    differences = [raw for raw in email_inputs() if outcome(check_email, raw) != outcome(clean_email, raw)]
+    differences = [
+        raw for raw in email_inputs() if outcome(check_email, raw) != outcome(clean_email, raw)
+    ]
     assert differences == []

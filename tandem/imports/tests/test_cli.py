@@ -53,7 +53,11 @@ def test_auto_import_prints_the_report_and_writes_rejected_rows(tmp_path):
 def test_mapping_file_dry_run_and_undo(tmp_path):
     path = write_csv(
         tmp_path / "crm.csv",
-        [["Mail", "Who", "Phase"], ["a@example.com", "Ann Smith", "Hot"], ["b@example.com", "Bo", "Cold"]],
+        [
+            ["Mail", "Who", "Phase"],
+            ["a@example.com", "Ann Smith", "Hot"],
+            ["b@example.com", "Bo", "Cold"],
+        ],
     )
     mapping = tmp_path / "map.json"
     mapping.write_text(
@@ -82,11 +86,19 @@ def test_mapping_file_dry_run_and_undo(tmp_path):
 def test_companies_import_from_the_command_line(tmp_path):
     path = write_csv(
         tmp_path / "accounts.csv",
-        [["Account Name", "Website", "Employees", "Country"], ["Acme", "https://www.acme.example/", "35", "Germany"]],
+        [
+            ["Account Name", "Website", "Employees", "Country"],
+            ["Acme", "https://www.acme.example/", "35", "Germany"],
+        ],
     )
     run("companies", str(path))
     acme = Company.objects.get()
-    assert (acme.name, acme.domain, acme.size, acme.country) == ("Acme", "acme.example", "11-50", "DE")
+    assert (acme.name, acme.domain, acme.size, acme.country) == (
+        "Acme",
+        "acme.example",
+        "11-50",
+        "DE",
+    )
 
 
 @pytest.mark.django_db
@@ -138,7 +150,7 @@ def test_kill_9_mid_import_loses_nothing_reported_and_resume_ends_as_one_clean_r
     expected = (check.created_count, check.updated_count, check.skipped_count, check.rejected_count)
     assert expected == (2998, 0, 1, 1)
 
-    child = subprocess.Popen(  # noqa: S603
+    child = subprocess.Popen(
         [sys.executable, "-m", "tandem", "import", "--skip-checks", "people", str(path),
          "--policy", "fill", "--batch-size", "50"],
         env=_subprocess_env(tmp_path),

@@ -19,7 +19,9 @@ def counts(job) -> tuple[int, int, int, int]:
 
 
 def test_companies_match_by_domain_then_name_and_follow_the_policy(tmp_path, system):
-    acme = people.create_company(actor=system, data={"name": "Acme", "domain": "acme.example", "industry": ""})
+    acme = people.create_company(
+        actor=system, data={"name": "Acme", "domain": "acme.example", "industry": ""}
+    )
     globex = people.create_company(actor=system, data={"name": "Globex", "industry": "Energy"})
     path = write_csv(
         tmp_path / "accounts.csv",

@@ -154,7 +154,12 @@ def test_policy_fill_fills_only_empty_fields(tmp_path, system):
     job = run_file(write_csv(tmp_path / "a.csv", ADA_ROW), actor=system, policy="fill")
     assert counts(job) == (0, 1, 0, 0)
     ada.refresh_from_db()
-    assert (ada.last_name, ada.title, ada.city, ada.stage) == ("Lovelace", "Countess", "London", "lead")
+    assert (ada.last_name, ada.title, ada.city, ada.stage) == (
+        "Lovelace",
+        "Countess",
+        "London",
+        "lead",
+    )
     assert ada.last_name_key == "lovelace"
     change = ImportChange.objects.get(job=job)
     assert change.before == {"last_name": "", "city": ""}
@@ -165,7 +170,12 @@ def test_policy_overwrite_replaces_values_and_records_the_stage_move(tmp_path, s
     job = run_file(write_csv(tmp_path / "a.csv", ADA_ROW), actor=system, policy="overwrite")
     assert counts(job) == (0, 1, 0, 0)
     ada.refresh_from_db()
-    assert (ada.last_name, ada.title, ada.city, ada.stage) == ("Lovelace", "Mathematician", "London", "customer")
+    assert (ada.last_name, ada.title, ada.city, ada.stage) == (
+        "Lovelace",
+        "Mathematician",
+        "London",
+        "customer",
+    )
     move = StageChange.objects.filter(person=ada).first()
     assert (move.from_stage, move.to_stage) == ("lead", "customer")
 
@@ -178,7 +188,11 @@ def test_an_identical_row_counts_as_skipped_even_with_overwrite(tmp_path, system
 
 @pytest.mark.parametrize(
     ("policy", "expected", "title"),
-    [("skip", (1, 0, 2, 0), "CEO"), ("fill", (1, 1, 1, 0), "CEO"), ("overwrite", (1, 2, 0, 0), "CTO")],
+    [
+        ("skip", (1, 0, 2, 0), "CEO"),
+        ("fill", (1, 1, 1, 0), "CEO"),
+        ("overwrite", (1, 2, 0, 0), "CTO"),
+    ],
 )
 def test_duplicates_within_the_file_follow_the_policy_against_the_first_row(
     tmp_path, system, policy, expected, title
@@ -223,14 +237,21 @@ def test_campaign_column_adds_import_touchpoints_and_makes_missing_campaigns(tmp
     assert counts(job) == (1, 1, 0, 0)
     person = Person.objects.get()
     assert person.created_at.date().isoformat() == "2024-03-01"
-    touchpoints = list(person.touchpoints.order_by("occurred_at").values_list("kind", "campaign__key", "import_job_id"))
+    touchpoints = list(
+        person.touchpoints.order_by("occurred_at").values_list(
+            "kind", "campaign__key", "import_job_id"
+        )
+    )
     assert touchpoints == [("import", webinar.key, job.pk), ("import", "trade-show-2024", job.pk)]
 
 
 def test_create_fields_makes_typed_custom_fields_for_other_columns(tmp_path, system):
     path = write_csv(
         tmp_path / "extra.csv",
-        [["Email", "Budget", "Renewal", "Newsletter"], ["a@example.com", "1200", "2025-01-31", "yes"]],
+        [
+            ["Email", "Budget", "Renewal", "Newsletter"],
+            ["a@example.com", "1200", "2025-01-31", "yes"],
+        ],
     )
     job = run_file(path, actor=system, create_fields=True)
     assert counts(job) == (1, 0, 0, 0)
@@ -261,7 +282,12 @@ def test_undo_removes_what_it_created_and_restores_exactly_what_it_changed(tmp_p
     job = run_file(path, actor=system, policy="overwrite")
     assert counts(job) == (1, 1, 0, 0)
     ada.refresh_from_db()
-    assert (ada.last_name, ada.phone, ada.company.name, ada.stage) == ("Lovelace", "+4930654321", "Brand New Ltd", "customer")
+    assert (ada.last_name, ada.phone, ada.company.name, ada.stage) == (
+        "Lovelace",
+        "+4930654321",
+        "Brand New Ltd",
+        "customer",
+    )
     assert ada.phones.count() == 2
 
     undone = services.undo_import(actor=system, job=job)
@@ -332,7 +358,9 @@ def test_dry_run_counts_exactly_and_keeps_nothing(tmp_path, system):
             ["nope", "X", "", "4"],
         ],
     )
-    job = services.import_file(actor=system, entity="people", path=path, policy="fill", create_fields=True)
+    job = services.import_file(
+        actor=system, entity="people", path=path, policy="fill", create_fields=True
+    )
     before = snapshot_people(), Company.objects.count(), CustomField.objects.count()
     services.start_dry_run(actor=system, job=job, enqueue=False)
     job = services.dry_run(job_id=job.pk, actor=system)
@@ -349,13 +377,17 @@ def test_dry_run_counts_exactly_and_keeps_nothing(tmp_path, system):
 def test_each_batch_writes_one_audit_event_on_the_job(tmp_path, system):
     rows = [["Email"]] + [[f"p{i}@example.com"] for i in range(7)]
     job = run_file(write_csv(tmp_path / "audit.csv", rows), actor=system, batch_size=3)
-    events = AuditEvent.objects.filter(target_type="imports.importjob", target_id=job.pk, event="imported")
+    events = AuditEvent.objects.filter(
+        target_type="imports.importjob", target_id=job.pk, event="imported"
+    )
     assert events.count() == 3
     assert events.order_by("id").last().changes["processed_rows"] == [6, 7]
 
 
 def test_a_deleted_persons_address_is_reported_not_revived(tmp_path, system):
-    ghost = people.create_person(actor=system, data={"first_name": "Ghost"}, email="ghost@example.com")
+    ghost = people.create_person(
+        actor=system, data={"first_name": "Ghost"}, email="ghost@example.com"
+    )
     people.delete_person(actor=system, person=ghost)
     path = write_csv(tmp_path / "g.csv", [["Email", "City"], ["ghost@example.com", "Oslo"]])
     job = run_file(path, actor=system, policy="fill")

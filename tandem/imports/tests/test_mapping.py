@@ -73,7 +73,9 @@ def test_salesforce_contact_export_maps_itself():
 
 
 def test_salesforce_lead_export_uses_company_and_status():
-    mapping = suggest_mapping(["First Name", "Last Name", "Company", "Status", "Lead Source"], "people")
+    mapping = suggest_mapping(
+        ["First Name", "Last Name", "Company", "Status", "Lead Source"], "people"
+    )
     assert mapping == {
         "First Name": "first_name",
         "Last Name": "last_name",
@@ -95,7 +97,13 @@ def test_our_own_names_and_common_spellings():
 
 def test_company_export_headers():
     mapping = suggest_mapping(
-        ["Company name", "Company Domain Name", "Industry", "Number of Employees", "Country/Region"],
+        [
+            "Company name",
+            "Company Domain Name",
+            "Industry",
+            "Number of Employees",
+            "Country/Region",
+        ],
         "companies",
     )
     assert list(mapping.values()) == ["name", "domain", "industry", "size", "country"]

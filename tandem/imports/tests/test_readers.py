@@ -59,7 +59,9 @@ def test_latin1_with_bytes_windows_leaves_undefined_is_read_as_latin1(tmp_path):
 
 def test_tab_separated_and_quoted_multiline_values(tmp_path):
     path = tmp_path / "export.tsv"
-    path.write_text('email\tnote\na@example.com\t"two\nlines"\nb@example.com\tx\n', encoding="utf-8")
+    path.write_text(
+        'email\tnote\na@example.com\t"two\nlines"\nb@example.com\tx\n', encoding="utf-8"
+    )
     info = inspect_file(path)
     assert info.delimiter == "\t"
     assert rows_of(path) == [(2, ["a@example.com", "two\nlines"]), (3, ["b@example.com", "x"])]
