@@ -187,12 +187,22 @@ class DemoBuilder:
     def __init__(self, *, seed: int = DEMO_SEED, now: dt.datetime | None = None):
         self.rng = random.Random(seed)
         anchor = now or timezone.now()
-        self.now = anchor.replace(minute=0, second=0, microsecond=0)
+        # Midnight UTC: every event lies before it, and office hours fit in each day.
+        self.now = anchor.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.start = self.now - dt.timedelta(days=HISTORY_DAYS)
         self.system = Actor.system("demo")
         self.web_form = Actor.system("web form")
         self.phones = _Phones(self.rng)
         self.emails: set[str] = set()
+
+    def _office(self, at: dt.datetime) -> dt.datetime:
+        """The same day, squeezed into 08:00–18:00.
+
+        Strictly increasing, so every order among the raw times (created before
+        the first move, activities after creation) holds after it too.
+        """
+        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        return day + dt.timedelta(hours=8) + (at - day) * 10 / 24
 
     # users and teams, through the services
 
@@ -446,7 +456,7 @@ class DemoBuilder:
         ]
         for person, plan in zip(people, plans, strict=True):
             person.stage = plan["steps"][-1].to_stage
-            person.stage_changed_at = plan["steps"][-1].at
+            person.stage_changed_at = self._office(plan["steps"][-1].at)
         Person.objects.bulk_create(people, batch_size=BATCH)
         emails, phones, changes, audits, activities = [], [], [], [], []
         for person, plan, created in zip(people, plans, created_audits, strict=True):
@@ -495,7 +505,7 @@ class DemoBuilder:
                         person=person,
                         from_stage=previous,
                         to_stage=step.to_stage,
-                        changed_at=step.at,
+                        changed_at=self._office(step.at),
                         actor=step.actor.user,
                         actor_label=step.actor.label[:150],
                         reason=step.reason,
@@ -585,7 +595,7 @@ class DemoBuilder:
                 Activity(
                     kind=kind,
                     person=person,
-                    occurred_at=at,
+                    occurred_at=self._office(at),
                     actor=actor.user,
                     actor_label=actor.label[:150],
                     subject=subject,
@@ -619,7 +629,9 @@ class DemoBuilder:
                     Activity(
                         kind=ActivityKind.NOTE,
                         company=company,
-                        occurred_at=created + (self.now - created) * rng.random(),
+                        occurred_at=max(
+                            created, self._office(created + (self.now - created) * rng.random())
+                        ),
                         actor=owner,
                         actor_label=owner.username,
                         subject="Account plan",
