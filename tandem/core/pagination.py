@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 COUNT_CAP = 10_000
 MAX_OFFSET = 10_000
@@ -128,6 +128,72 @@ def paginate(
         next_cursor = _encode([getattr(last, c) for c in spec.columns] + [last.pk])
     return Page(
         items=rows,
+        count=count,
+        count_exact=exact,
+        next_cursor=next_cursor,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _check_window(limit: int, offset: int, cursor: str | None) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError({"limit": f"Use a limit from 1 to {MAX_LIMIT}."})
+    if offset < 0 or offset > MAX_OFFSET:
+        raise ValidationError(
+            {"offset": f"Use an offset from 0 to {MAX_OFFSET}; page deeper with the cursor."}
+        )
+    if cursor and offset:
+        raise ValidationError({"cursor": "Give a cursor or an offset, not both."})
+
+
+def paginate_any_of(
+    qs: QuerySet,
+    conditions: list[Q],
+    *,
+    spec: SortSpec,
+    limit: int,
+    cursor: str | None = None,
+    offset: int = 0,
+    with_count: bool = True,
+) -> Page:
+    """A page of rows matching any of `conditions`, as `paginate` would give for their OR.
+
+    Each condition runs as its own query in the list's order with a limit, so
+    each is one index range the planner estimates well; the sort keys are merged
+    here. Keys are compared as Python values, which order like the database's
+    byte-wise collation (ADR 0004).
+    """
+    _check_window(limit, offset, cursor)
+    if not conditions:
+        return Page(
+            items=[], count=0, count_exact=True, next_cursor=None, limit=limit, offset=offset
+        )
+    columns = (*spec.columns, "id")
+    ordered = qs.order_by(*spec.order_by)
+    if cursor:
+        ordered = _after(ordered, spec, _decode(cursor, spec, qs.model))
+    need = offset + limit + 1
+    keys: dict[int, tuple[Any, ...]] = {}
+    for cond in conditions:
+        for row in ordered.filter(cond).values_list(*columns)[:need]:
+            keys[row[-1]] = tuple(row)
+    window = sorted(keys.values(), reverse=spec.descending)[offset:need]
+    has_more = len(window) > limit
+    window = window[:limit]
+    by_id = {obj.pk: obj for obj in qs.filter(pk__in=[k[-1] for k in window])}
+    items = [by_id[k[-1]] for k in window if k[-1] in by_id]
+    next_cursor = _encode(list(window[-1])) if has_more and window else None
+    count, exact = 0, False
+    if with_count:
+        ids: set[int] = set()
+        for cond in conditions:
+            ids.update(qs.filter(cond).order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
+            if len(ids) > COUNT_CAP:
+                break
+        count, exact = (COUNT_CAP, False) if len(ids) > COUNT_CAP else (len(ids), True)
+    return Page(
+        items=items,
         count=count,
         count_exact=exact,
         next_cursor=next_cursor,

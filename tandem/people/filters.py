@@ -50,28 +50,47 @@ def prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
-def name_query(q: str) -> Q:
-    """Name, email or company starting with `q`; "ada love" matches first and last name prefixes.
+def name_conditions(q: str) -> list[Q]:
+    """Name, email or company starting with `q`, one condition per index ("ada love" matches
+    first and last name prefixes).
 
-    Company matches are taken from the first 200 companies whose name starts
-    with `q`: a quick search, not a report; filter by company for all its people.
+    They are kept apart, not OR-ed: each runs as its own index range in the
+    list's order and the pages are merged (ADR 0004); an OR of ranges makes both
+    SQLite and PostgreSQL read and sort every match. Company matches are taken
+    from the first 200 companies whose name starts with `q`: a quick search, not
+    a report; filter by company for all its people.
     """
     key = name_key(q)
+    if not key:
+        return []
     words = key.split()
-    cond = prefix_range("last_name_key", key) | prefix_range("first_name_key", key)
+    conditions = [prefix_range("last_name_key", key), prefix_range("first_name_key", key)]
     if "@" in key or "." in key or len(words) == 1:
-        cond |= prefix_range("email", key)
+        conditions.append(prefix_range("email", key))
     if len(words) >= 2:
         first, rest = words[0], " ".join(words[1:])
-        cond |= prefix_range("first_name_key", first) & prefix_range("last_name_key", rest)
-        cond |= prefix_range("last_name_key", words[0]) & prefix_range(
-            "first_name_key", " ".join(words[1:])
+        conditions.append(
+            prefix_range("first_name_key", first) & prefix_range("last_name_key", rest)
         )
-    company_ids = Company.objects.filter(
-        prefix_range("name_key", key), deleted_at__isnull=True
-    ).values("id")[:200]
-    cond |= Q(company_id__in=list(company_ids.values_list("id", flat=True)))
-    return cond
+        conditions.append(
+            prefix_range("last_name_key", first) & prefix_range("first_name_key", rest)
+        )
+    company_ids = list(
+        Company.objects.filter(prefix_range("name_key", key), deleted_at__isnull=True)
+        .order_by("name_key", "id")
+        .values_list("id", flat=True)[:200]
+    )
+    if company_ids:
+        conditions.append(Q(company_id__in=company_ids))
+    return conditions
+
+
+def name_query(q: str) -> Q:
+    """All of `name_conditions` as one condition (for small sets and exports)."""
+    combined = Q(pk__in=[])
+    for cond in name_conditions(q):
+        combined |= cond
+    return combined
 
 
 class QueryFilter(Schema):
@@ -114,8 +133,15 @@ class PersonFilter(QueryFilter):
     def is_filtered(self) -> bool:
         return any([self.q, self.email, self.stage, self.owner, self.company, self.updated_since])
 
-    def apply(self, qs: QuerySet) -> QuerySet:
-        if self.q and self.q.strip():
+    @property
+    def search_conditions(self) -> list[Q] | None:
+        """The q search as separate conditions, or None when there is no search."""
+        if not (self.q and self.q.strip()):
+            return None
+        return name_conditions(self.q)
+
+    def apply(self, qs: QuerySet, *, with_search: bool = True) -> QuerySet:
+        if with_search and self.q and self.q.strip():
             qs = qs.filter(name_query(self.q))
         if self.email and self.email.strip():
             qs = qs.filter(emails__email_normalized=normalize_email(self.email))

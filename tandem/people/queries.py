@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 
 from tandem.accounts.models import User
-from tandem.core.pagination import Page, paginate
+from tandem.core.pagination import Page, paginate, paginate_any_of
 from tandem.people.filters import CompanyFilter, PersonFilter
 from tandem.people.models import (
     Activity,
@@ -22,11 +22,13 @@ from tandem.people.models import (
 )
 
 
-def people_for_list(*, viewer: User | None, filters: PersonFilter) -> QuerySet[Person]:
+def people_for_list(
+    *, viewer: User | None, filters: PersonFilter, with_search: bool = True
+) -> QuerySet[Person]:
     """Live people the viewer may see, filtered. Inside the company everyone sees everyone
     (principle 1); consultants' scope arrives with the consultant role."""
     qs = Person.objects.filter(deleted_at__isnull=True)
-    return filters.apply(qs).select_related("company", "owner")
+    return filters.apply(qs, with_search=with_search).select_related("company", "owner")
 
 
 def people_page(
@@ -37,8 +39,16 @@ def people_page(
     cursor: str | None = None,
     offset: int = 0,
 ) -> Page:
-    qs = people_for_list(viewer=viewer, filters=filters)
-    return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
+    """One page of the people list; a name/email/company search merges one index range per
+    condition instead of OR-ing them (ADR 0004)."""
+    conditions = filters.search_conditions
+    if conditions is None:
+        qs = people_for_list(viewer=viewer, filters=filters)
+        return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
+    qs = people_for_list(viewer=viewer, filters=filters, with_search=False)
+    return paginate_any_of(
+        qs, conditions, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset
+    )
 
 
 def person_detail(pk: int, *, include_deleted: bool = False) -> Person:

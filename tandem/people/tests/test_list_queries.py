@@ -10,7 +10,13 @@ from tandem.people.queries import lifecycle_counts, people_page
 
 @pytest.fixture
 def people(system):
-    names = [("Ada", "Lovelace"), ("Alan", "Turing"), ("Grace", "Hopper"), ("Ada", "Byron"), ("Edsger", "Dijkstra")]
+    names = [
+        ("Ada", "Lovelace"),
+        ("Alan", "Turing"),
+        ("Grace", "Hopper"),
+        ("Ada", "Byron"),
+        ("Edsger", "Dijkstra"),
+    ]
     acme = services.create_company(actor=system, data={"name": "Acme Robotics"})
     out = []
     for i, (first, last) in enumerate(names):
@@ -37,14 +43,22 @@ def test_keyset_pages_walk_every_person_once_in_name_order(people):
 
 def test_descending_created_pages(people):
     first = people_page(viewer=None, filters=PersonFilter(sort="-created_at"), limit=3)
-    rest = people_page(viewer=None, filters=PersonFilter(sort="-created_at"), limit=3, cursor=first.next_cursor)
+    rest = people_page(
+        viewer=None, filters=PersonFilter(sort="-created_at"), limit=3, cursor=first.next_cursor
+    )
     ids = [p.pk for p in first.items + rest.items]
     assert ids == sorted((p.pk for p in people), reverse=True)
 
 
 @pytest.mark.parametrize(
     ("q", "expected"),
-    [("ada", {"Lovelace", "Byron"}), ("TUR", {"Turing"}), ("grace.h", {"Hopper"}), ("acme", {"Hopper"}), ("ada by", {"Byron"})],
+    [
+        ("ada", {"Lovelace", "Byron"}),
+        ("TUR", {"Turing"}),
+        ("grace.h", {"Hopper"}),
+        ("acme", {"Hopper"}),
+        ("ada by", {"Byron"}),
+    ],
 )
 def test_search_by_name_email_or_company_prefix(people, q, expected):
     page = people_page(viewer=None, filters=PersonFilter(q=q), limit=50)
@@ -53,7 +67,9 @@ def test_search_by_name_email_or_company_prefix(people, q, expected):
 
 
 def test_email_filter_ignores_case_and_spaces(people):
-    page = people_page(viewer=None, filters=PersonFilter(email="  ALAN.Turing@EXAMPLE.com "), limit=50)
+    page = people_page(
+        viewer=None, filters=PersonFilter(email="  ALAN.Turing@EXAMPLE.com "), limit=50
+    )
     assert [p.last_name for p in page.items] == ["Turing"]
 
 
@@ -73,3 +89,39 @@ def test_lifecycle_counts_follow_the_funnel(people, system):
     services.change_stage(person=people[0], to_stage="mql", actor=system)
     counts = {c.stage.value: c.count for c in lifecycle_counts()}
     assert counts["lead"] == 4 and counts["mql"] == 1 and counts["customer"] == 0
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-created_at", "email"])
+def test_search_pages_walk_every_match_once_in_order(system, sort):
+    """Merged per-condition pages equal one ordered query over the OR of the conditions."""
+    acme = services.create_company(actor=system, data={"name": "Adams Freight"})
+    for first, last, email, company in [
+        ("Ada", "Zed", "z1@example.com", None),
+        ("Bob", "Adams", "b1@example.com", None),
+        ("Cy", "Moss", "adam@example.com", None),
+        ("Di", "Hart", "d1@example.com", acme),
+        ("Ed", "Ng", "e1@example.com", None),  # no match
+        ("Adam", "Adams", "a2@example.com", acme),  # matches three ways
+    ]:
+        services.create_person(
+            actor=system,
+            data={"first_name": first, "last_name": last, "company": company},
+            email=email,
+        )
+    filters = PersonFilter(q="ad", sort=sort)
+    walked, cursor = [], None
+    while True:
+        page = people_page(viewer=None, filters=filters, limit=2, cursor=cursor)
+        walked += [p.pk for p in page.items]
+        assert page.count == 5 and page.count_exact
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    from tandem.people.queries import people_for_list
+
+    expected = list(
+        people_for_list(viewer=None, filters=filters)
+        .order_by(*filters.sort_spec.order_by)
+        .values_list("id", flat=True)
+    )
+    assert walked == expected and len(expected) == 5

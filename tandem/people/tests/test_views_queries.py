@@ -17,8 +17,11 @@ from tandem.people.models import Stage
 AUTH = 2
 # + capped COUNT(*), the page of people joined to company and owner, the owner filter's users
 PEOPLE_LIST = AUTH + 3
-# + the companies whose name starts with the search text
-PEOPLE_LIST_SEARCHED = PEOPLE_LIST + 1
+# A one-word search runs three conditions (last name, first name, email prefix), each
+# its own index range (ADR 0004): session, the signed-in user, the companies whose name
+# starts with the text, the page's sort keys per condition (3), the page's people joined
+# to company and owner, the capped count's ids per condition (3), the owner filter's users
+PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1
 # + the person joined to company and owner, their emails, their phones, the custom field
 #   definitions, the stage history, the timeline's activities, stage changes and
 #   touchpoints, the audit events, then the owners and the companies those events name
