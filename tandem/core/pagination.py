@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,10 +148,16 @@ def _check_window(limit: int, offset: int, cursor: str | None) -> None:
         raise ValidationError({"cursor": "Give a cursor or an offset, not both."})
 
 
+# A condition matching more rows than this is "broad": walking the sort index and
+# filtering finds a page sooner than reading and sorting every match.
+BROAD = 2_000
+
+
 def paginate_any_of(
     qs: QuerySet,
     conditions: list[Q],
     *,
+    walk_sort_index: Callable[[QuerySet, int], QuerySet | None] | None = None,
     spec: SortSpec,
     limit: int,
     cursor: str | None = None,
@@ -163,6 +170,12 @@ def paginate_any_of(
     each is one index range the planner estimates well; the sort keys are merged
     here. Keys are compared as Python values, which order like the database's
     byte-wise collation (ADR 0004).
+
+    SQLite has no range statistics, so it reads a broad condition through that
+    condition's own index and sorts every match. `walk_sort_index(qs, i)` gives
+    condition `i` in a form no index serves, so SQLite walks the sort order
+    instead (None: keep the condition's index); PostgreSQL's planner makes that
+    choice itself.
     """
     _check_window(limit, offset, cursor)
     if not conditions:
@@ -174,9 +187,14 @@ def paginate_any_of(
     if cursor:
         ordered = _after(ordered, spec, _decode(cursor, spec, qs.model))
     need = offset + limit + 1
+    sqlite = connections[qs.db].vendor == "sqlite"
     keys: dict[int, tuple[Any, ...]] = {}
-    for cond in conditions:
-        for row in ordered.filter(cond).values_list(*columns)[:need]:
+    for i, cond in enumerate(conditions):
+        matching = ordered.filter(cond)
+        walking = walk_sort_index(ordered, i) if sqlite and walk_sort_index else None
+        if walking is not None and qs.filter(cond).order_by()[: BROAD + 1].count() > BROAD:
+            matching = walking
+        for row in matching.values_list(*columns)[:need]:
             keys[row[-1]] = tuple(row)
     window = sorted(keys.values(), reverse=spec.descending)[offset:need]
     has_more = len(window) > limit

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from ninja import Schema
 from pydantic import Field, field_validator
 from pydantic import ValidationError as PydanticError
@@ -50,6 +51,43 @@ def prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
+def _prefix_ranges(q: str) -> list[tuple[tuple[str, str], ...]]:
+    """The search as AND-ed (field, prefix) pairs, one tuple per index range (OR-ed)."""
+    key = name_key(q)
+    if not key:
+        return []
+    words = key.split()
+    ranges: list[tuple[tuple[str, str], ...]] = [
+        (("last_name_key", key),),
+        (("first_name_key", key),),
+    ]
+    if "@" in key or "." in key or len(words) == 1:
+        ranges.append((("email", key),))
+    if len(words) >= 2:
+        first, rest = words[0], " ".join(words[1:])
+        ranges.append((("first_name_key", first), ("last_name_key", rest)))
+        ranges.append((("last_name_key", first), ("first_name_key", rest)))
+    return ranges
+
+
+def walk_sort_index(
+    qs: QuerySet, q: str, index: int, sort_columns: tuple[str, ...]
+) -> QuerySet | None:
+    """Condition `index` of `name_conditions(q)` through expressions no index serves,
+    so the database walks the list's sort index instead (see paginate_any_of).
+
+    None for a range on the sort's leading column (its index is the sort order)
+    and for the company condition (an id list, cheap either way).
+    """
+    ranges = _prefix_ranges(q)
+    if index >= len(ranges) or ranges[index][0][0] == sort_columns[0]:
+        return None
+    for field, prefix in ranges[index]:
+        alias = f"{field}_unindexed"
+        qs = qs.alias(**{alias: Concat(F(field), Value(""))}).filter(prefix_range(alias, prefix))
+    return qs
+
+
 def name_conditions(q: str) -> list[Q]:
     """Name, email or company starting with `q`, one condition per index ("ada love" matches
     first and last name prefixes).
@@ -63,18 +101,12 @@ def name_conditions(q: str) -> list[Q]:
     key = name_key(q)
     if not key:
         return []
-    words = key.split()
-    conditions = [prefix_range("last_name_key", key), prefix_range("first_name_key", key)]
-    if "@" in key or "." in key or len(words) == 1:
-        conditions.append(prefix_range("email", key))
-    if len(words) >= 2:
-        first, rest = words[0], " ".join(words[1:])
-        conditions.append(
-            prefix_range("first_name_key", first) & prefix_range("last_name_key", rest)
-        )
-        conditions.append(
-            prefix_range("last_name_key", first) & prefix_range("first_name_key", rest)
-        )
+    conditions = []
+    for ranges in _prefix_ranges(q):
+        cond = Q()
+        for field, prefix in ranges:
+            cond &= prefix_range(field, prefix)
+        conditions.append(cond)
     company_ids = list(
         Company.objects.filter(prefix_range("name_key", key), deleted_at__isnull=True)
         .order_by("name_key", "id")

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 
 from tandem.accounts.models import User
 from tandem.core.pagination import Page, paginate, paginate_any_of
-from tandem.people.filters import CompanyFilter, PersonFilter
+from tandem.people.filters import CompanyFilter, PersonFilter, walk_sort_index
 from tandem.people.models import (
     Activity,
     Company,
@@ -46,8 +46,15 @@ def people_page(
         qs = people_for_list(viewer=viewer, filters=filters)
         return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
     qs = people_for_list(viewer=viewer, filters=filters, with_search=False)
+    q = filters.q or ""
     return paginate_any_of(
-        qs, conditions, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset
+        qs,
+        conditions,
+        walk_sort_index=lambda base, i: walk_sort_index(base, q, i, filters.sort_spec.columns),
+        spec=filters.sort_spec,
+        limit=limit,
+        cursor=cursor,
+        offset=offset,
     )
 
 
