@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from tandem.accounts.models import Role, Team, User
 from tandem.accounts.services import create_team, create_user
+from tandem.capture.demo import ensure_demo_guide_form
 from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.demo_words import (
@@ -669,6 +670,8 @@ def load_demo(
     builder = DemoBuilder(seed=seed, now=now)
     with transaction.atomic():
         if demo_is_loaded():
+            # A demo loaded before the guide form existed gets it now (idempotent).
+            ensure_demo_guide_form(builder.system)
             return DemoResult(False, "The demo company is already loaded; nothing changed.")
         taken = sorted(
             User.objects.filter(username__in=[u.username for u in DEMO_LOGINS]).values_list(
@@ -690,6 +693,8 @@ def load_demo(
         company_rows = builder.build_companies(companies, sales)
         counts = builder.build_people(people, company_rows, users)
         counts["company_notes"] = builder.build_company_history(company_rows)
+        ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
+        counts["web_forms"] = 1
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(
             actor=builder.system,

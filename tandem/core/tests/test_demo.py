@@ -244,3 +244,11 @@ def test_demo_does_not_mix_into_a_database_with_its_own_people(demo_output):
     call_command("demo", stdout=out)
     assert "already holds people" in out.getvalue()
     assert counts() == before
+
+
+def test_the_demo_has_the_gated_guide_form_linked_to_its_campaign(demo_output):
+    from tandem.capture.models import WebForm
+
+    form = WebForm.objects.get(key="demo-guide")
+    assert form.campaign is not None and form.campaign.key == "buyers-guide-2026"
+    assert form.double_opt_in
