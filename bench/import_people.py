@@ -68,6 +68,7 @@ def run_once(path: Path, policy: str, label: str) -> dict[str, float | int | str
     from tandem.imports import services
 
     actor = Actor.system("bench")
+    cpu = time.process_time()
     started = time.perf_counter()
     job = services.import_file(actor=actor, entity="people", path=path, policy=policy)
     checked = time.perf_counter()
@@ -95,6 +96,7 @@ def run_once(path: Path, policy: str, label: str) -> dict[str, float | int | str
         "rejected": job.rejected_count,
         "check_s": checked - started,
         "total_s": finished - started,
+        "cpu_s": time.process_time() - cpu,
         "peak_mib": peak_mib(),
     }
 
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "file check s",
         "total s",
         "rows/s",
+        "CPU s (this process)",
         "peak MiB",
     ):
         table.add_column(name, justify="left" if name == "run" else "right")
@@ -155,10 +158,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['check_s']:.1f}",
             f"{r['total_s']:.1f}",
             f"{int(r['rows']) / float(r['total_s']):,.0f}",
+            f"{r['cpu_s']:.1f}",
             f"{r['peak_mib']:.0f}",
         )
-    Console(width=140).print(table)
+    Console(width=160).print(table)
     print(f"People: {before:,} before, {after:,} after.")
+    for r in results:  # one line per run, for docs/benchmarks.md
+        print(
+            f"| {database_label()} | {r['label']} | {r['rows']:,} | {r['total_s']:.1f} s | "
+            f"{int(r['rows']) / float(r['total_s']):,.0f}/s | {r['cpu_s']:.1f} s | "
+            f"{r['peak_mib']:.0f} MiB |"
+        )
     return 0
 
 

@@ -489,11 +489,15 @@ class PeopleBatch:
             state.first_row = state.first_row or row.number
         return changed
 
-    def run(self, raw_rows: list[tuple[int, list[str]]]) -> Outcome:
+    def run(
+        self, raw_rows: list[tuple[int, list[str]]], results: list[Any] | None = None
+    ) -> Outcome:
+        """Import one batch; `results` are the rows already cleaned (read ahead in a thread)."""
         out = Outcome()
         cleaned: list[PersonRow] = []
-        for number, values in raw_rows:
-            result = self.ctx.cleaner.person(number, values)
+        if results is None:
+            results = [self.ctx.cleaner.person(number, values) for number, values in raw_rows]
+        for result in results:
             if isinstance(result, list):
                 out.reject(result)
             else:
@@ -841,11 +845,14 @@ class CompaniesBatch:
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
 
-    def run(self, raw_rows: list[tuple[int, list[str]]]) -> Outcome:
+    def run(
+        self, raw_rows: list[tuple[int, list[str]]], results: list[Any] | None = None
+    ) -> Outcome:
         out = Outcome()
         cleaned: list[CompanyRow] = []
-        for number, values in raw_rows:
-            result = self.ctx.cleaner.company(number, values)
+        if results is None:
+            results = [self.ctx.cleaner.company(number, values) for number, values in raw_rows]
+        for result in results:
             if isinstance(result, list):
                 out.reject(result)
             else:

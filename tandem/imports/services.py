@@ -11,9 +11,12 @@ what the import created (rows carrying its id) and puts back what it changed
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -257,13 +260,68 @@ def _batches(
         yield batch
 
 
-def _process(ctx: JobContext, batch: list[tuple[int, list[str]]]) -> Outcome:
+Batch = tuple[list[tuple[int, list[str]]], list[Any]]  # raw rows, and each one cleaned
+_END = object()
+READ_AHEAD = True  # clean the next batch in a thread while this one is written
+
+
+def _read_ahead(ctx: JobContext, *, skip: int, size: int = BATCH_SIZE) -> Iterator[Batch]:
+    """The job's batches with their rows already cleaned, read and cleaned in a thread.
+
+    Reading the file and checking rows is Python; writing a batch is mostly
+    the database's own code, which lets other threads run. So the next batch
+    is prepared while this one is written. The thread touches no database.
+    """
+    job = ctx.job
+    clean = ctx.cleaner.person if job.entity == ImportEntity.PEOPLE else ctx.cleaner.company
+    if not READ_AHEAD:
+        for batch in _batches(job, skip=skip, size=size):
+            yield batch, [clean(number, values) for number, values in batch]
+        return
+    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in _batches(job, skip=skip, size=size):
+                if not hand_over((batch, [clean(number, values) for number, values in batch])):
+                    return
+            hand_over(_END)
+        except BaseException as exc:  # handed to the caller, who raises it
+            hand_over(exc)
+
+    reader = threading.Thread(target=produce, name=f"import-{job.pk}-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=10)
+
+
+def _process(ctx: JobContext, batch: Batch) -> Outcome:
+    rows, results = batch
     if ctx.job.entity == ImportEntity.PEOPLE:
-        return PeopleBatch(ctx).run(batch)
-    return CompaniesBatch(ctx).run(batch)
+        return PeopleBatch(ctx).run(rows, results)
+    return CompaniesBatch(ctx).run(rows, results)
 
 
-def _commit_batch(ctx: JobContext, batch: list[tuple[int, list[str]]]) -> bool:
+def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
     """Write one batch and the job's progress in one transaction; False if another runner
     has moved the job on meanwhile (this one then stops)."""
     job = ctx.job
@@ -281,7 +339,7 @@ def _commit_batch(ctx: JobContext, batch: list[tuple[int, list[str]]]) -> bool:
                 write_row_errors(ctx.sql, job.pk, out.errors)
                 before = {name: getattr(job, name) for name in names}
                 after = {
-                    "processed_rows": job.processed_rows + len(batch),
+                    "processed_rows": job.processed_rows + len(batch[0]),
                     "created_count": job.created_count + out.created,
                     "updated_count": job.updated_count + out.updated,
                     "skipped_count": job.skipped_count + out.skipped,
@@ -289,7 +347,7 @@ def _commit_batch(ctx: JobContext, batch: list[tuple[int, list[str]]]) -> bool:
                 }
                 ImportJob.objects.filter(pk=job.pk).update(**after)
                 changes: dict[str, list[Any]] = {n: [before[n], after[n]] for n in names}
-                changes["rows"] = [batch[0][0], batch[-1][0]]
+                changes["rows"] = [batch[0][0][0], batch[0][-1][0]]
                 if out.companies_created:
                     changes["companies_created"] = [0, out.companies_created]
                 record_audit(actor=ctx.actor, event="imported", target=job, changes=changes)
@@ -375,15 +433,15 @@ def run_import(
     actor = actor or _job_actor(job)
     try:
         ctx = _context(job, actor)
-        batches = _batches(job, skip=job.processed_rows, size=batch_size)
-        for done, batch in enumerate(batches, start=1):
-            if not _commit_batch(ctx, batch):
-                job.refresh_from_db()
-                return job
-            if on_batch:
-                on_batch(job)
-            if max_batches is not None and done >= max_batches:
-                return job
+        with closing(_read_ahead(ctx, skip=job.processed_rows, size=batch_size)) as batches:
+            for done, batch in enumerate(batches, start=1):
+                if not _commit_batch(ctx, batch):
+                    job.refresh_from_db()
+                    return job
+                if on_batch:
+                    on_batch(job)
+                if max_batches is not None and done >= max_batches:
+                    return job
         ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
             status=ImportStatus.DONE, finished_at=timezone.now(), total_rows=F("processed_rows")
         )
@@ -457,9 +515,9 @@ def dry_run(
         try:
             with transaction.atomic():
                 ctx = _context(job, actor)
-                for batch in _batches(job, skip=0):
+                for batch in _read_ahead(ctx, skip=0):
                     out = _process(ctx, batch)
-                    processed += len(batch)
+                    processed += len(batch[0])
                     total.created += out.created
                     total.updated += out.updated
                     total.skipped += out.skipped
