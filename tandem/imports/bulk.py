@@ -28,7 +28,7 @@ from django.db import connection, models
 from tandem.campaigns.models import Campaign, Touchpoint, TouchpointKind
 from tandem.campaigns.services import campaign_key, create_campaign
 from tandem.core.actor import Actor
-from tandem.imports.freemail import is_free_mail
+from tandem.imports.freemail import FREE_MAIL_DOMAINS
 from tandem.imports.models import DuplicatePolicy, ImportChange, ImportJob, ImportRowError
 from tandem.imports.rows import CompanyRow, PersonRow, RowCleaner, RowError
 from tandem.people.models import (
@@ -270,7 +270,7 @@ class JobContext:
 # --- people -----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonState:
     """A person as this batch sees it: loaded from the database, or about to be created."""
 
@@ -422,16 +422,24 @@ class PeopleBatch:
         return None
 
     def _new_state(self, row: PersonRow, company: int | str | None) -> PersonState:
-        values: dict[str, Any] = {name: row.text.get(name, "") for name in PERSON_PLAIN}
-        values.update(
-            id=None,
-            phone=row.phone,
-            country=row.country,
-            stage=row.stage or Stage.LEAD,
-            custom_fields=dict(row.custom),
-            company_id=company,
-            owner_id=row.owner_id,
-        )
+        text = row.text
+        values: dict[str, Any] = {
+            "first_name": text.get("first_name", ""),
+            "last_name": text.get("last_name", ""),
+            "title": text.get("title", ""),
+            "street": text.get("street", ""),
+            "city": text.get("city", ""),
+            "postcode": text.get("postcode", ""),
+            "region": text.get("region", ""),
+            "source": text.get("source", ""),
+            "id": None,
+            "phone": row.phone,
+            "country": row.country,
+            "stage": row.stage or Stage.LEAD,
+            "custom_fields": dict(row.custom) if row.custom else {},
+            "company_id": company,
+            "owner_id": row.owner_id,
+        }
         state = PersonState(id=None, is_new=True, values=values, row=row)
         if row.campaign:
             state.touchpoints.append((row.number, row.campaign, row.created_at))
@@ -667,7 +675,8 @@ class PeopleBatch:
             if v["phone"]:
                 phones.append((pk, v["phone"], row.phone_original, PhoneKind.WORK.value, yes, now))
             stages.append((pk, "", v["stage"], created, actor_id, label, reason))
-            touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
+            if state.touchpoints:
+                touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
         sql.insert(Person, _PERSON_COLUMNS, people)
         sql.insert(
             PersonEmail,
@@ -831,7 +840,7 @@ def _work_domain(email: str) -> str:
     if not email:
         return ""
     domain = email.rpartition("@")[2]
-    return "" if is_free_mail(domain) else domain
+    return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
 # --- companies ---------------------------------------------------------------------------------

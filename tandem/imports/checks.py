@@ -28,7 +28,8 @@ from tandem.people.normalize import clean_email, clean_phone
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _SIMPLE_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+{_LABEL})")
-_SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+# email_validator refuses these domains and everything under them.
+_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 _DOUBLE_DASH = re.compile(r"(?:^|\.)[^.]{2}--")
 
 
@@ -44,7 +45,7 @@ def _is_plain_email(value: str) -> bool:
         return False
     if _DOUBLE_DASH.search(domain):  # xn-- punycode and the like: let the validator judge
         return False
-    return not any(domain == d or domain.endswith("." + d) for d in _SPECIAL_USE)
+    return domain.rpartition(".")[2] not in _SPECIAL_USE
 
 
 def check_email(raw: str, *, field: str = "email") -> tuple[str, str]:
@@ -163,6 +164,16 @@ def _is_valid(country_code: int, national: str) -> bool | None:
     return False
 
 
+def _country_code(digits: str) -> tuple[int, str]:
+    """(country calling code, the rest), as phonenumbers reads the digits after a +."""
+    if digits[0] != "0":
+        for length in (1, 2, 3):
+            code = int(digits[:length])
+            if code in COUNTRY_CODE_TO_REGION_CODE:
+                return code, digits[length:]
+    return 0, digits
+
+
 def _fast_e164(original: str, region_code: str) -> str | None:
     """E.164 for the common shapes, or None to let phonenumbers decide."""
     if len(original) > 50 or not _PHONE_SHAPE.fullmatch(original):
@@ -171,7 +182,7 @@ def _fast_e164(original: str, region_code: str) -> str | None:
     if not digits.isdigit() or not 3 <= len(digits) <= 20:
         return None
     if original[0] == "+":
-        country_code, national = pnu._extract_country_code(digits)
+        country_code, national = _country_code(digits)
         regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
         if not country_code or not regions or regions[0] == "001":
             return None

@@ -243,7 +243,18 @@ def _xlsx_records(path: Path) -> Iterator[list[str]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise _reject("The workbook has no sheet.")
-        for row in sheet.iter_rows(values_only=True):
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # a damaged sheet fails while it is read
+                raise _reject(
+                    f"Row {number + 1:,} of the XLSX file cannot be read: {exc}"
+                ) from None
+            if row is None:
+                return
+            number += 1
             yield [_cell(v) for v in row]
     finally:
         workbook.close()
@@ -258,7 +269,7 @@ def records(
 
 
 def _is_blank(values: list[str]) -> bool:
-    return not any(v.strip() for v in values)
+    return not "".join(values).strip()
 
 
 def clean_headers(raw: list[str]) -> list[str]:

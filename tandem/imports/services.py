@@ -15,7 +15,7 @@ import queue
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -265,7 +265,9 @@ _END = object()
 READ_AHEAD = True  # clean the next batch in a thread while this one is written
 
 
-def _read_ahead(ctx: JobContext, *, skip: int, size: int = BATCH_SIZE) -> Iterator[Batch]:
+def _read_ahead(
+    ctx: JobContext, *, skip: int, size: int = BATCH_SIZE
+) -> Generator[Batch, None, None]:
     """The job's batches with their rows already cleaned, read and cleaned in a thread.
 
     Reading the file and checking rows is Python; writing a batch is mostly
@@ -442,27 +444,45 @@ def run_import(
                     on_batch(job)
                 if max_batches is not None and done >= max_batches:
                     return job
-        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.DONE, finished_at=timezone.now(), total_rows=F("processed_rows")
-        )
-        job.refresh_from_db()
-        record_audit(
-            actor=actor,
-            event="finished",
-            target=job,
-            changes={
-                "created_count": [0, job.created_count],
-                "updated_count": [0, job.updated_count],
-                "skipped_count": [0, job.skipped_count],
-                "rejected_count": [0, job.rejected_count],
-            },
-        )
+        with transaction.atomic():
+            finished = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.DONE, finished_at=timezone.now(), total_rows=F("processed_rows")
+            )
+            job.refresh_from_db()
+            if finished:
+                record_audit(
+                    actor=actor,
+                    event="finished",
+                    target=job,
+                    changes={
+                        "created_count": [0, job.created_count],
+                        "updated_count": [0, job.updated_count],
+                        "skipped_count": [0, job.skipped_count],
+                        "rejected_count": [0, job.rejected_count],
+                    },
+                )
+                _check_for_duplicates(job)
     except ValidationError as exc:
         _fail(job, _file_message(exc))
     except Exception as exc:
         _fail(job, f"The import stopped on an error: {exc}")
         raise
     return job
+
+
+def _check_for_duplicates(job: ImportJob) -> None:
+    """Queue the duplicate check (dedup) for the people the import created or changed.
+
+    By normalised email an import never makes a second person; this finds the
+    likely ones among the rest (same phone, similar name at the same company).
+    """
+    if job.entity != ImportEntity.PEOPLE or not (job.created_count or job.updated_count):
+        return
+    from tandem.dedup.tasks import enqueue_find_duplicates
+
+    ids = list(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True))
+    ids += job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True)
+    enqueue_find_duplicates(ids, "import")
 
 
 # --- dry run ----------------------------------------------------------------------------------
@@ -515,16 +535,17 @@ def dry_run(
         try:
             with transaction.atomic():
                 ctx = _context(job, actor)
-                for batch in _read_ahead(ctx, skip=0):
-                    out = _process(ctx, batch)
-                    processed += len(batch[0])
-                    total.created += out.created
-                    total.updated += out.updated
-                    total.skipped += out.skipped
-                    total.rejected += out.rejected
-                    kept.extend(out.errors[: max(DRY_RUN_ERRORS_KEPT - len(kept), 0)])
-                    if on_batch:
-                        on_batch(processed)
+                with closing(_read_ahead(ctx, skip=0)) as batches:
+                    for batch in batches:
+                        out = _process(ctx, batch)
+                        processed += len(batch[0])
+                        total.created += out.created
+                        total.updated += out.updated
+                        total.skipped += out.skipped
+                        total.rejected += out.rejected
+                        kept.extend(out.errors[: max(DRY_RUN_ERRORS_KEPT - len(kept), 0)])
+                        if on_batch:
+                            on_batch(processed)
                 raise _RollBack
         except _RollBack:
             pass

@@ -410,3 +410,30 @@ def test_owner_is_found_by_user_name_email_or_full_name(tmp_path, system, salesp
     owners = dict(Person.objects.values_list("email", "owner__username"))
     assert owners == {"a@example.com": "sam", "b@example.com": "mia"}
     assert "no active user 'nobody'" in job.row_errors.get().reason
+
+
+def test_imported_people_are_checked_for_duplicates_after_the_run(
+    tmp_path, system, django_capture_on_commit_callbacks
+):
+    from tandem.dedup.models import DuplicateCandidate
+
+    ada = people.create_person(
+        actor=system,
+        data={"first_name": "Ada", "last_name": "Lovelace"},
+        email="ada@one.example",
+        phone="+49 30 1234567",
+    )
+    path = write_csv(
+        tmp_path / "dup.csv",
+        [
+            ["First Name", "Last Name", "Email", "Phone"],
+            ["Ada", "Lovelace", "ada@two.example", "+49 30 1234567"],
+        ],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = run_file(path, actor=system)
+    assert counts(job) == (1, 0, 0, 0)
+    twin = Person.objects.get(email="ada@two.example")
+    candidate = DuplicateCandidate.objects.get()
+    assert {candidate.person_a_id, candidate.person_b_id} == {ada.pk, twin.pk}
+    assert candidate.found_by == "import"
