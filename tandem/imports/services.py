@@ -45,6 +45,7 @@ from tandem.imports.bulk import (
     PeopleBatch,
     Sql,
     as_json,
+    bulk_session,
     write_row_errors,
 )
 from tandem.imports.mapping import auto_mapping, clean_mapping, custom_entity, with_new_fields
@@ -435,7 +436,10 @@ def run_import(
     actor = actor or _job_actor(job)
     try:
         ctx = _context(job, actor)
-        with closing(_read_ahead(ctx, skip=job.processed_rows, size=batch_size)) as batches:
+        with (
+            bulk_session(),
+            closing(_read_ahead(ctx, skip=job.processed_rows, size=batch_size)) as batches,
+        ):
             for done, batch in enumerate(batches, start=1):
                 if not _commit_batch(ctx, batch):
                     job.refresh_from_db()
@@ -535,7 +539,7 @@ def dry_run(
         try:
             with transaction.atomic():
                 ctx = _context(job, actor)
-                with closing(_read_ahead(ctx, skip=0)) as batches:
+                with bulk_session(), closing(_read_ahead(ctx, skip=0)) as batches:
                     for batch in batches:
                         out = _process(ctx, batch)
                         processed += len(batch[0])

@@ -1,14 +1,4 @@
-"""The set-based path of an import: one batch of rows in a few statements, not a save() per row.
-
-A batch is cleaned in Python (rows.py), then people are looked up by
-normalised email in one query, the duplicate policy is applied in memory
-(skip, fill empty fields, overwrite), and the result is written with
-`executemany` on SQLite and COPY on PostgreSQL: new people with their email,
-phone, "created" stage change and import touchpoint; changed people with one
-UPDATE statement run for all of them. What a change overwrote is kept in
-ImportChange.before so undo can put it back; what the batch created carries
-the job's id. The caller wraps each batch in one transaction with the job's
-progress (services.run_import), so a batch is in completely or not at all.
+"""One batch of a people import: look up by email, apply the policy, write set-based.
 
 Within a file the first row with an email wins; later rows with the same
 email follow the policy against it, as they would against a person already
@@ -18,22 +8,17 @@ in the database.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
-
 from tandem.campaigns.models import Campaign, Touchpoint, TouchpointKind
 from tandem.campaigns.services import campaign_key, create_campaign
-from tandem.core.actor import Actor
-from tandem.imports.freemail import FREE_MAIL_DOMAINS
-from tandem.imports.models import DuplicatePolicy, ImportChange, ImportJob, ImportRowError
-from tandem.imports.rows import CompanyRow, PersonRow, RowCleaner, RowError
+from tandem.imports.bulk.batch import PERSON_TYPE, JobContext, Outcome, work_domain
+from tandem.imports.bulk.sql import as_json, record_changes
+from tandem.imports.models import DuplicatePolicy
+from tandem.imports.rows import PersonRow, RowError
 from tandem.people.models import (
     Company,
-    CustomField,
     Person,
     PersonEmail,
     PersonPhone,
@@ -43,9 +28,6 @@ from tandem.people.models import (
 )
 from tandem.people.normalize import name_key
 
-BATCH_SIZE = 5000
-PERSON_TYPE = Person._meta.label_lower
-COMPANY_TYPE = Company._meta.label_lower
 PERSON_PLAIN = (
     "first_name",
     "last_name",
@@ -62,212 +44,6 @@ PERSON_UPDATE = (
     "city", "postcode", "region", "country", "stage", "stage_changed_at", "source",
     "custom_fields", "company_id", "owner_id",
 )  # fmt: skip
-COMPANY_UPDATE = (
-    "name",
-    "name_key",
-    "domain",
-    "industry",
-    "size",
-    "country",
-    "owner_id",
-    "custom_fields",
-)
-
-
-# --- SQL for many rows at once -------------------------------------------------------------
-
-
-class Sql:
-    """INSERT and UPDATE many rows: executemany on SQLite; COPY and pipelined
-    executemany on PostgreSQL. Column names come from the models, values are
-    always parameters."""
-
-    def __init__(self) -> None:
-        connection.ensure_connection()
-        self.vendor = connection.vendor
-        if self.vendor not in ("sqlite", "postgresql"):
-            raise NotImplementedError(f"Imports write to SQLite or PostgreSQL, not {self.vendor}.")
-        self._extras: dict[tuple[type[models.Model], tuple[str, ...]], tuple[list[str], tuple]] = {}
-
-    def when(self, value: dt.datetime | None) -> Any:
-        if value is None or self.vendor == "postgresql":
-            return value
-        return connection.ops.adapt_datetimefield_value(value)
-
-    def flag(self, value: bool) -> Any:
-        return int(value) if self.vendor == "sqlite" else value
-
-    def _other_columns(
-        self, model: type[models.Model], columns: Sequence[str]
-    ) -> tuple[list[str], tuple]:
-        """The model's columns we do not fill, with their defaults (for fields added later)."""
-        key = (model, tuple(columns))
-        if key not in self._extras:
-            names: list[str] = []
-            values: list[Any] = []
-            for f in model._meta.concrete_fields:
-                if f.column in columns or f.primary_key:
-                    continue
-                if f.has_default():
-                    value = f.get_default()
-                elif f.null:
-                    value = None
-                elif f.empty_strings_allowed:
-                    value = ""
-                else:
-                    raise NotImplementedError(f"{model._meta.label}.{f.name} needs a value.")
-                if isinstance(value, dict | list):
-                    value = json.dumps(value)
-                elif isinstance(value, bool):
-                    value = self.flag(value)
-                names.append(str(f.column))
-                values.append(value)
-            self._extras[key] = (names, tuple(values))
-        return self._extras[key]
-
-    def insert(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        extra_names, extra_values = self._other_columns(model, columns)
-        names = [*columns, *extra_names]
-        if extra_values:
-            rows = [row + extra_values for row in rows]
-        table = model._meta.db_table
-        quoted = ", ".join(f'"{c}"' for c in names)
-        if self.vendor == "sqlite":
-            marks = ", ".join("?" * len(names))
-            connection.connection.executemany(
-                f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})',  # noqa: S608
-                rows,
-            )
-        else:
-            copy_sql = f'COPY "{table}" ({quoted}) FROM STDIN'
-            with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-
-    def update(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
-        """UPDATE … SET columns WHERE id = the row's last value."""
-        if not rows:
-            return
-        table = model._meta.db_table
-        json_columns = {
-            f.column for f in model._meta.concrete_fields if isinstance(f, models.JSONField)
-        }
-        if self.vendor == "sqlite":
-            sets = ", ".join(f'"{c}" = ?' for c in columns)
-            connection.connection.executemany(
-                f'UPDATE "{table}" SET {sets} WHERE "id" = ?',  # noqa: S608
-                rows,
-            )
-        else:
-            sets = ", ".join(
-                f'"{c}" = %s::jsonb' if c in json_columns else f'"{c}" = %s' for c in columns
-            )
-            with connection.cursor() as cursor:
-                cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "id" = %s', rows)  # noqa: S608
-
-    def pairs(
-        self, select: str, column: str, values: Sequence[Any], where: str = ""
-    ) -> list[tuple]:
-        """Rows of `SELECT … WHERE column IN values [AND where]`, in chunks, without the ORM
-        (building a 5,000-value IN list through the ORM costs more than running it)."""
-        out: list[tuple] = []
-        values = list(values)
-        extra = f" AND {where}" if where else ""
-        with connection.cursor() as cursor:
-            for start in range(0, len(values), 5000):
-                chunk = values[start : start + 5000]
-                if self.vendor == "postgresql":
-                    cursor.execute(f"{select} WHERE {column} = ANY(%s){extra}", [chunk])
-                else:
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"{select} WHERE {column} IN ({marks}){extra}", chunk)
-                out.extend(cursor.fetchall())
-        return out
-
-    def next_ids(self, model: type[models.Model], count: int) -> list[int]:
-        """Ids for rows about to be inserted, so their children can point at them.
-
-        SQLite: the batch's transaction holds the write lock, so no one else
-        inserts meanwhile; ids continue after both the highest row and the
-        AUTOINCREMENT counter (never reusing the id of a deleted row).
-        PostgreSQL: drawn from the table's sequence.
-        """
-        if count == 0:
-            return []
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            if self.vendor == "sqlite":
-                cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608
-                top = int(cursor.fetchone()[0])
-                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-                found = cursor.fetchone()
-                start = max(top, int(found[0]) if found else 0) + 1
-                return list(range(start, start + count))
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [f'"{table}"', count],
-            )
-            return [int(r[0]) for r in cursor.fetchall()]
-
-
-def as_json(value: dict[str, Any]) -> str:
-    if not value:
-        return "{}"
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# --- what a batch did ---------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    companies_created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    def reject(self, errors: list[RowError]) -> None:
-        self.rejected += 1
-        self.errors.extend(errors)
-
-
-def write_row_errors(sql: Sql, job_id: int, errors: list[RowError]) -> None:
-    sql.insert(
-        ImportRowError,
-        ["job_id", "row_number", "column", "value", "reason"],
-        [(job_id, e.row_number, e.column[:200], e.value[:500], e.reason[:500]) for e in errors],
-    )
-
-
-@dataclass
-class JobContext:
-    """What every batch of one job needs, loaded once."""
-
-    job: ImportJob
-    actor: Actor
-    cleaner: RowCleaner
-    custom_fields: list[CustomField]
-    now: dt.datetime
-    sql: Sql = field(default_factory=Sql)
-    campaigns: dict[str, int] = field(default_factory=dict)  # key → id, grows as they are made
-
-    @property
-    def policy(self) -> str:
-        return self.job.policy
-
-    @property
-    def reason(self) -> str:
-        return f"Imported ({self.job.original_name[:80]}, import #{self.job.pk})"
-
-    def required_custom(self) -> list[CustomField]:
-        return [f for f in self.custom_fields if f.required]
-
-
-# --- people -----------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -375,7 +151,7 @@ class PeopleBatch:
         """Live companies by name key and by domain, for the names and email domains in rows.
         Where several share one, the oldest wins."""
         keys = {name_key(r.company) for r in rows if r.company}
-        domains = {d for r in rows if (d := _work_domain(r.email))}
+        domains = {d for r in rows if (d := work_domain(r.email))}
         table = Company._meta.db_table
         by_name: dict[str, int] = {}
         by_domain: dict[str, int] = {}
@@ -402,7 +178,7 @@ class PeopleBatch:
     ) -> int | str | None:
         """The company a row points at: by name, else by work email domain, else a new one
         by that name (a "pending:" key until it is created)."""
-        domain = _work_domain(row.email)
+        domain = work_domain(row.email)
         if row.company:
             key = name_key(row.company)
             if key in by_name:
@@ -755,7 +531,7 @@ class PeopleBatch:
             stages,
         )
         sql.insert(Touchpoint, _TOUCHPOINT_COLUMNS, touchpoints)
-        _record(
+        record_changes(
             sql,
             job_id,
             PERSON_TYPE,
@@ -807,193 +583,3 @@ _TOUCHPOINT_COLUMNS = (
     "person_id", "kind", "occurred_at", "channel", "campaign_id", "detail", "import_job_id",
     "created_at",
 )  # fmt: skip
-
-
-def _record(sql: Sql, job_id: int, target_type: str, changes: list[tuple[int, int, dict]]) -> None:
-    """Keep each target's original values once per job: a later batch adds the fields it
-    changed first, and never replaces what an earlier batch recorded."""
-    if not changes:
-        return
-    known = {
-        c.target_id: c
-        for c in ImportChange.objects.filter(
-            job_id=job_id, target_type=target_type, target_id__in=[t for _, t, _ in changes]
-        )
-    }
-    fresh, grown = [], []
-    for row_number, target_id, before in changes:
-        old = known.get(target_id)
-        if old is None:
-            fresh.append((job_id, row_number, target_type, target_id, as_json(before)))
-            continue
-        added = {k: v for k, v in before.items() if k not in old.before}
-        if added:
-            old.before = {**old.before, **added}
-            grown.append(old)
-    sql.insert(ImportChange, ["job_id", "row_number", "target_type", "target_id", "before"], fresh)
-    if grown:
-        ImportChange.objects.bulk_update(grown, ["before"])
-
-
-def _work_domain(email: str) -> str:
-    """The domain of a work address; "" for free-mail and for no address."""
-    if not email:
-        return ""
-    domain = email.rpartition("@")[2]
-    return "" if domain in FREE_MAIL_DOMAINS else domain
-
-
-# --- companies ---------------------------------------------------------------------------------
-
-
-class CompaniesBatch:
-    """One batch of a company import. Companies are matched by domain, else by name."""
-
-    def __init__(self, ctx: JobContext):
-        self.ctx = ctx
-        self.fill = ctx.policy == DuplicatePolicy.FILL
-        self.skip = ctx.policy == DuplicatePolicy.SKIP
-
-    def run(
-        self, raw_rows: list[tuple[int, list[str]]], results: list[Any] | None = None
-    ) -> Outcome:
-        out = Outcome()
-        cleaned: list[CompanyRow] = []
-        if results is None:
-            results = [self.ctx.cleaner.company(number, values) for number, values in raw_rows]
-        for result in results:
-            if isinstance(result, list):
-                out.reject(result)
-            else:
-                cleaned.append(result)
-        domains = {r.domain for r in cleaned if r.domain}
-        keys = {name_key(r.name) for r in cleaned}
-        by_domain: dict[str, Company] = {}
-        by_name: dict[str, Company] = {}
-        for company in (
-            Company.objects.live()
-            .filter(models.Q(domain__in=domains) | models.Q(name_key__in=keys))
-            .order_by("-id")
-        ):
-            if company.domain:
-                by_domain[company.domain] = company
-            by_name[company.name_key] = company
-        required = self.ctx.required_custom()
-        new: dict[str, Company] = {}
-        created: list[Company] = []
-        changed: dict[int, Company] = {}
-        before: dict[int, dict[str, Any]] = {}
-        first_row: dict[int, int] = {}
-        for row in cleaned:
-            key = name_key(row.name)
-            company = (new.get("d:" + row.domain) if row.domain else None) or new.get("n:" + key)
-            is_new = company is not None
-            if company is None:
-                company = (by_domain.get(row.domain) if row.domain else None) or by_name.get(key)
-            if company is None:
-                missing = [f for f in required if f.key not in row.custom]
-                if missing:
-                    out.reject(
-                        [
-                            RowError(
-                                row.number, "", "", f"{f.label} is required for new companies."
-                            )
-                            for f in missing
-                        ]
-                    )
-                    continue
-                company = Company(
-                    name=row.name,
-                    name_key=key,
-                    domain=row.domain,
-                    industry=row.text.get("industry", ""),
-                    size=row.size,
-                    country=row.country,
-                    owner_id=row.owner_id,
-                    custom_fields=dict(row.custom),
-                    import_job_id=self.ctx.job.pk,
-                    created_at=self.ctx.now,
-                    updated_at=self.ctx.now,
-                )
-                created.append(company)
-                new["n:" + key] = company
-                if row.domain:
-                    new["d:" + row.domain] = company
-                out.created += 1
-                continue
-            if self.skip:
-                out.skipped += 1
-                continue
-            if self._merge(
-                company, row, before, is_new or company.import_job_id == self.ctx.job.pk
-            ):
-                out.updated += 1
-                if not is_new:
-                    changed[company.pk] = company
-                    first_row.setdefault(company.pk, row.number)
-            else:
-                out.skipped += 1
-        if created:
-            Company.objects.bulk_create(created)
-        if changed:
-            for company in changed.values():
-                company.updated_at = self.ctx.now
-            Company.objects.bulk_update(
-                list(changed.values()),
-                [
-                    "name",
-                    "name_key",
-                    "domain",
-                    "industry",
-                    "size",
-                    "country",
-                    "owner",
-                    "custom_fields",
-                    "updated_at",
-                ],
-            )
-            _record(
-                self.ctx.sql,
-                self.ctx.job.pk,
-                COMPANY_TYPE,
-                [(first_row[pk], pk, before[pk]) for pk in changed if before.get(pk)],
-            )
-        return out
-
-    def _merge(
-        self, company: Company, row: CompanyRow, before: dict[int, dict[str, Any]], own: bool
-    ) -> bool:
-        fill = self.fill
-        changed = False
-        saved = before.setdefault(company.pk, {}) if company.pk and not own else {}
-        incoming: dict[str, Any] = {
-            "name": row.name,
-            "domain": row.domain,
-            "industry": row.text.get("industry", ""),
-            "size": row.size,
-            "country": row.country,
-        }
-        for name, value in incoming.items():
-            if not value:
-                continue
-            current = getattr(company, name)
-            if (not current) if fill else (current != value):
-                saved.setdefault(name, current)
-                setattr(company, name, value)
-                changed = True
-        if "name" in saved:
-            saved.setdefault("name_key", company.name_key)
-            company.name_key = name_key(company.name)
-        if row.owner_id is not None and (
-            company.owner_id is None if fill else company.owner_id != row.owner_id
-        ):
-            saved.setdefault("owner_id", company.owner_id)
-            company.owner_id = row.owner_id
-            changed = True
-        for key, value in row.custom.items():
-            current = company.custom_fields.get(key)
-            if (current in (None, "")) if fill else (current != value):
-                saved.setdefault("custom_fields", dict(company.custom_fields))
-                company.custom_fields = {**company.custom_fields, key: value}
-                changed = True
-        return changed

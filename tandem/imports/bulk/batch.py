@@ -1,0 +1,63 @@
+"""What every batch of a job shares, and what a batch did."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from tandem.core.actor import Actor
+from tandem.imports.bulk.sql import Sql
+from tandem.imports.freemail import FREE_MAIL_DOMAINS
+from tandem.imports.models import ImportJob
+from tandem.imports.rows import RowCleaner, RowError
+from tandem.people.models import Company, CustomField, Person
+
+BATCH_SIZE = 5000
+PERSON_TYPE = Person._meta.label_lower
+COMPANY_TYPE = Company._meta.label_lower
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    companies_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def reject(self, errors: list[RowError]) -> None:
+        self.rejected += 1
+        self.errors.extend(errors)
+
+
+@dataclass
+class JobContext:
+    """What every batch of one job needs, loaded once."""
+
+    job: ImportJob
+    actor: Actor
+    cleaner: RowCleaner
+    custom_fields: list[CustomField]
+    now: dt.datetime
+    sql: Sql = field(default_factory=Sql)
+    campaigns: dict[str, int] = field(default_factory=dict)  # key → id, grows as they are made
+
+    @property
+    def policy(self) -> str:
+        return self.job.policy
+
+    @property
+    def reason(self) -> str:
+        return f"Imported ({self.job.original_name[:80]}, import #{self.job.pk})"
+
+    def required_custom(self) -> list[CustomField]:
+        return [f for f in self.custom_fields if f.required]
+
+
+def work_domain(email: str) -> str:
+    """The domain of a work address; "" for free-mail and for no address."""
+    if not email:
+        return ""
+    domain = email.rpartition("@")[2]
+    return "" if domain in FREE_MAIL_DOMAINS else domain

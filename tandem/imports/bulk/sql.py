@@ -1,0 +1,216 @@
+"""INSERT and UPDATE many rows at once: executemany on SQLite, COPY on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, models
+
+from tandem.imports.models import ImportChange, ImportRowError
+from tandem.imports.rows import RowError
+
+
+class Sql:
+    """INSERT and UPDATE many rows: executemany on SQLite; COPY and pipelined
+    executemany on PostgreSQL. Column names come from the models, values are
+    always parameters."""
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self.vendor = connection.vendor
+        if self.vendor not in ("sqlite", "postgresql"):
+            raise NotImplementedError(f"Imports write to SQLite or PostgreSQL, not {self.vendor}.")
+        self._extras: dict[tuple[type[models.Model], tuple[str, ...]], tuple[list[str], tuple]] = {}
+
+    def when(self, value: dt.datetime | None) -> Any:
+        if value is None or self.vendor == "postgresql":
+            return value
+        return connection.ops.adapt_datetimefield_value(value)
+
+    def flag(self, value: bool) -> Any:
+        return int(value) if self.vendor == "sqlite" else value
+
+    def _other_columns(
+        self, model: type[models.Model], columns: Sequence[str]
+    ) -> tuple[list[str], tuple]:
+        """The model's columns we do not fill, with their defaults (for fields added later)."""
+        key = (model, tuple(columns))
+        if key not in self._extras:
+            names: list[str] = []
+            values: list[Any] = []
+            for f in model._meta.concrete_fields:
+                if f.column in columns or f.primary_key:
+                    continue
+                if f.has_default():
+                    value = f.get_default()
+                elif f.null:
+                    value = None
+                elif f.empty_strings_allowed:
+                    value = ""
+                else:
+                    raise NotImplementedError(f"{model._meta.label}.{f.name} needs a value.")
+                if isinstance(value, dict | list):
+                    value = json.dumps(value)
+                elif isinstance(value, bool):
+                    value = self.flag(value)
+                names.append(str(f.column))
+                values.append(value)
+            self._extras[key] = (names, tuple(values))
+        return self._extras[key]
+
+    def insert(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        extra_names, extra_values = self._other_columns(model, columns)
+        names = [*columns, *extra_names]
+        if extra_values:
+            rows = [row + extra_values for row in rows]
+        table = model._meta.db_table
+        quoted = ", ".join(f'"{c}"' for c in names)
+        if self.vendor == "sqlite":
+            marks = ", ".join("?" * len(names))
+            connection.connection.executemany(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})',  # noqa: S608
+                rows,
+            )
+        else:
+            copy_sql = f'COPY "{table}" ({quoted}) FROM STDIN'
+            with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def update(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+        """UPDATE … SET columns WHERE id = the row's last value."""
+        if not rows:
+            return
+        table = model._meta.db_table
+        json_columns = {
+            f.column for f in model._meta.concrete_fields if isinstance(f, models.JSONField)
+        }
+        if self.vendor == "sqlite":
+            sets = ", ".join(f'"{c}" = ?' for c in columns)
+            connection.connection.executemany(
+                f'UPDATE "{table}" SET {sets} WHERE "id" = ?',  # noqa: S608
+                rows,
+            )
+        else:
+            sets = ", ".join(
+                f'"{c}" = %s::jsonb' if c in json_columns else f'"{c}" = %s' for c in columns
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "id" = %s', rows)  # noqa: S608
+
+    def pairs(
+        self, select: str, column: str, values: Sequence[Any], where: str = ""
+    ) -> list[tuple]:
+        """Rows of `SELECT … WHERE column IN values [AND where]`, in chunks, without the ORM
+        (building a 5,000-value IN list through the ORM costs more than running it)."""
+        out: list[tuple] = []
+        values = list(values)
+        extra = f" AND {where}" if where else ""
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), 5000):
+                chunk = values[start : start + 5000]
+                if self.vendor == "postgresql":
+                    cursor.execute(f"{select} WHERE {column} = ANY(%s){extra}", [chunk])
+                else:
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"{select} WHERE {column} IN ({marks}){extra}", chunk)
+                out.extend(cursor.fetchall())
+        return out
+
+    def next_ids(self, model: type[models.Model], count: int) -> list[int]:
+        """Ids for rows about to be inserted, so their children can point at them.
+
+        SQLite: the batch's transaction holds the write lock, so no one else
+        inserts meanwhile; ids continue after both the highest row and the
+        AUTOINCREMENT counter (never reusing the id of a deleted row).
+        PostgreSQL: drawn from the table's sequence.
+        """
+        if count == 0:
+            return []
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.vendor == "sqlite":
+                cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608
+                top = int(cursor.fetchone()[0])
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+                found = cursor.fetchone()
+                start = max(top, int(found[0]) if found else 0) + 1
+                return list(range(start, start + count))
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [f'"{table}"', count],
+            )
+            return [int(r[0]) for r in cursor.fetchall()]
+
+
+IMPORT_CACHE_KIB = 262_144  # SQLite page cache of the importing connection while it runs
+
+
+@contextmanager
+def bulk_session() -> Iterator[None]:
+    """A bigger SQLite page cache for the connection while an import runs, then the usual.
+
+    A million people fill their indexes with far more pages than the default
+    cache holds; re-reading evicted pages is where time goes. PostgreSQL
+    keeps its own cache: nothing to do there.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        usual = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{int(IMPORT_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
+
+
+def as_json(value: dict[str, Any]) -> str:
+    if not value:
+        return "{}"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_row_errors(sql: Sql, job_id: int, errors: list[RowError]) -> None:
+    sql.insert(
+        ImportRowError,
+        ["job_id", "row_number", "column", "value", "reason"],
+        [(job_id, e.row_number, e.column[:200], e.value[:500], e.reason[:500]) for e in errors],
+    )
+
+
+def record_changes(
+    sql: Sql, job_id: int, target_type: str, changes: list[tuple[int, int, dict]]
+) -> None:
+    """Keep each target's original values once per job: a later batch adds the fields it
+    changed first, and never replaces what an earlier batch recorded."""
+    if not changes:
+        return
+    known = {
+        c.target_id: c
+        for c in ImportChange.objects.filter(
+            job_id=job_id, target_type=target_type, target_id__in=[t for _, t, _ in changes]
+        )
+    }
+    fresh, grown = [], []
+    for row_number, target_id, before in changes:
+        old = known.get(target_id)
+        if old is None:
+            fresh.append((job_id, row_number, target_type, target_id, as_json(before)))
+            continue
+        added = {k: v for k, v in before.items() if k not in old.before}
+        if added:
+            old.before = {**old.before, **added}
+            grown.append(old)
+    sql.insert(ImportChange, ["job_id", "row_number", "target_type", "target_id", "before"], fresh)
+    if grown:
+        ImportChange.objects.bulk_update(grown, ["before"])
