@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--burst", action="store_true", help="Run what is queued, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        backend = settings.TASKS["default"]["BACKEND"]
+        backend = str(settings.TASKS["default"]["BACKEND"])
         if backend.startswith("django_tasks_rq"):
             extra = {"burst": True} if options["burst"] else {}
             call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)
