@@ -24,6 +24,7 @@ from tandem.imports.bulk import BATCH_SIZE
 from tandem.imports.models import DuplicatePolicy, ImportEntity, ImportJob, ImportStatus
 
 SHOWN_ERRORS = 20
+DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 def _messages(exc: ValidationError) -> str:
@@ -66,7 +67,11 @@ class Command(BaseCommand):
             )
             p.add_argument("--dry-run", action="store_true", help="Check every row; keep nothing.")
             p.add_argument("--encoding", default="", help="Override the detected encoding.")
-            p.add_argument("--delimiter", default="", help="Override the detected delimiter.")
+            p.add_argument(
+                "--delimiter",
+                default="",
+                help="Override the detected delimiter: , ; | or tab.",
+            )
             p.add_argument("--user", default="", help="Act as this user (default: the system).")
             p.add_argument("--report", type=Path, help="Where to write the rejected rows CSV.")
             p.add_argument(
@@ -133,7 +138,7 @@ class Command(BaseCommand):
             policy=options["policy"],
             create_fields=options["create_fields"],
             encoding=options["encoding"],
-            delimiter=options["delimiter"],
+            delimiter=DELIMITER_WORDS.get(options["delimiter"].lower(), options["delimiter"]),
         )
         self._describe(job)
         if options["dry_run"]:
