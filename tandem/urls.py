@@ -6,12 +6,13 @@ from tandem.core import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Early: public form posts are the busiest path, and Django tries patterns in order.
+    path("", include("tandem.capture.urls")),
     path("api/v1/", api.urls),
     path("api/docs", docs, name="api_docs"),
     path("", include("tandem.accounts.urls")),
     path("", include("tandem.people.urls")),
     path("", include("tandem.campaigns.urls")),
-    path("", include("tandem.capture.urls")),
     path("", include("tandem.capture.quick_urls")),
     path("", include("tandem.imports.urls")),
     path("", include("tandem.dedup.urls")),

@@ -183,3 +183,29 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class InboxSubmission(models.Model):
+    """A web-form submission accepted and waiting to be captured: the capture inbox.
+
+    The public POST checks a submission and stores it here in one INSERT, so
+    a burst of visitors is answered at once; a background task captures each
+    through `capture_person` and deletes the row in the same transaction, so
+    every accepted submission is captured exactly once. `payload` holds the
+    checked submission (person fields, tracking, ticked consents with the text
+    versions shown, the visitor's IP and user agent as proof). A submission the
+    capture refuses stays here with its error: nothing a visitor sent is dropped.
+    """
+
+    # No index on form: one less write per accepted post; only deleting a form reads by it.
+    form = models.ForeignKey(WebForm, on_delete=models.PROTECT, related_name="+", db_index=False)
+    received_at = models.DateTimeField()
+    payload = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} to {self.form_id} at {self.received_at:%Y-%m-%d %H:%M:%S}"

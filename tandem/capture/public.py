@@ -6,16 +6,26 @@ form needs no JavaScript) and mail clients (RFC 8058). What protects them:
 a 64 KB body limit checked before parsing, rate limits per IP and per form
 (429 with Retry-After), a honeypot and a minimum fill time (bots are told
 "thanks" and nothing is stored), and escaping of everything shown.
+
+A submission is checked here and captured from the inbox (capture/inbox.py):
+a post costs one statement on PostgreSQL (the rate counters and the inbox
+row), one short transaction on SQLite, so a burst of visitors is answered at
+once (issue 4, point 17).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,12 +34,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tandem.accounts.views import client_ip
 from tandem.capture import consent as consents
-from tandem.capture import webforms
-from tandem.capture.models import WebForm
+from tandem.capture import inbox, webforms
+from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
 from tandem.core import ratelimit
+from tandem.people.models import CustomField
 
 MAX_BODY_BYTES = 64 * 1024
 RATE_WINDOW_SECONDS = 60
+_URLENCODED = {
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=utf-8",
+    "application/x-www-form-urlencoded; charset=UTF-8",
+}
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -40,6 +56,70 @@ CORS_HEADERS = {
 
 def _form_or_none(key: str) -> WebForm | None:
     return WebForm.objects.filter(key=key, is_active=True).select_related("campaign").first()
+
+
+# --- the form as a post reads it, kept per process ------------------------------------------
+
+# A definition is read again after this many seconds (custom fields edited in
+# another process show then). A form edited or closed in any process is
+# noticed at once: the inbox row is inserted only while the form's
+# updated_at is still the one read here (see inbox.accept).
+CATALOGUE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _Definition:
+    form: WebForm
+    fields: list[webforms.FormField]
+    consent_texts: list[ConsentText]
+    thanks_url: str
+    loaded_at: float
+
+
+_definitions: dict[str, _Definition] = {}
+_definitions_lock = threading.Lock()
+
+
+def _submittable(key: str) -> _Definition | None:
+    """The active form `key` with its fields, consent texts and thank-you address,
+    read from the database at most every CATALOGUE_SECONDS: no query per post."""
+    cached = _definitions.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached.loaded_at < CATALOGUE_SECONDS:
+        return cached
+    form = _form_or_none(key)
+    if form is None:
+        _forget(key)
+        return None
+    loaded = _Definition(
+        form=form,
+        fields=webforms.form_fields(form),
+        consent_texts=webforms.form_consent_texts(form),
+        thanks_url=_thanks_url(form, None),
+        loaded_at=now,
+    )
+    with _definitions_lock:
+        _definitions[key] = loaded
+    return loaded
+
+
+def _forget(key: str) -> None:
+    with _definitions_lock:
+        _definitions.pop(key, None)
+
+
+def _forget_definitions(**kwargs: Any) -> None:
+    """A form, consent text or custom field changed in this process: read them again."""
+    with _definitions_lock:
+        _definitions.clear()
+
+
+for _model in (WebForm, ConsentText, ConsentPurpose, CustomField):
+    post_save.connect(_forget_definitions, sender=_model, dispatch_uid=f"capture-defs-{_model}")
+    post_delete.connect(_forget_definitions, sender=_model, dispatch_uid=f"capture-defd-{_model}")
+m2m_changed.connect(
+    _forget_definitions, sender=WebForm.consent_texts.through, dispatch_uid="capture-defs-m2m"
+)
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -53,19 +133,11 @@ def _body_too_large(request: HttpRequest) -> bool:
         return True
 
 
-def _rate_limited(request: HttpRequest, form: WebForm) -> int:
-    """Seconds to wait if this IP or this form is over its limit per minute, else 0."""
+def _limits(request: HttpRequest, form: WebForm) -> list[tuple[str, int]]:
+    """The rate limits a post counts against: per IP and per form, per minute."""
     per_ip = int(getattr(settings, "TANDEM_FORM_RATE_PER_IP", 20))
     per_form = int(getattr(settings, "TANDEM_FORM_RATE_PER_FORM", 600))
-    waits = []
-    for key, limit in (
-        (f"form:ip:{client_ip(request)}", per_ip),
-        (f"form:key:{form.key}", per_form),
-    ):
-        result = ratelimit.hit(key, limit=limit, window_seconds=RATE_WINDOW_SECONDS)
-        if not result.allowed:
-            waits.append(result.retry_after)
-    return max(waits, default=0)
+    return [(f"form:ip:{client_ip(request)}", per_ip), (f"form:key:{form.key}", per_form)]
 
 
 def _proof(request: HttpRequest, form: WebForm | None, method: str) -> consents.Proof:
@@ -78,12 +150,12 @@ def _proof(request: HttpRequest, form: WebForm | None, method: str) -> consents.
     )
 
 
-def _thanks_url(form: WebForm, sub: webforms.Submission | None) -> str:
+def _thanks_url(form: WebForm, sub: webforms.Submission | None, default: str | None = None) -> str:
     if form.redirect_url:
         return form.redirect_url
     if sub is not None and sub.return_url:
         return sub.return_url
-    return reverse("capture:form_thanks", args=[form.key])
+    return default or reverse("capture:form_thanks", args=[form.key])
 
 
 # --- the hosted form page ----------------------------------------------------------------------
@@ -233,6 +305,24 @@ def _refuse(as_json: bool, status: int, message: str, request: HttpRequest) -> H
 
 def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
     content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type in _URLENCODED:
+        # What request.POST would hold (the last value of a repeated name wins in
+        # both), read straight into a dict: the common post, parsed at half the cost.
+        body = request.body
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = body.decode("iso-8859-1")
+        try:
+            return dict(
+                parse_qsl(
+                    text,
+                    keep_blank_values=True,
+                    max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                )
+            )
+        except ValueError:  # more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return None
     if as_json and content_type.startswith("application/json"):
         try:
             data = json.loads(request.body or b"{}")
@@ -248,45 +338,69 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
     return request.POST
 
 
-def _submit(request: HttpRequest, key: str, *, as_json: bool) -> HttpResponse:
+def _submit(
+    request: HttpRequest, key: str, *, as_json: bool, counted: bool = False
+) -> HttpResponse:
+    """Check a post, then count it against the rate limits and store it, together.
+
+    The checks need no database, so the rate counters and the inbox row are
+    written together (see inbox.accept). Every post is counted, a bot's and an
+    invalid one's too.
+    """
     if _body_too_large(request):
         return _refuse(as_json, 413, "The form sent too much data (64 KB at most).", request)
-    web_form = _form_or_none(key)
-    if web_form is None:
+    definition = _submittable(key)
+    if definition is None:
         return _refuse(as_json, 404, "This form does not exist or is closed.", request)
-    wait = _rate_limited(request, web_form)
+    web_form = definition.form
+    data = _read_data(request, as_json)
+    sub: webforms.Submission | None = None
+    is_bot = False
+    if data is not None:
+        if data.get(webforms.HONEYPOT_FIELD):  # a bot: told "thanks", nothing stored
+            is_bot = True
+        else:
+            sub = webforms.read_submission(
+                web_form, data, fields=definition.fields, consent_texts=definition.consent_texts
+            )
+            # A person who sends too early gets the errors to fix; a complete post sent
+            # faster than anyone types is a bot: told "thanks", nothing stored.
+            is_bot = not sub.errors and bool(webforms.spam_reason(web_form, data))
+
+    limits = [] if counted else _limits(request, web_form)
+    form_changed = False
+    if sub is not None and not sub.errors and not is_bot:
+        try:
+            acceptance = inbox.accept(
+                form=web_form,
+                sub=sub,
+                proof=_proof(request, web_form, "form"),
+                base_url=_base_url(request),
+                limits=limits,
+                window_seconds=RATE_WINDOW_SECONDS,
+            )
+            wait, form_changed = acceptance.retry_after, acceptance.form_changed
+        except ValidationError as exc:  # found by a capture in the request (inline tasks)
+            wait = 0
+            _add_errors(sub, exc)
+    elif limits:
+        results = ratelimit.hit_many(limits, window_seconds=RATE_WINDOW_SECONDS)
+        wait = max((r.retry_after for r in results if not r.allowed), default=0)
+    else:
+        wait = 0
     if wait:
         response = _refuse(
             as_json, 429, "Too many submissions from here. Wait a minute and try again.", request
         )
         response["Retry-After"] = str(wait)
         return response
-    data = _read_data(request, as_json)
     if data is None:
         return _refuse(as_json, 400, "Send a JSON object or a form post.", request)
-
-    if data.get(webforms.HONEYPOT_FIELD):  # a bot: told "thanks", nothing stored
-        return _success(request, web_form, None, as_json)
-    sub = webforms.read_submission(web_form, data)
-    # A person who sends too early gets the errors to fix; a complete post sent
-    # faster than anyone types is a bot: told "thanks", nothing stored.
-    if not sub.errors and webforms.spam_reason(web_form, data):
-        return _success(request, web_form, None, as_json)
-    if not sub.errors:
-        try:
-            webforms.capture_submission(
-                form=web_form,
-                sub=sub,
-                proof=_proof(request, web_form, "form"),
-                base_url=_base_url(request),
-            )
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                target = webforms.input_name_for_error(name)
-                text = " ".join(messages)
-                if target == "__all__" and name != "__all__":
-                    text = f"{name}: {text}"
-                sub.errors[target] = (sub.errors.get(target, "") + " " + text).strip()
+    if sub is None or is_bot:
+        return _success(request, definition, None, as_json)
+    if form_changed:  # the form changed or closed since we read it: read it again
+        _forget(key)
+        return _submit(request, key, as_json=as_json, counted=True)
     if sub.errors:
         if as_json:
             return _cors(JsonResponse({"ok": False, "errors": sub.errors}, status=422))
@@ -299,13 +413,23 @@ def _submit(request: HttpRequest, key: str, *, as_json: bool) -> HttpResponse:
             hidden=_kept_hidden(data, sub),
             status=422,
         )
-    return _success(request, web_form, sub, as_json)
+    return _success(request, definition, sub, as_json)
+
+
+def _add_errors(sub: webforms.Submission, exc: ValidationError) -> None:
+    for name, messages in exc.message_dict.items():
+        target = webforms.input_name_for_error(name)
+        text = " ".join(messages)
+        if target == "__all__" and name != "__all__":
+            text = f"{name}: {text}"
+        sub.errors[target] = (sub.errors.get(target, "") + " " + text).strip()
 
 
 def _success(
-    request: HttpRequest, form: WebForm, sub: webforms.Submission | None, as_json: bool
+    request: HttpRequest, definition: _Definition, sub: webforms.Submission | None, as_json: bool
 ) -> HttpResponse:
-    url = _thanks_url(form, sub)
+    form = definition.form
+    url = _thanks_url(form, sub, definition.thanks_url)
     if as_json:
         return _cors(
             JsonResponse(

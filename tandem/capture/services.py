@@ -143,12 +143,15 @@ def capture_person(
     data: dict[str, Any],
     touchpoint: TouchpointIn,
     stage: str = "lead",
+    check_duplicates: bool = True,
 ) -> CaptureResult:
     """Find or create the person behind a capture and record its touchpoint.
 
     `data` holds flat person fields (first_name, last_name, email, phone, company
     as a name or id, title, address, country, source, custom_fields). A replayed
-    `client_uuid` returns the first result and writes nothing.
+    `client_uuid` returns the first result and writes nothing. A new person is
+    checked for duplicates after the commit; `check_duplicates=False` leaves that
+    to a caller that checks many at once (the web-form inbox).
     """
     require(actor, "people.create")
     client_uuid = _clean_uuid(touchpoint.client_uuid)
@@ -248,7 +251,7 @@ def capture_person(
                 replayed=True,
             )
         raise
-    if created:
+    if created and check_duplicates:
         # Same phone or a similar name at the same company: flag it for review, after commit.
         from tandem.dedup.tasks import enqueue_find_duplicates
 

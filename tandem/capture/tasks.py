@@ -11,3 +11,17 @@ from tandem.capture.email import deliver
 def send_email(outbound_id: int) -> str:
     """Send one queued OutboundEmail; returns its status. Safe to run twice."""
     return deliver(outbound_id)
+
+
+@task()
+def drain_capture_inbox() -> dict[str, int]:
+    """Capture the web-form submissions waiting in the inbox (see capture/inbox.py).
+
+    A backlog longer than one run continues in a follow-up task.
+    """
+    from tandem.capture.inbox import drain
+
+    result = drain()
+    if result.waiting:
+        drain_capture_inbox.enqueue()
+    return result.as_dict()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("forms/new/", views.form_create, name="form_create"),
     path("forms/<int:pk>/", views.form_detail, name="form_detail"),
     path("forms/<int:pk>/edit/", views.form_edit, name="form_edit"),
+    path("forms/<int:pk>/inbox/retry/", views.form_inbox_retry, name="form_inbox_retry"),
     # Public: no login, posts from any origin.
     path("f/<slug:key>.json", public.form_json, name="form_json"),
     path("f/<slug:key>", public.form, name="form"),

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from tandem.accounts.models import User
 from tandem.campaigns.models import Touchpoint
-from tandem.capture import webforms
+from tandem.capture import inbox, webforms
 from tandem.capture.forms import ConsentFormSet, WebFormForm
 from tandem.capture.models import WebForm
 from tandem.core.actor import Actor
@@ -156,5 +156,19 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "recent": recent,
         "submissions": Touchpoint.objects.filter(form=web_form).count(),
         "audit": audit_for(web_form, limit=20),
+        "inbox": inbox.for_form(web_form),
     }
     return render(request, "capture/form_detail.html", context)
+
+
+@manage_forms
+def form_inbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: try the submissions the capture refused again (after fixing the cause)."""
+    web_form = get_object_or_404(WebForm, pk=pk)
+    if request.method != "POST":
+        return redirect("capture:form_detail", pk=pk)
+    count = inbox.retry_failed(web_form)
+    messages.success(
+        request, f"{count} submission{'s' if count != 1 else ''} will be captured again."
+    )
+    return redirect("capture:form_detail", pk=pk)

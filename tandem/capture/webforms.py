@@ -13,6 +13,7 @@ find-or-create here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Mapping
@@ -548,14 +549,21 @@ def _is_ticked(value: str) -> bool:
     return value.strip().lower() not in ("", "0", "false", "off", "no")
 
 
-def read_submission(form: WebForm, data: Mapping[str, Any]) -> Submission:
+def read_submission(
+    form: WebForm,
+    data: Mapping[str, Any],
+    *,
+    fields: list[FormField] | None = None,
+    consent_texts: list[ConsentText] | None = None,
+) -> Submission:
     """Map a post (our names or Web-to-Lead names) onto person fields and check it.
 
     Errors name the input (as posted on our form) and say what to fix; an
     unknown country is not an error: the text is kept in the touchpoint note.
+    `fields` and `consent_texts` are the form's, when the caller has read them already.
     """
     sub = Submission()
-    fields = sub.fields = form_fields(form)
+    fields = sub.fields = form_fields(form) if fields is None else fields
     # Salesforce names for our fields (and our names for the standard ones not on the form).
     for spec in STANDARD_FIELDS:
         raw = data.get(spec.name)
@@ -617,7 +625,7 @@ def read_submission(form: WebForm, data: Mapping[str, Any]) -> Submission:
             value = _web_url(value)
         if value:
             sub.tracking[name] = value
-    sub.consent_texts = form_consent_texts(form)
+    sub.consent_texts = form_consent_texts(form) if consent_texts is None else consent_texts
     for text in sub.consent_texts:
         if _is_ticked(str(data.get(CONSENT_PREFIX + text.purpose.key, ""))):
             sub.ticked.add(text.purpose.key)
@@ -689,12 +697,21 @@ def _check_contact(sub: Submission) -> None:
 
 
 def capture_submission(
-    *, form: WebForm, sub: Submission, proof: consents.Proof, base_url: str = ""
+    *,
+    form: WebForm,
+    sub: Submission,
+    proof: consents.Proof,
+    base_url: str = "",
+    occurred_at: dt.datetime | None = None,
+    check_duplicates: bool = True,
 ) -> CaptureResult:
     """Capture the person behind a checked submission, record the consents they ticked,
     and queue the double opt-in and notification emails (sent after the commit).
 
-    Raises ValidationError naming the posted input when the person data is refused.
+    `occurred_at` is when the visitor sent it, for a submission captured later
+    from the inbox (which checks the people it created for duplicates in one
+    batch: `check_duplicates=False`). Raises ValidationError naming the posted
+    input when the person data is refused.
     """
     if sub.errors:
         raise ValidationError(sub.errors)
@@ -706,6 +723,7 @@ def capture_submission(
             data=sub.person,
             touchpoint=TouchpointIn(
                 kind=TouchpointKind.FORM_FILL,
+                occurred_at=occurred_at,
                 campaign=form.campaign,
                 channel="web form",
                 utm={k: v for k, v in tracking.items() if k in UTM_FIELDS},
@@ -715,6 +733,7 @@ def capture_submission(
                 note="\n".join(sub.note_lines),
                 detail={"form": form.key, **({"extra": sub.extra} if sub.extra else {})},
             ),
+            check_duplicates=check_duplicates,
         )
         person = result.person
         pending = []

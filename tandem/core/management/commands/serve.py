@@ -16,6 +16,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=None, help="Processes (default: TANDEM_WEB_WORKERS)"
         )
+        parser.add_argument(
+            "--threads", type=int, default=None, help="Threads per process (default: 1)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
@@ -26,7 +29,10 @@ class Command(BaseCommand):
             "bind": options["bind"] or settings.TANDEM_BIND,
             "workers": options["workers"] or settings.TANDEM_WEB_WORKERS,
             "worker_class": "gthread",
-            "threads": 4,
+            # One thread per process: Python threads share one core (the GIL), and
+            # switching between them cost a web-form burst 25-35% of its posts per
+            # second here (issue 4, point 17). Scale with TANDEM_WEB_WORKERS instead.
+            "threads": options["threads"] or 1,
             "timeout": 60,
             "graceful_timeout": 20,
             "keepalive": 5,

@@ -19,6 +19,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
+        # Web-form posts accepted while no worker ran (or whose drain was lost in a
+        # crash) wait in the capture inbox: start with them.
+        from tandem.capture import inbox
+
+        if inbox.waiting_count():
+            from tandem.capture.tasks import drain_capture_inbox
+
+            drain_capture_inbox.enqueue()
         if backend.startswith("django_tasks_rq"):
             extra = {"burst": True} if options["burst"] else {}
             call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)

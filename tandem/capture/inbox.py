@@ -1,0 +1,525 @@
+"""The capture inbox: web-form posts are accepted at once and captured by a background task.
+
+Why (issue 4, point 17): a campaign launch sends a burst of visitors to one
+form. Capturing each in the request (find or create the person, company,
+touchpoint, consent with proof, confirmation email, duplicate check: some 35
+statements) holds every visitor for the whole capture. Instead the public
+POST checks the submission as before (errors go back to the visitor), stores
+it in one INSERT and answers 303; `drain` captures waiting submissions through
+the same `capture_submission` → `capture_person` path, each in one transaction
+that also deletes its inbox row, so every accepted submission is captured
+exactly once, in the order received, with the time it was sent as the
+touchpoint's and the consent proof's time.
+
+When tasks run inline (the immediate backend: tests, `TANDEM_TASKS=immediate`)
+there is no queue, so a submission is captured in the request, as before, and
+a capture error still goes back to the visitor. Otherwise each web process
+enqueues at most one drain task per DRAIN_DELAY_SECONDS however many posts it
+accepts: one task row for a burst, not three per post.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
+from django.db.models import F, Field
+from django.utils import timezone
+from django_tasks.backends.immediate import ImmediateBackend
+
+from tandem.capture import consent as consents
+from tandem.capture import webforms
+from tandem.capture.models import ConsentText, InboxSubmission, WebForm
+from tandem.core import ratelimit
+
+log = logging.getLogger(__name__)
+
+DRAIN_DELAY_SECONDS = 0.25  # posts accepted within this share one drain task
+DRAIN_BATCH = 200  # ids read at a time
+DRAIN_MAX_SECONDS = 30.0  # a longer backlog continues in a follow-up task
+MAX_ATTEMPTS = 3  # a submission failing for another reason than its data is retried this often
+
+
+@dataclass
+class DrainResult:
+    captured: int = 0
+    failed: int = 0
+    waiting: int = 0  # left for a follow-up task when the time ran out
+
+    def as_dict(self) -> dict[str, int]:
+        return {"captured": self.captured, "failed": self.failed, "waiting": self.waiting}
+
+
+# --- accepting ------------------------------------------------------------------------------
+
+
+def _payload(sub: webforms.Submission, proof: consents.Proof, base_url: str) -> dict[str, Any]:
+    """The checked submission as JSON: enough to capture it later exactly as now."""
+    return {
+        "person": sub.person,
+        "values": sub.values,
+        "tracking": sub.tracking,
+        "note": sub.note_lines,
+        "extra": sub.extra,
+        "texts": [t.pk for t in sub.consent_texts],
+        "ticked": sorted(sub.ticked),
+        "ip": proof.ip or "",
+        "ua": proof.user_agent,
+        "base_url": base_url,
+    }
+
+
+def captures_inline() -> bool:
+    """True when tasks run in the caller (no queue, no worker): capture in the request."""
+    from tandem.capture.tasks import drain_capture_inbox
+
+    return isinstance(drain_capture_inbox.get_backend(), ImmediateBackend)
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What became of a submission handed to `accept`."""
+
+    stored: bool  # in the inbox (or captured, with inline tasks)
+    retry_after: int = 0  # over a rate limit: nothing stored, try again in this many seconds
+
+    @property
+    def form_changed(self) -> bool:
+        """Neither stored nor limited: the form changed or closed since it was read."""
+        return not self.stored and not self.retry_after
+
+
+def accept(
+    *,
+    form: WebForm,
+    sub: webforms.Submission,
+    proof: consents.Proof,
+    base_url: str,
+    limits: Sequence[tuple[str, int]] = (),
+    window_seconds: int = 60,
+) -> Acceptance:
+    """Count a checked submission against `limits` and store it in the inbox, together.
+
+    The row is written only while no limit is exceeded and `form` is active and
+    unchanged since it was read (same updated_at): the caller reads a changed
+    form again and checks the post again. On PostgreSQL the counters and the
+    row are one statement (one round trip, one commit); on SQLite one short
+    transaction, web processes taking turns for it (`_writer_turn`). With
+    inline tasks the submission is captured now instead; a ValidationError
+    from the capture then reaches the caller, with the hits counted and nothing
+    stored.
+    """
+    if sub.errors:
+        raise ValidationError(sub.errors)
+    hits = ratelimit.Hits(limits, window_seconds=window_seconds) if limits else None
+    payload = _payload(sub, proof, base_url)
+    received_at = proof.at or timezone.now()
+    if captures_inline():
+        wait = _count(hits)
+        if wait:
+            return Acceptance(stored=False, retry_after=wait)
+        with transaction.atomic():
+            if not WebForm.objects.filter(
+                pk=form.pk, updated_at=form.updated_at, is_active=True
+            ).exists():
+                return Acceptance(stored=False)
+            row = InboxSubmission.objects.create(
+                form=form, received_at=received_at, payload=payload
+            )
+            _capture(row, _Forms())
+        return Acceptance(stored=True)
+    if hits is not None and connection.vendor == "postgresql":
+        wait, stored = _count_and_insert_in_one_statement(hits, form, received_at, payload)
+    else:
+        with _writer_turn():
+            wait = _count(hits)
+            stored = not wait and _insert(form, received_at, payload)
+    if stored:
+        transaction.on_commit(_drain_soon)
+    return Acceptance(stored=stored, retry_after=wait)
+
+
+_NATIVE_SQL: dict[str, str] = {}
+
+
+def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
+    """(rows, row count) of one statement run on the driver's own cursor.
+
+    This is the hot path: Django's cursor wrapper would format the values
+    into the SQL text on PostgreSQL (client-side binding: the JSON payload
+    quoted as a literal, the statement planned afresh each time) and
+    translate the placeholders on SQLite each time. The driver's cursor binds
+    the values natively and PostgreSQL keeps the statement prepared. Measured
+    on PostgreSQL: 400-450 → 615 accepted posts/s.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        native = _NATIVE_SQL.get(sql)
+        if native is None:
+            native = _NATIVE_SQL[sql] = sql.replace("%s", "?")
+        cursor = raw.execute(native, params)
+        try:
+            return cursor.fetchall(), cursor.rowcount
+        finally:
+            cursor.close()
+    with raw.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql, params, prepare=True)
+        else:
+            cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+        return rows, cursor.rowcount
+
+
+def _count(hits: ratelimit.Hits | None) -> int:
+    """Run the hits; seconds to wait if a limit is exceeded, else 0."""
+    if hits is None:
+        return 0
+    rows, _ = _run(hits.sql, hits.params)
+    results = hits.results(rows)
+    return max((r.retry_after for r in results if not r.allowed), default=0)
+
+
+_INSERT_SQL: dict[str, str] = {}
+
+
+def _insert_sql() -> str:
+    """INSERT ... SELECT guarded by the form's state (add conditions after it with AND)."""
+    sql = _INSERT_SQL.get(connection.vendor)
+    if sql is None:
+        meta = InboxSubmission._meta
+        q = connection.ops.quote_name
+        columns = ", ".join(
+            q(str(cast(Field, meta.get_field(n)).column))
+            for n in ("form", "received_at", "payload")
+        )
+        sql = _INSERT_SQL[connection.vendor] = (
+            # Names from the models, values as parameters.
+            f"INSERT INTO {q(meta.db_table)} ({columns}, {q('attempts')}, {q('last_error')}) "  # noqa: S608
+            f"SELECT %s, %s, %s, 0, '' FROM {q(WebForm._meta.db_table)} "
+            f"WHERE {q('id')} = %s AND {q('updated_at')} = %s AND {q('is_active')}"
+        )
+    return sql
+
+
+def _insert_params(form: WebForm, received_at: Any, payload: dict[str, Any]) -> list[Any]:
+    meta = InboxSubmission._meta
+    return [
+        form.pk,
+        meta.get_field("received_at").get_db_prep_save(received_at, connection),
+        meta.get_field("payload").get_db_prep_save(payload, connection),
+        form.pk,
+        WebForm._meta.get_field("updated_at").get_db_prep_value(form.updated_at, connection),
+    ]
+
+
+def _insert(form: WebForm, received_at: Any, payload: dict[str, Any]) -> bool:
+    """One INSERT, without the ORM's per-object work (this is the hot path).
+    False when no row was written (the form changed or closed)."""
+    _, count = _run(_insert_sql(), _insert_params(form, received_at, payload))
+    return count == 1
+
+
+_COUNTED_INSERT_SQL: dict[int, str] = {}
+
+
+def _count_and_insert_in_one_statement(
+    hits: ratelimit.Hits, form: WebForm, received_at: Any, payload: dict[str, Any]
+) -> tuple[int, bool]:
+    """PostgreSQL: the counters' UPSERT and the guarded INSERT as one statement
+    (data-modifying CTEs). The counter rows every post updates are locked only
+    for this statement's commit, not across several round trips."""
+    sql = _COUNTED_INSERT_SQL.get(len(hits.keys))
+    if sql is None:
+        marks = ", ".join(["(%s, %s)"] * len(hits.keys))
+        sql = _COUNTED_INSERT_SQL[len(hits.keys)] = (
+            # Statements from the models' names, values as parameters.
+            f"WITH hits AS ({hits.sql}), "  # noqa: S608
+            f'limits ("key", "limit") AS (VALUES {marks}), '
+            f"stored AS ({_insert_sql()} AND NOT EXISTS ("
+            'SELECT 1 FROM hits JOIN limits ON hits."key" = limits."key" '
+            'WHERE hits."hits" > limits."limit") RETURNING 1) '
+            'SELECT "key", "hits", (SELECT COUNT(*) FROM stored) FROM hits'
+        )
+    params = list(hits.params)
+    for key, limit in zip(hits.keys, hits.limits, strict=True):
+        params += [key, limit]
+    params += _insert_params(form, received_at, payload)
+    rows, _ = _run(sql, params)
+    results = hits.results([(key, count) for key, count, _ in rows])
+    wait = max((r.retry_after for r in results if not r.allowed), default=0)
+    return wait, bool(rows and rows[0][2])
+
+
+_writer_thread_lock = threading.Lock()
+_lock_files: dict[str, int] = {}
+
+
+@contextmanager
+def _writer_turn() -> Iterator[None]:
+    """On SQLite, web processes (and threads) take turns for the inbox write.
+
+    A writer waiting here is woken by the kernel the moment the lock is free
+    (flock on a file next to the database). Left to SQLite, a writer that finds
+    the database locked sleeps in its busy handler (1, 2, 5, 10 ... ms): under a
+    burst the CPU then idles while posts queue (measured: 765 → 1,058 posts/s).
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    name = f"{connection.settings_dict['NAME']}.tandem-write-lock"
+    with _writer_thread_lock:
+        fd = _lock_files.get(name)
+        if fd is None:
+            fd = _lock_files[name] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+# --- scheduling the drain -------------------------------------------------------------------
+
+_drain_lock = threading.Lock()
+_drain_pending = [False]
+
+
+def _drain_soon() -> None:
+    """Enqueue a drain DRAIN_DELAY_SECONDS from now, unless this process has one coming.
+
+    A submission committed while a drain is pending is seen by it: the pending
+    flag is cleared before the task is enqueued, and the task reads the inbox
+    after it is enqueued.
+    """
+    with _drain_lock:
+        if _drain_pending[0]:
+            return
+        _drain_pending[0] = True
+    timer = threading.Timer(DRAIN_DELAY_SECONDS, _enqueue_drain_from_timer)
+    timer.name = "tandem-capture-drain"
+    timer.start()
+
+
+def _enqueue_drain_from_timer() -> None:
+    with _drain_lock:
+        _drain_pending[0] = False
+    try:
+        _enqueue_drain()
+    finally:
+        connections.close_all()  # this timer thread's own connections
+
+
+def _enqueue_drain() -> None:
+    from tandem.capture.tasks import drain_capture_inbox
+
+    try:
+        drain_capture_inbox.enqueue()
+    except Exception:  # the submissions wait in the inbox for the next drain
+        log.exception("could not enqueue the capture inbox drain")
+
+
+# --- draining ---------------------------------------------------------------------------------
+
+
+class _Forms:
+    """What a drain reads once per form, not once per submission."""
+
+    def __init__(self) -> None:
+        self.forms: dict[int, WebForm] = {}
+        self.fields: dict[int, list[webforms.FormField]] = {}
+        self.texts: dict[tuple[int, ...], list[ConsentText]] = {}
+
+    def form(self, form_id: int) -> WebForm:
+        if form_id not in self.forms:
+            self.forms[form_id] = WebForm.objects.select_related("campaign").get(pk=form_id)
+        return self.forms[form_id]
+
+    def form_fields(self, form: WebForm) -> list[webforms.FormField]:
+        if form.pk not in self.fields:
+            self.fields[form.pk] = webforms.form_fields(form)
+        return self.fields[form.pk]
+
+    def consent_texts(self, ids: list[int]) -> list[ConsentText]:
+        key = tuple(ids)
+        if key not in self.texts:
+            by_id = {
+                t.pk: t for t in ConsentText.objects.filter(pk__in=ids).select_related("purpose")
+            }
+            self.texts[key] = [by_id[i] for i in ids if i in by_id]
+        return self.texts[key]
+
+
+def _ip_or_none(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def _capture(row: InboxSubmission, forms: _Forms, *, check_duplicates: bool = True) -> int | None:
+    """Capture one inbox row and delete it; the caller holds the transaction.
+
+    Returns the id of the person it created, if it created one.
+    """
+    p = row.payload
+    form = forms.form(row.form_id)
+    sub = webforms.Submission(
+        person=dict(p["person"]),
+        values=dict(p["values"]),
+        tracking=dict(p["tracking"]),
+        note_lines=list(p["note"]),
+        extra=dict(p["extra"]),
+        consent_texts=forms.consent_texts(p["texts"]),
+        ticked=set(p["ticked"]),
+        fields=forms.form_fields(form),
+    )
+    proof = consents.Proof(
+        method="form",
+        form=form,
+        ip=_ip_or_none(p["ip"]),
+        user_agent=p["ua"],
+        at=row.received_at,
+    )
+    result = webforms.capture_submission(
+        form=form,
+        sub=sub,
+        proof=proof,
+        base_url=p["base_url"],
+        occurred_at=row.received_at,
+        check_duplicates=check_duplicates,
+    )
+    InboxSubmission.objects.filter(pk=row.pk).delete()
+    return result.person.pk if result.created else None
+
+
+def capture_waiting(
+    pk: int, forms: _Forms | None = None, created: list[int] | None = None
+) -> bool | None:
+    """Capture one waiting submission: True when captured, False when it failed
+    (its error is kept on the row), None when another drain took it first.
+
+    With `created`, the id of a new person is added to it and the duplicate
+    check is left to the caller; without, it is enqueued for this person.
+    """
+    forms = forms or _Forms()
+    try:
+        with transaction.atomic():
+            row = (
+                InboxSubmission.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk)
+                .first()
+            )
+            if row is None:
+                return None
+            person_id = _capture(row, forms, check_duplicates=created is None)
+        if person_id is not None and created is not None:
+            created.append(person_id)
+        return True
+    except ValidationError as exc:  # the data itself is refused: retrying will not help
+        _fail(pk, exc, attempts=MAX_ATTEMPTS)
+    except Exception as exc:
+        log.exception("capture of inbox submission %s failed", pk)
+        _fail(pk, exc, attempts=None)
+    return False
+
+
+def _fail(pk: int, exc: Exception, *, attempts: int | None) -> None:
+    InboxSubmission.objects.filter(pk=pk).update(
+        attempts=attempts if attempts is not None else F("attempts") + 1,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+
+
+def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -> DrainResult:
+    """Capture waiting submissions, oldest first, until none is left or time is up.
+
+    Safe to run in several workers at once: each row is captured under a row
+    lock (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time) and
+    deleted in the same transaction. The people it creates are checked for
+    duplicates by one task per batch, not one each.
+    """
+    from tandem.dedup.tasks import enqueue_find_duplicates
+
+    result = DrainResult()
+    forms = _Forms()
+    deadline = time.monotonic() + max_seconds
+    after = 0
+    while True:
+        ids = list(
+            InboxSubmission.objects.filter(pk__gt=after, attempts__lt=MAX_ATTEMPTS)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return result
+        created: list[int] = []
+        try:
+            for pk in ids:
+                done = capture_waiting(pk, forms, created)
+                if done:
+                    result.captured += 1
+                elif done is False:
+                    result.failed += 1
+                after = pk
+                if time.monotonic() > deadline:
+                    result.waiting = waiting_count()
+                    return result
+        finally:
+            enqueue_find_duplicates(created, "capture")
+
+
+def waiting_count() -> int:
+    """Submissions accepted and still to be captured (failed ones not counted)."""
+    return InboxSubmission.objects.filter(attempts__lt=MAX_ATTEMPTS).count()
+
+
+def failed_count() -> int:
+    return InboxSubmission.objects.filter(attempts__gte=MAX_ATTEMPTS).count()
+
+
+def failed_submissions() -> list[InboxSubmission]:
+    """Submissions the capture refused or kept failing on, for someone to look at."""
+    return list(InboxSubmission.objects.filter(attempts__gte=MAX_ATTEMPTS).order_by("pk"))
+
+
+# --- for the people who run the form ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormInbox:
+    """What a form's page shows of its inbox: submissions still to be captured, and
+    the ones the capture refused (kept with their error, never dropped)."""
+
+    waiting: int
+    failed: list[InboxSubmission]
+
+
+def for_form(form: WebForm, *, limit: int = 50) -> FormInbox:
+    rows = InboxSubmission.objects.filter(form=form)
+    return FormInbox(
+        waiting=rows.filter(attempts__lt=MAX_ATTEMPTS).count(),
+        failed=list(rows.filter(attempts__gte=MAX_ATTEMPTS).order_by("pk")[:limit]),
+    )
+
+
+def retry_failed(form: WebForm) -> int:
+    """Give the form's refused submissions another try (after the cause is fixed,
+    say a custom field made optional again); returns how many are queued."""
+    count = InboxSubmission.objects.filter(form=form, attempts__gte=MAX_ATTEMPTS).update(
+        attempts=0, last_error=""
+    )
+    if count:
+        transaction.on_commit(_enqueue_drain)
+    return count

@@ -1,0 +1,145 @@
+"""The capture inbox with a real queue: a web-form post is accepted at once and
+captured by the worker, exactly once, and nothing a visitor sent is lost."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tandem.campaigns.models import Touchpoint
+from tandem.capture import consent as consents
+from tandem.capture import inbox, webforms
+from tandem.capture.demo import ensure_demo_guide_form
+from tandem.capture.models import Consent, InboxSubmission, OutboundEmail, WebForm
+from tandem.people.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queued(settings):
+    """Production's default: tasks go to the database queue, a worker runs them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def guide(system) -> WebForm:
+    return ensure_demo_guide_form(system)
+
+
+def post(form: WebForm, email: str, **extra) -> int:
+    data = {
+        "first_name": "Lee",
+        "last_name": "Lead",
+        "email": email,
+        "utm_source": "newsletter",
+        webforms.TIMESTAMP_FIELD: webforms.fill_token(form.key, shown_at=time.time() - 60),
+        **extra,
+    }
+    response = Client(enforce_csrf_checks=True).post(
+        f"/f/{form.key}", data, HTTP_ORIGIN="http://shop.example.net"
+    )
+    return response.status_code
+
+
+def wait_for_drain_task(seconds: float = 5.0) -> None:
+    """The web process enqueues one drain shortly after a burst of posts."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if DBTaskResult.objects.filter(status="READY").exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError("no drain task was enqueued")
+
+
+def test_a_post_is_answered_at_once_and_the_worker_captures_it(queued, guide):
+    assert post(guide, "Ada@Example.com", consent_newsletter="on") == 303
+    assert not Person.objects.exists()  # accepted, not yet captured
+    assert inbox.for_form(guide).waiting == 1
+    received = InboxSubmission.objects.get().received_at
+
+    wait_for_drain_task()
+    call_command("worker", burst=True)
+
+    person = Person.objects.get()
+    assert person.email == "ada@example.com"
+    touchpoint = Touchpoint.objects.get(person=person)
+    assert (touchpoint.form, touchpoint.utm_source) == (guide, "newsletter")
+    assert touchpoint.occurred_at == received  # when the visitor sent it, not when captured
+    consent = Consent.objects.get(person=person)
+    assert consent.status == "pending"  # double opt-in: waits for the confirmation link
+    assert OutboundEmail.objects.filter(person=person).count() == 1
+    assert not InboxSubmission.objects.exists()
+
+
+def test_each_submission_is_captured_once_however_often_the_drain_runs(queued, guide):
+    for typed in ("bo@example.com", "  BO@example.COM ", "cy@example.com"):
+        assert post(guide, typed) == 303
+    first = inbox.drain()
+    again = inbox.drain()
+    assert (first.captured, again.captured) == (3, 0)
+    assert Person.objects.count() == 2
+    assert Touchpoint.objects.count() == 3
+
+
+def test_a_submission_the_capture_refuses_is_kept_with_its_error_and_can_be_retried(
+    queued, guide, admin
+):
+    sub = webforms.Submission(person={"first_name": "Di", "email": "di@example.com"})
+    sub.person["custom_fields"] = {"no_such_field": "x"}
+    inbox.accept(form=guide, sub=sub, proof=consents.Proof(method="form", form=guide), base_url="")
+    result = inbox.drain()
+    assert (result.captured, result.failed) == (0, 1)
+    assert not Person.objects.exists()
+    state = inbox.for_form(guide)
+    assert state.waiting == 0 and len(state.failed) == 1
+    assert "no_such_field" in state.failed[0].last_error
+
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/forms/{guide.pk}/")
+    assert "The capture refused 1 submission" in page.text
+    assert "di@example.com" in page.text
+
+    row = state.failed[0]
+    row.payload["person"].pop("custom_fields")  # the cause fixed
+    row.save(update_fields=["payload"])
+    response = client.post(f"/forms/{guide.pk}/inbox/retry/")
+    assert response.status_code == 302
+    call_command("worker", burst=True)
+    assert Person.objects.get().email == "di@example.com"
+    assert not InboxSubmission.objects.exists()
+
+
+def test_a_form_closed_in_another_process_takes_no_more_posts(queued, guide):
+    assert post(guide, "early@example.com") == 303  # this process now holds the form
+    # Closed by another web process: this one's copy is not told, the database is.
+    WebForm.objects.filter(pk=guide.pk).update(is_active=False, updated_at=timezone.now())
+    assert post(guide, "late@example.com") == 404
+    assert InboxSubmission.objects.count() == 1
+
+
+def test_the_rate_limit_holds_with_the_queue_too(queued, guide, settings):
+    settings.TANDEM_FORM_RATE_PER_IP = 3
+    codes = [post(guide, f"p{n}@example.com") for n in range(5)]
+    assert codes == [303, 303, 303, 429, 429]
+    assert InboxSubmission.objects.count() == 3
+
+
+def test_a_salesperson_cannot_retry_a_forms_submissions(queued, guide, salesperson):
+    client = Client()
+    client.force_login(salesperson)
+    assert client.post(f"/forms/{guide.pk}/inbox/retry/").status_code == 403
+
+
+def test_the_worker_starts_with_submissions_left_waiting(queued, guide):
+    assert post(guide, "left@example.com") == 303
+    wait_for_drain_task()
+    DBTaskResult.objects.all().delete()  # the drain task lost (a crash)
+    call_command("worker", burst=True)
+    assert Person.objects.filter(email="left@example.com").exists()
