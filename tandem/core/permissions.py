@@ -25,7 +25,7 @@ _EVERYONE = {
     "companies.log_activity",
 }
 # Marketing's tools: campaigns and forms.
-_MARKETING = {"campaigns.manage", "capture.manage_forms", "imports.run"}
+_MARKETING = {"campaigns.manage", "capture.manage_forms", "imports.run", "people.export"}
 # Actions on one record: all for these roles, own-or-unowned for salespeople.
 _RECORD_EDIT = {
     "people.edit",

@@ -9,10 +9,10 @@ from typing import IO
 
 from django.db.models import QuerySet
 
+from tandem.core.spreadsheet import safe_cell
 from tandem.imports.models import ImportJob, ImportRowError, ImportStatus
 
 REPORT_HEADER = ["row", "column", "value", "reason"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def jobs_for_list(limit: int = 50) -> QuerySet[ImportJob]:
@@ -65,12 +65,6 @@ def progress_of(job: ImportJob) -> Progress:
 def row_errors(job: ImportJob, limit: int | None = None) -> QuerySet[ImportRowError]:
     errors = job.row_errors.order_by("row_number", "id")
     return errors[:limit] if limit is not None else errors
-
-
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def report_rows(job: ImportJob) -> Iterator[list[str]]:

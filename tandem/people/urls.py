@@ -7,6 +7,7 @@ people_patterns = [
     path("funnel/", views.overview, name="overview"),
     path("people/", views.person_list, name="list"),
     path("people/new/", views.person_create, name="create"),
+    path("people/export.csv", views.person_export, name="export"),
     path("people/<int:pk>/", views.person_page, name="detail"),
     path("people/<int:pk>/edit/", views.person_edit, name="edit"),
     path("people/<int:pk>/delete/", views.person_delete, name="delete"),

@@ -65,6 +65,12 @@ GET_PAGES: list[tuple[str, Callable[[dict[str, Any]], str], dict[str, int]]] = [
     ("people list", lambda w: reverse("people:list"), EVERYONE),
     ("people list searched", lambda w: reverse("people:list") + "?q=ada&stage=lead", EVERYONE),
     ("person page", lambda w: reverse("people:detail", args=[w["person"].pk]), EVERYONE),
+    # Bulk export is marketing's and management's, not every salesperson's.
+    (
+        "people export",
+        lambda w: reverse("people:export"),
+        {**EVERYONE, "owner": 403, "other_salesperson": 403},
+    ),
     ("new person form", lambda w: reverse("people:create"), EVERYONE),
     ("edit person form", lambda w: reverse("people:edit", args=[w["person"].pk]), EDITORS),
     ("delete person page", lambda w: reverse("people:delete", args=[w["person"].pk]), EDITORS),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -9,14 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import Role
 from tandem.core.actor import Actor
-from tandem.core.audit import audit_for
+from tandem.core.audit import audit_for, record_audit
 from tandem.core.permissions import can, require
 from tandem.people import services
 from tandem.people.custom_fields import definitions
@@ -41,6 +45,7 @@ from tandem.people.models import (
 )
 from tandem.people.queries import (
     lifecycle_counts,
+    people_export_rows,
     people_page,
     person_detail,
     person_timeline,
@@ -169,6 +174,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "filter_company": filter_company,
         "clear_company_url": url_without(request, "company"),
         "can_create": can(user, "people.create"),
+        "can_export": can(user, "people.export"),
+        "export_url": reverse("people:export")
+        + ("?" + request.GET.urlencode() if request.GET else ""),
     }
     if hx_target(request) == "results":
         return render(request, "people/_list.html", {**context, "oob": True})
@@ -179,6 +187,49 @@ def person_list(request: HttpRequest) -> HttpResponse:
     )
     status = 400 if errors else 200
     return render(request, "people/person_list.html", context, status=status)
+
+
+@login_required
+def person_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """GET: the people list as it is filtered and sorted, as a CSV file (all pages).
+
+    Bulk export is marketing's and management's (the `people.export` action): the
+    database is the company's, not a file to take along.
+    """
+    user = current_user(request)
+    require(user, "people.export")
+    try:
+        filters = PersonFilter.from_query(request.GET.dict())
+    except ValidationError as err:
+        return HttpResponse(
+            "; ".join(f"{k}: {v}" for k, v in messages_of(err).items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    rows = people_export_rows(viewer=user, filters=filters)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # a BOM: spreadsheets then read the file as UTF-8
+        for row in rows:
+            writer.writerow(row)
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tandem-people-{stamp}.csv"'
+    record_audit(
+        actor=Actor.for_user(user),
+        event="exported",
+        target=user,
+        changes={"people_export": [None, request.GET.urlencode() or "all"]},
+    )
+    return response
 
 
 # --- person page --------------------------------------------------------------------
