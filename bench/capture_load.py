@@ -9,7 +9,7 @@ PostgreSQL database `tandem_capture_bench`, dropped and created with psql),
 migrates, and builds the form through the services: `guide` is the J1 form
 (`demo-guide`: names, email, company, title, a newsletter consent with double
 opt-in, a campaign); `plain` asks for the same fields with no consent, so no
-email is queued. Then it starts `tandem serve` (gunicorn, production settings,
+email is queued. Then it starts `tandem serve` (granian, production settings,
 DEBUG off) on 127.0.0.1:8109 with the per-IP and per-form rate limits raised by
 setting, and a separate client process keeps `--concurrency` keep-alive
 connections busy posting urlencoded forms (as a browser posts them: signed
@@ -136,7 +136,7 @@ def _cpu_seconds() -> float:
 
 
 def process_cpu_seconds(pid: int) -> dict[int, float]:
-    """CPU seconds used so far by a process and each live descendant (gunicorn's workers)."""
+    """CPU seconds used so far by a process and each live descendant (the web server's workers)."""
     out: dict[int, float] = {}
     todo = [pid]
     while todo:
@@ -342,7 +342,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=500, help="posts before the timed part")
     parser.add_argument("--form", choices=("guide", "plain"), default="guide")
     parser.add_argument("--repeat-share", type=float, default=0.1)
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn processes")
+    parser.add_argument("--workers", type=int, default=None, help="web server processes")
     parser.add_argument("--threads", type=int, default=None, help="threads per process")
     parser.add_argument("--worker-during-load", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -448,7 +448,7 @@ def main(argv: list[str]) -> int:
         )
         split = result["server_cpu_split"]
         print(
-            "server CPU by process (gunicorn master and workers): "
+            "server CPU by process (web server and its workers): "
             + ", ".join(f"{seconds / max(sum(split), 1e-9):.0%}" for seconds in split)
         )
         verdict = rate >= TARGET_RATE and p99 <= TARGET_P99_MS and not others

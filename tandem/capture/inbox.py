@@ -38,7 +38,7 @@ from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 
 from tandem.capture import consent as consents
-from tandem.capture import webforms
+from tandem.capture import email, webforms
 from tandem.capture.models import ConsentText, InboxSubmission, WebForm
 from tandem.core import ratelimit
 
@@ -466,16 +466,17 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
             return result
         created: list[int] = []
         try:
-            for pk in ids:
-                done = capture_waiting(pk, forms, created)
-                if done:
-                    result.captured += 1
-                elif done is False:
-                    result.failed += 1
-                after = pk
-                if time.monotonic() > deadline:
-                    result.waiting = waiting_count()
-                    return result
+            with email.sent_together():
+                for pk in ids:
+                    done = capture_waiting(pk, forms, created)
+                    if done:
+                        result.captured += 1
+                    elif done is False:
+                        result.failed += 1
+                    after = pk
+                    if time.monotonic() > deadline:
+                        result.waiting = waiting_count()
+                        return result
         finally:
             enqueue_find_duplicates(created, "capture")
 

@@ -14,6 +14,16 @@ def send_email(outbound_id: int) -> str:
 
 
 @task()
+def send_emails(outbound_ids: list[int]) -> dict[str, int]:
+    """Send several queued OutboundEmails (see email.sent_together); counts by status."""
+    counts: dict[str, int] = {}
+    for outbound_id in outbound_ids:
+        status = deliver(outbound_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@task()
 def drain_capture_inbox() -> dict[str, int]:
     """Capture the web-form submissions waiting in the inbox (see capture/inbox.py).
 

@@ -46,7 +46,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_bind(name: str, default: str) -> str:
-    """HOST:PORT, as gunicorn takes it; the port must be a number in range."""
+    """HOST:PORT (an IPv6 host in brackets); the port must be a number in range."""
     raw = os.environ.get(name, "").strip() or default
     host, sep, port = raw.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:

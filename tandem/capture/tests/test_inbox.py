@@ -143,3 +143,16 @@ def test_the_worker_starts_with_submissions_left_waiting(queued, guide):
     DBTaskResult.objects.all().delete()  # the drain task lost (a crash)
     call_command("worker", burst=True)
     assert Person.objects.filter(email="left@example.com").exists()
+
+
+def test_a_drained_batch_sends_its_confirmation_emails_from_one_task(queued, guide):
+    for n in range(3):
+        assert post(guide, f"opt{n}@example.com", consent_newsletter="on") == 303
+    wait_for_drain_task()
+    DBTaskResult.objects.all().delete()
+    inbox.drain()
+    queued_tasks = list(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert queued_tasks.count("tandem.capture.tasks.send_emails") == 1
+    assert "tandem.capture.tasks.send_email" not in queued_tasks
+    call_command("worker", burst=True)
+    assert sorted(OutboundEmail.objects.values_list("status", flat=True)) == ["sent"] * 3

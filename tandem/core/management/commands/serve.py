@@ -1,4 +1,15 @@
-"""`tandem serve`: the production web server (gunicorn, static files by whitenoise)."""
+"""`tandem serve`: the production web server (granian, static files by whitenoise).
+
+Why granian and not gunicorn (measured with `python -m bench.capture_load`,
+2 web processes, 16 connections, 2026-12-03): gunicorn's gthread worker spent
+1.59 ms of CPU per web-form post on PostgreSQL and reached 655 posts/s (435
+with keep-alive, which pinned every connection to one process); granian,
+whose HTTP layer is Rust, spent 0.94-1.09 ms and reached 1,077-1,114 posts/s
+with keep-alive, both processes evenly busy (SQLite: 1,356 → 1,741 posts/s).
+A second thread per process cost 10-15% (946-954 posts/s); a third process
+with one thread kept the rate (1,043/s) and the spare process, so that is the
+default: TANDEM_WEB_WORKERS = cores + 1, TANDEM_WEB_THREADS = 1.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +19,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def split_bind(bind: str) -> tuple[str, int]:
+    """ "127.0.0.1:8000" → ("127.0.0.1", 8000); "[::1]:8000" → ("::1", 8000)."""
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 class Command(BaseCommand):
-    help = "Run the web server on TANDEM_BIND (default 127.0.0.1:8000) with gunicorn."
+    help = "Run the web server on TANDEM_BIND (default 127.0.0.1:8000) with granian."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=None, help="HOST:PORT (default: TANDEM_BIND)")
@@ -17,44 +34,29 @@ class Command(BaseCommand):
             "--workers", type=int, default=None, help="Processes (default: TANDEM_WEB_WORKERS)"
         )
         parser.add_argument(
-            "--threads", type=int, default=None, help="Threads per process (default: 1)"
+            "--threads",
+            type=int,
+            default=None,
+            help="Threads per process running requests (default: TANDEM_WEB_THREADS)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from gunicorn.app.base import BaseApplication
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
 
-        from tandem.wsgi import application
-
-        config = {
-            "bind": options["bind"] or settings.TANDEM_BIND,
-            "workers": options["workers"] or settings.TANDEM_WEB_WORKERS,
-            "worker_class": "gthread",
-            # One thread per process: Python threads share one core (the GIL), and
-            # switching between them cost a web-form burst 25-35% of its posts per
-            # second here (issue 4, point 17). Scale with TANDEM_WEB_WORKERS instead.
-            "threads": options["threads"] or 1,
-            "timeout": 60,
-            "graceful_timeout": 20,
-            # No keep-alive: a kept connection stays with the process that accepted
-            # it, and with one thread per process a burst on 16 kept connections ran
-            # on one process while the other idled (435 posts/s on PostgreSQL); closed
-            # after each answer, the next is taken by whichever process is free
-            # (655/s, both processes 50%). A proxy in front keeps its clients' connections.
-            "keepalive": 0,
-            "accesslog": "-" if settings.DEBUG else None,
-            "errorlog": "-",
-            "forwarded_allow_ips": "*"
-            if getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-            else "127.0.0.1",
-        }
-
-        class TandemServer(BaseApplication):
-            def load_config(self) -> None:
-                for key, value in config.items():
-                    if value is not None:
-                        self.cfg.set(key, value)
-
-            def load(self) -> Any:
-                return application
-
-        TandemServer().run()
+        host, port = split_bind(options["bind"] or settings.TANDEM_BIND)
+        self.stdout.write(f"Serving on http://{options['bind'] or settings.TANDEM_BIND}/")
+        Granian(
+            "tandem.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=options["workers"] or settings.TANDEM_WEB_WORKERS,
+            blocking_threads=options["threads"] or settings.TANDEM_WEB_THREADS,
+            websockets=False,
+            log_level=LogLevels.info if settings.DEBUG else LogLevels.warning,
+            log_access=settings.DEBUG,
+            respawn_failed_workers=True,
+            workers_kill_timeout=20,
+        ).serve()
