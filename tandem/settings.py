@@ -41,11 +41,11 @@ if not ALLOWED_HOSTS:
     )
 CSRF_TRUSTED_ORIGINS = env_list("TANDEM_CSRF_TRUSTED_ORIGINS", [])
 TANDEM_BIND = env_bind("TANDEM_BIND", "127.0.0.1:8000")
-# One process per core and one more, one thread each: Python threads share a core (the
-# GIL), processes do not; the spare process keeps answering while another runs a slow
-# page (measured: docs/benchmarks.md, web-form capture).
-TANDEM_WEB_WORKERS = env_int("TANDEM_WEB_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
-TANDEM_WEB_THREADS = env_int("TANDEM_WEB_THREADS", 1, minimum=1)
+# One process per core, two threads each: a slow page (a big export) does not hold up
+# the requests behind it; more threads cost throughput, as Python threads share a core
+# (measured: docs/benchmarks.md, web-form capture).
+TANDEM_WEB_WORKERS = env_int("TANDEM_WEB_WORKERS", os.cpu_count() or 1, minimum=1)
+TANDEM_WEB_THREADS = env_int("TANDEM_WEB_THREADS", 2, minimum=1)
 TANDEM_BASE_URL = env_str("TANDEM_BASE_URL", f"http://{TANDEM_BIND}")
 
 INSTALLED_APPS = [

@@ -6,9 +6,11 @@ Why granian and not gunicorn (measured with `python -m bench.capture_load`,
 with keep-alive, which pinned every connection to one process); granian,
 whose HTTP layer is Rust, spent 0.94-1.09 ms and reached 1,077-1,114 posts/s
 with keep-alive, both processes evenly busy (SQLite: 1,356 → 1,741 posts/s).
-A second thread per process cost 10-15% (946-954 posts/s); a third process
-with one thread kept the rate (1,043/s) and the spare process, so that is the
-default: TANDEM_WEB_WORKERS = cores + 1, TANDEM_WEB_THREADS = 1.
+A second thread per process costs 5-15% (946-1,077 posts/s), about what a
+third single-threaded process costs (923-1,043/s, and granian warns about more
+processes than cores); two threads keep a process answering while one of them
+runs a slow page, so the default is TANDEM_WEB_WORKERS = cores,
+TANDEM_WEB_THREADS = 2.
 """
 
 from __future__ import annotations
