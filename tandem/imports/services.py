@@ -46,6 +46,7 @@ from tandem.imports.bulk import (
     Sql,
     as_json,
     bulk_session,
+    default_batch_size,
     write_row_errors,
 )
 from tandem.imports.mapping import auto_mapping, clean_mapping, custom_entity, with_new_fields
@@ -416,7 +417,7 @@ def run_import(
     job_id: int,
     actor: Actor | None = None,
     max_batches: int | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_batch: Callable[[ImportJob], None] | None = None,
 ) -> ImportJob:
     """Import the job's rows after those already committed, one transaction per batch.
@@ -438,7 +439,9 @@ def run_import(
         ctx = _context(job, actor)
         with (
             bulk_session(),
-            closing(_read_ahead(ctx, skip=job.processed_rows, size=batch_size)) as batches,
+            closing(
+                _read_ahead(ctx, skip=job.processed_rows, size=batch_size or default_batch_size())
+            ) as batches,
         ):
             for done, batch in enumerate(batches, start=1):
                 if not _commit_batch(ctx, batch):

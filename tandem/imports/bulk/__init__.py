@@ -21,6 +21,7 @@ from tandem.imports.bulk.batch import (
     PERSON_TYPE,
     JobContext,
     Outcome,
+    default_batch_size,
 )
 from tandem.imports.bulk.companies import CompaniesBatch
 from tandem.imports.bulk.people import PeopleBatch
@@ -37,5 +38,6 @@ __all__ = [
     "Sql",
     "as_json",
     "bulk_session",
+    "default_batch_size",
     "write_row_errors",
 ]
