@@ -8,9 +8,6 @@ through the `_progress.html` fragment.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
 from tandem.core.permissions import can, require
+from tandem.core.spreadsheet import csv_response
 from tandem.imports import queries, services
 from tandem.imports.forms import MappingForm, UploadForm
 from tandem.imports.mapping import new_field_specs
@@ -275,17 +273,4 @@ def import_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     _actor(request)
     job = _job(pk)
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in queries.report_rows(job):
-            writer.writerow(row)
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected-rows.csv"'
-    return response
+    return csv_response(queries.report_rows(job), filename=f"import-{job.pk}-rejected-rows.csv")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -22,6 +19,7 @@ from tandem.accounts.models import Role
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for, record_audit
 from tandem.core.permissions import can, require
+from tandem.core.spreadsheet import csv_response
 from tandem.people import services
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import PersonFilter
@@ -208,21 +206,8 @@ def person_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         )
     rows = people_export_rows(viewer=user, filters=filters)
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # a BOM: spreadsheets then read the file as UTF-8
-        for row in rows:
-            writer.writerow(row)
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
     stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="tandem-people-{stamp}.csv"'
+    response = csv_response(rows, filename=f"tandem-people-{stamp}.csv", bom=True)
     record_audit(
         actor=Actor.for_user(user),
         event="exported",
