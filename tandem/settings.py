@@ -178,6 +178,10 @@ TANDEM_FORM_RATE_PER_FORM = env_int("TANDEM_FORM_RATE_PER_FORM", 600, minimum=1)
 TANDEM_FORM_MIN_FILL_SECONDS = env_int("TANDEM_FORM_MIN_FILL_SECONDS", 3, minimum=0)
 TANDEM_CONSENT_CONFIRM_DAYS = env_int("TANDEM_CONSENT_CONFIRM_DAYS", 14, minimum=1)
 TANDEM_UNSUBSCRIBE_MAILTO = env_str("TANDEM_UNSUBSCRIBE_MAILTO")  # adds mailto: to List-Unsubscribe
+# Imports: read and check rows in a second process from this many rows on; build the
+# secondary indexes after the rows when at least this many come into a smaller database.
+TANDEM_IMPORT_READER_PROCESS_ROWS = env_int("TANDEM_IMPORT_READER_PROCESS_ROWS", 20_000, minimum=0)
+TANDEM_IMPORT_DEFER_INDEXES_ROWS = env_int("TANDEM_IMPORT_DEFER_INDEXES_ROWS", 50_000, minimum=0)
 TANDEM_DUPLICATE_THRESHOLD = env_int("TANDEM_DUPLICATE_THRESHOLD_PERCENT", 85, minimum=1) / 100
 
 # --- Email --------------------------------------------------------------------------

@@ -1,7 +1,20 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import pre_migrate
+
+
+def _restore_deferred_indexes(using: str = "default", **kwargs: Any) -> None:
+    """Migrations expect the schema they made: build any index a killed import left dropped."""
+    from tandem.imports.bulk.indexes import restore_all_if_any
+
+    restore_all_if_any(using=using)
 
 
 class ImportsConfig(AppConfig):
     name = "tandem.imports"
     label = "imports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        pre_migrate.connect(_restore_deferred_indexes, sender=self)

@@ -23,3 +23,11 @@ FREE_MAIL_DOMAINS = frozenset(
 
 def is_free_mail(domain: str) -> bool:
     return domain.lower() in FREE_MAIL_DOMAINS
+
+
+def work_domain(email: str) -> str:
+    """The domain of a work address; "" for free-mail and for no address."""
+    if not email:
+        return ""
+    domain = email.rpartition("@")[2]
+    return "" if domain in FREE_MAIL_DOMAINS else domain

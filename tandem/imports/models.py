@@ -106,3 +106,22 @@ class ImportChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_type}#{self.target_id}"
+
+
+class DeferredIndex(models.Model):
+    """An index a big import dropped to build again once its rows are in (bulk/indexes.py).
+
+    The row is written in the transaction that drops the index, so an import
+    killed half-way leaves the exact statement that makes the index again.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    table = models.CharField(max_length=200)
+    definition = models.TextField(help_text="The CREATE INDEX statement the database reported.")
+    job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

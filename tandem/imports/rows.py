@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.imports.checks import check_email, check_phone
+from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
 from tandem.people.custom_fields import _coerce  # the one check of a custom field value
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
-from tandem.people.normalize import clean_country, clean_domain
+from tandem.people.normalize import clean_country, clean_domain, name_key
 
 PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
 COMPANY_TEXT = ("name", "industry")
@@ -57,6 +58,10 @@ class PersonRow:
     stage: str = ""
     owner_id: int | None = None
     company: str = ""  # a company name as written
+    company_key: str = ""  # its name_key
+    first_key: str = ""  # name_key of the first and last name, for search and sort
+    last_key: str = ""
+    domain: str = ""  # the email's domain when it is a work address (freemail.work_domain)
     campaign: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
     created_at: dt.datetime | None = None
@@ -239,6 +244,7 @@ class RowCleaner:
             try:
                 if target == "email":
                     row.email_typed, row.email = check_email(value)
+                    row.domain = work_domain(row.email)
                 elif target == "phone":
                     phone = (header, value)
                 elif target in ("country", "stage", "owner"):
@@ -251,6 +257,7 @@ class RowCleaner:
                     if len(value) > 200:
                         raise ValueError(f"At most 200 characters (got {len(value)}).")
                     row.company = value
+                    row.company_key = name_key(value)
                 elif target == "full_name":
                     full_name = value
                 elif target == "campaign":
@@ -277,8 +284,10 @@ class RowCleaner:
                 errors.append(RowError(number, phone[0], phone[1][:500], _message(exc)))
         if errors:
             return errors
-        if not (row.email or text.get("first_name") or text.get("last_name")):
+        first, last = text.get("first_name", ""), text.get("last_name", "")
+        if not (row.email or first or last):
             return [RowError(number, "", "", "Give at least a name or an email address.")]
+        row.first_key, row.last_key = name_key(first), name_key(last)
         return row
 
     # -- companies ------------------------------------------------------------------------

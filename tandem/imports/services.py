@@ -11,9 +11,7 @@ what the import created (rows carrying its id) and puts back what it changed
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
@@ -24,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -34,9 +32,8 @@ from tandem.campaigns.models import Touchpoint
 from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
 from tandem.core.permissions import can, require
-from tandem.imports import readers
+from tandem.imports import pipeline, readers
 from tandem.imports.bulk import (
-    BATCH_SIZE,
     COMPANY_TYPE,
     PERSON_TYPE,
     CompaniesBatch,
@@ -47,6 +44,7 @@ from tandem.imports.bulk import (
     as_json,
     bulk_session,
     default_batch_size,
+    indexes,
     write_row_errors,
 )
 from tandem.imports.mapping import auto_mapping, clean_mapping, custom_entity, with_new_fields
@@ -57,6 +55,7 @@ from tandem.imports.models import (
     ImportJob,
     ImportStatus,
 )
+from tandem.imports.pipeline import Batch
 from tandem.imports.rows import Owners, RowCleaner, RowError
 from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import Company, CustomField, Person, PersonPhone, StageChange
@@ -248,81 +247,24 @@ def _context(job: ImportJob, actor: Actor) -> JobContext:
 
 
 def _batches(
-    job: ImportJob, *, skip: int, size: int = BATCH_SIZE
-) -> Iterator[list[tuple[int, list[str]]]]:
-    batch: list[tuple[int, list[str]]] = []
-    for row in readers.data_rows(
-        Path(job.file_path), job.file_format, job.encoding, job.delimiter, skip=skip
-    ):
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-Batch = tuple[list[tuple[int, list[str]]], list[Any]]  # raw rows, and each one cleaned
-_END = object()
-READ_AHEAD = True  # clean the next batch in a thread while this one is written
-
-
-def _read_ahead(
-    ctx: JobContext, *, skip: int, size: int = BATCH_SIZE
+    ctx: JobContext, *, skip: int, size: int | None = None
 ) -> Generator[Batch, None, None]:
-    """The job's batches with their rows already cleaned, read and cleaned in a thread.
-
-    Reading the file and checking rows is Python; writing a batch is mostly
-    the database's own code, which lets other threads run. So the next batch
-    is prepared while this one is written. The thread touches no database.
-    """
     job = ctx.job
     clean = ctx.cleaner.person if job.entity == ImportEntity.PEOPLE else ctx.cleaner.company
-    if not READ_AHEAD:
-        for batch in _batches(job, skip=skip, size=size):
-            yield batch, [clean(number, values) for number, values in batch]
-        return
-    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch in _batches(job, skip=skip, size=size):
-                if not hand_over((batch, [clean(number, values) for number, values in batch])):
-                    return
-            hand_over(_END)
-        except BaseException as exc:  # handed to the caller, who raises it
-            hand_over(exc)
-
-    reader = threading.Thread(target=produce, name=f"import-{job.pk}-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=10)
+    return pipeline.batches(job, clean, skip=skip, size=size or default_batch_size())
 
 
 def _process(ctx: JobContext, batch: Batch) -> Outcome:
-    rows, results = batch
     if ctx.job.entity == ImportEntity.PEOPLE:
-        return PeopleBatch(ctx).run(rows, results)
-    return CompaniesBatch(ctx).run(rows, results)
+        return PeopleBatch(ctx).run(batch.results)
+    return CompaniesBatch(ctx).run(batch.results)
+
+
+def _no_flush_wait() -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
@@ -333,6 +275,7 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
     for attempt in range(3):
         try:
             with transaction.atomic():
+                _no_flush_wait()
                 locked = ImportJob.objects.select_for_update().get(pk=job.pk)
                 if (
                     locked.processed_rows != job.processed_rows
@@ -343,7 +286,7 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
                 write_row_errors(ctx.sql, job.pk, out.errors)
                 before = {name: getattr(job, name) for name in names}
                 after = {
-                    "processed_rows": job.processed_rows + len(batch[0]),
+                    "processed_rows": job.processed_rows + batch.count,
                     "created_count": job.created_count + out.created,
                     "updated_count": job.updated_count + out.updated,
                     "skipped_count": job.skipped_count + out.skipped,
@@ -351,7 +294,7 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
                 }
                 ImportJob.objects.filter(pk=job.pk).update(**after)
                 changes: dict[str, list[Any]] = {n: [before[n], after[n]] for n in names}
-                changes["rows"] = [batch[0][0][0], batch[0][-1][0]]
+                changes["rows"] = [batch.first_row, batch.last_row]
                 if out.companies_created:
                     changes["companies_created"] = [0, out.companies_created]
                 record_audit(actor=ctx.actor, event="imported", target=job, changes=changes)
@@ -360,7 +303,7 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
             return True
         except IntegrityError:
             # A capture took one of the batch's emails meanwhile (PostgreSQL): read again.
-            ctx.campaigns.clear()
+            ctx.forget()
             if attempt == 2:
                 raise
     return False
@@ -425,7 +368,8 @@ def run_import(
     `max_batches` stops early (a job left running, as if its worker died);
     calling this again resumes it. A file problem found mid-way (changed on
     disk) fails the job with the reason; the committed batches stay, with
-    their report, and can be undone.
+    their report, and can be undone. A big import into a small database
+    builds its secondary indexes after the rows (bulk/indexes.py).
     """
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.is_dry_run or job.status not in (*_ACTIVE, ImportStatus.FAILED):
@@ -437,11 +381,16 @@ def run_import(
     actor = actor or _job_actor(job)
     try:
         ctx = _context(job, actor)
+        indexes.restore_indexes(stopped_only=True)  # left dropped by an import that stopped
+        if (
+            job.entity == ImportEntity.PEOPLE
+            and not indexes.has_deferred(job)
+            and indexes.should_defer(job.total_rows - job.processed_rows)
+        ):
+            indexes.defer_indexes(job)
         with (
             bulk_session(),
-            closing(
-                _read_ahead(ctx, skip=job.processed_rows, size=batch_size or default_batch_size())
-            ) as batches,
+            closing(_batches(ctx, skip=job.processed_rows, size=batch_size)) as batches,
         ):
             for done, batch in enumerate(batches, start=1):
                 if not _commit_batch(ctx, batch):
@@ -451,6 +400,7 @@ def run_import(
                     on_batch(job)
                 if max_batches is not None and done >= max_batches:
                     return job
+        indexes.restore_indexes(job=job)
         with transaction.atomic():
             finished = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
                 status=ImportStatus.DONE, finished_at=timezone.now(), total_rows=F("processed_rows")
@@ -471,8 +421,10 @@ def run_import(
                 _check_for_duplicates(job)
     except ValidationError as exc:
         _fail(job, _file_message(exc))
+        indexes.restore_indexes(job=job)
     except Exception as exc:
         _fail(job, f"The import stopped on an error: {exc}")
+        indexes.restore_indexes(job=job)
         raise
     return job
 
@@ -542,10 +494,10 @@ def dry_run(
         try:
             with transaction.atomic():
                 ctx = _context(job, actor)
-                with bulk_session(), closing(_read_ahead(ctx, skip=0)) as batches:
+                with bulk_session(), closing(_batches(ctx, skip=0)) as batches:
                     for batch in batches:
                         out = _process(ctx, batch)
-                        processed += len(batch[0])
+                        processed += batch.count
                         total.created += out.created
                         total.updated += out.updated
                         total.skipped += out.skipped

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from tandem.core.actor import Actor
 from tandem.imports.bulk.sql import Sql
-from tandem.imports.freemail import FREE_MAIL_DOMAINS
 from tandem.imports.models import ImportJob
 from tandem.imports.rows import RowCleaner, RowError
 from tandem.people.models import Company, CustomField, Person
@@ -55,6 +54,16 @@ class JobContext:
     now: dt.datetime
     sql: Sql = field(default_factory=Sql)
     campaigns: dict[str, int] = field(default_factory=dict)  # key → id, grows as they are made
+    # Live companies by name key and by work domain, as earlier batches found or made them
+    # (None: looked up, there is none).
+    companies_by_name: dict[str, int | None] = field(default_factory=dict)
+    companies_by_domain: dict[str, int | None] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """Drop what was learnt from the database: a batch rolled back may have made it."""
+        self.campaigns.clear()
+        self.companies_by_name.clear()
+        self.companies_by_domain.clear()
 
     @property
     def policy(self) -> str:
@@ -66,11 +75,3 @@ class JobContext:
 
     def required_custom(self) -> list[CustomField]:
         return [f for f in self.custom_fields if f.required]
-
-
-def work_domain(email: str) -> str:
-    """The domain of a work address; "" for free-mail and for no address."""
-    if not email:
-        return ""
-    domain = email.rpartition("@")[2]
-    return "" if domain in FREE_MAIL_DOMAINS else domain

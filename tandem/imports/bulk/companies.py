@@ -22,13 +22,10 @@ class CompaniesBatch:
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
 
-    def run(
-        self, raw_rows: list[tuple[int, list[str]]], results: list[Any] | None = None
-    ) -> Outcome:
+    def run(self, results: list[Any]) -> Outcome:
+        """Import one batch of rows, each already cleaned (a CompanyRow or its errors)."""
         out = Outcome()
         cleaned: list[CompanyRow] = []
-        if results is None:
-            results = [self.ctx.cleaner.company(number, values) for number, values in raw_rows]
         for result in results:
             if isinstance(result, list):
                 out.reject(result)

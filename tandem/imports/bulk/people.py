@@ -13,7 +13,7 @@ from typing import Any
 
 from tandem.campaigns.models import Campaign, Touchpoint, TouchpointKind
 from tandem.campaigns.services import campaign_key, create_campaign
-from tandem.imports.bulk.batch import PERSON_TYPE, JobContext, Outcome, work_domain
+from tandem.imports.bulk.batch import PERSON_TYPE, JobContext, Outcome
 from tandem.imports.bulk.sql import as_json, record_changes
 from tandem.imports.models import DuplicatePolicy
 from tandem.imports.rows import PersonRow, RowError
@@ -48,12 +48,17 @@ PERSON_UPDATE = (
 
 @dataclass(slots=True)
 class PersonState:
-    """A person as this batch sees it: loaded from the database, or about to be created."""
+    """A person as this batch sees it: loaded from the database, or about to be created.
+
+    A new person is written straight from the row that creates them; `values`
+    is made only when a later row of the file changes them.
+    """
 
     id: int | None
     is_new: bool
-    values: dict[str, Any]
+    values: dict[str, Any] | None
     row: PersonRow | None = None  # for a new person, the row that creates them
+    company_id: int | str | None = None  # a new person's company (a "pending:" key until made)
     deleted: bool = False
     created_by_job: bool = False
     before: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +72,7 @@ class PersonState:
         """Keep the value an import is about to overwrite (once: the first value is the original)."""
         if self.is_new or self.created_by_job or name in self.before:
             return
+        assert self.values is not None
         value = self.values[name]
         if isinstance(value, dict):
             value = dict(value)
@@ -131,8 +137,8 @@ class PeopleBatch:
                 if state is None:
                     continue
                 states[old] = states.setdefault(new, state)
-                if loaded[new].values.get("merged_into_id"):
-                    next_round[old] = loaded[new].values["merged_into_id"]
+                if (merged_into := (loaded[new].values or {}).get("merged_into_id")) is not None:
+                    next_round[old] = merged_into
             survivors = next_round
         return states
 
@@ -149,15 +155,16 @@ class PeopleBatch:
 
     def _companies(self, rows: list[PersonRow]) -> tuple[dict[str, int], dict[str, int]]:
         """Live companies by name key and by domain, for the names and email domains in rows.
-        Where several share one, the oldest wins."""
-        keys = {name_key(r.company) for r in rows if r.company}
-        domains = {d for r in rows if (d := work_domain(r.email))}
+        Where several share one, the oldest wins. What earlier batches found is not asked
+        again."""
+        ctx = self.ctx
+        cached_names, cached_domains = ctx.companies_by_name, ctx.companies_by_domain
+        keys = {r.company_key for r in rows if r.company_key} - cached_names.keys()
+        domains = {r.domain for r in rows if r.domain} - cached_domains.keys()
         table = Company._meta.db_table
-        by_name: dict[str, int] = {}
-        by_domain: dict[str, int] = {}
         for column, wanted, found in (
-            ('"name_key"', keys, by_name),
-            ('"domain"', domains, by_domain),
+            ('"name_key"', keys, cached_names),
+            ('"domain"', domains, cached_domains),
         ):
             if not wanted:
                 continue
@@ -167,8 +174,20 @@ class PeopleBatch:
                 sorted(wanted),
                 where='"deleted_at" IS NULL',
             )
-            for key, pk in sorted(rows_found, key=lambda r: -r[1]):
-                found[key] = pk  # newest first, so the oldest is written last and wins
+            oldest: dict[str, int] = {}
+            for key, pk in rows_found:
+                if key not in oldest or pk < oldest[key]:
+                    oldest[key] = pk
+            for key in wanted:
+                found[key] = oldest.get(key)
+        by_name = {
+            k: v
+            for k in {r.company_key for r in rows if r.company_key}
+            if (v := cached_names.get(k))
+        }
+        by_domain = {
+            d: v for d in {r.domain for r in rows if r.domain} if (v := cached_domains.get(d))
+        }
         return by_name, by_domain
 
     # -- deciding ----------------------------------------------------------------------------
@@ -178,9 +197,9 @@ class PeopleBatch:
     ) -> int | str | None:
         """The company a row points at: by name, else by work email domain, else a new one
         by that name (a "pending:" key until it is created)."""
-        domain = work_domain(row.email)
+        domain = row.domain
         if row.company:
-            key = name_key(row.company)
+            key = row.company_key
             if key in by_name:
                 return by_name[key]
             if domain and domain in by_domain:
@@ -198,8 +217,20 @@ class PeopleBatch:
         return None
 
     def _new_state(self, row: PersonRow, company: int | str | None) -> PersonState:
+        state = PersonState(id=None, is_new=True, values=None, row=row, company_id=company)
+        if row.campaign:
+            state.touchpoints.append((row.number, row.campaign, row.created_at))
+        return state
+
+    @staticmethod
+    def _values_of(state: PersonState) -> dict[str, Any]:
+        """The person's values as a dict: a new person's are made from their row on first use."""
+        if state.values is not None:
+            return state.values
+        row = state.row
+        assert row is not None
         text = row.text
-        values: dict[str, Any] = {
+        state.values = {
             "first_name": text.get("first_name", ""),
             "last_name": text.get("last_name", ""),
             "title": text.get("title", ""),
@@ -213,17 +244,14 @@ class PeopleBatch:
             "country": row.country,
             "stage": row.stage or Stage.LEAD,
             "custom_fields": dict(row.custom) if row.custom else {},
-            "company_id": company,
+            "company_id": state.company_id,
             "owner_id": row.owner_id,
         }
-        state = PersonState(id=None, is_new=True, values=values, row=row)
-        if row.campaign:
-            state.touchpoints.append((row.number, row.campaign, row.created_at))
-        return state
+        return state.values
 
     def _merge(self, state: PersonState, row: PersonRow, company: int | str | None) -> bool:
         """Apply one row to a person under the policy; True if it changed anything."""
-        values = state.values
+        values = self._values_of(state)
         changed = False
         fill = self.fill
 
@@ -244,7 +272,7 @@ class PeopleBatch:
             values["phone"] = row.phone
             if not state.is_new:
                 state.phone_changed = True
-                state.values["_phone_original"] = row.phone_original
+                values["_phone_original"] = row.phone_original
             elif state.row is not None:
                 state.row.phone_original = row.phone_original
             changed = True
@@ -273,14 +301,10 @@ class PeopleBatch:
             state.first_row = state.first_row or row.number
         return changed
 
-    def run(
-        self, raw_rows: list[tuple[int, list[str]]], results: list[Any] | None = None
-    ) -> Outcome:
-        """Import one batch; `results` are the rows already cleaned (read ahead in a thread)."""
+    def run(self, results: list[Any]) -> Outcome:
+        """Import one batch of rows, each already cleaned (a PersonRow or its errors)."""
         out = Outcome()
         cleaned: list[PersonRow] = []
-        if results is None:
-            results = [self.ctx.cleaner.person(number, values) for number, values in raw_rows]
         for result in results:
             if isinstance(result, list):
                 out.reject(result)
@@ -344,9 +368,12 @@ class PeopleBatch:
         companies = self._create_companies(created + changed)
         out.companies_created = len(companies)
         for state in (*created, *changed):
-            ref = state.values["company_id"]
+            ref = _company_of(state)
             if isinstance(ref, str):
-                state.values["company_id"] = companies[ref]
+                if state.values is not None:
+                    state.values["company_id"] = companies[ref]
+                else:
+                    state.company_id = companies[ref]
         campaign_ids = self._campaigns(created + changed)
         self._insert_people(created, campaign_ids)
         self._update_people(changed, campaign_ids)
@@ -357,11 +384,7 @@ class PeopleBatch:
     def _create_companies(self, states: list[PersonState]) -> dict[str, int]:
         """Make the companies rows name that do not exist yet, set-based, marked as the job's."""
         wanted = sorted(
-            {
-                ref[len("pending:") :]
-                for s in states
-                if isinstance(ref := s.values["company_id"], str)
-            }
+            {ref[len("pending:") :] for s in states if isinstance(ref := _company_of(s), str)}
         )
         if not wanted:
             return {}
@@ -378,6 +401,10 @@ class PeopleBatch:
                 for pk, key in zip(ids, wanted, strict=True)
             ],
         )  # fmt: skip
+        for pk, key in zip(ids, wanted, strict=True):
+            self.ctx.companies_by_name[key] = pk
+            if domain := self.pending_companies[key]["domain"]:
+                self.ctx.companies_by_domain[domain] = pk
         return {"pending:" + key: pk for pk, key in zip(ids, wanted, strict=True)}
 
     def _campaigns(self, states: list[PersonState]) -> dict[str, int]:
@@ -433,24 +460,42 @@ class PeopleBatch:
         label = ctx.actor.label[:150]
         reason = ctx.reason
         job_id = ctx.job.pk
+        work_phone = PhoneKind.WORK.value
         for pk, state in zip(ids, states, strict=True):
-            v, row = state.values, state.row
+            row = state.row
             assert row is not None
             created = sql.when(row.created_at) if row.created_at else now
-            people.append(
-                (
-                    pk, v["first_name"], v["last_name"], name_key(v["first_name"]),
-                    name_key(v["last_name"]), row.email, v["phone"], v["title"], v["street"],
-                    v["city"], v["postcode"], v["region"], v["country"], v["stage"], created,
-                    v["source"], as_json(v["custom_fields"]), created, now, None, v["company_id"],
-                    v["owner_id"], job_id, None,
-                )
-            )  # fmt: skip
+            v = state.values
+            if v is None:  # as the row has it (the common case: no later row changed them)
+                text = row.text
+                first, last = text.get("first_name", ""), text.get("last_name", "")
+                stage = row.stage or Stage.LEAD
+                phone = row.phone
+                people.append(
+                    (
+                        pk, first, last, row.first_key, row.last_key, row.email, phone,
+                        text.get("title", ""), text.get("street", ""), text.get("city", ""),
+                        text.get("postcode", ""), text.get("region", ""), row.country, stage,
+                        created, text.get("source", ""), as_json(row.custom), created, now, None,
+                        state.company_id, row.owner_id, job_id, None,
+                    )
+                )  # fmt: skip
+            else:
+                stage, phone = v["stage"], v["phone"]
+                people.append(
+                    (
+                        pk, v["first_name"], v["last_name"], name_key(v["first_name"]),
+                        name_key(v["last_name"]), row.email, phone, v["title"], v["street"],
+                        v["city"], v["postcode"], v["region"], v["country"], stage, created,
+                        v["source"], as_json(v["custom_fields"]), created, now, None,
+                        v["company_id"], v["owner_id"], job_id, None,
+                    )
+                )  # fmt: skip
             if row.email:
                 emails.append((pk, row.email_typed, row.email, yes, now))
-            if v["phone"]:
-                phones.append((pk, v["phone"], row.phone_original, PhoneKind.WORK.value, yes, now))
-            stages.append((pk, "", v["stage"], created, actor_id, label, reason))
+            if phone:
+                phones.append((pk, phone, row.phone_original, work_phone, yes, now))
+            stages.append((pk, "", stage, created, actor_id, label, reason))
             if state.touchpoints:
                 touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
         sql.insert(Person, _PERSON_COLUMNS, people)
@@ -492,7 +537,7 @@ class PeopleBatch:
         actor_id = ctx.actor.user.pk if ctx.actor.user else None
         for state in states:
             v = state.values
-            assert state.id is not None
+            assert state.id is not None and v is not None  # a stored person: loaded
             if state.stage_from is not None and state.stage_from != v["stage"]:
                 v["stage_changed_at"] = ctx.now
                 stages.append(
@@ -555,6 +600,7 @@ class PeopleBatch:
             phones = current.get(state.id, [])
             if not state.created_by_job and "_phones" not in state.before:
                 state.before["_phones"] = [[pk, primary] for pk, _, primary in phones]
+            assert state.values is not None
             number = state.values["phone"]
             same = [pk for pk, n, _ in phones if n == number]
             if same:
@@ -577,6 +623,10 @@ class PeopleBatch:
             ["person_id", "number", "original", "kind", "is_primary", "created_at"],
             inserts,
         )
+
+
+def _company_of(state: PersonState) -> int | str | None:
+    return state.company_id if state.values is None else state.values["company_id"]
 
 
 _TOUCHPOINT_COLUMNS = (

@@ -150,28 +150,40 @@ class Sql:
 
 
 IMPORT_CACHE_KIB = 262_144  # SQLite page cache of the importing connection while it runs
+# WAL pages between two checkpoints of the importing connection (4 KiB pages: 512 MiB).
+IMPORT_CHECKPOINT_PAGES = 131_072
 
 
 @contextmanager
 def bulk_session() -> Iterator[None]:
-    """A bigger SQLite page cache for the connection while an import runs, then the usual.
+    """SQLite settings of the importing connection while an import runs, then the usual.
 
-    A million people fill their indexes with far more pages than the default
-    cache holds; re-reading evicted pages is where time goes. PostgreSQL
-    keeps its own cache: nothing to do there.
+    A bigger page cache: a million people fill their indexes with far more
+    pages than the default cache holds, and re-reading evicted pages is
+    where time goes. Rarer checkpoints: with the default (every 1,000 WAL
+    pages) nearly every batch's commit copied the WAL into the database and
+    synced it, 160 ms a batch; a page the next batch changes again is now
+    copied once. Durability is unchanged (each commit is in the WAL).
+    PostgreSQL keeps its own cache and checkpoints: nothing to do there.
     """
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
-        usual = cursor.fetchone()[0]
+        usual_cache = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        usual_checkpoint = cursor.fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = -{int(IMPORT_CACHE_KIB)}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {int(IMPORT_CHECKPOINT_PAGES)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
+            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(usual_checkpoint)}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def as_json(value: dict[str, Any]) -> str:

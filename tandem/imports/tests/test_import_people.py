@@ -21,6 +21,16 @@ from tandem.people.models import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True, params=["small import", "big import"])
+def import_path(request, settings) -> str:
+    """Every test twice: as a small import runs, and as a big one does (rows read in a second
+    process, secondary indexes built after the rows), which must give the same result."""
+    if request.param == "big import":
+        settings.TANDEM_IMPORT_READER_PROCESS_ROWS = 0
+        settings.TANDEM_IMPORT_DEFER_INDEXES_ROWS = 0
+    return request.param
+
 HEADER = ["First Name", "Last Name", "Email", "Phone", "Company", "Job Title", "City", "Country", "Lifecycle Stage"]  # fmt: skip
 
 

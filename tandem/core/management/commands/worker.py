@@ -19,6 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
+        # An import killed half-way may have left the people tables without their
+        # secondary indexes (imports/bulk/indexes.py): build them before anything else.
+        from tandem.imports.bulk.indexes import restore_all_if_any
+
+        restore_all_if_any()
         # Web-form posts accepted while no worker ran (or whose drain was lost in a
         # crash) wait in the capture inbox: start with them.
         from tandem.capture import inbox

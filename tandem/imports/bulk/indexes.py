@@ -1,0 +1,165 @@
+"""Build the secondary indexes after the rows when a big import moves into a small database.
+
+A person row goes into some 30 B-trees (the people table's list and search
+indexes, emails, phones, stage history, touchpoints). Keeping each of them
+sorted row by row is most of an import's write time; sorting each one once
+when the rows are in is many times faster. PostgreSQL's manual advises the
+same for a bulk load ("Populating a Database": remove indexes, load, create
+them again).
+
+So when the rows still to import are at least
+TANDEM_IMPORT_DEFER_INDEXES_ROWS (50,000) and at least
+as many as the people already stored (moving in: J10), the import drops the
+non-unique indexes of the tables it writes, and builds them again when it
+ends. Unique indexes stay: they are the constraints (one person per email)
+and the lookups the import itself makes. Lists and searches are slower
+while it runs; nothing is wrong, only unsorted.
+
+Each dropped index is recorded (DeferredIndex) in the same transaction as
+the DROP. If the import is killed, the next run of that import keeps going
+without them and builds them at its end. `tandem worker` builds them when it
+starts (a worker that restarts after a crash), `tandem migrate` before it
+migrates, and another import before it starts when the one that dropped
+them is no longer running (failed, or deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import DatabaseError, connection, models, transaction
+
+from tandem.campaigns.models import Touchpoint
+from tandem.imports.models import DeferredIndex, ImportJob, ImportStatus
+from tandem.people.models import Person, PersonEmail, PersonPhone, StageChange
+
+logger = logging.getLogger(__name__)
+
+PEOPLE_TABLES: tuple[type[models.Model], ...] = (
+    Person,
+    PersonEmail,
+    PersonPhone,
+    StageChange,
+    Touchpoint,
+)
+_BUILD_MEMORY = "512MB"  # PostgreSQL maintenance_work_mem while the indexes are built
+# PostgreSQL refuses DDL on a table with foreign-key checks still pending in the transaction
+# (Django's are deferred to the commit); this runs them first. Nothing pends after a commit.
+_CHECK_PENDING = "SET CONSTRAINTS ALL IMMEDIATE"
+_CREATE = re.compile(r"^\s*CREATE\s+INDEX\s+(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
+
+
+def should_defer(rows_left: int) -> bool:
+    """True for a big import into a database that holds fewer people than it brings."""
+    if rows_left < settings.TANDEM_IMPORT_DEFER_INDEXES_ROWS:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COUNT(*) FROM "{Person._meta.db_table}"')  # noqa: S608
+        stored = int(cursor.fetchone()[0])
+    return rows_left >= stored
+
+
+def secondary_indexes(tables: Iterable[type[models.Model]]) -> list[tuple[str, str, str]]:
+    """(name, table, CREATE statement) of each non-unique index of the tables' own."""
+    names = [m._meta.db_table for m in tables]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            marks = ", ".join(["%s"] * len(names))
+            cursor.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
+                f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
+                names,
+            )
+            rows = cursor.fetchall()
+            return [
+                (n, t, sql) for n, t, sql in rows if not sql.upper().startswith("CREATE UNIQUE")
+            ]
+        cursor.execute(
+            """
+            SELECT i.relname, t.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace
+              AND NOT x.indisunique AND NOT x.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
+            ORDER BY t.relname, i.relname
+            """,
+            [names],
+        )
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def defer_indexes(job: ImportJob, tables: Iterable[type[models.Model]] = PEOPLE_TABLES) -> int:
+    """Drop the tables' secondary indexes for the job, recording each; how many were dropped.
+
+    On PostgreSQL a DROP waits for the queries reading the table; if that
+    takes over a few seconds nothing is dropped and the import runs with
+    its indexes.
+    """
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                    cursor.execute(_CHECK_PENDING)
+            found = secondary_indexes(tables)
+            DeferredIndex.objects.bulk_create(
+                [DeferredIndex(name=n, table=t, definition=sql, job=job) for n, t, sql in found]
+            )
+            with connection.cursor() as cursor:
+                for name, _, _ in found:
+                    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    except DatabaseError as exc:
+        logger.warning(
+            "Import #%s runs with its indexes: they could not be dropped (%s)", job.pk, exc
+        )
+        return 0
+    return len(found)
+
+
+def restore_indexes(*, job: ImportJob | None = None, stopped_only: bool = False) -> int:
+    """Build again the indexes deferred (by `job`, or by any import; with `stopped_only`,
+    by imports that are not running).
+
+    One transaction per index, with its record: a build cut short is done
+    again by the next call. Returns how many were built.
+    """
+    pending = DeferredIndex.objects.order_by("id")
+    if job is not None:
+        pending = pending.filter(job=job)
+    if stopped_only:
+        pending = pending.exclude(job__status=ImportStatus.RUNNING)
+    built = 0
+    for index in pending:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
+                    cursor.execute(_CHECK_PENDING)
+                cursor.execute(_CREATE.sub("CREATE INDEX IF NOT EXISTS ", index.definition, 1))
+            DeferredIndex.objects.filter(pk=index.pk).delete()
+        built += 1
+    return built
+
+
+def has_deferred(job: ImportJob) -> bool:
+    return DeferredIndex.objects.filter(job=job).exists()
+
+
+def restore_all_if_any(using: str = "default") -> int:
+    """Build every index a killed import left dropped (worker start, migrate); safe before the
+    table exists."""
+    if using != "default":
+        return 0
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if DeferredIndex._meta.db_table not in tables:
+        return 0
+    built = restore_indexes()
+    if built:
+        logger.warning("Built %s indexes that a stopped import had left for later.", built)
+    return built
