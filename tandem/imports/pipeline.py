@@ -30,7 +30,10 @@ from django.conf import settings
 from tandem.imports import readers
 from tandem.imports.models import ImportJob
 
-_QUEUE_BATCHES = 3  # batches cleaned ahead; each is at most one batch of rows in memory
+# The child hands over parts of this many rows, joined here into batches: the first batch
+# is ready sooner, and each pickle is smaller.
+_PART_ROWS = 5_000
+_QUEUE_PARTS = 8  # parts cleaned ahead of the writer
 
 
 @dataclass(slots=True)
@@ -125,14 +128,15 @@ def _from_child(
     job: ImportJob, clean: Callable[[int, list[str]], Any], *, skip: int, size: int
 ) -> Iterator[Batch]:
     context = multiprocessing.get_context("fork")
-    ready = context.Queue(maxsize=_QUEUE_BATCHES)
+    ready = context.Queue(maxsize=_QUEUE_PARTS)
     child = context.Process(
         target=_child,
-        args=(job, clean, skip, size, ready, os.getpid()),
+        args=(job, clean, skip, min(size, _PART_ROWS), ready, os.getpid()),
         name=f"tandem-import-{job.pk}-reader",
         daemon=True,
     )
     child.start()
+    pending: Batch | None = None
     try:
         while True:
             try:
@@ -144,11 +148,21 @@ def _from_child(
                     ) from None
                 continue
             if isinstance(item, Batch):
-                yield item
+                if pending is None:
+                    pending = item
+                else:
+                    pending.results.extend(item.results)
+                    pending.last_row = item.last_row
+                    pending.count += item.count
+                if pending.count >= size:
+                    yield pending
+                    pending = None
                 continue
             kind, value = item
             if kind == _ERROR:
                 raise value
+            if pending is not None:
+                yield pending
             return
     finally:
         if child.is_alive():
