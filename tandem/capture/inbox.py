@@ -41,6 +41,7 @@ from tandem.capture import consent as consents
 from tandem.capture import email, webforms
 from tandem.capture.models import ConsentText, InboxSubmission, WebForm
 from tandem.core import ratelimit
+from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -479,6 +480,20 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
                         return result
         finally:
             enqueue_find_duplicates(created, "capture")
+
+
+def forget(emails: set[str]) -> int:
+    """Delete the submissions, waiting or refused, sent with one of these normalised emails
+    (erasing a person: what they sent must not stay behind, nor make them again)."""
+    if not emails:
+        return 0
+    doomed = [
+        pk
+        for pk, payload in InboxSubmission.objects.values_list("pk", "payload").iterator()
+        if normalize_email(str((payload.get("person") or {}).get("email") or "")) in emails
+    ]
+    InboxSubmission.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
 
 
 def waiting_count() -> int:

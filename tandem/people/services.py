@@ -525,11 +525,15 @@ def restore_person(*, actor: Actor, person: Person) -> Person:
 
 
 def erase_person(*, actor: Actor, person: Person) -> None:
-    """Erase a person for good (a data-subject request): the row, and the personal
-    values in their audit trail. What remains says only that an erasure happened."""
+    """Erase a person for good (a data-subject request): the row, the personal values in
+    their audit trail, and web-form submissions of theirs not captured yet. What remains
+    says only that an erasure happened."""
+    from tandem.capture import inbox  # capture builds on people; erasure reaches into it
+
     require(actor, "people.erase", person)
     with transaction.atomic():
         pk = person.pk
+        inbox.forget(set(person.emails.values_list("email_normalized", flat=True)))
         AuditEvent.objects.filter(target_type="people.person", target_id=pk).update(
             changes={}, target_repr="(erased)"
         )

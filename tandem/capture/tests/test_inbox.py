@@ -156,3 +156,28 @@ def test_a_drained_batch_sends_its_confirmation_emails_from_one_task(queued, gui
     assert "tandem.capture.tasks.send_email" not in queued_tasks
     call_command("worker", burst=True)
     assert sorted(OutboundEmail.objects.values_list("status", flat=True)) == ["sent"] * 3
+
+
+def test_erasing_a_person_deletes_their_submissions_not_captured_yet(queued, guide, admin):
+    from tandem.core.actor import Actor
+    from tandem.people import services as people
+
+    proof = consents.Proof(method="form", form=guide)
+    inbox.accept(form=guide, sub=webforms.Submission(person={"email": "Di@Example.com"}), proof=proof, base_url="")  # fmt: skip
+    inbox.drain()
+    di = Person.objects.get(email="di@example.com")
+    refused = webforms.Submission(person={"email": "di@example.com", "custom_fields": {"x": 1}})
+    inbox.accept(form=guide, sub=refused, proof=proof, base_url="")
+    inbox.drain()  # refused: kept with its error
+    waiting = webforms.Submission(person={"email": " DI@example.com "})
+    inbox.accept(form=guide, sub=waiting, proof=proof, base_url="")
+    other = webforms.Submission(person={"email": "someone@example.com"})
+    inbox.accept(form=guide, sub=other, proof=proof, base_url="")
+    assert InboxSubmission.objects.count() == 3
+
+    people.erase_person(actor=Actor.for_user(admin), person=di)
+
+    left = list(InboxSubmission.objects.values_list("payload", flat=True))
+    assert [p["person"]["email"] for p in left] == ["someone@example.com"]
+    inbox.drain()
+    assert not Person.objects.filter(email="di@example.com").exists()  # not made again
