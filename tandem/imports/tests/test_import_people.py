@@ -31,6 +31,7 @@ def import_path(request, settings) -> str:
         settings.TANDEM_IMPORT_DEFER_INDEXES_ROWS = 0
     return request.param
 
+
 HEADER = ["First Name", "Last Name", "Email", "Phone", "Company", "Job Title", "City", "Country", "Lifecycle Stage"]  # fmt: skip
 
 
