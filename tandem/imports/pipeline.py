@@ -120,6 +120,8 @@ def _child(
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         put((_ERROR, exc))
     finally:
+        if os.getppid() != parent:
+            out.cancel_join_thread()  # nobody reads the pipe any more: do not wait on it
         out.close()
         out.join_thread()  # everything put is handed over before the child leaves
 
