@@ -109,7 +109,8 @@ class ImportChange(models.Model):
 
 
 class DeferredIndex(models.Model):
-    """An index a big import dropped to build again once its rows are in (bulk/indexes.py).
+    """An index (or, on PostgreSQL, a foreign key) a big import dropped to make again once
+    its rows are in (bulk/indexes.py).
 
     The row is written in the transaction that drops the index, so an import
     killed half-way leaves the exact statement that makes the index again.
@@ -117,7 +118,9 @@ class DeferredIndex(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     table = models.CharField(max_length=200)
-    definition = models.TextField(help_text="The CREATE INDEX statement the database reported.")
+    definition = models.TextField(
+        help_text="The statement that makes it again: CREATE INDEX, or ALTER TABLE … ADD CONSTRAINT."
+    )
     job = models.ForeignKey(
         ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

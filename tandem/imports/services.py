@@ -29,8 +29,10 @@ from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.campaigns.models import Touchpoint
+from tandem.core import collector
 from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
+from tandem.core.collector import paused_collector
 from tandem.core.permissions import can, require
 from tandem.imports import pipeline, readers
 from tandem.imports.bulk import (
@@ -390,12 +392,14 @@ def run_import(
             indexes.defer_indexes(job)
         with (
             bulk_session(),
+            paused_collector(),
             closing(_batches(ctx, skip=job.processed_rows, size=batch_size)) as batches,
         ):
             for done, batch in enumerate(batches, start=1):
                 if not _commit_batch(ctx, batch):
                     job.refresh_from_db()
                     return job
+                collector.collect()
                 if on_batch:
                     on_batch(job)
                 if max_batches is not None and done >= max_batches:

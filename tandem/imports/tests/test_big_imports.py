@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 
 from tandem.imports import services
 from tandem.imports.bulk import indexes
@@ -30,6 +31,11 @@ def index_names() -> set[str]:
     return {name for name, _, _ in indexes.secondary_indexes(indexes.PEOPLE_TABLES)}
 
 
+def foreign_key_names() -> set[str]:
+    """PostgreSQL's foreign keys of the tables an import writes (none listed on SQLite)."""
+    return {name for name, _, _ in indexes.foreign_keys(indexes.PEOPLE_TABLES)}
+
+
 def people_csv(tmp_path, n: int, name: str = "people.csv"):
     rows = [["Email", "First Name", "Last Name", "Company"]]
     rows += [
@@ -47,25 +53,35 @@ def test_a_big_import_into_a_small_database_builds_its_indexes_after_the_rows(
     big, tmp_path, system
 ):
     before = index_names()
+    keys = foreign_key_names()
     assert "person_name_idx" in before and "stagechange_person_idx" in before
+    if connection.vendor == "postgresql":
+        assert any("company_id" in name for name in keys)
     job = start(people_csv(tmp_path, 400), system)
-    seen: list[tuple[set[str], int]] = []
+    seen: list[tuple[set[str], set[str], int]] = []
 
     services.run_import(
         job_id=job.pk,
         actor=system,
         batch_size=100,
-        on_batch=lambda j: seen.append((index_names(), DeferredIndex.objects.count())),
+        on_batch=lambda j: seen.append(
+            (index_names(), foreign_key_names(), DeferredIndex.objects.count())
+        ),
     )
 
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE
     assert (job.created_count, job.rejected_count) == (400, 0)
-    # While the rows went in, only the unique indexes were kept, each dropped one on record...
-    assert all(names == set() and recorded == len(before) for names, recorded in seen)
+    # While the rows went in, only the unique indexes were kept (and no foreign key on
+    # PostgreSQL), each dropped one on record...
+    assert all(
+        names == set() and fks == set() and recorded == len(before) + len(keys)
+        for names, fks, recorded in seen
+    )
     assert len(seen) == 4
-    # ...and afterwards every index is back, the same ones, and the records are gone.
+    # ...and afterwards every index and key is back, the same ones, and the records are gone.
     assert index_names() == before
+    assert foreign_key_names() == keys
     assert not DeferredIndex.objects.exists()
     assert PersonEmail.objects.count() == 400 and StageChange.objects.count() == 400
     assert Company.objects.count() == 9
@@ -91,13 +107,14 @@ def test_an_import_into_a_database_holding_more_people_keeps_its_indexes(big, tm
 
 
 def test_indexes_a_killed_import_left_dropped_are_built_again(big, tmp_path, system):
-    before = index_names()
+    before, keys = index_names(), foreign_key_names()
     job = start(people_csv(tmp_path, 300), system)
     # The import runs two batches and its worker dies (the job stays "running").
     services.run_import(job_id=job.pk, batch_size=100, max_batches=2)
     job.refresh_from_db()
     assert job.status == ImportStatus.RUNNING and job.processed_rows == 200
-    assert index_names() == set() and DeferredIndex.objects.filter(job=job).count() == len(before)
+    assert index_names() == set() and foreign_key_names() == set()
+    assert DeferredIndex.objects.filter(job=job).count() == len(before) + len(keys)
 
     # Another import does not take them back while that one may still be running...
     other = start(write_csv(tmp_path / "one.csv", [["Email"], ["solo@corp.example"]]), system)
@@ -107,6 +124,7 @@ def test_indexes_a_killed_import_left_dropped_are_built_again(big, tmp_path, sys
     # ...the worker does, when it starts again after the crash.
     call_command("worker", "--burst")
     assert index_names() == before and not DeferredIndex.objects.exists()
+    assert foreign_key_names() == keys
 
     # Resuming the killed import ends as one clean run, indexes in place.
     services.resume_import(actor=system, job=job)
@@ -148,3 +166,29 @@ def test_a_big_import_that_fails_half_way_builds_its_indexes_and_keeps_its_batch
     assert job.processed_rows in (100, 200)
     assert Person.objects.count() == job.created_count == job.processed_rows
     assert index_names() == before and not DeferredIndex.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps its foreign keys")
+def test_foreign_keys_come_back_checking_every_write(big, tmp_path, system, caplog):
+    keys = foreign_key_names()
+    job = start(people_csv(tmp_path, 200), system)
+    services.run_import(job_id=job.pk, batch_size=100, max_batches=1)
+    assert foreign_key_names() == set()
+    # A row written behind Django's back while the keys are away points at no company.
+    orphan = Person.objects.filter(import_job_id=job.pk).first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE people_person SET company_id = 999999 WHERE id = %s", [orphan.pk])
+
+    services.run_import(job_id=job.pk, batch_size=100)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.created_count == 200
+    assert foreign_key_names() == keys and not DeferredIndex.objects.exists()
+    # The keys are in force again: a new dangling write is refused...
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction never commits
+        Person.objects.filter(pk=orphan.pk).update(owner_id=999999)
+    # ...and the row stored while it was away is named in the log, not lost.
+    assert "do not all pass it" in caplog.text
+    assert Person.objects.filter(pk=orphan.pk).exists()
