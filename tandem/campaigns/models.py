@@ -60,14 +60,20 @@ class TouchpointKind(models.TextChoices):
 class Touchpoint(models.Model):
     """One interaction of a person, with its campaign, UTM tags and the way it came in."""
 
+    # Not indexed alone: touchpoint_person_idx and touchpoint_campaign_idx lead with these.
     person = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="touchpoints"
+        "people.Person", on_delete=models.CASCADE, related_name="touchpoints", db_index=False
     )
     kind = models.CharField(max_length=20, choices=TouchpointKind.choices)
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=50, blank=True)
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touchpoints",
+        db_index=False,
     )
     utm_source = models.CharField(max_length=200, blank=True)
     utm_medium = models.CharField(max_length=200, blank=True)

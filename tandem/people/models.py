@@ -59,7 +59,7 @@ class LiveQuerySet(models.QuerySet):
 
 class Company(models.Model):
     name = models.CharField(max_length=200)
-    name_key = models.CharField(max_length=200, db_index=True, editable=False)
+    name_key = models.CharField(max_length=200, editable=False)  # company_name_idx leads with it
     domain = models.CharField(max_length=253, blank=True, db_index=True)
     industry = models.CharField(max_length=100, blank=True)
     size = models.CharField(max_length=10, choices=CompanySize.choices, blank=True)
@@ -202,7 +202,10 @@ class PhoneKind(models.TextChoices):
 
 
 class PersonPhone(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones")
+    # Not indexed alone: personphone_unique_per_person (person, number) leads with it.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     number = models.CharField(max_length=20, db_index=True, help_text="E.164")
     original = models.CharField(max_length=50)
     kind = models.CharField(max_length=10, choices=PhoneKind.choices, default=PhoneKind.WORK)
@@ -227,7 +230,10 @@ class PersonPhone(models.Model):
 class StageChange(models.Model):
     """One move along the funnel: from, to, when, who and why."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stage_changes")
+    # Not indexed alone: stagechange_person_idx (person, -changed_at) leads with it.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
+    )
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     changed_at = models.DateTimeField(db_index=True)
