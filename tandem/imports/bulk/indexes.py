@@ -245,7 +245,9 @@ def _sorting_threads() -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    names = ("threads", "cache_size", "temp_store")
+    names = ["threads", "cache_size"]
+    if not connection.in_atomic_block:  # SQLite changes it only outside a transaction
+        names.append("temp_store")
     usual: dict[str, int] = {}
     with connection.cursor() as cursor:
         for name in names:
@@ -253,10 +255,30 @@ def _sorting_threads() -> Iterator[None]:
             usual[name] = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA threads = {int(min(os.cpu_count() or 1, 4))}")
         cursor.execute(f"PRAGMA cache_size = -{_SORT_CACHE_KIB}")
-        cursor.execute("PRAGMA temp_store = FILE")
+        if "temp_store" in names:
+            cursor.execute("PRAGMA temp_store = FILE")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             for name in names:
                 cursor.execute(f"PRAGMA {name} = {usual[name]}")
+
+
+def has_deferred(job: ImportJob) -> bool:
+    return DeferredIndex.objects.filter(job=job).exists()
+
+
+def restore_all_if_any(using: str = "default") -> int:
+    """Build every index a killed import left dropped (worker start, migrate); safe before the
+    table exists."""
+    if using != "default":
+        return 0
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if DeferredIndex._meta.db_table not in tables:
+        return 0
+    built = restore_indexes()
+    if built:
+        logger.warning("Built %s indexes that a stopped import had left for later.", built)
+    return built
