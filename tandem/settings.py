@@ -21,10 +21,13 @@ DATA_DIR = Path(env_str("TANDEM_DATA_DIR", str(Path.cwd() / "data"))).resolve()
 
 DEBUG = env_bool("TANDEM_DEBUG", False)
 TESTING = "pytest" in sys.modules or env_bool("TANDEM_TESTING", False)
+# `makemigrations` only compares the models with their migrations: it serves and signs
+# nothing, so a checkout, CI or a hook can run it without a deployment's secrets.
+SCHEMA_ONLY = sys.argv[1:2] == ["makemigrations"]
 
 SECRET_KEY = env_str("TANDEM_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG or TESTING or SCHEMA_ONLY:
         SECRET_KEY = "insecure-dev-only-key-" + "x" * 40
     else:
         raise ImproperlyConfigured(
@@ -33,7 +36,8 @@ if not SECRET_KEY:
         )
 
 ALLOWED_HOSTS = env_list(
-    "TANDEM_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else []
+    "TANDEM_ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING or SCHEMA_ONLY else [],
 )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(

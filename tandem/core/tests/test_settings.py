@@ -54,6 +54,15 @@ def test_production_needs_a_secret_key():
     assert "TANDEM_SECRET_KEY" in result.stderr
 
 
+def test_the_migrations_check_needs_no_secrets_but_nothing_else_runs_without_them():
+    bare = {"DATABASE_URL": PROD["DATABASE_URL"]}
+    checked = run_tandem(["makemigrations", "--check", "--dry-run"], **bare)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    refused = run_tandem(["migrate", "--check"], **bare)
+    assert refused.returncode != 0
+    assert "TANDEM_SECRET_KEY" in refused.stderr
+
+
 def test_deploy_check_is_clean_with_production_settings():
     result = run_tandem(["check", "--deploy", "--fail-level", "WARNING"], **PROD)
     assert result.returncode == 0, result.stdout + result.stderr
