@@ -237,9 +237,10 @@ def _sorting_threads() -> Iterator[None]:
 
     Its sorter spills runs of cache_size to a temporary file and merges them;
     with PRAGMA threads, the runs are sorted on several cores. So: a small
-    cache and a file (many runs, sorted in parallel) beat our usual 64 MiB
-    cache in memory (one run, on one core). Measured on a 1M-row import's
-    tables here: the 23 indexes took 16 s instead of 26-31 s. PostgreSQL
+    cache and a file (many runs, sorted in parallel) beat the importing
+    connection's 256 MiB cache in memory (one run, on one core). Measured on
+    a 1M-row import's tables here: the 23 indexes took 11.6 s instead of
+    26-31 s (docs/benchmarks.md). PostgreSQL
     decides for itself (max_parallel_maintenance_workers).
     """
     if connection.vendor != "sqlite":
