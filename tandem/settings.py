@@ -24,10 +24,11 @@ TESTING = "pytest" in sys.modules or env_bool("TANDEM_TESTING", False)
 # `makemigrations` only compares the models with their migrations: it serves and signs
 # nothing, so a checkout, CI or a hook can run it without a deployment's secrets.
 SCHEMA_ONLY = sys.argv[1:2] == ["makemigrations"]
+LOCAL_DEFAULTS = DEBUG or TESTING or SCHEMA_ONLY  # a throwaway key and local hosts will do
 
 SECRET_KEY = env_str("TANDEM_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING or SCHEMA_ONLY:
+    if LOCAL_DEFAULTS:
         SECRET_KEY = "insecure-dev-only-key-" + "x" * 40
     else:
         raise ImproperlyConfigured(
@@ -37,7 +38,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list(
     "TANDEM_ALLOWED_HOSTS",
-    ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING or SCHEMA_ONLY else [],
+    ["localhost", "127.0.0.1", "[::1]"] if LOCAL_DEFAULTS else [],
 )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
