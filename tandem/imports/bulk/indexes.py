@@ -35,7 +35,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -171,29 +172,58 @@ def restore_indexes(*, job: ImportJob | None = None, stopped_only: bool = False)
 
     One transaction per index, with its record: a build cut short is done
     again by the next call. Returns how many were built.
+
+    On PostgreSQL, outside a transaction, the indexes are built two at a
+    time on connections of their own, then the foreign keys are checked the
+    same way: one CREATE INDEX uses one core, and builds on one table do not
+    block each other (both take a SHARE lock). Measured on a 1M-row import
+    here: 11.6 s of index builds and 3.0 s of key checks one after another.
     """
     pending = DeferredIndex.objects.order_by("id")
     if job is not None:
         pending = pending.filter(job=job)
     if stopped_only:
         pending = pending.exclude(job__status=ImportStatus.RUNNING)
-    built = 0
+    found = list(pending)
+    keys = [d for d in found if _ADD_CONSTRAINT.match(d.definition)]
+    plain = [d for d in found if not _ADD_CONSTRAINT.match(d.definition)]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and len(found) > 1:
+        _on_own_connections(_restore_index, plain)
+        _on_own_connections(_restore_foreign_key, keys)
+        return len(found)
     with _sorting_threads():
-        for index in pending:
-            if _ADD_CONSTRAINT.match(index.definition):
-                _restore_foreign_key(index)
-            else:
-                with transaction.atomic():
-                    with connection.cursor() as cursor:
-                        if connection.vendor == "postgresql":
-                            cursor.execute(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
-                            cursor.execute(_CHECK_PENDING)
-                        cursor.execute(
-                            _CREATE.sub("CREATE INDEX IF NOT EXISTS ", index.definition, 1)
-                        )
-                    DeferredIndex.objects.filter(pk=index.pk).delete()
-            built += 1
-    return built
+        for index in plain:
+            _restore_index(index)
+        for key in keys:
+            _restore_foreign_key(key)
+    return len(found)
+
+
+_BUILDERS = 2  # PostgreSQL connections building at once (this machine has two cores)
+
+
+def _on_own_connections(work: Callable[[DeferredIndex], None], items: list[DeferredIndex]) -> None:
+    """`work` on each item, on _BUILDERS threads with a connection each (closed after)."""
+
+    def run(item: DeferredIndex) -> None:
+        try:
+            work(item)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=_BUILDERS, thread_name_prefix="tandem-index") as pool:
+        for future in [pool.submit(run, item) for item in items]:
+            future.result()  # the first error, if any, raised here
+
+
+def _restore_index(index: DeferredIndex) -> None:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
+                cursor.execute(_CHECK_PENDING)
+            cursor.execute(_CREATE.sub("CREATE INDEX IF NOT EXISTS ", index.definition, 1))
+        DeferredIndex.objects.filter(pk=index.pk).delete()
 
 
 def _restore_foreign_key(key: DeferredIndex) -> None:
