@@ -36,6 +36,12 @@ def scan_duplicates() -> dict[str, int]:
     return {"people": result.people, "found": result.found, "created": result.store.created}
 
 
+def scan_threshold() -> int:
+    """Past this many people, one whole-database scan is enqueued instead of lookups: a
+    caller with more may pass just this many plus one."""
+    return int(getattr(settings, "TANDEM_DUPLICATE_SCAN_ABOVE", DEFAULT_SCAN_INSTEAD_ABOVE))
+
+
 def enqueue_find_duplicates(person_ids: list[int], found_by: str) -> None:
     """Check these people for duplicates once the current transaction commits.
 
@@ -44,8 +50,7 @@ def enqueue_find_duplicates(person_ids: list[int], found_by: str) -> None:
     whole-database scan instead.
     """
     ids = sorted({int(i) for i in person_ids})
-    scan_above = getattr(settings, "TANDEM_DUPLICATE_SCAN_ABOVE", DEFAULT_SCAN_INSTEAD_ABOVE)
-    if len(ids) > scan_above:
+    if len(ids) > scan_threshold():
         transaction.on_commit(scan_duplicates.enqueue)
     elif ids:
         transaction.on_commit(

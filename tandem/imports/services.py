@@ -441,10 +441,14 @@ def _check_for_duplicates(job: ImportJob) -> None:
     """
     if job.entity != ImportEntity.PEOPLE or not (job.created_count or job.updated_count):
         return
-    from tandem.dedup.tasks import enqueue_find_duplicates
+    from tandem.dedup.tasks import enqueue_find_duplicates, scan_threshold
 
-    ids = list(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True))
-    ids += job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True)
+    # Past the threshold it is one scan of everyone: no need to load a million ids to know.
+    enough = scan_threshold() + 1
+    ids = list(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True)[:enough])
+    if len(ids) < enough:
+        changed = job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True)
+        ids += changed[: enough - len(ids)]
     enqueue_find_duplicates(ids, "import")
 
 

@@ -448,3 +448,24 @@ def test_imported_people_are_checked_for_duplicates_after_the_run(
     candidate = DuplicateCandidate.objects.get()
     assert {candidate.person_a_id, candidate.person_b_id} == {ada.pk, twin.pk}
     assert candidate.found_by == "import"
+
+
+def test_an_import_of_more_people_than_the_scan_threshold_checks_everyone_in_one_scan(
+    tmp_path, system, settings, django_capture_on_commit_callbacks
+):
+    from tandem.dedup.models import DuplicateCandidate
+
+    settings.TANDEM_DUPLICATE_SCAN_ABOVE = 2
+    ada = people.create_person(
+        actor=system, data={"first_name": "Ada", "last_name": "Lovelace"}, phone="+49 30 1234567"
+    )
+    rows = [["First Name", "Last Name", "Email", "Phone"]]
+    rows += [["Ada", "Lovelace", "ada@two.example", "+49 30 1234567"]]
+    rows += [[f"P{i}", f"Q{i}", f"p{i}@example.com", ""] for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = run_file(write_csv(tmp_path / "many.csv", rows), actor=system)
+    assert counts(job) == (4, 0, 0, 0)
+    candidate = DuplicateCandidate.objects.get()  # found by the one scan, not by lookups
+    twin = Person.objects.get(email="ada@two.example")
+    assert {candidate.person_a_id, candidate.person_b_id} == {ada.pk, twin.pk}
+    assert candidate.found_by == "scan"
