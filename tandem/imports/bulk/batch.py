@@ -13,10 +13,13 @@ from tandem.people.models import Company, CustomField, Person
 
 # Rows per transaction. On PostgreSQL 20,000: a 1M-row import took 174 s instead of
 # 223 s on SQLite with it (fewer lookups and commits), peak memory 948 MiB instead of
-# 925. On SQLite a batch holds the one write lock while it is written (~3 s at
-# 20,000 rows), so web requests that write would wait that long: 5,000 there.
+# 925. On SQLite a batch holds the one write lock while it is written, so web requests
+# that write wait for it: 10,000 there, about 0.4 s a batch. Each commit writes every
+# page the batch changed, and the email index's pages are changed again by each batch:
+# a 1M-row import took 51.6-52.5 s with 10,000 against 56.9-62.6 s with 5,000
+# (bench.import_people, docs/benchmarks.md).
 BATCH_SIZE = 20_000
-SQLITE_BATCH_SIZE = 5_000
+SQLITE_BATCH_SIZE = 10_000
 
 
 def default_batch_size() -> int:
