@@ -9,9 +9,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
+from psycopg.types.json import Json, Jsonb
 
 from tandem.imports.models import ImportChange, ImportRowError
 from tandem.imports.rows import RowError
+
+# PostgreSQL type oids (pg_type) a binary COPY sends with the value's own dumper.
+_SENT_AS_IS = frozenset({16, 20, 21, 23, 701, 1184})  # bool, int2/4/8, float8, timestamptz
+_TEXT_TYPES = frozenset({25, 1042, 1043})  # text, char(n), varchar(n)
+_VARCHAR = 1043
+_JSON_TYPES: dict[int, type[Json] | type[Jsonb]] = {114: Json, 3802: Jsonb}
+
+
+def _as_is(value: str) -> str:
+    return value
 
 
 class Sql:
@@ -26,6 +37,7 @@ class Sql:
             raise NotImplementedError(f"Imports write to SQLite or PostgreSQL, not {self.vendor}.")
         self._extras: dict[tuple[type[models.Model], tuple[str, ...]], tuple[list[str], tuple]] = {}
         self._sequences: dict[str, str] = {}  # table → its id sequence (PostgreSQL)
+        self._column_types: dict[str, dict[str, int]] = {}  # table → column → type oid
 
     def when(self, value: dt.datetime | None) -> Any:
         if value is None or self.vendor == "postgresql":
@@ -79,10 +91,62 @@ class Sql:
                 rows,
             )
         else:
-            copy_sql = f'COPY "{table}" ({quoted}) FROM STDIN'
-            with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(table, names, quoted, rows)
+
+    def _copy(self, table: str, names: list[str], quoted: str, rows: list[tuple]) -> None:
+        """COPY in PostgreSQL's binary format where every column's type allows it: measured
+        on 100k people rows, 0.14 s of client CPU against 0.50-0.68 s in text (no dates,
+        numbers or escapes to write out and parse back)."""
+        plan = self._binary_plan(table, names)
+        with connection.cursor() as cursor:
+            if plan is None:
+                with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            oids, json_at = plan
+            binary_sql = f'COPY "{table}" ({quoted}) FROM STDIN (FORMAT BINARY)'
+            with cursor.cursor.copy(binary_sql) as copy:
+                copy.set_types(oids)
+                if json_at:  # JSON travels as the text we made: wrapped, not encoded again
+                    for row in rows:
+                        values = list(row)
+                        for i in json_at:
+                            if values[i] is not None:
+                                values[i] = json_at[i](values[i], dumps=_as_is)
+                        copy.write_row(values)
+                else:
+                    for row in rows:
+                        copy.write_row(row)
+
+    def _binary_plan(
+        self, table: str, names: list[str]
+    ) -> tuple[list[int], dict[int, type[Json] | type[Jsonb]]] | None:
+        """(the oid to send each column as, the JSON columns' wrappers by position), or None
+        when a column has a type sent as text only."""
+        if table not in self._column_types:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT attname, atttypid FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [f'"{table}"'],
+                )
+                self._column_types[table] = dict(cursor.fetchall())
+        types = self._column_types[table]
+        oids: list[int] = []
+        json_at: dict[int, type[Json] | type[Jsonb]] = {}
+        for i, name in enumerate(names):
+            oid = types.get(name)
+            if oid in _SENT_AS_IS:
+                oids.append(oid)
+            elif oid in _TEXT_TYPES:
+                oids.append(_VARCHAR)  # the same bytes in binary: text is text
+            elif oid in _JSON_TYPES:
+                oids.append(oid)
+                json_at[i] = _JSON_TYPES[oid]
+            else:
+                return None
+        return oids, json_at
 
     def update(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
         """UPDATE … SET columns WHERE id = the row's last value."""
