@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import F, Field
@@ -174,11 +175,10 @@ def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
             return cursor.fetchall(), cursor.rowcount
         finally:
             cursor.close()
-    with raw.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql, params, prepare=True)
-        else:
-            cursor.execute(sql, params)
+    # Not raw.cursor(): Django gives its psycopg connections a client-side binding cursor
+    # class, which would quote every value into the text (and prepare each distinct text).
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
         rows = cursor.fetchall() if cursor.description else []
         return rows, cursor.rowcount
 
