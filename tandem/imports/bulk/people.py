@@ -153,10 +153,10 @@ class PeopleBatch:
             created_by_job=values["import_job_id"] == self.ctx.job.pk,
         )
 
-    def _companies(self, rows: list[PersonRow]) -> tuple[dict[str, int], dict[str, int]]:
-        """Live companies by name key and by domain, for the names and email domains in rows.
-        Where several share one, the oldest wins. What earlier batches found is not asked
-        again."""
+    def _companies(self, rows: list[PersonRow]) -> None:
+        """Look up the live companies by name key and by domain for the names and email
+        domains in rows, into the job's caches (a miss is kept as None). Where several share
+        one, the oldest wins. What earlier batches found is not asked again."""
         ctx = self.ctx
         cached_names, cached_domains = ctx.companies_by_name, ctx.companies_by_domain
         all_keys = {r.company_key for r in rows if r.company_key}
@@ -184,32 +184,28 @@ class PeopleBatch:
                     oldest[key] = pk
             for key in wanted:
                 found[key] = oldest.get(key)
-        by_name = {k: v for k in all_keys if (v := cached_names.get(k))}
-        by_domain = {d: v for d in all_domains if (v := cached_domains.get(d))}
-        return by_name, by_domain
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def _company_ref(
-        self, row: PersonRow, by_name: dict[str, int], by_domain: dict[str, int]
-    ) -> int | str | None:
+    def _company_ref(self, row: PersonRow) -> int | str | None:
         """The company a row points at: by name, else by work email domain, else a new one
         by that name (a "pending:" key until it is created)."""
+        by_name, by_domain = self.ctx.companies_by_name, self.ctx.companies_by_domain
         domain = row.domain
         if row.company:
             key = row.company_key
-            if key in by_name:
-                return by_name[key]
-            if domain and domain in by_domain:
-                return by_domain[domain]
+            if found := by_name.get(key):
+                return found
+            if domain and (found := by_domain.get(domain)):
+                return found
             pending = self.pending_companies.setdefault(key, {"name": row.company, "domain": ""})
             if domain and not pending["domain"] and domain not in self.pending_domains:
                 pending["domain"] = domain
                 self.pending_domains[domain] = key
             return "pending:" + key
         if domain:
-            if domain in by_domain:
-                return by_domain[domain]
+            if found := by_domain.get(domain):
+                return found
             if domain in self.pending_domains:
                 return "pending:" + self.pending_domains[domain]
         return None
@@ -311,7 +307,7 @@ class PeopleBatch:
 
         existing = self._existing({r.email for r in cleaned if r.email})
         states = {} if self.skip else self._load(set(existing.values()))
-        by_name, by_domain = self._companies(cleaned)
+        self._companies(cleaned)
         new_by_email: dict[str, PersonState] = {}
         created: list[PersonState] = []
         required = self.ctx.required_custom()
@@ -341,7 +337,7 @@ class PeopleBatch:
                 if self.skip:
                     out.skipped += 1
                     continue
-                company = self._company_ref(row, by_name, by_domain)
+                company = self._company_ref(row)
                 if self._merge(target, row, company):
                     out.updated += 1
                 else:
@@ -356,7 +352,7 @@ class PeopleBatch:
                     ]
                 )
                 continue
-            state = self._new_state(row, self._company_ref(row, by_name, by_domain))
+            state = self._new_state(row, self._company_ref(row))
             created.append(state)
             if row.email:
                 new_by_email[row.email] = state
