@@ -1,13 +1,13 @@
-"""Email and phone checks at import speed, with exactly the answers of people/normalize.py.
+"""Phone checks at import speed, with exactly the answers of people/normalize.py.
 
-`clean_email` and `clean_phone` take 100–200 µs a value (email_validator,
-phonenumbers' generic parser); a million rows would spend minutes there. The
-shapes nearly every file holds — a plain ASCII address, a number written
-with digits, spaces, dashes, dots and parentheses — are decided here with
-precompiled patterns from the same libraries' data in a few µs. Anything
-else, and every rejection, goes through the normal functions, so the stored
-value and each error message are the ones a web form would give.
-tests/test_checks.py compares both paths over many generated inputs.
+`clean_phone` takes 100–200 µs a value (phonenumbers' generic parser); a
+million rows would spend minutes there. The shape nearly every file holds —
+a number written with digits, spaces, dashes, dots and parentheses — is
+decided here with precompiled patterns from the library's own data in a few
+µs. Anything else, and every rejection, goes through `clean_phone`, so the
+stored value and each error message are the ones a web form would give.
+tests/test_checks.py compares both paths over many generated inputs. (Emails
+have their fast path in `clean_email` itself.)
 """
 
 from __future__ import annotations
@@ -21,40 +21,7 @@ from django.conf import settings
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 from phonenumbers import phonenumberutil as pnu
 
-from tandem.people.normalize import clean_email, clean_phone
-
-# --- email -----------------------------------------------------------------------------------
-
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_SIMPLE_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+{_LABEL})")
-# email_validator refuses these domains and everything under them.
-_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
-_DOUBLE_DASH = re.compile(r"(?:^|\.)[^.]{2}--")
-
-
-def _is_plain_email(value: str) -> bool:
-    """An address email_validator surely accepts unchanged (ASCII dot-atom, sane domain)."""
-    if len(value) > 254:
-        return False
-    match = _SIMPLE_EMAIL.fullmatch(value)
-    if match is None:
-        return False
-    local, domain = match.group(1), match.group(2).lower()
-    if len(local) > 64 or len(domain) > 253 or not domain[-1].isalpha():
-        return False
-    if _DOUBLE_DASH.search(domain):  # xn-- punycode and the like: let the validator judge
-        return False
-    return domain.rpartition(".")[2] not in _SPECIAL_USE
-
-
-def check_email(raw: str, *, field: str = "email") -> tuple[str, str]:
-    """(as typed but trimmed, normalised), as `clean_email` returns, or its ValidationError."""
-    typed = raw.strip()
-    if typed.isascii() and _is_plain_email(typed):
-        return typed, typed.lower()
-    return clean_email(raw, field=field)
-
+from tandem.people.normalize import clean_phone
 
 # --- phone -----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """One file row → clean values or the reasons it is rejected, naming its column.
 
 The checks are the services' own: emails and phones as people/normalize.py
-decides (through the fast paths in checks.py), countries as clean_country,
+decides (phones through the fast path in checks.py), countries as clean_country,
 custom field values as their definitions, text lengths as the model's. A row
 with any problem is rejected whole and reported with its row number, the
 column and the reason; the other rows go on.
@@ -18,12 +18,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.imports.checks import check_email, check_phone
+from tandem.imports.checks import check_phone
 from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
 from tandem.people.custom_fields import _coerce  # the one check of a custom field value
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
-from tandem.people.normalize import clean_country, clean_domain, name_key
+from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key
 
 PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
 COMPANY_TEXT = ("name", "industry")
@@ -243,7 +243,7 @@ class RowCleaner:
                 continue
             try:
                 if target == "email":
-                    row.email_typed, row.email = check_email(value)
+                    row.email_typed, row.email = clean_email(value)
                     row.domain = work_domain(row.email)
                 elif target == "phone":
                     phone = (header, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -15,11 +16,42 @@ def normalize_email(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_SIMPLE_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+{_LABEL})")
+# email_validator refuses these domains and everything under them.
+_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+_DOUBLE_DASH = re.compile(r"(?:^|\.)[^.]{2}--")
+
+
+def _is_plain_email(value: str) -> bool:
+    """An address email_validator surely accepts unchanged (ASCII dot-atom, sane domain)."""
+    if len(value) > 254 or not value.isascii():
+        return False
+    match = _SIMPLE_EMAIL.fullmatch(value)
+    if match is None:
+        return False
+    local, domain = match.group(1), match.group(2).lower()
+    if len(local) > 64 or len(domain) > 253 or not domain[-1].isalpha():
+        return False
+    if _DOUBLE_DASH.search(domain):  # xn-- punycode and the like: let the validator judge
+        return False
+    return domain.rpartition(".")[2] not in _SPECIAL_USE
+
+
 def clean_email(raw: str, *, field: str = "email") -> tuple[str, str]:
-    """(as typed but trimmed, normalised) or a ValidationError naming `field`."""
+    """(as typed but trimmed, normalised) or a ValidationError naming `field`.
+
+    The shape nearly every address has (plain ASCII, a sane domain) is decided
+    by a precompiled pattern in a few µs; everything else, and every rejection,
+    goes through email_validator (100-200 µs). tests/test_normalize_email.py
+    compares both over many generated inputs.
+    """
     typed = unicodedata.normalize("NFC", (raw or "").strip())
     if not typed:
         raise ValidationError({field: "Enter an email address."})
+    if _is_plain_email(typed):
+        return typed, typed.lower()
     try:
         validate_email(typed, check_deliverability=False)
     except EmailNotValidError as exc:

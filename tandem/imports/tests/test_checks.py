@@ -1,17 +1,16 @@
-"""The import's fast email and phone checks answer exactly as people/normalize.py does."""
+"""The import's fast phone check answers exactly as people/normalize.py does."""
 
 from __future__ import annotations
 
 import random
-import string
 
 import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from tandem.imports.checks import check_email, check_phone
-from tandem.people.normalize import clean_email, clean_phone
+from tandem.imports.checks import check_phone
+from tandem.people.normalize import clean_phone
 
 
 def outcome(fn, *args, **kwargs):
@@ -64,38 +63,5 @@ def test_phone_check_matches_clean_phone_for_every_region(settings, chunk):
         (raw, region)
         for raw, region in inputs
         if outcome(check_phone, raw, country=region) != outcome(clean_phone, raw, country=region)
-    ]
-    assert differences == []
-
-
-def email_inputs() -> list[str]:
-    rng = random.Random(3)
-    atoms = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
-    out = [
-        "a@b.co", "a..b@x.com", ".a@x.com", "a.@x.com", "a@x..com", "a@-x.com", "a@x-.com",
-        "a@x.c0m", "a@x.123", "a@localhost", "a@x.local", "a@x.test", "a@xn--bcher-kva.com",
-        "a@ab--cd.com", "A@EXAMPLE.COM", " a@b.com ", "a@mail.example", "a" * 64 + "@x.com",
-        "a" * 65 + "@x.com", "a@" + "b" * 63 + ".com", "a@" + "b" * 64 + ".com",
-        "user+tag@sub.domain.org", "é@x.com", "a@é.com", "a@b_c.com", "a b@c.com", '"a"@b.com',
-    ]  # fmt: skip
-    for _ in range(3000):
-        local = ".".join(
-            "".join(rng.choice(atoms) for _ in range(rng.randint(0, 6)))
-            for _ in range(rng.randint(1, 3))
-        )
-        labels = [
-            "".join(
-                rng.choice(string.ascii_lowercase + string.digits + "-_")
-                for _ in range(rng.randint(0, 8))
-            )
-            for _ in range(rng.randint(1, 4))
-        ]
-        out.append(f"{local}@{'.'.join(labels)}")
-    return out
-
-
-def test_email_check_matches_clean_email():
-    differences = [
-        raw for raw in email_inputs() if outcome(check_email, raw) != outcome(clean_email, raw)
     ]
     assert differences == []
