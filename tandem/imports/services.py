@@ -630,7 +630,7 @@ def undo_import(
         report("restored", len(ids))
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.UNDONE, finished_at=timezone.now()
+            status=ImportStatus.UNDONE, undone_at=timezone.now()
         )
         record_audit(
             actor=actor,

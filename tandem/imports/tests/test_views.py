@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.timezone import localtime
 
 from tandem.imports.models import ImportJob, ImportStatus
 from tandem.imports.tests.factories import run_file, write_csv
@@ -150,11 +151,17 @@ def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_
         "removes the 2 people"
         in client.get(reverse("imports:undo", args=[job.pk])).content.decode()
     )
+    finished_at = job.finished_at
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:undo", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportStatus.UNDONE
     assert not Person.objects.exists()
+    # The report keeps when the import finished, and says when it was undone.
+    assert job.finished_at == finished_at and job.undone_at >= finished_at
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert f"finished {localtime(finished_at):%Y-%m-%d %H:%M:%S}" in page
+    assert f"undone {localtime(job.undone_at):%Y-%m-%d %H:%M:%S}" in page
 
 
 def test_rejected_rows_csv_neutralises_formulas(client, marketer, job):
