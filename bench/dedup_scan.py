@@ -350,7 +350,8 @@ def generate(n: int, seed: int = 7) -> Dataset:
             orig.email = email_for(
                 orig.first, orig.last + suffix, data.companies[orig.company - 1][2]
             )
-            dup.email = email_for(*orig.email.split("@")[0].split(".", 1), rnd.choice(FREEMAIL))
+            first, last = orig.email.split("@")[0].split(".", 1)
+            dup.email = email_for(first, last, rnd.choice(FREEMAIL))
             dup.postcode = rnd.choice(postcodes)
         elif kind == "name_only":
             # The same name, a work and a private address, nothing else shared: as far as
