@@ -161,7 +161,8 @@ def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
     into the SQL text on PostgreSQL (client-side binding: the JSON payload
     quoted as a literal, the statement planned afresh each time) and
     translate the placeholders on SQLite each time. The driver's cursor binds
-    the values natively and PostgreSQL keeps the statement prepared. Measured
+    the values natively and PostgreSQL keeps the statement prepared (see
+    TANDEM_DB_PREPARED_STATEMENTS in the settings). Measured
     on PostgreSQL: 400-450 → 615 accepted posts/s.
     """
     connection.ensure_connection()

@@ -181,3 +181,22 @@ def test_erasing_a_person_deletes_their_submissions_not_captured_yet(queued, gui
     assert [p["person"]["email"] for p in left] == ["someone@example.com"]
     inbox.drain()
     assert not Person.objects.filter(email="di@example.com").exists()  # not made again
+
+
+def test_posts_are_stored_by_one_statement_prepared_once_per_connection(queued, guide):
+    """Each post runs the same statement; PostgreSQL parses it once per connection and
+    then runs a cached plan (Django leaves prepared statements off unless asked)."""
+    from django.db import connection
+
+    for n in range(8):
+        assert post(guide, f"reader{n}@example.com") == 303
+    assert inbox.for_form(guide).waiting == 8
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s",
+                ['%"capture_inboxsubmission"%'],
+            )
+            assert cursor.fetchall() == [(8,)]
+    wait_for_drain_task()  # the posts' drain, enqueued while this test's queue is in place
