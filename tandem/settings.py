@@ -76,6 +76,7 @@ if env_str("TANDEM_TASKS", "").startswith("redis"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.capture.middleware.PublicCaptureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
