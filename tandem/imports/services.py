@@ -396,7 +396,13 @@ def run_import(
         with (
             bulk_session(),
             paused_collector(),
-            closing(_batches(ctx, skip=job.processed_rows, size=batch_size)) as batches,
+            closing(
+                _batches(
+                    ctx,
+                    skip=job.processed_rows,
+                    size=batch_size or default_batch_size(moving_in=indexes.has_deferred(job)),
+                )
+            ) as batches,
         ):
             for done, batch in enumerate(batches, start=1):
                 if not _commit_batch(ctx, batch):

