@@ -134,6 +134,14 @@ class QueryFilter(Schema):
             raise ValueError("Must not contain NUL characters.")
         return value
 
+    @field_validator("updated_since", mode="after", check_fields=False)
+    @classmethod
+    def _in_utc_unless_told(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """A time without an offset is read as UTC, as every time the API returns is."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
     @classmethod
     def from_query(cls, params: dict[str, str]):
         """Build from GET parameters; empty values mean "no filter". Errors name the field."""
@@ -154,7 +162,9 @@ class PersonFilter(QueryFilter):
         None, max_length=150, description="Owner's user id or user name; 'none' for unowned"
     )
     company: int | None = Field(None, ge=1, le=2**63 - 1, description="Company id")
-    updated_since: dt.datetime | None = None
+    updated_since: dt.datetime | None = Field(
+        None, description="Changed at or after this time (ISO 8601; UTC without an offset)"
+    )
     sort: PersonSort = "name"
 
     @property
@@ -199,7 +209,9 @@ class CompanyFilter(QueryFilter):
     domain: str | None = Field(None, max_length=253)
     owner: str | None = Field(None, max_length=150)
     country: str | None = Field(None, max_length=2)
-    updated_since: dt.datetime | None = None
+    updated_since: dt.datetime | None = Field(
+        None, description="Changed at or after this time (ISO 8601; UTC without an offset)"
+    )
     sort: Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = (
         "name"
     )

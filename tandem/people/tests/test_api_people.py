@@ -413,6 +413,16 @@ def test_list_filters_by_company_and_updated_since(api, crowd, system):
     assert names(api.get("/api/v1/people", {"updated_since": later.isoformat()})) == []
 
 
+def test_updated_since_without_an_offset_is_read_as_utc(api, crowd, settings):
+    settings.TIME_ZONE = "America/New_York"  # not the reading of a time the API is sent
+    changed = max(p.updated_at for p in crowd.values())
+    just_before = (changed - dt.timedelta(hours=1)).astimezone(dt.UTC).replace(tzinfo=None)
+    assert names(api.get("/api/v1/people", {"updated_since": just_before.isoformat()}))
+    just_after = (changed + dt.timedelta(seconds=1)).astimezone(dt.UTC).replace(tzinfo=None)
+    assert names(api.get("/api/v1/people", {"updated_since": just_after.isoformat()})) == []
+    assert names(api.get("/api/v1/companies", {"updated_since": just_after.isoformat()})) == []
+
+
 def test_list_pages_by_offset_and_by_cursor(api, crowd):
     first = api.get("/api/v1/people", {"limit": 3}).json()
     assert first["count"] == 4 and first["count_exact"] is True and first["limit"] == 3
