@@ -449,7 +449,7 @@ class PeopleBatch:
         sql, ctx = self.sql, self.ctx
         now = sql.when(ctx.now)
         ids = sql.next_ids(Person, len(states))
-        people, emails, phones, stages, touchpoints = [], [], [], [], []
+        people, emails, phones, touchpoints = [], [], [], []
         yes = sql.flag(True)
         actor_id = ctx.actor.user.pk if ctx.actor.user else None
         label = ctx.actor.label[:150]
@@ -490,7 +490,6 @@ class PeopleBatch:
                 emails.append((pk, row.email_typed, row.email, yes, now))
             if phone:
                 phones.append((pk, phone, row.phone_original, work_phone, yes, now))
-            stages.append((pk, "", stage, created, actor_id, label, reason))
             if state.touchpoints:
                 touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
         sql.insert(Person, _PERSON_COLUMNS, people)
@@ -510,18 +509,21 @@ class PeopleBatch:
             ["person_id", "number", "original", "kind", "is_primary", "created_at"],
             phones,
         )
-        sql.insert(
+        # Each new person's first stage, as the person row has it: made by the database
+        # from the rows just written (this job's, in this batch's id range).
+        sql.insert_select(
             StageChange,
-            [
-                "person_id",
-                "from_stage",
-                "to_stage",
-                "changed_at",
-                "actor_id",
-                "actor_label",
-                "reason",
-            ],
-            stages,
+            {
+                "person_id": '"id"',
+                "from_stage": "''",
+                "to_stage": '"stage"',
+                "changed_at": '"created_at"',
+                "actor_id": "%s",
+                "actor_label": "%s",
+                "reason": "%s",
+            },
+            f'"{Person._meta.db_table}" WHERE "import_job_id" = %s AND "id" BETWEEN %s AND %s',
+            [actor_id, label, reason, job_id, ids[0], ids[-1]],
         )
         sql.insert(Touchpoint, _TOUCHPOINT_COLUMNS, touchpoints)
 

@@ -93,6 +93,34 @@ class Sql:
         else:
             self._copy(table, names, quoted, rows)
 
+    def insert_select(
+        self,
+        model: type[models.Model],
+        columns: dict[str, str],
+        source: str,
+        params: Sequence[Any] = (),
+    ) -> None:
+        """INSERT INTO model SELECT ... FROM source: rows made in the database from rows
+        already written, with no Python tuple per row.
+
+        `columns` maps each column to its SQL expression over `source` (the FROM ...
+        WHERE ... part, without the FROM); values as %s, in order: those of the
+        expressions first, then those of the source. The model's other columns get their
+        defaults, as in `insert`.
+        """
+        extra_names, extra_values = self._other_columns(model, list(columns))
+        names = [*columns, *extra_names]
+        expressions = [*columns.values(), *(["%s"] * len(extra_values))]
+        in_expressions = sum(e.count("%s") for e in columns.values())
+        quoted = ", ".join(f'"{c}"' for c in names)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # Names from the models, values as parameters.
+                f'INSERT INTO "{model._meta.db_table}" ({quoted}) '  # noqa: S608
+                f"SELECT {', '.join(expressions)} FROM {source}",
+                [*params[:in_expressions], *extra_values, *params[in_expressions:]],
+            )
+
     def _copy(self, table: str, names: list[str], quoted: str, rows: list[tuple]) -> None:
         """COPY in PostgreSQL's binary format where every column's type allows it: measured
         on 100k people rows, 0.14 s of client CPU against 0.50-0.68 s in text (no dates,

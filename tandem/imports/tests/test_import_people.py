@@ -75,6 +75,8 @@ def test_new_people_come_in_with_email_phone_company_stage_history(tmp_path, sys
     created = StageChange.objects.get(person=ada)
     assert (created.from_stage, created.to_stage) == ("", "mql")
     assert "import #" in created.reason
+    assert created.changed_at == ada.stage_changed_at == ada.created_at
+    assert created.actor_label == system.label
     grace = Person.objects.get(email="grace@navy.example")
     assert grace.phone == "+14155550100"  # read in her country
     assert grace.company is None  # no name, and navy.example is no company we know
