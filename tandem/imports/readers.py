@@ -198,7 +198,7 @@ def _csv_records(
             yield from reader
         except UnicodeDecodeError as exc:
             raise _reject(
-                f"Row {reader.line_num + 1:,} holds bytes that are not {encoding} "
+                f"{_row_label(reader.line_num + 1)} holds bytes that are not {encoding} "
                 f"({exc.reason}); choose the file's encoding or save it as CSV UTF-8."
             ) from None
         except csv.Error as exc:
@@ -206,9 +206,25 @@ def _csv_records(
             if "field larger than field limit" in message:
                 message = f"a value longer than {MAX_FIELD_CHARS:,} characters"
             raise _reject(
-                f"Row {reader.line_num:,} cannot be read as CSV: {message}. "
+                f"{_row_label(reader.line_num)} cannot be read as CSV: {message}. "
                 "Check the quotes around values."
             ) from None
+
+
+def _row_label(number: int) -> str:
+    """How a message names a row: the first is the header, which a person fixes differently."""
+    return "The header row (row 1)" if number <= 1 else f"Row {number:,}"
+
+
+def _line_of_bad_bytes(path: Path, encoding: str) -> int:
+    """The line holding the first bytes `encoding` cannot read, within the sample."""
+    with path.open("rb") as f:
+        raw = f.read(SAMPLE_BYTES * 4)  # a character is at most 4 bytes
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return raw[: exc.start].count(b"\n") + 1
+    return 1
 
 
 def _cell(value: Any) -> str:
@@ -250,7 +266,7 @@ def _xlsx_records(path: Path) -> Iterator[list[str]]:
                 row = next(rows, None)
             except Exception as exc:  # a damaged sheet fails while it is read
                 raise _reject(
-                    f"Row {number + 1:,} of the XLSX file cannot be read: {exc}"
+                    f"{_row_label(number + 1)} of the XLSX file cannot be read: {exc}"
                 ) from None
             if row is None:
                 return
@@ -340,9 +356,10 @@ def inspect_file(path: Path, *, encoding: str = "", delimiter: str = "") -> File
             try:
                 sample = text.read(SAMPLE_BYTES)
             except UnicodeDecodeError as exc:
+                where = _row_label(_line_of_bad_bytes(path, info.encoding))
                 raise _reject(
-                    f"The file holds bytes that are not {info.encoding} ({exc.reason}); "
-                    "choose its encoding or save it as CSV UTF-8."
+                    f"{where} holds bytes that are not {info.encoding} ({exc.reason}); "
+                    "choose the file's encoding or save it as CSV UTF-8."
                 ) from None
         if not sample.strip():
             raise _reject("The file is empty.")

@@ -146,6 +146,16 @@ def test_a_50_mb_line_is_refused_without_reading_it_into_memory(tmp_path):
     assert f"longer than {MAX_LINE_CHARS:,} characters" in message
 
 
+def test_bad_bytes_in_the_header_are_named_as_the_header_and_later_ones_by_row(tmp_path):
+    header = tmp_path / "header.csv"
+    header.write_bytes("név\nx\n".encode("cp1252"))
+    assert file_error(header, encoding="utf-8").startswith("The header row (row 1)")
+
+    later = tmp_path / "later.csv"
+    later.write_bytes(b"name\nAnna\n" + "René\n".encode("cp1252"))
+    assert file_error(later, encoding="utf-8").startswith("Row 3 ")
+
+
 def test_an_unclosed_quote_swallowing_the_file_is_reported(tmp_path):
     path = tmp_path / "quote.csv"
     with path.open("w", encoding="utf-8") as f:
