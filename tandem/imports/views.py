@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import User
@@ -24,7 +25,7 @@ from tandem.core.spreadsheet import csv_response
 from tandem.imports import queries, services
 from tandem.imports.forms import MappingForm, UploadForm
 from tandem.imports.mapping import new_field_specs
-from tandem.imports.models import ImportJob, ImportStatus
+from tandem.imports.models import ImportEntity, ImportJob, ImportStatus
 from tandem.imports.readers import PREVIEW_ROWS
 
 REPORT_ROWS_SHOWN = 200
@@ -253,18 +254,28 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Undoing import #{job.pk}…")
         return redirect("imports:detail", pk=job.pk)
-    from tandem.people.models import Company
-
     return render(
         request,
         "imports/undo_confirm.html",
-        {
-            "job": job,
-            "people": job.created_count,
-            "companies": Company.objects.filter(import_job_id=job.pk).count(),
-            "changed": job.changes.count(),
-        },
+        {"job": job, "removed": _what_undo_removes(job), "changed": job.changes.count()},
     )
+
+
+def _what_undo_removes(job: ImportJob) -> str:
+    """ "3 people and the 2 companies made for them", "1 company", "nobody" ..."""
+    from tandem.people.models import Company
+
+    companies = Company.objects.filter(import_job_id=job.pk).count()
+    company_text = ngettext("%(n)s company", "%(n)s companies", companies) % {"n": f"{companies:,}"}
+    if job.entity == ImportEntity.COMPANIES:
+        return company_text if companies else "no companies"
+    people = job.created_count
+    people_text = ngettext("%(n)s person", "%(n)s people", people) % {"n": f"{people:,}"}
+    if not people:
+        return "nobody" if not companies else company_text
+    if not companies:
+        return people_text
+    return f"{people_text} and {company_text} made for them"
 
 
 @login_required

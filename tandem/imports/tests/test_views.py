@@ -148,7 +148,7 @@ def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_
 
     # Undo.
     assert (
-        "removes the 2 people"
+        "removes what the import created: 2 people,"
         in client.get(reverse("imports:undo", args=[job.pk])).content.decode()
     )
     finished_at = job.finished_at
@@ -162,6 +162,35 @@ def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert f"finished {localtime(finished_at):%Y-%m-%d %H:%M:%S}" in page
     assert f"undone {localtime(job.undone_at):%Y-%m-%d %H:%M:%S}" in page
+
+
+def test_the_undo_page_says_what_undo_removes_and_puts_back(client, marketer, system, tmp_path):
+    client.force_login(marketer)
+    run_file(write_csv(tmp_path / "first.csv", [["Email"], ["old@example.com"]]), actor=system)
+    people = run_file(
+        write_csv(
+            tmp_path / "people.csv",
+            [
+                ["Email", "First Name", "Company"],
+                ["ada@example.com", "Ada", "Analytical Engines"],
+                ["old@example.com", "", "Old Co"],
+            ],
+        ),
+        actor=system,
+        policy="fill",
+    )
+    page = client.get(reverse("imports:undo", args=[people.pk])).content.decode()
+    assert "removes what the import created: 1 person and 2 companies made for them," in page
+    assert "puts back the 1 record it changed as it was before" in page
+
+    companies = run_file(
+        write_csv(tmp_path / "companies.csv", [["Name"], ["Babbage Ltd"]]),
+        actor=system,
+        entity="companies",
+    )
+    page = client.get(reverse("imports:undo", args=[companies.pk])).content.decode()
+    assert "removes what the import created: 1 company," in page
+    assert "changed no record that was already here" in page
 
 
 def test_rejected_rows_csv_neutralises_formulas(client, marketer, job):
