@@ -695,6 +695,11 @@ def load_demo(
         counts["company_notes"] = builder.build_company_history(company_rows)
         ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
         counts["web_forms"] = 1
+        # The review queue is not empty on the first visit: the scan a new database's
+        # owner would run (the demo people include a few that are one human).
+        from tandem.dedup.services import scan_all
+
+        counts["duplicate_pairs"] = scan_all().found
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(
             actor=builder.system,

@@ -252,3 +252,15 @@ def test_the_demo_has_the_gated_guide_form_linked_to_its_campaign(demo_output):
     form = WebForm.objects.get(key="demo-guide")
     assert form.campaign is not None and form.campaign.key == "buyers-guide-2026"
     assert form.double_opt_in
+
+
+def test_the_demo_opens_with_its_possible_duplicates_in_the_review_queue(demo_output, client):
+    from tandem.dedup.models import CandidateStatus, DuplicateCandidate
+
+    open_pairs = DuplicateCandidate.objects.filter(status=CandidateStatus.OPEN)
+    assert open_pairs.exists()
+    assert f"{open_pairs.count():,} duplicate pairs" in demo_output
+    client.force_login(User.objects.get(username="marketer"))
+    page = client.get("/duplicates/").content.decode()
+    pair = open_pairs.select_related("person_a").first()
+    assert pair is not None and pair.person_a.full_name in page
