@@ -137,6 +137,10 @@ def _render_review(
     preview = merge_preview(survivor, merged, picked=picked, errors=errors)
     field_names = {row.name for row in preview.rows if row.is_choice}
     general = " ".join(v for k, v in (errors or {}).items() if k not in field_names)
+    merged_label, survivor_label = str(merged), str(survivor)
+    if merged_label == survivor_label:  # namesakes: the title tells them apart
+        merged_label = f"{merged_label} ({merged.email or f'#{merged.pk}'})"
+        survivor_label = f"{survivor_label} ({survivor.email or f'#{survivor.pk}'})"
     return render(
         request,
         "dedup/review.html",
@@ -148,6 +152,8 @@ def _render_review(
             "swap_url": f"{reverse('dedup:review', args=[candidate.pk])}?keep={merged.pk}",
             "general_error": general,
             "percent": round(candidate.score * 100),
+            "merged_label": merged_label,
+            "survivor_label": survivor_label,
         },
         status=status,
     )

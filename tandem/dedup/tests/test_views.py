@@ -150,6 +150,19 @@ def test_a_resolved_pair_is_no_longer_offered(client, admin, candidate):
     )
 
 
+def test_namesakes_are_told_apart_by_email_in_the_merge_title(client, admin):
+    person("Birgit", "Klein", email="birgit@summit.example", company_name="Summit")
+    second = person("Birgit", "Klein", email="birgit.k@summit.example", company_name="Summit")
+    find_candidates_for([second.pk], "capture")
+    client.force_login(admin)
+    candidate = DuplicateCandidate.objects.get()
+    body = client.get(reverse("dedup:review", args=[candidate.pk])).content.decode()
+    assert (
+        "<h1>Merge Birgit Klein (birgit.k@summit.example) into "
+        "Birgit Klein (birgit@summit.example)?</h1>"
+    ) in body
+
+
 def test_names_typed_by_visitors_stay_inert(client, admin):
     person("<script>alert(1)</script>", "Miller", company_name="Acme")
     second = person("<script>alert(1)</script>", "Miller", company_name="Acme")
