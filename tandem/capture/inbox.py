@@ -42,6 +42,7 @@ from tandem.capture import consent as consents
 from tandem.capture import email, webforms
 from tandem.capture.models import ConsentText, InboxSubmission, WebForm
 from tandem.core import ratelimit
+from tandem.people.custom_fields import remembered_definitions
 from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
@@ -342,6 +343,7 @@ class _Forms:
         self.forms: dict[int, WebForm] = {}
         self.fields: dict[int, list[webforms.FormField]] = {}
         self.texts: dict[tuple[int, ...], list[ConsentText]] = {}
+        self.notify: dict[int, list[str]] = {}
 
     def form(self, form_id: int) -> WebForm:
         if form_id not in self.forms:
@@ -352,6 +354,11 @@ class _Forms:
         if form.pk not in self.fields:
             self.fields[form.pk] = webforms.form_fields(form)
         return self.fields[form.pk]
+
+    def notify_addresses(self, form: WebForm) -> list[str]:
+        if form.pk not in self.notify:
+            self.notify[form.pk] = webforms.notify_addresses(form)
+        return self.notify[form.pk]
 
     def consent_texts(self, ids: list[int]) -> list[ConsentText]:
         key = tuple(ids)
@@ -401,6 +408,7 @@ def _capture(row: InboxSubmission, forms: _Forms, *, check_duplicates: bool = Tr
         base_url=p["base_url"],
         occurred_at=row.received_at,
         check_duplicates=check_duplicates,
+        notify=forms.notify_addresses(form),
     )
     InboxSubmission.objects.filter(pk=row.pk).delete()
     return result.person.pk if result.created else None
@@ -468,7 +476,7 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
             return result
         created: list[int] = []
         try:
-            with email.sent_together():
+            with email.sent_together(), remembered_definitions():
                 for pk in ids:
                     done = capture_waiting(pk, forms, created)
                     if done:

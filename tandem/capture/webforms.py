@@ -704,14 +704,16 @@ def capture_submission(
     base_url: str = "",
     occurred_at: dt.datetime | None = None,
     check_duplicates: bool = True,
+    notify: list[str] | None = None,
 ) -> CaptureResult:
     """Capture the person behind a checked submission, record the consents they ticked,
     and queue the double opt-in and notification emails (sent after the commit).
 
     `occurred_at` is when the visitor sent it, for a submission captured later
     from the inbox (which checks the people it created for duplicates in one
-    batch: `check_duplicates=False`). Raises ValidationError naming the posted
-    input when the person data is refused.
+    batch: `check_duplicates=False`). `notify`: the addresses `notify_addresses`
+    gives for the form, when the caller has them already. Raises ValidationError
+    naming the posted input when the person data is refused.
     """
     if sub.errors:
         raise ValidationError(sub.errors)
@@ -761,12 +763,21 @@ def capture_submission(
                     "expires_days": consents.confirmation_max_age().days,
                 },
             )
-        _queue_notifications(form, result, sub, base_url)
+        _queue_notifications(
+            form, result, sub, base_url, notify_addresses(form) if notify is None else notify
+        )
     return result
 
 
+def notify_addresses(form: WebForm) -> list[str]:
+    """Who is told of the form's submissions: its active recipients with an address."""
+    return list(
+        form.notify.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+
+
 def _queue_notifications(
-    form: WebForm, result: CaptureResult, sub: Submission, base_url: str
+    form: WebForm, result: CaptureResult, sub: Submission, base_url: str, addresses: list[str]
 ) -> None:
     person = result.person
     labels = {ff.input_name: ff.label for ff in sub.fields}
@@ -775,10 +786,10 @@ def _queue_notifications(
         for name, value in sub.values.items()
         if name in labels and value and name != "message"
     ]
-    for user in form.notify.filter(is_active=True).exclude(email=""):
+    for address in addresses:
         queue_email(
             kind="form_notification",
-            to=user.email,
+            to=address,
             subject=f"{form.name}: {person_summary(person)}",
             context={
                 "form_name": form.name,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,9 +19,32 @@ from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.permissions import require
 from tandem.people.models import CustomField, CustomFieldEntity, CustomFieldType
 
+# Definitions read once per batch of work (see `remembered_definitions`), else every call.
+_remembered: ContextVar[dict[str, list[CustomField]] | None] = ContextVar(
+    "custom_field_definitions", default=None
+)
+
 
 def definitions(entity: str) -> list[CustomField]:
-    return list(CustomField.objects.filter(entity=entity))
+    cache = _remembered.get()
+    if cache is None:
+        return list(CustomField.objects.filter(entity=entity))
+    if entity not in cache:
+        cache[entity] = list(CustomField.objects.filter(entity=entity))
+    return cache[entity]
+
+
+@contextmanager
+def remembered_definitions() -> Iterator[None]:
+    """Read each entity's definitions once inside the block: for a background batch
+    (the capture inbox's drain) that checks hundreds of records in a few seconds. A
+    definition changed meanwhile applies from the next batch, as if it had come a
+    moment later."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
 
 
 def _coerce(field: CustomField, value: Any) -> Any:

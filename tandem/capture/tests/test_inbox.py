@@ -200,3 +200,23 @@ def test_posts_are_stored_by_one_statement_prepared_once_per_connection(queued, 
             )
             assert cursor.fetchall() == [(8,)]
     wait_for_drain_task()  # the posts' drain, enqueued while this test's queue is in place
+
+
+def test_a_drain_reads_the_forms_settings_once_not_once_per_submission(queued, guide, marketer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    marketer.email = "maya@tandem.example"
+    marketer.save(update_fields=["email"])
+    guide.notify.add(marketer)
+    for n in range(5):
+        assert post(guide, f"many{n}@example.com") == 303
+    with CaptureQueriesContext(connection) as queries:
+        assert inbox.drain().captured == 5
+    statements = [q["sql"] for q in queries.captured_queries]
+    # Custom field definitions (checked for each new person, and the form's fields) and
+    # the people told of each submission: read once for the batch.
+    assert sum('FROM "people_customfield"' in s for s in statements) <= 2
+    assert sum('"capture_webform_notify"' in s for s in statements) == 1
+    notices = OutboundEmail.objects.filter(kind="form_notification")
+    assert sorted(notices.values_list("to", flat=True)) == ["maya@tandem.example"] * 5
