@@ -115,7 +115,7 @@ def test_upload_map_dry_run_run_with_progress_report_and_undo(
 
     # Undo: what it created goes, what it changed comes back.
     page.get_by_role("link", name="Undo this import").click()
-    expect(page.get_by_text("removes the 30 people")).to_be_visible()
+    expect(page.get_by_text("removes what the import created: 30 people")).to_be_visible()
     page.get_by_role("button", name="Undo the import").click()
     expect(page.locator("#import-progress .label")).to_have_text("Undoing…")
     tasks.undo_import_task.call(job_id=job.pk, user_id=marketer.pk)
