@@ -142,7 +142,9 @@ def record_consent(
     """
     purpose = text.purpose
     confirm_first = double_opt_in and purpose.is_marketing
-    with transaction.atomic():
+    # No savepoint: an error here fails the caller's whole capture, which nothing
+    # catches half-way (a savepoint would cost two round trips per consent).
+    with transaction.atomic(savepoint=False):
         consent, created = _locked_consent(
             person,
             purpose,
