@@ -183,8 +183,10 @@ def deliver(outbound_id: int) -> str:
         row.save(update_fields=["status", "last_error"])
         return row.status
     message_id = make_msgid(domain=_from_domain())
+    # Counted before the send, so a crash during it still counts. The row is ours
+    # (status "sending"), so the count read above is the current one.
     OutboundEmail.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-    row.refresh_from_db(fields=["attempts"])
+    row.attempts += 1
     try:
         _message(row, message_id).send()
     except Exception as exc:  # SMTP, DNS, socket, template: all recorded on the row
