@@ -11,15 +11,12 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from tandem.campaigns.models import TouchpointKind
+from tandem.people.schemas import StrictIn  # unknown fields refused, text storable
 
 IdOrKey = int | str
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TouchpointBody(StrictIn):

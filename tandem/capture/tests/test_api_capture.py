@@ -285,6 +285,11 @@ def test_concurrent_requests_with_one_key_capture_once(system, marketer):
         ({"email": "kim@example.com", "consents": [{"purpose": "x"}]}, "consents.0.granted"),
         ({"email": "kim@example.com", "favourite_colour": "blue"}, "favourite_colour"),
         ({"touchpoint": {"kind": "api"}}, "last_name"),
+        # PostgreSQL cannot store NUL: refused by name, not a database error (was a 500).
+        ({"email": "kim@example.com", "first_name": "Ki\u0000m"}, "first_name"),
+        ({"email": "kim@example.com", "touchpoint": {"note": "met\u0000"}}, "touchpoint.note"),
+        ({"email": "kim@example.com", "custom_fields": {"size": "\u0000"}}, "custom_fields"),
+        ({"email": "kim@example.com", "title": "\ud800"}, "title"),  # a lone surrogate
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(api, body, field):
