@@ -102,15 +102,16 @@ def _fill_existing(
     """Fill empty fields; return what differs from filled ones as proposed values."""
     proposed: dict[str, Any] = {}
     filled: dict[str, list[Any]] = {}
+    # The values as a new person's would be checked (lengths, one line, the country's
+    # code): a ValidationError names each field, before anything is written.
+    given = {n: str(data[n]) for n in FILLABLE if data.get(n) not in (None, "")}
+    cleaned = people._clean_person_fields(given, person)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         for name in FILLABLE:
-            value = data.get(name)
-            if value in (None, ""):
+            value = cleaned.get(name)
+            if not value:
                 continue
-            value = str(value).strip()
-            if name == "country":
-                value = value.upper()
             current = getattr(person, name)
             if not current:
                 setattr(person, name, value)

@@ -23,7 +23,7 @@ from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
 from tandem.people.custom_fields import _coerce  # the one check of a custom field value
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
-from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key
+from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key, one_line
 
 PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
 COMPANY_TEXT = ("name", "industry")
@@ -223,6 +223,8 @@ class RowCleaner:
             if value:
                 value = value.strip()
                 if value:
+                    if not value.isprintable():  # one_line, inlined: this runs for every cell
+                        value = " ".join(value.split())
                     if len(value) > longest:
                         errors.append(
                             RowError(
@@ -254,6 +256,7 @@ class RowCleaner:
                     else:
                         setattr(row, "owner_id" if target == "owner" else target, answer)
                 elif target == "company":
+                    value = one_line(value)
                     if len(value) > 200:
                         raise ValueError(f"At most 200 characters (got {len(value)}).")
                     row.company = value
@@ -302,6 +305,7 @@ class RowCleaner:
                 continue
             try:
                 if target in _COMPANY_MAX:
+                    value = one_line(value)
                     if len(value) > _COMPANY_MAX[target]:
                         raise ValueError(
                             f"At most {_COMPANY_MAX[target]} characters (got {len(value)})."

@@ -39,6 +39,7 @@ from tandem.people.normalize import (
     clean_email,
     clean_phone,
     name_key,
+    one_line,
 )
 
 PERSON_TEXT_FIELDS = (
@@ -104,7 +105,7 @@ def _clean_text(data: dict[str, Any], name: str, max_length: int) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError({name: "Must be text."})
-    value = value.strip()
+    value = one_line(value.strip())
     if len(value) > max_length:
         raise ValidationError({name: f"At most {max_length} characters (got {len(value)})."})
     return value

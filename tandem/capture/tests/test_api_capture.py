@@ -137,6 +137,33 @@ def test_a_known_email_answers_200_fills_empty_fields_and_proposes_the_rest(api,
     assert Touchpoint.objects.filter(person=person).count() == 2
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "t" * 5000, "At most 150 characters (got 5000)."),
+        ("country", "Narnia", "Narnia"),
+    ],
+)
+def test_a_known_persons_values_are_checked_as_a_new_persons(api, guide, field, value, message):
+    # Was stored unchecked: a database error (500) on PostgreSQL, a 5,000-character
+    # title or a country "NARNIA" on SQLite.
+    post(api, LEAD)
+    before = Person.objects.values().get()
+    again = post(api, {"email": LEAD["email"], field: value})
+    assert again.status_code == 422, again.content
+    assert message in errors(again)[field]
+    assert Person.objects.values().get() == before
+    assert Touchpoint.objects.count() == 1
+
+
+def test_line_breaks_in_one_line_fields_become_spaces(api):
+    created = post(api, {"email": "ann@example.com", "first_name": "Ann\r\nBcc: x@evil.example"})
+    assert created.status_code == 201, created.content
+    post(api, {"email": "ann@example.com", "city": " New\tYork\n"})
+    person = Person.objects.get()
+    assert (person.first_name, person.city) == ("Ann Bcc: x@evil.example", "New York")
+
+
 def test_utm_campaign_maps_to_the_campaign_and_the_kind_defaults_to_api(api, guide):
     response = post(
         api, {"email": "kim@example.com", "touchpoint": {"utm_campaign": "COBOL-Guide"}}

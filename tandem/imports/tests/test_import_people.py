@@ -154,6 +154,22 @@ def existing_ada(system):
 ADA_ROW = [["Email", "Last Name", "Job Title", "City", "Lifecycle Stage"], ["ADA@example.com", "Lovelace", "Mathematician", "London", "customer"]]  # fmt: skip
 
 
+def test_a_cell_with_line_breaks_comes_in_as_one_line(tmp_path, system):
+    # A spreadsheet cell written with Alt+Enter, or a name pasted with its line break.
+    rows = [
+        ["First Name", "Last Name", "Email", "Company", "City"],
+        ["Ann\nMarie", "Smith", "ann@example.com", "Acme\r\nGmbH", "New\tYork"],
+    ]
+    job = run_file(write_csv(tmp_path / "lines.csv", rows), actor=system)
+    assert counts(job) == (1, 0, 0, 0)
+    person = Person.objects.select_related("company").get()
+    assert (person.first_name, person.city, person.company.name) == (
+        "Ann Marie",
+        "New York",
+        "Acme GmbH",
+    )
+
+
 def test_policy_skip_leaves_existing_people_alone(tmp_path, system):
     ada = existing_ada(system)
     job = run_file(write_csv(tmp_path / "a.csv", ADA_ROW), actor=system, policy="skip")
