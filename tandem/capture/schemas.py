@@ -27,15 +27,15 @@ class TouchpointBody(StrictIn):
     campaign: IdOrKey | None = Field(
         None, description="Campaign id or key; else the one `utm_campaign` maps to."
     )
-    channel: str = ""
-    utm_source: str = ""
-    utm_medium: str = ""
-    utm_campaign: str = ""
-    utm_term: str = ""
-    utm_content: str = ""
+    channel: str = Field("", max_length=50)
+    utm_source: str = Field("", max_length=200)
+    utm_medium: str = Field("", max_length=200)
+    utm_campaign: str = Field("", max_length=200)
+    utm_term: str = Field("", max_length=200)
+    utm_content: str = Field("", max_length=200)
     referrer: str = Field("", description="An http(s) URL.")
     page_url: str = Field("", description="An http(s) URL.")
-    note: str = ""
+    note: str = Field("", max_length=5000)
 
 
 class ConsentBody(StrictIn):

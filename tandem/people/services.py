@@ -706,4 +706,13 @@ def find_or_create_company(*, actor: Actor, name_or_id: str | int) -> Company:
     if not name:
         raise ValidationError({"company": "Give a company name or id."})
     company = Company.objects.live().filter(name_key=name_key(name)).order_by("id").first()
-    return company or create_company(actor=actor, data={"name": name})
+    if company is not None:
+        return company
+    try:
+        return create_company(actor=actor, data={"name": name})
+    except ValidationError as exc:  # the new company's name is the caller's `company` field
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {("company" if k == "name" else k): v for k, v in exc.message_dict.items()}
+        ) from None

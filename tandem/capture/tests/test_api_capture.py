@@ -317,6 +317,14 @@ def test_concurrent_requests_with_one_key_capture_once(system, marketer):
         ({"email": "kim@example.com", "touchpoint": {"note": "met\u0000"}}, "touchpoint.note"),
         ({"email": "kim@example.com", "custom_fields": {"size": "\u0000"}}, "custom_fields"),
         ({"email": "kim@example.com", "title": "\ud800"}, "title"),  # a lone surrogate
+        # Too long: refused by name, not clipped (was cut to fit, or named "name").
+        ({"email": "kim@example.com", "company": "C" * 201}, "company"),
+        ({"email": "kim@example.com", "touchpoint": {"channel": "c" * 51}}, "touchpoint.channel"),
+        (
+            {"email": "kim@example.com", "touchpoint": {"utm_source": "u" * 201}},
+            "touchpoint.utm_source",
+        ),
+        ({"email": "kim@example.com", "touchpoint": {"note": "n" * 5001}}, "touchpoint.note"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(api, body, field):

@@ -112,6 +112,7 @@ def test_create_with_a_company_id_and_owner_id(api, ada, manager):
         ({"last_name": "X", "nickname": "Y"}, "nickname"),
         ({"first_name": 7}, "first_name"),
         ({"last_name": "X", "company": True}, "company"),
+        ({"last_name": "X", "company": "C" * 201}, "company"),  # a new company's name
         ({"last_name": "X", "owner": 1.5}, "owner"),
         ({}, "last_name"),
     ],
