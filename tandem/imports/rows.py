@@ -223,8 +223,7 @@ class RowCleaner:
             if value:
                 value = value.strip()
                 if value:
-                    if not value.isprintable():  # one_line, inlined: this runs for every cell
-                        value = " ".join(value.split())
+                    value = one_line(value)
                     if len(value) > longest:
                         errors.append(
                             RowError(
