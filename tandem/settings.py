@@ -21,9 +21,10 @@ DATA_DIR = Path(env_str("TANDEM_DATA_DIR", str(Path.cwd() / "data"))).resolve()
 
 DEBUG = env_bool("TANDEM_DEBUG", False)
 TESTING = "pytest" in sys.modules or env_bool("TANDEM_TESTING", False)
-# `makemigrations` only compares the models with their migrations: it serves and signs
-# nothing, so a checkout, CI or a hook can run it without a deployment's secrets.
-SCHEMA_ONLY = sys.argv[1:2] == ["makemigrations"]
+# `makemigrations` only compares the models with their migrations, and mypy's Django
+# plugin only reads them: neither serves nor signs anything, so a checkout, CI or a
+# hook can run them without a deployment's secrets.
+SCHEMA_ONLY = sys.argv[1:2] == ["makemigrations"] or "mypy" in sys.modules
 LOCAL_DEFAULTS = DEBUG or TESTING or SCHEMA_ONLY  # a throwaway key and local hosts will do
 
 SECRET_KEY = env_str("TANDEM_SECRET_KEY")
