@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, migrations check, then pytest on SQLite and on
+# The whole test suite: lint, migrations check, mypy, then pytest on SQLite and on
 # PostgreSQL (TANDEM_TEST_POSTGRES, or a server answering on 127.0.0.1:5432).
 # Under CI=true a missing browser or database fails the run instead of skipping.
 set -euo pipefail
@@ -23,6 +23,16 @@ $BIN/ruff check .
 $BIN/ruff format --check .
 echo "== migrations"
 TANDEM_DEBUG=true $BIN/tandem makemigrations --check --dry-run >/dev/null
+# Types, against the settings of both worlds: the django-stubs plugin loads
+# tandem.settings, so development and production (no debug, a key and hosts of
+# its own) each type-check the apps, models and settings as they are configured.
+echo "== mypy (development settings)"
+env -u TANDEM_SECRET_KEY -u TANDEM_ALLOWED_HOSTS TANDEM_DEBUG=true $BIN/mypy tandem
+echo "== mypy (production settings)"
+env -u TANDEM_DEBUG -u TANDEM_TESTING \
+  TANDEM_SECRET_KEY=type-check-only-not-a-deployment-key-0123456789abcdefghij \
+  TANDEM_ALLOWED_HOSTS=crm.example.com \
+  $BIN/mypy --cache-dir .mypy_cache/production tandem
 
 echo "== tests on SQLite"
 env -u DATABASE_URL $BIN/pytest -q "$@"
