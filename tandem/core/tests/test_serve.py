@@ -50,6 +50,7 @@ def get(url: str) -> tuple[int, bytes]:
         return err.code, err.read()
 
 
+@pytest.mark.timeout(300)  # migrates a fresh database, then starts granian (27 s measured)
 def test_serve_answers_with_production_settings_and_stops_on_sigterm(production_env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"

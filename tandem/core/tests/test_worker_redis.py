@@ -46,6 +46,7 @@ print(OutboundEmail.objects.get(pk=int(sys.argv[1])).status)
 """
 
 
+@pytest.mark.timeout(300)  # starts a Redis worker process and waits on it (31 s measured)
 def test_the_redis_queue_carries_work_to_the_worker(tmp_path: Path):
     if not redis_answers():
         if os.environ.get("CI") == "true":
