@@ -52,7 +52,7 @@ def next_stage(current: str) -> str | None:
     rank = FUNNEL_ORDER.get(current)
     if rank is None:
         return None
-    return next((stage.value for stage, r in FUNNEL_ORDER.items() if r == rank + 1), None)
+    return next((str(stage) for stage, r in FUNNEL_ORDER.items() if r == rank + 1), None)
 
 
 class CompanySize(models.TextChoices):
