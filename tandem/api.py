@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
 from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
@@ -16,6 +17,13 @@ from tandem.core.api_errors import install_error_handlers
 from tandem.people.api import companies as companies_router
 from tandem.people.api import router as people_router
 from tandem.people.services import DuplicateEmailError
+
+
+class TandemSwagger(Swagger):
+    """Swagger UI under Tandem's bar, with a way back into the app."""
+
+    template = "core/api_docs.html"
+
 
 api = NinjaAPI(
     title="Tandem API",
@@ -26,6 +34,7 @@ api = NinjaAPI(
         "or sign in to the web app and use this page."
     ),
     urls_namespace="api",
+    docs=TandemSwagger(),
     docs_url="/docs",
     auth=api_auth,
 )

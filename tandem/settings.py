@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tandem.core.middleware.NotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "tandem.urls"
@@ -194,6 +195,13 @@ TANDEM_FORM_RATE_PER_IP = env_int("TANDEM_FORM_RATE_PER_IP", 20, minimum=1)  # p
 TANDEM_FORM_RATE_PER_FORM = env_int("TANDEM_FORM_RATE_PER_FORM", 600, minimum=1)  # posts per minute
 TANDEM_FORM_MIN_FILL_SECONDS = env_int("TANDEM_FORM_MIN_FILL_SECONDS", 3, minimum=0)
 TANDEM_CONSENT_CONFIRM_DAYS = env_int("TANDEM_CONSENT_CONFIRM_DAYS", 14, minimum=1)
+# Who owns a new person a salesperson saves in quick capture: "self" (the salesperson, as
+# in the Add person form) or "queue" (nobody yet, left for routing).
+TANDEM_QUICK_CAPTURE_OWNER = env_str("TANDEM_QUICK_CAPTURE_OWNER", "self").lower()
+if TANDEM_QUICK_CAPTURE_OWNER not in ("self", "queue"):
+    raise ImproperlyConfigured(
+        f"TANDEM_QUICK_CAPTURE_OWNER={TANDEM_QUICK_CAPTURE_OWNER!r}: use self or queue"
+    )
 TANDEM_UNSUBSCRIBE_MAILTO = env_str("TANDEM_UNSUBSCRIBE_MAILTO")  # adds mailto: to List-Unsubscribe
 # Imports: read and check rows in a second process from this many rows on; build the
 # secondary indexes after the rows when at least this many come into a smaller database.

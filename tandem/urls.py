@@ -2,10 +2,12 @@ from django.urls import include, path
 
 from tandem.api import api, docs
 from tandem.core import health
+from tandem.core.views import favicon
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     # Early: public form posts are the busiest path, and Django tries patterns in order.
     path("", include("tandem.capture.urls")),
     path("api/v1/", api.urls),

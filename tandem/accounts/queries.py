@@ -9,35 +9,10 @@ from django.db.models import Count, Q, QuerySet
 
 from tandem.accounts.models import ApiToken, Role, Team, User
 from tandem.core.audit import audit_for
-from tandem.core.permissions import ACTIONS, describe_access
+from tandem.core.permissions import ACTION_LABELS, ACTIONS, describe_access
 from tandem.people.models import CustomField, CustomFieldEntity
 
 ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "no": "No"}
-
-# Readable names for the actions in core/permissions.py; a new action shows its raw name
-# until it gets one here.
-ACTION_LABELS = {
-    "people.view": "See people",
-    "people.create": "Add people",
-    "people.log_activity": "Log calls, meetings and notes on people",
-    "people.edit": "Edit people",
-    "people.change_stage": "Change a person's stage",
-    "people.delete": "Delete people",
-    "people.restore": "Restore deleted people",
-    "people.erase": "Erase people for good",
-    "people.manage_custom_fields": "Manage custom fields",
-    "companies.view": "See companies",
-    "companies.create": "Add companies",
-    "companies.log_activity": "Log calls, meetings and notes on companies",
-    "companies.edit": "Edit companies",
-    "companies.delete": "Delete companies",
-    "companies.restore": "Restore deleted companies",
-    "accounts.manage_users": "Manage users and roles",
-    "accounts.manage_teams": "Manage teams",
-    "accounts.manage_tokens": "Manage API tokens",
-    "campaigns.manage": "Manage campaigns",
-    "capture.manage_forms": "Manage web forms",
-}
 
 
 def users_for_admin() -> QuerySet[User]:
@@ -78,6 +53,12 @@ class ActionRow:
     cells: list[AccessCell]
 
 
+def _words(action: str) -> str:
+    """ "imports.run" → "Imports: run", for an action that has no label yet."""
+    area, _, verb = action.partition(".")
+    return f"{area.capitalize()}: {verb.replace('_', ' ')}"
+
+
 def role_matrix() -> list[ActionRow]:
     """What each role may do, one row per action, straight from core/permissions.py."""
     known = [a for a in ACTION_LABELS if a in ACTIONS]
@@ -89,7 +70,9 @@ def role_matrix() -> list[ActionRow]:
             cells.append(
                 AccessCell(role_label=role.label, access=access, label=ACCESS_LABELS[access])
             )
-        rows.append(ActionRow(action=action, label=ACTION_LABELS.get(action, action), cells=cells))
+        rows.append(
+            ActionRow(action=action, label=ACTION_LABELS.get(action) or _words(action), cells=cells)
+        )
     return rows
 
 

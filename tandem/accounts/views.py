@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,7 +46,7 @@ from tandem.accounts.services import (
 )
 from tandem.core import ratelimit
 from tandem.core.actor import Actor
-from tandem.core.permissions import require
+from tandem.core.permissions import page_requires
 from tandem.people.custom_fields import (
     create_custom_field,
     delete_custom_field,
@@ -207,16 +205,7 @@ ViewFunc = Callable[..., HttpResponseBase]
 
 def admin_page(action: str) -> Callable[[ViewFunc], ViewFunc]:
     """Log-in required, then `action` checked through core/permissions.py (403 otherwise)."""
-
-    def decorator(view: ViewFunc) -> ViewFunc:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require(cast(User, request.user), action)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
+    return page_requires(action)
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -21,7 +21,7 @@ from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.services import create_campaign, update_campaign
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 
 FIELDS = ("name", "key", "kind", "starts_on", "ends_on", "description", "is_active")
 
@@ -30,7 +30,7 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-@login_required
+@page_requires(None)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.annotate(
         form_count=Count("forms", distinct=True), touchpoint_count=Count("touchpoints")

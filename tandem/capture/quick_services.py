@@ -5,9 +5,13 @@ one capture function, `capture_person`, so a badge scanned twice, or an
 offline entry synced twice, is still one person with one touchpoint per
 entry (the client-made UUID makes a replay return the first result).
 
+- A new person a salesperson saves is theirs (they met them, they follow
+  up: every lead gets an owner), as in the Add person form;
+  `TANDEM_QUICK_CAPTURE_OWNER=queue` leaves them unowned for routing instead.
+  Other roles' captures stay unowned. A known person keeps their owner.
 - A contact from the salesperson's own network is a *sales-sourced*
-  touchpoint credited to them. The person lands in the shared database as a
-  lead with no private owner, so marketing's nurture can reach them (J2).
+  touchpoint credited to them. The person is in the shared database, not a
+  private list, so marketing's nurture reaches them too (J2).
 - "Sold on the spot" moves the person to customer through `change_stage`
   when the salesperson may change that person's stage; otherwise the sale is
   kept on the touchpoint for someone who may.
@@ -19,8 +23,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from tandem.accounts.models import Role, User
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
@@ -67,6 +73,25 @@ class QuickResult:
     def person(self) -> Person:
         return self.capture.person
 
+    def owner_note(self, actor: Actor) -> str:
+        """Who follows this person up, as the salesperson reads it after Save."""
+        owner = self.person.owner
+        if owner is None:
+            return "in the queue, nobody owns them yet"
+        if actor.user is not None and owner.pk == actor.user.pk:
+            return "yours"
+        return f"owned by {owner.get_full_name() or owner.username}"
+
+
+def new_person_owner(actor: Actor) -> User | None:
+    """The owner of a person quick capture creates (TANDEM_QUICK_CAPTURE_OWNER)."""
+    user = actor.user
+    if user is None or user.role != Role.SALESPERSON:
+        return None
+    if getattr(settings, "TANDEM_QUICK_CAPTURE_OWNER", "self") == "queue":
+        return None
+    return user
+
 
 def touchpoint_kind(entry: QuickEntry) -> str:
     if entry.own_network:
@@ -89,6 +114,7 @@ def capture_quickly(*, actor: Actor, entry: QuickEntry) -> QuickResult:
     location = (entry.location or (entry.campaign.name if entry.campaign else "")).strip()
     data = {k: v for k, v in entry.person.items() if v not in (None, "")}
     data.setdefault("source", SOURCES[kind])
+    data["owner"] = new_person_owner(actor)  # a new person's only: a known one keeps theirs
     detail: dict[str, Any] = {"sold_on_spot": entry.sold_on_spot}
     if entry.interest:
         detail["interest"] = entry.interest

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,7 +35,7 @@ from tandem.capture.quick_forms import (
 )
 from tandem.capture.quick_services import CHANNEL, QuickResult, capture_quickly
 from tandem.core.actor import Actor
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "capture" / "quick"
 SCOPE = "/capture"
@@ -96,19 +95,33 @@ def _render(request: HttpRequest, form: QuickCaptureForm, status: int = 200) -> 
     return render(request, "capture/quick/page.html", context, status=status)
 
 
-def _saved_message(result: QuickResult) -> str:
+def _saved_message(result: QuickResult, actor: Actor) -> str:
+    """What the salesperson reads next to the Save button: who, new or known, whose."""
     person = result.person
     name = str(person) or person.email
     if result.capture.replayed:
-        return f"{name} was already saved from this entry."
-    what = "New person" if result.capture.created else "Known person, touchpoint added"
+        return f"{name} was already saved from this entry ({result.owner_note(actor)})."
+    what = "new person" if result.capture.created else "known person, touchpoint added"
     extra = " · moved to customer" if result.moved_to_customer else ""
     if result.stage_note:
         extra = f" · sale noted ({result.stage_note})"
-    return f"Saved {name}: {what}{extra}."
+    return f"Saved {name}: {what}, {result.owner_note(actor)}{extra}."
 
 
-@login_required
+def _saved_item(result: QuickResult) -> dict[str, Any]:
+    """One line of "Saved today by you", for the page to add without a reload."""
+    tp = result.capture.touchpoint
+    return {
+        "touchpoint_id": tp.pk,
+        "name": str(result.person) or result.person.email,
+        "url": person_url(result.person.pk),
+        "kind": tp.get_kind_display(),
+        "location": tp.location,
+        "time": timezone.localtime(tp.occurred_at).strftime("%H:%M"),
+    }
+
+
+@page_requires("people.create")
 @require_http_methods(["GET", "POST"])
 def page(request: HttpRequest) -> HttpResponse:
     """The capture page; a plain post (no JavaScript) saves at once or reads a card."""
@@ -143,7 +156,7 @@ def page(request: HttpRequest) -> HttpResponse:
         except ValidationError as err:
             add_service_errors(form, err)
         else:
-            messages.success(request, _saved_message(result))
+            messages.success(request, _saved_message(result, actor), extra_tags="saved")
             data = form.cleaned_data
             keep = {
                 "campaign": data["campaign"].pk if data.get("campaign") else "",
@@ -209,10 +222,13 @@ def sync(request: HttpRequest) -> JsonResponse:
                     "kind": result.kind,
                     "moved_to_customer": result.moved_to_customer,
                     "stage_note": result.stage_note,
+                    "message": _saved_message(result, actor),
+                    "saved": _saved_item(result),
                     "person": {
                         "id": person.pk,
                         "name": str(person) or person.email,
                         "url": person_url(person.pk),
+                        "owner_id": person.owner_id,
                     },
                 }
             )

@@ -7,11 +7,9 @@ server: anonymous visitors go to the login page, other roles get 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -25,18 +23,12 @@ from tandem.capture.forms import ConsentFormSet, WebFormForm
 from tandem.capture.models import WebForm
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
-from tandem.core.permissions import require
+from tandem.core.permissions import page_requires
 
 ViewFunc = Callable[..., HttpResponseBase]
 
 
-def manage_forms(view: ViewFunc) -> ViewFunc:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        require(cast(User, request.user), "capture.manage_forms")
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+manage_forms = page_requires("capture.manage_forms")
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -1,14 +1,65 @@
+"""What every page's layout needs: the main menu, cut to what the viewer may open."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import resolve, reverse
 
 from tandem.core.permissions import can
 
+# (label, URL name, the path prefix that marks the link as the current section;
+# empty: only the page itself).
+MAIN_MENU = (
+    ("Funnel", "people:overview", ""),
+    ("People", "people:list", "/people/"),
+    ("Companies", "people:company_list", "/companies/"),
+    ("Campaigns", "campaigns:list", "/campaigns/"),
+    ("Forms", "capture:form_list", "/forms/"),
+    ("Quick capture", "quick:page", "/capture"),
+    ("Imports", "imports:list", "/imports/"),
+    ("Duplicates", "dedup:queue", "/duplicates/"),
+    ("Admin", "accounts:users", "/admin/"),
+    ("API", "api_docs", "/api/"),
+)
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    label: str
+    url: str
+    prefix: str
+    action: str | None  # what the target view checks (page_requires), None: signed in
+
+
+@lru_cache(maxsize=1)
+def _menu() -> tuple[MenuLink, ...]:
+    """Each link with the action its own view requires, read from the view itself."""
+    links = []
+    for label, name, prefix in MAIN_MENU:
+        url = reverse(name)
+        action = getattr(resolve(url).func, "required_action", None)
+        links.append(MenuLink(label=label, url=url, prefix=prefix, action=action))
+    return tuple(links)
+
+
+def menu_for(user: Any, path: str = "") -> list[dict[str, Any]]:
+    """The main menu links `user` may open, the current one marked."""
+    if not (user and user.is_authenticated):
+        return []
+    return [
+        {
+            "label": link.label,
+            "url": link.url,
+            "current": path == link.url or bool(link.prefix and path.startswith(link.prefix)),
+        }
+        for link in _menu()
+        if link.action is None or can(user, link.action)
+    ]
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    return {
-        "nav_is_admin": bool(user and user.is_authenticated and can(user, "accounts.manage_users"))
-    }
+    return {"nav_links": menu_for(getattr(request, "user", None), request.path)}

@@ -8,9 +8,14 @@ admins manage users, teams, roles, custom fields and tokens.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from tandem.accounts.models import Role, User
 from tandem.core.actor import Actor
@@ -47,6 +52,32 @@ _ADMIN_ONLY = {
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
 _READ_ACTIONS = {"people.view", "companies.view"}
 ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING)
+# How the admin's roles page names each action (in this order): words, not codes.
+ACTION_LABELS = {
+    "people.view": "See people",
+    "people.create": "Add people",
+    "people.log_activity": "Log calls, meetings and notes on people",
+    "people.edit": "Edit people",
+    "people.change_stage": "Change a person's stage",
+    "people.merge": "Merge duplicate people",
+    "people.delete": "Delete people",
+    "people.restore": "Restore deleted people",
+    "people.erase": "Erase people for good",
+    "people.export": "Export people to CSV",
+    "people.manage_custom_fields": "Manage custom fields",
+    "companies.view": "See companies",
+    "companies.create": "Add companies",
+    "companies.log_activity": "Log calls, meetings and notes on companies",
+    "companies.edit": "Edit companies",
+    "companies.delete": "Delete companies",
+    "companies.restore": "Restore deleted companies",
+    "accounts.manage_users": "Manage users and roles",
+    "accounts.manage_teams": "Manage teams",
+    "accounts.manage_tokens": "Manage API tokens",
+    "campaigns.manage": "Manage campaigns",
+    "capture.manage_forms": "Manage web forms",
+    "imports.run": "Import people and companies",
+}
 
 
 def _user_can(user: User, action: str, obj: Any = None) -> bool:
@@ -87,6 +118,30 @@ def can(who: Actor | User | None, action: str, obj: Any = None) -> bool:
 def require(who: Actor | User | None, action: str, obj: Any = None) -> None:
     if not can(who, action, obj):
         raise PermissionDenied(f"Not allowed: {action}")
+
+
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def page_requires(action: str | None) -> Callable[[ViewFunc], ViewFunc]:
+    """Log-in, then `action` (403 otherwise); `None` lets any signed-in member in.
+
+    The view keeps the action as `required_action`, and the main menu reads it
+    (core/context_processors.py): a link is shown only to those this check lets in.
+    """
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if action is not None:
+                require(cast(User, request.user), action)
+            return view(request, *args, **kwargs)
+
+        checked = login_required(wrapped)
+        checked.required_action = action  # type: ignore[attr-defined]
+        return checked
+
+    return decorator
 
 
 class _OwnedBySomeoneElse:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
 from tandem.core.pagination import Page
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 from tandem.dedup import services
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.queries import merge_preview, merges_page, pair_people, queue_page
@@ -66,11 +66,10 @@ def _page(request: HttpRequest, load: Any) -> tuple[Page | None, str]:
 # --- queue -----------------------------------------------------------------------------
 
 
-@login_required
+@page_requires("people.merge")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    require(user, "people.merge")
     page, error = _page(
         request, lambda cursor: queue_page(viewer=user, limit=PAGE_SIZE, cursor=cursor)
     )

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
 from tandem.imports import queries, services
 from tandem.imports.forms import MappingForm, UploadForm
@@ -56,7 +56,7 @@ def _errors_of(err: ValidationError) -> list[str]:
     return list(err.messages)
 
 
-@login_required
+@page_requires("imports.run")
 @require_http_methods(["GET", "POST"])
 def import_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)

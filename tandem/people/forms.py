@@ -23,6 +23,7 @@ from tandem.people.models import (
     CustomFieldType,
     PhoneKind,
     Stage,
+    next_stage,
 )
 
 CUSTOM_PREFIX = "cf_"
@@ -241,7 +242,11 @@ class CompanyForm(CustomFieldsMixin):
 
 
 class StageForm(forms.Form):
-    to_stage = forms.ChoiceField(choices=Stage.choices, label="Move to")
+    to_stage = forms.ChoiceField(
+        choices=Stage.choices,
+        label="Move to",
+        error_messages={"required": "Choose the stage to move to."},
+    )
     reason = forms.CharField(
         max_length=2000,
         required=False,
@@ -255,7 +260,13 @@ class StageForm(forms.Form):
         super().__init__(*args, **kwargs)
         to_stage = self.fields["to_stage"]
         assert isinstance(to_stage, forms.ChoiceField)
-        to_stage.choices = [(v, label) for v, label in Stage.choices if v != current]
+        choices = [(v, label) for v, label in Stage.choices if v != current]
+        forward = next_stage(current)
+        if forward is None:  # nothing obvious: no move is picked for the user
+            choices.insert(0, ("", "Choose a stage…"))
+        else:
+            self.initial.setdefault("to_stage", forward)
+        to_stage.choices = choices
 
 
 class ActivityForm(forms.Form):

@@ -41,6 +41,20 @@ FUNNEL_ORDER: dict[str, int] = {
 }
 
 
+def next_stage(current: str) -> str | None:
+    """The forward move the stage picker offers first: one step on in the funnel.
+
+    A recycled person comes back in as a lead; a disqualified one and an
+    advocate (the funnel's end) have no obvious next stage.
+    """
+    if current == Stage.RECYCLED:
+        return Stage.LEAD.value
+    rank = FUNNEL_ORDER.get(current)
+    if rank is None:
+        return None
+    return next((str(stage) for stage, r in FUNNEL_ORDER.items() if r == rank + 1), None)
+
+
 class CompanySize(models.TextChoices):
     S1 = "1-10", "1–10"
     S11 = "11-50", "11–50"

@@ -93,6 +93,7 @@ class TimelineEntry:
     outcome: str = ""
     source_id: int = 0
     person_id: int | None = None
+    interest: str = ""  # a touchpoint's interest level (quick capture), "" when none
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -170,7 +171,11 @@ def _touchpoint_entry(t: Any) -> TimelineEntry:
         parts.append(t.page_url)
     if t.location:
         parts.append(t.location)
-    proposed = t.detail.get("proposed") if isinstance(t.detail, dict) else None
+    detail = t.detail if isinstance(t.detail, dict) else {}
+    interest = str(detail.get("interest") or "")
+    if interest:
+        parts.insert(0, f"Interest: {interest}")
+    proposed = detail.get("proposed")
     if proposed:
         parts.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in proposed.items()))
     title = t.get_kind_display() + (f" · {t.campaign.name}" if t.campaign_id else "")
@@ -182,7 +187,13 @@ def _touchpoint_entry(t: Any) -> TimelineEntry:
         body="\n".join(parts) if not t.note else "\n".join([t.note, *parts]),
         source_id=t.pk,
         person_id=t.person_id,
+        interest=interest,
     )
+
+
+def latest_interest(entries: list[TimelineEntry]) -> TimelineEntry | None:
+    """The newest touchpoint in `entries` that says how interested the person was."""
+    return next((e for e in entries if e.kind == "touchpoint" and e.interest), None)
 
 
 def company_timeline(company: Company, *, limit: int = 100) -> list[TimelineEntry]:

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tandem.accounts.models import Role, Team, User
 from tandem.core.audit import audit_for
+from tandem.core.permissions import ACTION_LABELS, ACTIONS
 
 
 def test_admin_adds_a_user_with_a_password_who_can_log_in(client, admin):
@@ -184,6 +185,19 @@ def test_roles_page_shows_what_each_role_may_do_from_the_rules(client, admin, sa
     assert "Edit people" in text
     assert "Manage custom fields" in text
     assert f'id="user-{salesperson.pk}"' in text
+
+
+def test_roles_page_names_every_action_in_words_not_permission_codes(client, admin):
+    client.force_login(admin)
+    text = client.get(reverse("accounts:roles")).text
+    for action in ACTIONS:
+        assert action not in text, f"the roles page shows the code {action!r}"
+    assert "Merge duplicate people" in text and "Import people and companies" in text
+    assert "Export people to CSV" in text
+
+
+def test_every_permission_has_its_words():
+    assert set(ACTION_LABELS) == set(ACTIONS)
 
 
 def test_admin_adds_and_renames_a_team_and_sees_member_counts(client, admin, salesperson):

@@ -105,7 +105,7 @@ def test_a_plain_post_saves_a_booth_scan_and_keeps_the_place(sam, salesperson, s
     assert tp.detail["interest"] == "high" and tp.detail["sold_on_spot"] is False
     assert tp.note == "Wants a demo" and tp.credited_to is None
     page = sam.get(response["Location"]).content.decode()
-    assert "Saved Ada Lovelace: New person." in page
+    assert "Saved Ada Lovelace: new person, yours." in page
     assert f'href="/people/{person.pk}/">Ada Lovelace</a>' in page  # saved today by you
     assert 'value="Hall 4"' in page
 
@@ -127,8 +127,9 @@ def test_a_contact_from_my_own_network_is_sales_sourced_and_shared(sam, salesper
     tp = Touchpoint.objects.get()
     assert tp.kind == "sales_sourced" and tp.credited_to == salesperson
     person = tp.person
-    # In the shared database as a lead nobody owns: marketing's nurture can reach them (J2).
-    assert person.source == "sales-sourced" and person.owner is None and person.stage == "lead"
+    # A lead of theirs in the shared database, not a private list: nurture reaches them (J2).
+    assert person.source == "sales-sourced" and person.owner == salesperson
+    assert person.stage == "lead"
 
 
 def test_sold_on_the_spot_moves_the_person_to_customer(sam, salesperson, show):

@@ -3,6 +3,7 @@ settings, serves the static files itself, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -78,3 +79,40 @@ def test_serve_answers_with_production_settings_and_stops_on_sigterm(production_
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
+
+
+@pytest.fixture
+def uncollected_env(production_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Production settings on a data directory where `collectstatic` never ran."""
+    return {**production_env, "TANDEM_DATA_DIR": str(tmp_path / "fresh")}
+
+
+def serve_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    port = free_port()
+    return subprocess.run(
+        [sys.executable, "-m", "tandem", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_serve_without_collected_static_files_stops_at_start_saying_what_to_run(uncollected_env):
+    done = serve_until_exit(uncollected_env)
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr  # one line, no traceback
+    assert "Static files are not collected" in lines[0]
+    assert "tandem collectstatic --noinput" in lines[0]
+
+
+def test_serve_with_static_files_older_than_the_code_names_a_missing_file(production_env):
+    manifest = Path(production_env["TANDEM_DATA_DIR"]) / "static" / "staticfiles.json"
+    data = json.loads(manifest.read_text())
+    del data["paths"]["tandem/app.css"]  # as if app.css were added after the last collectstatic
+    manifest.write_text(json.dumps(data))
+    done = serve_until_exit(production_env)
+    assert done.returncode != 0
+    assert "out of date" in done.stderr and "tandem/app.css" in done.stderr
+    assert "tandem collectstatic --noinput" in done.stderr

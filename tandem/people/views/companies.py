@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tandem.accounts.models import Role
 from tandem.core.audit import audit_for
 from tandem.core.pagination import capped_count
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 from tandem.people import services
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import CompanyFilter
@@ -59,7 +59,7 @@ from tandem.people.views.common import (
 # --- companies ------------------------------------------------------------------------
 
 
-@login_required
+@page_requires("companies.view")
 def company_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "companies.view")

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tandem.accounts.models import Role
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for, record_audit
-from tandem.core.permissions import can, require
+from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
 from tandem.people import services
 from tandem.people.custom_fields import definitions
@@ -42,6 +42,7 @@ from tandem.people.models import (
     Stage,
 )
 from tandem.people.queries import (
+    latest_interest,
     lifecycle_counts,
     people_export_rows,
     people_page,
@@ -111,7 +112,7 @@ def _duplicate_owner(err: services.DuplicateEmailError) -> Person | None:
 # --- funnel ---------------------------------------------------------------------------
 
 
-@login_required
+@page_requires("people.view")
 def overview(request: HttpRequest) -> HttpResponse:
     require(current_user(request), "people.view")
     list_url = reverse("people:list")
@@ -138,7 +139,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 # --- people list --------------------------------------------------------------------
 
 
-@login_required
+@page_requires("people.view")
 def person_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "people.view")
@@ -246,8 +247,10 @@ def _stage_context(
 def _timeline_context(
     request: HttpRequest, person: Person, form: ActivityForm | None = None
 ) -> dict[str, Any]:
+    entries = person_timeline(person)
     return {
-        "timeline": timeline_rows(person_timeline(person)),
+        "timeline": timeline_rows(entries),
+        "interest": latest_interest(entries),
         "activity_form": form or ActivityForm(),
         "activity_url": reverse("people:log_activity", args=[person.pk]),
         "can_log": person.deleted_at is None

@@ -15,16 +15,47 @@ TANDEM_WEB_THREADS = 2.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.core.management.base import BaseCommand, CommandError
+
+COLLECT = "run `tandem collectstatic --noinput`, then start again"
 
 
 def split_bind(bind: str) -> tuple[str, int]:
     """ "127.0.0.1:8000" → ("127.0.0.1", 8000); "[::1]:8000" → ("::1", 8000)."""
     host, _, port = bind.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def check_static_files() -> None:
+    """Stop before serving when production's static files are not collected (or stale).
+
+    In production the pages link the hashed names from the manifest that
+    `collectstatic` writes into STATIC_ROOT; without it every page is a 500,
+    and a file added since the last run is a 500 on each page that links it.
+    """
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return  # debug mode: files come from the apps as they are
+    content = staticfiles_storage.read_manifest()
+    if content is None:
+        raise CommandError(f"Static files are not collected in {settings.STATIC_ROOT}: {COLLECT}.")
+    collected = set(json.loads(content).get("paths", {}))
+    missing = sorted(
+        path
+        for finder in finders.get_finders()
+        for path, _ in finder.list(["CVS", ".*", "*~"])
+        if path not in collected
+    )
+    if missing:
+        raise CommandError(
+            f"Static files in {settings.STATIC_ROOT} are out of date ({len(missing)} missing, "
+            f"e.g. {missing[0]}): {COLLECT}."
+        )
 
 
 class Command(BaseCommand):
@@ -47,6 +78,7 @@ class Command(BaseCommand):
         from granian.constants import Interfaces
         from granian.log import LogLevels
 
+        check_static_files()
         host, port = split_bind(options["bind"] or settings.TANDEM_BIND)
         self.stdout.write(f"Serving on http://{options['bind'] or settings.TANDEM_BIND}/")
         Granian(

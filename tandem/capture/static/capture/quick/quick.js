@@ -30,6 +30,9 @@
   var scanText = form.elements.scan_text;
   var scanResult = $("scan-result");
   var editing = null; // the UUID of a failed entry being corrected
+  var saveStatus = $("save-status");
+  var savedToday = $("saved-today");
+  var savedTodayEmpty = $("saved-today-empty");
 
   // --- storage (IndexedDB) ------------------------------------------------------------
 
@@ -523,6 +526,43 @@
     field("first_name").focus();
   }
 
+  // --- what the salesperson reads after Save: in the save bar, under the thumb ----------------------
+
+  function tellSaved(text, kind) {
+    if (!saveStatus) return;
+    saveStatus.textContent = "";
+    var span = document.createElement("span");
+    span.className = kind;
+    span.textContent = text;
+    saveStatus.appendChild(span);
+  }
+
+  /** Add a synced entry to "Saved today by you" at once, newest first. */
+  function addSavedToday(item) {
+    if (!savedToday || !item || !item.touchpoint_id) return;
+    if (savedToday.querySelector('li[data-touchpoint="' + item.touchpoint_id + '"]')) return;
+    var li = document.createElement("li");
+    li.dataset.touchpoint = item.touchpoint_id;
+    var a = document.createElement("a");
+    a.href = item.url;
+    a.textContent = item.name;
+    li.appendChild(a);
+    var kind = document.createElement("span");
+    kind.className = "badge";
+    kind.textContent = item.kind;
+    li.appendChild(kind);
+    [item.location, item.time].forEach(function (text) {
+      if (!text) return;
+      var span = document.createElement("span");
+      span.className = "muted";
+      span.textContent = text;
+      li.appendChild(span);
+    });
+    savedToday.insertBefore(li, savedToday.firstChild);
+    savedToday.hidden = false;
+    if (savedTodayEmpty) savedTodayEmpty.hidden = true;
+  }
+
   // --- saving ------------------------------------------------------------------------------------
 
   function collect() {
@@ -594,7 +634,10 @@
     putEntry(entry).then(function () {
       rememberPlace();
       clearEntryFields();
-      field("first_name").focus();
+      field("first_name").focus(); // ready for the next one; the save bar stays in view
+      tellSaved(navigator.onLine ? "Kept on this phone: " + describe(entry) + ", sending…" :
+        "Offline: " + describe(entry) + " is kept on this phone and syncs when the network returns.",
+        "queued");
       return render();
     }).then(function () {
       if (navigator.onLine) syncAll(false);
@@ -620,10 +663,13 @@
       return res.json().catch(function () { return {}; }).then(function (answer) {
         if (res.ok && answer.status === "synced") {
           entry.state = "synced"; entry.reason = ""; entry.errors = null; entry.result = answer;
+          tellSaved(answer.message || "Saved " + describe(entry) + ".", "success");
+          addSavedToday(answer.saved);
         } else if (res.status === 422 || res.status === 400) {
           entry.state = "failed"; entry.retry = false;
           entry.reason = answer.message || "Refused (" + res.status + ").";
           entry.errors = answer.errors || {};
+          tellSaved("Not saved: " + describe(entry) + ": " + entry.reason + " Edit it under On this phone.", "failed");
         } else if (res.status === 401 || res.status === 403 || res.redirected) {
           entry.state = "failed"; entry.retry = true;
           entry.reason = answer.message || "Sign in again (the session or security token expired), then sync.";
