@@ -22,6 +22,8 @@ class WebForm(models.Model):
     consent_texts = models.ManyToManyField("capture.ConsentText", blank=True, related_name="forms")
     thank_you_message = models.TextField(blank=True)
     redirect_url = models.URLField(max_length=2000, blank=True)
+    # Hosts the form is embedded on: a posted retURL may lead back to them, nowhere else.
+    sites = models.JSONField(default=list, blank=True)
     notify = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     double_opt_in = models.BooleanField(default=True)
     source = models.CharField(max_length=100, blank=True, help_text="Person source for new people.")

@@ -38,6 +38,7 @@ from tandem.capture import inbox, webforms
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
 from tandem.core import ratelimit
 from tandem.people.models import CustomField
+from tandem.people.schemas import storable
 
 MAX_BODY_BYTES = 64 * 1024
 RATE_WINDOW_SECONDS = 60
@@ -326,7 +327,7 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
     if as_json and content_type.startswith("application/json"):
         try:
             data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
             return None
         if not isinstance(data, dict):
             return None
@@ -336,6 +337,25 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
             if not isinstance(v, dict | list)
         }
     return request.POST
+
+
+def _storable_text(value: Any) -> str:
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def _unstorable(data: Mapping[str, str]) -> dict[str, str]:
+    """Posted names and values with lone surrogates (no database stores them), as
+    errors by input name: the post is refused whole rather than told "thanks" and
+    then failing in the inbox (issue 17, point 5). NUL characters are dropped
+    before this, as they always were: the lead is kept."""
+    errors: dict[str, str] = {}
+    for name, value in data.items():
+        try:
+            storable(name)
+            storable(value)
+        except ValueError as exc:
+            errors[_storable_text(name)[:100]] = f"{exc} Type the value again."
+    return errors
 
 
 def _submit(
@@ -357,12 +377,17 @@ def _submit(
     sub: webforms.Submission | None = None
     is_bot = False
     if data is not None:
+        data = {str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in data.items()}
+        unstorable = _unstorable(data)
+        if unstorable:  # shown again without the bad characters, nothing stored
+            data = {_storable_text(k): _storable_text(v) for k, v in data.items()}
         if data.get(webforms.HONEYPOT_FIELD):  # a bot: told "thanks", nothing stored
             is_bot = True
         else:
             sub = webforms.read_submission(
                 web_form, data, fields=definition.fields, consent_texts=definition.consent_texts
             )
+            sub.errors.update(unstorable)
             # A person who sends too early gets the errors to fix; a complete post sent
             # faster than anyone types is a bot: told "thanks", nothing stored.
             is_bot = not sub.errors and bool(webforms.spam_reason(web_form, data))
