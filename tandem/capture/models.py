@@ -116,6 +116,12 @@ class ConsentEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     method = models.CharField(max_length=20, blank=True)  # form, api, booth, import, email_link
+    # How the person gave it, in the words of whoever vouches for it (the API's `how`),
+    # and the user whose token or session recorded it: proof for consent not given here.
+    how = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
