@@ -193,6 +193,8 @@ TANDEM_FORM_RATE_PER_IP = env_int("TANDEM_FORM_RATE_PER_IP", 20, minimum=1)  # p
 TANDEM_FORM_RATE_PER_FORM = env_int("TANDEM_FORM_RATE_PER_FORM", 600, minimum=1)  # posts per minute
 TANDEM_FORM_MIN_FILL_SECONDS = env_int("TANDEM_FORM_MIN_FILL_SECONDS", 3, minimum=0)
 TANDEM_CONSENT_CONFIRM_DAYS = env_int("TANDEM_CONSENT_CONFIRM_DAYS", 14, minimum=1)
+# At most one double opt-in email per address per form in this many minutes.
+TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES = env_int("TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES", 60, minimum=1)
 TANDEM_UNSUBSCRIBE_MAILTO = env_str("TANDEM_UNSUBSCRIBE_MAILTO")  # adds mailto: to List-Unsubscribe
 # Imports: read and check rows in a second process from this many rows on; build the
 # secondary indexes after the rows when at least this many come into a smaller database.

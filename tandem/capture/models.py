@@ -171,6 +171,27 @@ class OutboundEmail(models.Model):
         return f"{self.kind} to {self.to} ({self.status})"
 
 
+class ConfirmationEmailSent(models.Model):
+    """When a form last emailed a double opt-in confirmation to an address: at most one
+    per address per form per TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES (see
+    email.claim_confirmation_emails). The address is kept as a hash: this table
+    must not keep an erased person's email."""
+
+    address_hash = models.CharField(max_length=64)
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address_hash", "form"], name="confirmationemailsent_address_form"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"confirmation for form {self.form_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class IdempotencyRecord(models.Model):
     """A stored response for `Idempotency-Key`: the same key and body answer the same."""
 

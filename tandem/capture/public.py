@@ -472,8 +472,22 @@ def _success(
 # --- double opt-in and unsubscribe ----------------------------------------------------------------
 
 
+@csrf_exempt
 def consent_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the double opt-in email: pending consents become granted."""
+    """The link in the double opt-in email. GET shows a page with a button; only its POST
+    confirms, so mail scanners that fetch every link confirm no one.
+
+    No CSRF token (these paths skip the session and CSRF middleware): the
+    signed token in the address is the secret a forged post would need.
+    """
+    try:
+        consents.read_confirmation_token(token)
+    except consents.ConsentLinkError as exc:
+        return render(request, "capture/public/link_error.html", {"message": str(exc)}, status=400)
+    if request.method in ("GET", "HEAD"):
+        return render(request, "capture/public/confirm.html")
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
     try:
         confirmed = consents.confirm_consents(
             token=token, proof=_proof(request, None, "email_link")

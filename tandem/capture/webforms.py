@@ -33,7 +33,7 @@ from tandem.campaigns.models import Campaign, TouchpointKind
 from tandem.campaigns.services import UTM_FIELDS
 from tandem.capture import consent as consents
 from tandem.capture import redirects
-from tandem.capture.email import queue_email
+from tandem.capture.email import claim_confirmation_emails, queue_email
 from tandem.capture.models import ConsentPurpose, ConsentStatus, ConsentText, WebForm
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
@@ -746,7 +746,11 @@ def capture_submission(
                 if given.status == ConsentStatus.PENDING:
                     pending.append((given, text))
         typed_email = str(sub.person.get("email") or person.email)
-        if pending and typed_email:
+        if (
+            pending
+            and typed_email
+            and claim_confirmation_emails([(typed_email, form.pk)], now=occurred_at)
+        ):
             queue_email(
                 kind="consent_confirmation",
                 to=typed_email,
