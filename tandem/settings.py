@@ -76,6 +76,7 @@ if env_str("TANDEM_TASKS", "").startswith("redis"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.core.csp.ContentSecurityPolicyMiddleware",
     "tandem.capture.middleware.PublicCaptureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +86,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy (tandem/core/csp.py; the shape of Django 6.0's SECURE_CSP).
+# Scripts only from our own origin and never inline. Inline styles stay allowed:
+# bar widths are style attributes and htmx adds its indicator style; CSS runs no code.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 ROOT_URLCONF = "tandem.urls"
 WSGI_APPLICATION = "tandem.wsgi.application"

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,7 +37,7 @@ from tandem.accounts.views import client_ip
 from tandem.capture import consent as consents
 from tandem.capture import inbox, webforms
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
-from tandem.core import ratelimit
+from tandem.core import csp, ratelimit
 from tandem.people.models import CustomField
 from tandem.people.schemas import storable
 
@@ -232,8 +233,32 @@ def _kept_hidden(data: Mapping[str, Any], sub: webforms.Submission) -> dict[str,
     return kept
 
 
+def _framed_by_form_sites(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """The form's pages may be shown in an iframe on the sites the form lists (on any
+    site when it lists none): X-Frame-Options off, CSP frame-ancestors set per form."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, key: str) -> HttpResponseBase:
+        response = view(request, key)
+        if csp.HEADER not in response and str(response.get("Content-Type", "")).startswith(
+            "text/html"
+        ):
+            cached = _definitions.get(key)
+            sites = (
+                cached.form.sites
+                if cached is not None
+                else WebForm.objects.filter(key=key).values_list("sites", flat=True).first()
+            )
+            response[csp.HEADER] = csp.frameable_policy(sites or [])
+        return response
+
+    return xframe_options_exempt(wrapped)
+
+
 @csrf_exempt
-@xframe_options_exempt
+@_framed_by_form_sites
 def form(request: HttpRequest, key: str) -> HttpResponseBase:
     """GET: the hosted form (standalone, embeddable in an iframe). POST: a submission."""
     if request.method == "POST":
@@ -251,7 +276,7 @@ def form(request: HttpRequest, key: str) -> HttpResponseBase:
     return _form_page(request, web_form, hidden=hidden)
 
 
-@xframe_options_exempt
+@_framed_by_form_sites
 def form_thanks(request: HttpRequest, key: str) -> HttpResponse:
     web_form = WebForm.objects.filter(key=key).first()
     if web_form is None:
