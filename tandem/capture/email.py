@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -128,7 +129,21 @@ def claim_confirmation_emails(
                 [*params, before],
             )
             claimed.update((h, int(f)) for h, f in cursor.fetchall())
+    _maybe_prune_confirmations(cutoff)
     return {pair for key in claimed for pair in by_key.get(key, [])[:1]}
+
+
+_next_prune = [0.0]
+
+
+def _maybe_prune_confirmations(cutoff: dt.datetime) -> None:
+    """Rows older than the window decide nothing: drop them (at most once a minute per
+    process), so no address hash outlives its window by much."""
+    now = time.monotonic()
+    if now < _next_prune[0]:
+        return
+    _next_prune[0] = now + 60
+    ConfirmationEmailSent.objects.filter(sent_at__lt=cutoff).delete()
 
 
 _batch: ContextVar[list[int] | None] = ContextVar("tandem_email_batch", default=None)
