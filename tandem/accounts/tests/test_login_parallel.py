@@ -3,6 +3,7 @@ each on its own connection and thread, all sent at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.cookiejar
 import re
 import threading
@@ -18,10 +19,15 @@ TRIES = 40
 LIMIT = 10
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a 302 (logged in) is the answer to look at, not the page after it
+
+
 def _session(base: str) -> tuple[urllib.request.OpenerDirector, str]:
     """A browser's session: the login page read, its CSRF cookie and token kept."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirects)
     page = opener.open(f"{base}/login/", timeout=30).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert token is not None
@@ -48,7 +54,12 @@ def _try(opener: urllib.request.OpenerDirector, base: str, token: str, password:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(live_server, settings):
+def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(
+    live_server, settings, time_machine
+):
+    # Limits count in fixed 5-minute windows on the clock: start just after one opens
+    # (the clock keeps running, for the server's threads too).
+    time_machine.move_to(dt.datetime(2026, 3, 3, 10, 0, 5, tzinfo=dt.UTC), tick=True)
     settings.TANDEM_LOGIN_RATE = LIMIT
     # The production hasher: a password check takes as long as it does in real life.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
@@ -77,3 +88,14 @@ def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(live_ser
     # And the right password now waits too: the name is locked for the window.
     opener, token = _session(base)
     assert _try(opener, base, token, "right-password") == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_good_login_is_not_held_back_by_the_tries_before_it(live_server, settings, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 3, 10, 0, 5, tzinfo=dt.UTC), tick=True)
+    settings.TANDEM_LOGIN_RATE = 3
+    User.objects.create_user(username="pat", password="right-password", role=Role.SALESPERSON)
+    base = live_server.url
+    opener, token = _session(base)
+    assert [_try(opener, base, token, "wrong-password") for _ in range(2)] == [200, 200]
+    assert _try(opener, base, token, "right-password") == 302
