@@ -82,8 +82,12 @@ def _username_key(username: str) -> str:
     return f"login:user:{digest}"
 
 
+def _ip_key(request: HttpRequest) -> str:
+    return f"login:ip:{client_ip(request)}"
+
+
 def _login_keys(request: HttpRequest, username: str) -> list[str]:
-    return [f"login:ip:{client_ip(request)}", _username_key(username)]
+    return [_ip_key(request), _username_key(username)]
 
 
 def _wait_text(seconds: int) -> str:
@@ -94,9 +98,14 @@ def _wait_text(seconds: int) -> str:
 class TandemLoginView(auth_views.LoginView):
     """Django's login, with failed attempts limited per IP address and per user name.
 
+    Each try is counted before the password is checked, in the same statement
+    that reads the count (an UPSERT ... RETURNING, atomic on SQLite and
+    PostgreSQL): a burst of parallel tries gets at most the limit of password
+    checks, never a few more between a read and a write (issue 17, point 5).
     Over the limit the password is not even checked (so guessing gains
-    nothing), and the answer is 429 with Retry-After. A successful login
-    clears the user name's count; the IP count runs out with its window.
+    nothing), and the answer is 429 with Retry-After. A successful login gives
+    back the IP's count for this try and clears the user name's; the IP count
+    runs out with its window.
     """
 
     template_name = "accounts/login.html"
@@ -105,10 +114,10 @@ class TandemLoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         limit = settings.TANDEM_LOGIN_RATE
-        results = [
-            ratelimit.peek(key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS)
-            for key in _login_keys(request, request.POST.get("username", ""))
-        ]
+        keys = _login_keys(request, request.POST.get("username", ""))
+        results = ratelimit.hit_many(
+            [(key, limit) for key in keys], window_seconds=LOGIN_WINDOW_SECONDS
+        )
         blocked = [r for r in results if not r.allowed]
         if blocked:
             retry_after = max(r.retry_after for r in blocked)
@@ -129,14 +138,8 @@ class TandemLoginView(auth_views.LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
-        for key in _login_keys(self.request, self.request.POST.get("username", "")):
-            ratelimit.hit(
-                key, limit=settings.TANDEM_LOGIN_RATE, window_seconds=LOGIN_WINDOW_SECONDS
-            )
-        return super().form_invalid(form)
-
     def form_valid(self, form: Any) -> HttpResponse:
+        ratelimit.refund(_ip_key(self.request), window_seconds=LOGIN_WINDOW_SECONDS)
         ratelimit.clear(_username_key(form.get_user().get_username()))
         ratelimit.clear(_username_key(self.request.POST.get("username", "")))
         return super().form_valid(form)

@@ -1,8 +1,9 @@
 """POST /api/v1/capture: a program hands in a lead from any channel (issue 4, point 9).
 
 It lands through the one capture function (capture/services.py: find by
-email or create, fill empty fields, one touchpoint each time), its consents
-through the consent service with proof (method "api", the caller's IP), and
+email or create, fill empty fields the caller may edit, one touchpoint each
+time), its consents through the consent service with the proof the caller
+gives (text version, how) and ours (method "api", the token's user, IP), and
 an `Idempotency-Key` header makes a retried request happen once
 (capture/idempotency.py).
 """
@@ -26,7 +27,6 @@ from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
 from tandem.capture import consent as consent_service
 from tandem.capture.idempotency import HEADER, IdempotencyError, clean_key, run_once
-from tandem.capture.models import ConsentPurpose, ConsentText
 from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
@@ -82,7 +82,8 @@ def capture(
 def _capture(request: HttpRequest, actor: Actor, payload: CaptureIn) -> tuple[int, Any]:
     tp = payload.touchpoint
     campaign = _campaign(tp)
-    texts = _consent_texts(payload.consents)
+    vouched = _vouched(payload.consents)
+    texts = consent_service.check_vouched_consents(vouched)
     data = payload.model_dump(exclude={"touchpoint", "consents"})
     result = capture_person(
         actor=actor,
@@ -98,7 +99,9 @@ def _capture(request: HttpRequest, actor: Actor, payload: CaptureIn) -> tuple[in
             note=tp.note,
         ),
     )
-    consents = _record_consents(request, result, payload.consents, texts)
+    consents = consent_service.record_vouched_consents(
+        person=result.person, items=vouched, found=texts, proof=_proof(request, actor)
+    )
     return (201 if result.created else 200), _body(request, result, consents)
 
 
@@ -132,74 +135,27 @@ def _url(value: str, field: str) -> str:
     return value
 
 
-def _consent_texts(consents: list[ConsentBody]) -> list[ConsentText | ConsentPurpose]:
-    """The text each consent was given under, checked before anything is written.
-
-    A purpose without any text yet can still be withdrawn; granting needs the words.
-    """
-    out: list[ConsentText | ConsentPurpose] = []
-    for i, item in enumerate(consents):
-        purpose = ConsentPurpose.objects.filter(key=item.purpose.strip()).first()
-        if purpose is None:
-            raise ValidationError(
-                {f"consents.{i}.purpose": f"There is no consent purpose {item.purpose!r}."}
-            )
-        texts = ConsentText.objects.filter(purpose=purpose).select_related("purpose")
-        if item.text_version is not None:
-            text = texts.filter(version=item.text_version).first()
-            if text is None:
-                raise ValidationError(
-                    {
-                        f"consents.{i}.text_version": (
-                            f"{purpose.key} has no text version {item.text_version}."
-                        )
-                    }
-                )
-        else:
-            text = texts.order_by("-version").first()
-        if text is None and item.granted:
-            raise ValidationError(
-                {f"consents.{i}.purpose": f"{purpose.key} has no consent text to grant yet."}
-            )
-        out.append(text if text is not None else purpose)
-    return out
+def _vouched(consents: list[ConsentBody]) -> list[consent_service.VouchedConsent]:
+    return [
+        consent_service.VouchedConsent(
+            purpose=item.purpose, granted=item.granted, text_version=item.text_version, how=item.how
+        )
+        for item in consents
+    ]
 
 
-def _proof(request: HttpRequest) -> consent_service.Proof:
+def _proof(request: HttpRequest, actor: Actor) -> consent_service.Proof:
     ip: str | None = client_ip(request)
     try:
         ipaddress.ip_address(ip or "")
     except ValueError:
         ip = None
     return consent_service.Proof(
-        method="api", ip=ip, user_agent=request.headers.get("User-Agent", "")[:300]
+        method="api",
+        ip=ip,
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        recorded_by=actor.user,
     )
-
-
-def _record_consents(
-    request: HttpRequest,
-    result: CaptureResult,
-    consents: list[ConsentBody],
-    texts: list[ConsentText | ConsentPurpose],
-) -> list[dict[str, Any]]:
-    """The caller vouches for consent it collected: granted at once (no double opt-in)."""
-    out: list[dict[str, Any]] = []
-    proof = _proof(request)
-    for item, found in zip(consents, texts, strict=True):
-        if item.granted:
-            assert isinstance(found, ConsentText)
-            row = consent_service.record_consent(
-                person=result.person, text=found, proof=proof, double_opt_in=False
-            )
-            out.append(
-                {"purpose": found.purpose.key, "status": row.status, "text_version": found.version}
-            )
-        else:
-            purpose = found.purpose if isinstance(found, ConsentText) else found
-            consent_service.withdraw_consent(person=result.person, proof=proof, purpose=purpose)
-            version = found.version if isinstance(found, ConsentText) else None
-            out.append({"purpose": purpose.key, "status": "withdrawn", "text_version": version})
-    return out
 
 
 def _person_url(request: HttpRequest, person_id: int) -> str:

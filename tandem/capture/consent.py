@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.accounts.models import User
 from tandem.capture.models import (
     Consent,
     ConsentEvent,
@@ -56,6 +57,8 @@ class Proof:
     ip: str | None = None
     user_agent: str = ""
     at: dt.datetime | None = None
+    how: str = ""  # how the person gave it, when someone else vouches for it (the API)
+    recorded_by: User | None = None
 
 
 class ConsentLinkError(Exception):
@@ -72,6 +75,8 @@ def _event(consent: Consent, action: str, text: ConsentText | None, proof: Proof
         ip=proof.ip or None,
         user_agent=(proof.user_agent or "")[:300],
         method=proof.method[:20],
+        how=(proof.how or "")[:300],
+        recorded_by=proof.recorded_by,
     )
 
 
@@ -232,6 +237,113 @@ def withdraw_consent(
             _event(consent, "withdrawn", consent.text, proof)
             changed.append(consent)
     return changed
+
+
+# --- consent vouched for by a program (POST /api/v1/capture) -----------------------------
+
+
+@dataclass(frozen=True)
+class VouchedConsent:
+    """One consent a caller of the API says the person gave (or withdrew), with its proof."""
+
+    purpose: str
+    granted: bool
+    text_version: int | None
+    how: str
+
+
+def check_vouched_consents(
+    items: list[VouchedConsent], *, field: str = "consents"
+) -> list[ConsentText | ConsentPurpose]:
+    """The text each consent was given under, checked before anything is written.
+
+    Granting needs the words the person saw (their version) and how they gave
+    them: consent Tandem did not collect itself is only as good as its proof.
+    A purpose without any text yet can still be withdrawn. Errors name the
+    item's field (`consents.0.text_version`).
+    """
+    out: list[ConsentText | ConsentPurpose] = []
+    for i, item in enumerate(items):
+        where = f"{field}.{i}"
+        purpose = ConsentPurpose.objects.filter(key=item.purpose.strip()).first()
+        if purpose is None:
+            raise ValidationError(
+                {f"{where}.purpose": f"There is no consent purpose {item.purpose!r}."}
+            )
+        if not " ".join(item.how.split()):
+            raise ValidationError(
+                {f"{where}.how": "Say how the person gave or withdrew it (the proof kept)."}
+            )
+        texts = ConsentText.objects.filter(purpose=purpose).select_related("purpose")
+        text: ConsentText | None = None
+        if item.text_version is not None:
+            text = texts.filter(version=item.text_version).first()
+            if text is None:
+                raise ValidationError(
+                    {
+                        f"{where}.text_version": (
+                            f"{purpose.key} has no text version {item.text_version}."
+                        )
+                    }
+                )
+        elif item.granted:
+            latest = texts.order_by("-version").first()
+            raise ValidationError(
+                {
+                    f"{where}.text_version": (
+                        f"Say which version of {purpose.key}'s text the person agreed to"
+                        + (
+                            f" (the latest is {latest.version})."
+                            if latest
+                            else "; it has none yet."
+                        )
+                    )
+                }
+            )
+        out.append(text if text is not None else purpose)
+    return out
+
+
+def record_vouched_consents(
+    *,
+    person: Person,
+    items: list[VouchedConsent],
+    found: list[ConsentText | ConsentPurpose],
+    proof: Proof,
+) -> list[dict[str, Any]]:
+    """Record what `check_vouched_consents` accepted: granted at once (the caller vouches
+    for it, so no double opt-in) or withdrawn, each event with the caller's proof."""
+    out: list[dict[str, Any]] = []
+    for item, text in zip(items, found, strict=True):
+        item_proof = Proof(
+            method=proof.method,
+            form=proof.form,
+            ip=proof.ip,
+            user_agent=proof.user_agent,
+            at=proof.at,
+            how=" ".join(item.how.split())[:300],
+            recorded_by=proof.recorded_by,
+        )
+        version = text.version if isinstance(text, ConsentText) else None
+        if item.granted:
+            assert isinstance(text, ConsentText)
+            row = record_consent(person=person, text=text, proof=item_proof, double_opt_in=False)
+            status = row.status
+            purpose = text.purpose
+        else:
+            purpose = text.purpose if isinstance(text, ConsentText) else text
+            withdraw_consent(person=person, proof=item_proof, purpose=purpose)
+            status = ConsentStatus.WITHDRAWN
+        out.append(
+            {
+                "purpose": purpose.key,
+                "status": str(status),
+                "text_version": version,
+                "method": item_proof.method,
+                "how": item_proof.how,
+            }
+        )
+    return out
 
 
 # --- suppression ------------------------------------------------------------------------

@@ -10,8 +10,10 @@ marketing consent at send time, and carries the one-click unsubscribe headers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from email.utils import make_msgid
@@ -20,14 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tandem.capture import consent as consents
-from tandem.capture.models import OutboundEmail
+from tandem.capture.models import ConfirmationEmailSent, OutboundEmail
 from tandem.people.models import Person
+from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,74 @@ def queue_email(
     )
     transaction.on_commit(partial(_enqueue, row.pk))
     return row
+
+
+def confirmation_window() -> dt.timedelta:
+    return dt.timedelta(minutes=int(getattr(settings, "TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES", 60)))
+
+
+def _address_hash(address: str) -> str:
+    return hashlib.sha256(normalize_email(address).encode()).hexdigest()
+
+
+def claim_confirmation_emails(
+    pairs: Iterable[tuple[str, int]], *, now: dt.datetime | None = None
+) -> set[tuple[str, int]]:
+    """Which (address, form id) pairs may be sent a double opt-in confirmation now.
+
+    At most one per address per form in `confirmation_window()`: five posts
+    with a stranger's address send the stranger one email, not five (the
+    later submissions are still captured, with their touchpoints; the first
+    link confirms their consents too). The pairs returned are claimed in the
+    same statement that decides (INSERT ... ON CONFLICT DO UPDATE ... WHERE
+    the last one is older than the window, RETURNING), so concurrent captures
+    and drains never both send; the claim is part of the caller's transaction
+    and is undone with it. Give a whole batch at once: one statement for all.
+    Addresses are compared normalised; the pairs come back as given.
+    """
+    by_key: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for address, form_id in pairs:
+        if normalize_email(address or ""):
+            by_key.setdefault((_address_hash(address), int(form_id)), []).append((address, form_id))
+    if not by_key:
+        return set()
+    now = now or timezone.now()
+    cutoff = now - confirmation_window()
+    table = connection.ops.quote_name(ConfirmationEmailSent._meta.db_table)
+    prep = ConfirmationEmailSent._meta.get_field("sent_at")
+    at, before = (prep.get_db_prep_value(v, connection) for v in (now, cutoff))
+    claimed: set[tuple[str, int]] = set()
+    keys = list(by_key)
+    for start in range(0, len(keys), 300):  # SQLite's variable limit: 3 per row
+        chunk = keys[start : start + 300]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params: list[Any] = [v for key in chunk for v in (*key, at)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # The table name from the model, values as parameters.
+                f'INSERT INTO {table} ("address_hash", "form_id", "sent_at") '  # noqa: S608
+                f"VALUES {values} "
+                'ON CONFLICT ("address_hash", "form_id") DO UPDATE SET "sent_at" = '
+                f'excluded."sent_at" WHERE {table}."sent_at" <= %s '
+                'RETURNING "address_hash", "form_id"',
+                [*params, before],
+            )
+            claimed.update((h, int(f)) for h, f in cursor.fetchall())
+    _maybe_prune_confirmations(cutoff)
+    return {pair for key in claimed for pair in by_key.get(key, [])[:1]}
+
+
+_next_prune = [0.0]
+
+
+def _maybe_prune_confirmations(cutoff: dt.datetime) -> None:
+    """Rows older than the window decide nothing: drop them (at most once a minute per
+    process), so no address hash outlives its window by much."""
+    now = time.monotonic()
+    if now < _next_prune[0]:
+        return
+    _next_prune[0] = now + 60
+    ConfirmationEmailSent.objects.filter(sent_at__lt=cutoff).delete()
 
 
 _batch: ContextVar[list[int] | None] = ContextVar("tandem_email_batch", default=None)

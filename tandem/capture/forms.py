@@ -55,6 +55,15 @@ class WebFormForm(TandemForm):
         help_text="A full https:// address, e.g. the guide's download page.",
         widget=forms.URLInput,
     )
+    sites = forms.CharField(
+        label="Sites the form is on",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2, "autocapitalize": "none", "spellcheck": "false"}),
+        help_text="One host per line, e.g. www.example.com (*.example.com for every subdomain). "
+        "A page on these sites may send visitors back to itself with retURL; any other "
+        "address gets the thank-you page.",
+    )
     notify = forms.ModelMultipleChoiceField(
         label="Notify on each submission",
         queryset=User.objects.filter(is_active=True).exclude(email="").order_by("username"),
@@ -157,6 +166,7 @@ class WebFormForm(TandemForm):
                 "source",
                 "thank_you_message",
                 "redirect_url",
+                "sites",
                 "double_opt_in",
                 "is_active",
             )

@@ -22,6 +22,8 @@ class WebForm(models.Model):
     consent_texts = models.ManyToManyField("capture.ConsentText", blank=True, related_name="forms")
     thank_you_message = models.TextField(blank=True)
     redirect_url = models.URLField(max_length=2000, blank=True)
+    # Hosts the form is embedded on: a posted retURL may lead back to them, nowhere else.
+    sites = models.JSONField(default=list, blank=True)
     notify = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     double_opt_in = models.BooleanField(default=True)
     source = models.CharField(max_length=100, blank=True, help_text="Person source for new people.")
@@ -114,6 +116,12 @@ class ConsentEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     method = models.CharField(max_length=20, blank=True)  # form, api, booth, import, email_link
+    # How the person gave it, in the words of whoever vouches for it (the API's `how`),
+    # and the user whose token or session recorded it: proof for consent not given here.
+    how = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -161,6 +169,27 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+class ConfirmationEmailSent(models.Model):
+    """When a form last emailed a double opt-in confirmation to an address: at most one
+    per address per form per TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES (see
+    email.claim_confirmation_emails). The address is kept as a hash: this table
+    must not keep an erased person's email."""
+
+    address_hash = models.CharField(max_length=64)
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address_hash", "form"], name="confirmationemailsent_address_form"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"confirmation for form {self.form_id} at {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class IdempotencyRecord(models.Model):

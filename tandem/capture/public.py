@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,8 +37,9 @@ from tandem.accounts.views import client_ip
 from tandem.capture import consent as consents
 from tandem.capture import inbox, webforms
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
-from tandem.core import ratelimit
+from tandem.core import csp, ratelimit
 from tandem.people.models import CustomField
+from tandem.people.schemas import storable
 
 MAX_BODY_BYTES = 64 * 1024
 RATE_WINDOW_SECONDS = 60
@@ -231,8 +233,32 @@ def _kept_hidden(data: Mapping[str, Any], sub: webforms.Submission) -> dict[str,
     return kept
 
 
+def _framed_by_form_sites(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """The form's pages may be shown in an iframe on the sites the form lists (on any
+    site when it lists none): X-Frame-Options off, CSP frame-ancestors set per form."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, key: str) -> HttpResponseBase:
+        response = view(request, key)
+        if csp.HEADER not in response and str(response.get("Content-Type", "")).startswith(
+            "text/html"
+        ):
+            cached = _definitions.get(key)
+            sites = (
+                cached.form.sites
+                if cached is not None
+                else WebForm.objects.filter(key=key).values_list("sites", flat=True).first()
+            )
+            response[csp.HEADER] = csp.frameable_policy(sites or [])
+        return response
+
+    return xframe_options_exempt(wrapped)
+
+
 @csrf_exempt
-@xframe_options_exempt
+@_framed_by_form_sites
 def form(request: HttpRequest, key: str) -> HttpResponseBase:
     """GET: the hosted form (standalone, embeddable in an iframe). POST: a submission."""
     if request.method == "POST":
@@ -250,7 +276,7 @@ def form(request: HttpRequest, key: str) -> HttpResponseBase:
     return _form_page(request, web_form, hidden=hidden)
 
 
-@xframe_options_exempt
+@_framed_by_form_sites
 def form_thanks(request: HttpRequest, key: str) -> HttpResponse:
     web_form = WebForm.objects.filter(key=key).first()
     if web_form is None:
@@ -326,7 +352,7 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
     if as_json and content_type.startswith("application/json"):
         try:
             data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
             return None
         if not isinstance(data, dict):
             return None
@@ -336,6 +362,33 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
             if not isinstance(v, dict | list)
         }
     return request.POST
+
+
+def _storable_text(value: Any) -> str:
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable_data(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, str]]:
+    """The post without NUL characters (dropped, as they always were: the lead is
+    kept), and errors by input name for lone surrogates, which no database stores:
+    such a post is refused whole rather than told "thanks" and then failing in the
+    inbox (issue 17, point 5). One check of the whole post in the common case."""
+    blob = "".join([*data.keys(), *(str(v) for v in data.values())])
+    if "\x00" in blob:
+        data = {str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in data.items()}
+    try:
+        blob.encode("utf-8")
+        return data, {}
+    except UnicodeEncodeError:
+        pass
+    errors: dict[str, str] = {}
+    for name, value in data.items():
+        try:
+            storable(name)
+            storable(str(value))
+        except ValueError as exc:
+            errors[_storable_text(name)[:100]] = f"{exc} Type the value again."
+    return data, errors
 
 
 def _submit(
@@ -357,12 +410,16 @@ def _submit(
     sub: webforms.Submission | None = None
     is_bot = False
     if data is not None:
+        data, unstorable = _storable_data(data)
+        if unstorable:  # shown again without the bad characters, nothing stored
+            data = {_storable_text(k): _storable_text(v) for k, v in data.items()}
         if data.get(webforms.HONEYPOT_FIELD):  # a bot: told "thanks", nothing stored
             is_bot = True
         else:
             sub = webforms.read_submission(
                 web_form, data, fields=definition.fields, consent_texts=definition.consent_texts
             )
+            sub.errors.update(unstorable)
             # A person who sends too early gets the errors to fix; a complete post sent
             # faster than anyone types is a bot: told "thanks", nothing stored.
             is_bot = not sub.errors and bool(webforms.spam_reason(web_form, data))
@@ -447,8 +504,22 @@ def _success(
 # --- double opt-in and unsubscribe ----------------------------------------------------------------
 
 
+@csrf_exempt
 def consent_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the double opt-in email: pending consents become granted."""
+    """The link in the double opt-in email. GET shows a page with a button; only its POST
+    confirms, so mail scanners that fetch every link confirm no one.
+
+    No CSRF token (these paths skip the session and CSRF middleware): the
+    signed token in the address is the secret a forged post would need.
+    """
+    try:
+        consents.read_confirmation_token(token)
+    except consents.ConsentLinkError as exc:
+        return render(request, "capture/public/link_error.html", {"message": str(exc)}, status=400)
+    if request.method in ("GET", "HEAD"):
+        return render(request, "capture/public/confirm.html")
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
     try:
         confirmed = consents.confirm_consents(
             token=token, proof=_proof(request, None, "email_link")

@@ -36,6 +36,7 @@ from tandem.capture.quick_forms import (
 from tandem.capture.quick_services import CHANNEL, QuickResult, capture_quickly
 from tandem.core.actor import Actor
 from tandem.core.permissions import can, page_requires, require
+from tandem.people.schemas import storable
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "capture" / "quick"
 SCOPE = "/capture"
@@ -183,6 +184,17 @@ def _form_errors(form: QuickCaptureForm) -> tuple[str, dict[str, list[str]]]:
     return "; ".join(parts), errors
 
 
+def _unstorable(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Values no database stores (NUL, lone surrogates), by field: a 422, never a 500."""
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        try:
+            storable(value)
+        except ValueError as exc:
+            errors[name] = [f"{exc} Type the value again."]
+    return errors
+
+
 @require_POST
 def sync(request: HttpRequest) -> JsonResponse:
     """One queued entry from the phone, as JSON with its `uuid`; CSRF-checked.
@@ -199,11 +211,18 @@ def sync(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"")
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _failed(400, "The entry is not valid JSON.")
+    except RecursionError:
+        return _failed(400, "The entry is nested too deeply to be an entry.")
     if not isinstance(body, dict):
         return _failed(400, "The entry must be a JSON object.")
     if not str(body.get("uuid") or "").strip():
         return _failed(422, "The entry has no uuid.", {"uuid": ["Required."]})
     data = {key: body[key] for key in ENTRY_KEYS if body.get(key) not in (None, "")}
+    unstorable = _unstorable({"uuid": body["uuid"], **data})
+    if unstorable:
+        return _failed(
+            422, "; ".join(f"{k}: {' '.join(v)}" for k, v in unstorable.items()), unstorable
+        )
     data["client_uuid"] = str(body["uuid"])
     form = QuickCaptureForm(data)
     if form.is_valid():

@@ -39,12 +39,20 @@ class TouchpointBody(StrictIn):
 
 
 class ConsentBody(StrictIn):
+    """Consent the caller collected and vouches for: its proof is required."""
+
     purpose: str = Field(description="The consent purpose's key, e.g. `newsletter`.")
     text_version: int | None = Field(
-        None,
-        description="The version of the purpose's text the person saw; the latest if left out.",
+        description="The version of the purpose's text the person agreed to. Required; "
+        "null only to withdraw a purpose that has no text.",
     )
     granted: bool = Field(description="true: granted; false: withdrawn.")
+    how: str = Field(
+        min_length=1,
+        max_length=300,
+        description="How the person gave (or withdrew) it, kept as proof, e.g. "
+        "“ticked the newsletter box on partner.example/webinar”.",
+    )
 
 
 class CaptureIn(StrictIn):
@@ -103,6 +111,8 @@ class ConsentOut(Schema):
     purpose: str
     status: str = Field(description="granted, pending or withdrawn")
     text_version: int | None
+    method: str = Field(description="How it was recorded: `api`.")
+    how: str = Field(description="The proof given with it.")
 
 
 class CaptureOut(Schema):

@@ -4,7 +4,9 @@ Web forms, the capture API, the booth and store quick capture, and the
 salesperson's own contacts all call `capture_person`. It finds the person by
 normalised email or creates one, fills empty fields without overwriting filled
 ones (a differing value is kept on the touchpoint as *proposed*), and adds one
-touchpoint per capture, even for a known person.
+touchpoint per capture, even for a known person. Empty fields are filled only
+when the actor may edit that person (people.edit: a salesperson not for a
+colleague's contact); otherwise the values are proposed too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.services import record_touchpoint, resolve_campaign
 from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
-from tandem.core.permissions import require
+from tandem.core.permissions import can, require
 from tandem.people import services as people
 from tandem.people.models import Company, Person, PersonEmail
 from tandem.people.normalize import clean_email, clean_phone, name_key
@@ -97,9 +99,20 @@ def _company_for(actor: Actor, raw: Any) -> Company | None:
 
 
 def _fill_existing(
-    actor: Actor, person: Person, data: dict[str, Any], phone: str, company: Company | None
+    actor: Actor,
+    person: Person,
+    data: dict[str, Any],
+    phone: str,
+    company: Company | None,
+    *,
+    may_fill: bool,
 ) -> dict[str, Any]:
-    """Fill empty fields; return what differs from filled ones as proposed values."""
+    """Fill empty fields; return what differs from filled ones as proposed values.
+
+    Without `may_fill` (the actor may not edit this person: a salesperson
+    capturing a colleague's contact) nothing is filled: every value given
+    comes back as proposed, kept on the touchpoint for the owner to take.
+    """
     proposed: dict[str, Any] = {}
     filled: dict[str, list[Any]] = {}
     # The values as a new person's would be checked (lengths, one line, the country's
@@ -113,20 +126,20 @@ def _fill_existing(
             if not value:
                 continue
             current = getattr(person, name)
-            if not current:
+            if not current and may_fill:
                 setattr(person, name, value)
                 filled[name] = [current, value]
             elif name_key(current) != name_key(value):
                 proposed[name] = value
         if company is not None:
-            if person.company_id is None:
+            if person.company_id is None and may_fill:
                 person.company = company
                 filled["company"] = [None, company.pk]
             elif person.company_id != company.pk:
                 proposed["company"] = company.name
         if phone:
             e164, original = clean_phone(phone, country=person.country)
-            if not person.phone:
+            if not person.phone and may_fill:
                 people._set_primary_phone(person, original)
                 filled["phone"] = [None, e164]
             elif person.phone != e164 and not person.phones.filter(number=e164).exists():
@@ -205,7 +218,11 @@ def capture_person(
                 except people.DuplicateEmailError as dup:  # a concurrent capture won the race
                     person = Person.objects.get(pk=dup.person_id)
             if not created:
-                proposed = _fill_existing(actor, person, data, raw_phone, company)
+                # A touchpoint for anyone; their fields only where the actor may edit them.
+                may_fill = can(actor, "people.edit", person)
+                proposed = _fill_existing(
+                    actor, person, data, raw_phone, company, may_fill=may_fill
+                )
                 custom = data.get("custom_fields") or {}
                 if custom:
                     empty = {k: v for k, v in custom.items() if k not in person.custom_fields}
@@ -213,10 +230,11 @@ def capture_person(
                         {
                             f"custom_fields.{k}": v
                             for k, v in custom.items()
-                            if k in person.custom_fields and person.custom_fields[k] != v
+                            if (k in person.custom_fields and person.custom_fields[k] != v)
+                            or (k in empty and not may_fill)
                         }
                     )
-                    if empty:
+                    if empty and may_fill:
                         people.update_person(
                             actor=Actor.system(actor.label),
                             person=person,

@@ -64,6 +64,7 @@ def _initial(form: WebForm | None) -> dict[str, Any]:
         "source": form.source,
         "thank_you_message": form.thank_you_message,
         "redirect_url": form.redirect_url,
+        "sites": "\n".join(form.sites or []),
         "notify": list(form.notify.values_list("pk", flat=True)),
         "double_opt_in": form.double_opt_in,
         "is_active": form.is_active,

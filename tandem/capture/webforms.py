@@ -32,7 +32,8 @@ from tandem.accounts.models import User
 from tandem.campaigns.models import Campaign, TouchpointKind
 from tandem.campaigns.services import UTM_FIELDS
 from tandem.capture import consent as consents
-from tandem.capture.email import queue_email
+from tandem.capture import redirects
+from tandem.capture.email import claim_confirmation_emails, queue_email
 from tandem.capture.models import ConsentPurpose, ConsentStatus, ConsentText, WebForm
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
@@ -208,6 +209,7 @@ FORM_AUDITED = (
     "fields",
     "thank_you_message",
     "redirect_url",
+    "sites",
     "double_opt_in",
     "source",
     "is_active",
@@ -277,13 +279,7 @@ def _clean_consents(raw: Any) -> list[dict[str, str]]:
 
 
 def _clean_redirect(url: str, field_name: str = "redirect_url") -> str:
-    url = (url or "").strip()
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
-        raise ValidationError({field_name: "Use a full http:// or https:// address."})
-    return url
+    return redirects.clean_web_url(url, field_name)
 
 
 def _clean_form_data(data: dict[str, Any], current: WebForm | None) -> dict[str, Any]:
@@ -322,6 +318,7 @@ def _clean_form_data(data: dict[str, Any], current: WebForm | None) -> dict[str,
         out["campaign"] = data["campaign"]
     for name, cleaner in (
         ("redirect_url", _clean_redirect),
+        ("sites", redirects.clean_sites),
         ("fields", _clean_fields),
         ("consents", _clean_consents),
     ):
@@ -363,6 +360,7 @@ def _snapshot(form: WebForm) -> dict[str, Any]:
         "fields": form.fields,
         "thank_you_message": form.thank_you_message,
         "redirect_url": form.redirect_url,
+        "sites": form.sites,
         "double_opt_in": form.double_opt_in,
         "source": form.source,
         "is_active": form.is_active,
@@ -371,7 +369,8 @@ def _snapshot(form: WebForm) -> dict[str, Any]:
 
 def create_form(*, actor: Actor, data: dict[str, Any]) -> WebForm:
     """Build a form. `data`: name, key, campaign, fields, consents, thank_you_message,
-    redirect_url, notify (users), double_opt_in, source, is_active."""
+    redirect_url, sites (hosts a posted retURL may lead to), notify (users), double_opt_in,
+    source, is_active."""
     require(actor, "capture.manage_forms")
     data = {"fields": [{"name": "email", "required": True}], **data}
     cleaned = _clean_form_data(data, None)
@@ -629,11 +628,8 @@ def read_submission(
     for text in sub.consent_texts:
         if _is_ticked(str(data.get(CONSENT_PREFIX + text.purpose.key, ""))):
             sub.ticked.add(text.purpose.key)
-    if not form.redirect_url:
-        try:
-            sub.return_url = _clean_redirect(_clip(data.get("retURL")))
-        except ValidationError:
-            sub.return_url = ""
+    if not form.redirect_url:  # a retURL leads only to the form's own sites
+        sub.return_url = redirects.allowed_return_url(str(data.get("retURL") or ""), form.sites)
     known = {spec.name for spec in STANDARD_FIELDS} | {
         a for s in STANDARD_FIELDS for a in s.aliases
     }
@@ -750,7 +746,11 @@ def capture_submission(
                 if given.status == ConsentStatus.PENDING:
                     pending.append((given, text))
         typed_email = str(sub.person.get("email") or person.email)
-        if pending and typed_email:
+        if (
+            pending
+            and typed_email
+            and claim_confirmation_emails([(typed_email, form.pk)], now=occurred_at)
+        ):
             queue_email(
                 kind="consent_confirmation",
                 to=typed_email,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import F
 
 from tandem.core.models import RateCounter
 
@@ -104,6 +105,14 @@ def peek(key: str, *, limit: int, window_seconds: int) -> RateResult:
     )
     hits = row[0] if row else 0
     return RateResult(allowed=hits < limit, retry_after=max(start + window_seconds - now, 1))
+
+
+def refund(key: str, *, window_seconds: int) -> None:
+    """Take back one hit counted in the current window (a try that turned out fine)."""
+    now = int(time.time())
+    RateCounter.objects.filter(
+        key=key[:200], window_start=now - now % window_seconds, hits__gt=0
+    ).update(hits=F("hits") - 1)
 
 
 def clear(key: str) -> None:

@@ -173,7 +173,7 @@ def test_utm_campaign_maps_to_the_campaign_and_the_kind_defaults_to_api(api, gui
     assert tp.kind == "api" and tp.campaign == guide and tp.channel == "api"
 
 
-def test_consents_are_recorded_with_proof(api):
+def test_consents_are_recorded_with_proof(api, marketer):
     newsletter = ConsentPurpose.objects.create(key="newsletter", name="Newsletter")
     ConsentText.objects.create(purpose=newsletter, version=1, text="Send me the newsletter.")
     v2 = ConsentText.objects.create(purpose=newsletter, version=2, text="Send me news, monthly.")
@@ -185,21 +185,49 @@ def test_consents_are_recorded_with_proof(api):
         {
             "email": "lin@example.com",
             "consents": [
-                {"purpose": "newsletter", "granted": True},
-                {"purpose": "calls", "text_version": 1, "granted": False},
+                {
+                    "purpose": "newsletter",
+                    "text_version": 2,
+                    "granted": True,
+                    "how": "Ticked the box on partner.example/webinar",
+                },
+                {
+                    "purpose": "calls",
+                    "text_version": 1,
+                    "granted": False,
+                    "how": "Asked on the phone",
+                },
             ],
         },
         key="consent-1",
     )
     assert response.status_code == 201, response.content
     assert response.json()["consents"] == [
-        {"purpose": "newsletter", "status": "granted", "text_version": 2},
-        {"purpose": "calls", "status": "withdrawn", "text_version": 1},
+        {
+            "purpose": "newsletter",
+            "status": "granted",
+            "text_version": 2,
+            "method": "api",
+            "how": "Ticked the box on partner.example/webinar",
+        },
+        {
+            "purpose": "calls",
+            "status": "withdrawn",
+            "text_version": 1,
+            "method": "api",
+            "how": "Asked on the phone",
+        },
     ]
     consent = Consent.objects.get(purpose=newsletter)
     assert consent.status == "granted" and consent.text == v2
     event = ConsentEvent.objects.get(consent=consent)
-    assert (event.action, event.method, event.ip) == ("granted", "api", "127.0.0.1")
+    assert (event.action, event.method, event.ip, event.how, event.recorded_by) == (
+        "granted",
+        "api",
+        "127.0.0.1",
+        "Ticked the box on partner.example/webinar",
+        marketer,
+    )
 
 
 # --- Idempotency-Key -------------------------------------------------------------------
@@ -306,7 +334,10 @@ def test_concurrent_requests_with_one_key_capture_once(system, marketer):
             "touchpoint.occurred_at",
         ),
         (
-            {"email": "kim@example.com", "consents": [{"purpose": "nope", "granted": True}]},
+            {
+                "email": "kim@example.com",
+                "consents": [{"purpose": "nope", "text_version": 1, "granted": True, "how": "web"}],
+            },
             "consents.0.purpose",
         ),
         ({"email": "kim@example.com", "consents": [{"purpose": "x"}]}, "consents.0.granted"),
@@ -341,7 +372,9 @@ def test_a_consent_for_an_unknown_text_version_stores_nothing(api):
         api,
         {
             "email": "kim@example.com",
-            "consents": [{"purpose": "newsletter", "text_version": 9, "granted": True}],
+            "consents": [
+                {"purpose": "newsletter", "text_version": 9, "granted": True, "how": "web"}
+            ],
         },
     )
     assert response.status_code == 422

@@ -75,7 +75,7 @@ def test_double_opt_in_keeps_consent_pending_with_proof_until_the_link_is_follow
     )
     assert not consents.may_send_marketing(person)
 
-    page = public.get(path, REMOTE_ADDR="198.51.100.1")
+    page = public.post(path, REMOTE_ADDR="198.51.100.1")
     assert page.status_code == 200 and "you are confirmed" in page.text
     consent.refresh_from_db()
     assert consent.status == ConsentStatus.GRANTED
@@ -92,8 +92,8 @@ def test_following_the_link_twice_changes_nothing_more(
     public, guide, django_capture_on_commit_callbacks
 ):
     path = confirm_path(django_capture_on_commit_callbacks, public, guide)
-    public.get(path)
-    public.get(path)
+    public.post(path)
+    public.post(path)
     assert ConsentEvent.objects.filter(action="confirmed").count() == 1
 
 
@@ -148,7 +148,7 @@ def test_signing_up_again_does_not_demote_a_confirmed_subscriber(
     public, guide, django_capture_on_commit_callbacks
 ):
     path = confirm_path(django_capture_on_commit_callbacks, public, guide)
-    public.get(path)
+    public.post(path)
     sign_up(public, guide)
     consent = Consent.objects.get()
     assert consent.status == ConsentStatus.GRANTED
@@ -160,7 +160,7 @@ def test_signing_up_again_does_not_demote_a_confirmed_subscriber(
 
 @pytest.fixture
 def subscriber(public, guide, django_capture_on_commit_callbacks) -> Person:
-    public.get(confirm_path(django_capture_on_commit_callbacks, public, guide))
+    public.post(confirm_path(django_capture_on_commit_callbacks, public, guide))
     return Person.objects.get()
 
 
@@ -231,6 +231,6 @@ def test_confirming_a_new_sign_up_lifts_an_earlier_unsubscribe(
     path = consents.unsubscribe_url(subscriber)
     public.post(path[path.index("/u/") :])
     assert not consents.may_send_marketing(subscriber)
-    public.get(confirm_path(django_capture_on_commit_callbacks, public, guide))
+    public.post(confirm_path(django_capture_on_commit_callbacks, public, guide))
     assert Suppression.objects.count() == 0
     assert consents.may_send_marketing(subscriber)

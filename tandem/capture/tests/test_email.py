@@ -107,7 +107,7 @@ def test_the_confirmation_email_arrives_after_the_commit_and_its_link_grants_con
     assert row.sent_at is not None and row.message_id == confirmation["Message-ID"]
 
     path = link.group(0).split("testserver", 1)[1]
-    assert public.get(path).status_code == 200
+    assert public.post(path).status_code == 200
     assert Consent.objects.get().status == ConsentStatus.GRANTED
 
 
@@ -128,7 +128,7 @@ def test_a_marketing_email_carries_one_click_unsubscribe_headers_that_work(
     with django_capture_on_commit_callbacks(execute=True):
         sign_up(public, guide)
     link = re.search(r"/consent/confirm/\S+", body(smtp.to("ada@example.com")[0])).group(0)
-    public.get(link)
+    public.post(link)
     person = Person.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         send_marketing_email(

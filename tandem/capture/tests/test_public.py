@@ -133,7 +133,13 @@ def test_the_form_redirect_url_is_where_the_visitor_goes(public, contact_form):
 
 def test_web_to_lead_names_are_accepted_as_they_are(public, system):
     form = webforms.create_form(
-        actor=system, data={"name": "Old Salesforce form", "key": "sf", "source": "Website"}
+        actor=system,
+        data={
+            "name": "Old Salesforce form",
+            "key": "sf",
+            "source": "Website",
+            "sites": ["www.example.com"],
+        },
     )
     response = post(
         public,

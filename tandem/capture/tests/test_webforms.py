@@ -277,3 +277,23 @@ def test_the_demo_guide_form_is_made_once(system):
         "title",
     ]
     assert first.consent_texts.get().purpose.key == "newsletter"
+
+
+def test_the_builder_saves_the_sites_a_return_address_may_lead_to(client, marketer):
+    client.force_login(marketer)
+    response = client.post(
+        reverse("capture:form_create"),
+        builder_post(sites="https://www.example.com/\n*.Shop.example.net, www.example.com"),
+    )
+    assert response.status_code == 302, response.content
+    assert WebForm.objects.get().sites == ["www.example.com", "*.shop.example.net"]
+
+
+def test_a_site_that_is_not_a_host_is_named_next_to_the_sites(client, marketer):
+    client.force_login(marketer)
+    response = client.post(
+        reverse("capture:form_create"), builder_post(sites="www.example.com/landing")
+    )
+    assert response.status_code == 400
+    assert "is not a host name" in response.text
+    assert WebForm.objects.count() == 0
