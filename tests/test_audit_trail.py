@@ -294,6 +294,25 @@ def _(ctx: Ctx) -> list[Expect]:
     return []
 
 
+@walks("capture.record_vouched_consents")
+def _(ctx: Ctx) -> list[Expect]:
+    """Consent an API caller vouches for keeps who vouched and how the person gave it."""
+    ada, text = _newsletter(ctx)
+    items = [
+        consents.VouchedConsent(
+            purpose="newsletter", granted=True, text_version=text.version, how="Signed at the booth"
+        )
+    ]
+    found = consents.check_vouched_consents(items)
+    ctx.start()
+    proof = consents.Proof(method="api", ip="192.0.2.44", recorded_by=ctx.user)
+    consents.record_vouched_consents(person=ada, items=items, found=found, proof=proof)
+    event = ConsentEvent.objects.get(consent__person=ada)
+    assert (event.action, event.method, event.how) == ("granted", "api", "Signed at the booth")
+    assert event.recorded_by_id == ctx.user.pk
+    return []
+
+
 @walks("capture.confirm_consents")
 def _(ctx: Ctx) -> list[Expect]:
     ada, text = _newsletter(ctx)
