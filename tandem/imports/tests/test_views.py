@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 CSV = (
     "First Name,Last Name,Email,Lifecycle Stage,Favourite Colour\n"
     "Ada,Lovelace,ada@example.com,marketingqualifiedlead,blue\n"
-    "Bad,Row,not-an-email,lead,red\n"
+    ",,not-an-email,lead,red\n"
     "Grace,Hopper,grace@example.com,customer,green\n"
 )
 
@@ -143,8 +143,9 @@ def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_
             )
         )
     )
-    assert rows[0] == ["row", "column", "value", "reason"]
+    assert rows[0] == ["row", "column", "value", "reason", "outcome"]
     assert rows[1][:3] == ["3", "Email", "not-an-email"]
+    assert rows[1][4] == "row rejected"
 
     # Undo.
     assert (
