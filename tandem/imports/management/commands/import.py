@@ -213,7 +213,11 @@ class Command(BaseCommand):
         self.console.print(
             f"Import #{job.pk}: {job.original_name} ({where}, about {job.total_rows:,} rows), "
             f"policy {job.policy}"
-            + (f", phones without +country read as {job.region}." if job.region else ".")
+            + (
+                f", phones without +country read as {job.region}."
+                if job.entity == ImportEntity.PEOPLE and job.region
+                else "."
+            )
         )
         table = Table(show_header=True, header_style="bold", box=None)
         table.add_column("column")
