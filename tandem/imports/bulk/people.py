@@ -345,7 +345,7 @@ class PeopleBatch:
                     out.updated += 1
                     out.came_in(row.left_out)
                 else:
-                    out.skip(row.number, row.email_typed, self._nothing_new(target, existing))
+                    out.skip(row.number, row.email_typed, self._nothing_new(target))
                 continue
             missing = [f for f in required if f.key not in row.custom]
             state = self._new_state(row, self._company_ref(row))
@@ -390,7 +390,7 @@ class PeopleBatch:
             return f"Same email as row {row}."
         return f"Already in Tandem (person #{person_id}); the policy is skip."
 
-    def _nothing_new(self, target: PersonState, existing: dict[str, int]) -> str:
+    def _nothing_new(self, target: PersonState) -> str:
         """Why a row that changes nothing is skipped (policies fill and overwrite)."""
         what = "empty fields to fill" if self.fill else "values to change"
         if target.is_new and target.row is not None:
