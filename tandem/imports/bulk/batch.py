@@ -56,9 +56,9 @@ class Outcome:
         self.rejected += 1
         self.errors.extend(errors)
 
-    def skip(self, number: int, value: str, reason: str) -> None:
+    def skip(self, number: int, column: str, value: str, reason: str) -> None:
         self.skipped += 1
-        self.errors.append(RowError(number, "", value, reason, SKIPPED))
+        self.errors.append(RowError(number, column, value, reason, SKIPPED))
 
     def came_in(self, left_out: list[RowError]) -> None:
         """A row came in (created or updated): the values it was without go in the report."""

@@ -21,6 +21,7 @@ class CompaniesBatch:
         self.ctx = ctx
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
+        self.name_column = ctx.header_of("name") or ctx.header_of("domain")
 
     def run(self, results: list[Any]) -> Outcome:
         """Import one batch of rows, each already cleaned (a CompanyRow or its errors)."""
@@ -98,7 +99,7 @@ class CompaniesBatch:
                 else f"Already in Tandem (company #{company.pk})"
             )
             if self.skip:
-                out.skip(row.number, row.name, f"{same}; the policy is skip.")
+                out.skip(row.number, self.name_column, row.name, f"{same}; the policy is skip.")
                 continue
             if self._merge(
                 company, row, before, is_new or company.import_job_id == self.ctx.job.pk
@@ -110,7 +111,7 @@ class CompaniesBatch:
                     first_row.setdefault(company.pk, row.number)
             else:
                 what = "empty fields to fill" if self.fill else "values to change"
-                out.skip(row.number, row.name, f"{same}; no {what}.")
+                out.skip(row.number, self.name_column, row.name, f"{same}; no {what}.")
         if created:
             Company.objects.bulk_create(created)
         if changed:

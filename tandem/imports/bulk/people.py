@@ -103,6 +103,7 @@ class PeopleBatch:
         self.sql = ctx.sql
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
+        self.email_column = ctx.header_of("email")  # named by a skipped row's report line
         self.pending_companies: dict[str, dict[str, str]] = {}  # name key → name, domain
         self.pending_domains: dict[str, str] = {}  # domain → name key of a pending company
 
@@ -318,7 +319,9 @@ class PeopleBatch:
             if target is None and row.email in existing:
                 person_id = existing[row.email]
                 if self.skip:
-                    out.skip(row.number, row.email_typed, self._already(person_id))
+                    out.skip(
+                        row.number, self.email_column, row.email_typed, self._already(person_id)
+                    )
                     continue
                 target = states.get(person_id)
                 if target is None or target.deleted:
@@ -338,14 +341,21 @@ class PeopleBatch:
             if target is not None:
                 if self.skip:  # the same email as an earlier row of this batch
                     assert target.row is not None
-                    out.skip(row.number, row.email_typed, f"Same email as row {target.row.number}.")
+                    out.skip(
+                        row.number,
+                        self.email_column,
+                        row.email_typed,
+                        f"Same email as row {target.row.number}.",
+                    )
                     continue
                 company = self._company_ref(row)
                 if self._merge(target, row, company):
                     out.updated += 1
                     out.came_in(row.left_out)
                 else:
-                    out.skip(row.number, row.email_typed, self._nothing_new(target))
+                    out.skip(
+                        row.number, self.email_column, row.email_typed, self._nothing_new(target)
+                    )
                 continue
             missing = [f for f in required if f.key not in row.custom]
             state = self._new_state(row, self._company_ref(row))

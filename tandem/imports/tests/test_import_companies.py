@@ -104,7 +104,7 @@ def test_a_company_comes_in_without_its_bad_url_size_or_country(tmp_path, system
         (2, "Employees", "lots", "left_out"),
         (2, "Country", "Atlantis", "left_out"),
         (3, "Website", "http://nowhere", "rejected"),
-        (4, "", "Umbrella", "skipped"),
+        (4, "Company Name", "Umbrella", "skipped"),
     ]
     assert job.left_out_count == 3
     assert "is not a domain name" in job.row_errors.get(row_number=3).reason

@@ -160,7 +160,12 @@ def test_a_bad_value_is_left_out_and_reported_and_the_person_still_comes_in(tmp_
     assert "name or an email" in rejected[0].reason
     assert "cannot say who the person is" in rejected[1].reason
     skipped = job.row_errors.get(outcome="skipped")
-    assert (skipped.row_number, skipped.reason) == (11, "Same email as row 2.")
+    assert (skipped.row_number, skipped.column, skipped.value, skipped.reason) == (
+        11,
+        "Email",
+        "ADA@example.com",
+        "Same email as row 2.",
+    )
 
 
 def test_a_row_with_no_email_and_no_name_is_rejected(tmp_path, system):
@@ -500,7 +505,7 @@ def test_dry_run_counts_exactly_and_keeps_nothing(tmp_path, system):
     assert (job.status, job.is_dry_run) == (ImportStatus.MAPPED, True)
     assert counts(job) == (1, 1, 1, 1)
     assert list(job.row_errors.values_list("row_number", "column", "outcome")) == [
-        (4, "", "skipped"),
+        (4, "Email", "skipped"),
         (5, "Email", "rejected"),
     ]
     assert (
