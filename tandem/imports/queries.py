@@ -13,10 +13,10 @@ from tandem.core.spreadsheet import safe_cell
 from tandem.imports.models import ImportJob, ImportRowError, ImportStatus, RowOutcome
 
 REPORT_HEADER = ["row", "column", "value", "reason", "outcome"]
-OUTCOME_WORDS = {
-    RowOutcome.REJECTED: "row rejected",
-    RowOutcome.LEFT_OUT: "value left out",
-    RowOutcome.SKIPPED: "row skipped",
+OUTCOME_WORDS: dict[str, str] = {
+    RowOutcome.REJECTED.value: "row rejected",
+    RowOutcome.LEFT_OUT.value: "value left out",
+    RowOutcome.SKIPPED.value: "row skipped",
 }
 
 
