@@ -1,11 +1,19 @@
 """Deterministic bench data: companies.csv and people.csv.
 
-    python -m bench.generate --people 1000000 --companies 200000 --out DIR [--seed 1]
+    python -m bench.generate --people 1000000 --companies 200000 --out DIR [--seed 1] [--messy]
 
 The same seed and sizes give byte-identical files. Names follow a skewed
 distribution (a few very common surnames, a long tail), so prefix searches
 hit realistic numbers of rows; every email is unique; phones are E.164.
 Rows are drawn in fixed-size chunks and streamed to disk.
+
+`--messy` also writes people-messy.csv: the same people as a real export
+often has them (issue 17's example). About 3% of the rows repeat an earlier
+row's email, most phones are written in national format and 70% of the rows
+leave the country empty, so some 43% of the phones cannot be read as numbers
+of the import's region; a few titles are too long, countries unknown, stages
+not ours. Every row still has a name and a valid or repeated email: an
+import that keeps every person creates one per distinct email.
 """
 
 from __future__ import annotations
@@ -267,6 +275,53 @@ def write_people(
             writer.writerows(rows)
 
 
+# National trunk prefix by country (none in the NANP or Spain).
+_TRUNK = {"US": "", "CA": "", "ES": "", "GB": "0", "DE": "0", "FR": "0", "NL": "0", "SE": "0"}
+_CALLING = {"US": "1", "CA": "1", "GB": "44", "DE": "49", "FR": "33", "NL": "31", "ES": "34", "SE": "46"}  # fmt: skip
+_JUNK_PHONES = ("n/a", "ask reception", "ext. 12", "tbd", "-", "0000")
+
+
+def write_messy(source: Path, path: Path, seed: int = 1) -> dict[str, int]:
+    """people-messy.csv from people.csv (see the module's docstring); returns its counts."""
+    rng = random.Random(seed * 7919 + 17)
+    r = rng.random
+    emails: list[str] = []
+    distinct = rows = 0
+    with source.open(newline="", encoding="utf-8") as f, path.open("w", newline="", encoding="utf-8") as out:  # fmt: skip
+        reader = csv.reader(f)
+        writer = csv.writer(out)
+        header = next(reader)
+        writer.writerow(header)
+        col = {name: i for i, name in enumerate(header)}
+        for row in reader:
+            if emails and r() < 0.03:
+                earlier = emails[int(r() * len(emails))]
+                row[col["email"]] = earlier.upper() if r() < 0.3 else earlier
+            else:
+                emails.append(row[col["email"]])
+                distinct += 1
+            country = row[col["country"]]
+            phone = row[col["phone"]]
+            if phone:
+                if r() < 0.04:
+                    phone = _JUNK_PHONES[int(r() * len(_JUNK_PHONES))]
+                elif r() < 0.85:  # national format: +4930 1234567 → 030 1234567
+                    national = phone[1 + len(_CALLING[country]) :]
+                    phone = f"{_TRUNK[country]}{national[:3]} {national[3:]}"
+                row[col["phone"]] = phone
+            if r() < 0.70:
+                row[col["country"]] = ""
+            elif r() < 0.01:
+                row[col["country"]] = "Atlantis"
+            if r() < 0.005:
+                row[col["title"]] = "Head of " + "very " * 40 + "important things"
+            if r() < 0.005:
+                row[col["stage"]] = "hot"
+            writer.writerow(row)
+            rows += 1
+    return {"rows": rows, "distinct_emails": distinct}
+
+
 def generate(*, people: int, companies: int, out: Path, seed: int = 1) -> dict[str, float]:
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -286,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=None, help="default: people / 5")
     parser.add_argument("--out", type=Path, required=True, help="a folder for the two CSV files")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--messy", action="store_true", help="also write people-messy.csv (see the docstring)"
+    )
     args = parser.parse_args(argv)
     companies = args.companies if args.companies is not None else max(1, args.people // 5)
     if args.people < 0 or companies < 0:
@@ -299,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         f"in {total:.1f} s ({args.people / max(times['people_s'], 1e-9):,.0f} people/s; "
         f"{cpu:.1f} s of CPU)."
     )
+    if args.messy:
+        messy = write_messy(args.out / "people.csv", args.out / "people-messy.csv", args.seed)
+        print(
+            f"Wrote {messy['rows']:,} messy people rows ({messy['distinct_emails']:,} distinct "
+            f"emails) to {args.out / 'people-messy.csv'}."
+        )
     return 0
 
 

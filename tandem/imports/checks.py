@@ -4,8 +4,9 @@
 million rows would spend minutes there. The shape nearly every file holds —
 a number written with digits, spaces, dashes, dots and parentheses — is
 decided here with precompiled patterns from the library's own data in a few
-µs. Anything else, and every rejection, goes through `clean_phone`, so the
-stored value and each error message are the ones a web form would give.
+µs, and so is its rejection when it parses but is no valid number (the same
+message). Anything else goes through `clean_phone`, so the stored value and
+each error message are the ones a web form would give.
 tests/test_checks.py compares both paths over many generated inputs. (Emails
 have their fast path in `clean_email` itself.)
 """
@@ -18,6 +19,7 @@ from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 from phonenumbers import phonenumberutil as pnu
 
@@ -142,7 +144,8 @@ def _country_code(digits: str) -> tuple[int, str]:
 
 
 def _fast_e164(original: str, region_code: str) -> str | None:
-    """E.164 for the common shapes, or None to let phonenumbers decide."""
+    """E.164 for the common shapes, "" when such a number is surely not valid, or None to
+    let phonenumbers decide."""
     if len(original) > 50 or not _PHONE_SHAPE.fullmatch(original):
         return None
     digits = original.translate(_NOT_DIGITS)
@@ -173,9 +176,10 @@ def _fast_e164(original: str, region_code: str) -> str | None:
             national = stripped
     if not 2 <= len(national) <= 17:
         return None
-    if _is_valid(country_code, national) is not True:
-        return None  # invalid or unsure: clean_phone gives the verdict and the message
-    return f"+{country_code}{national}"
+    valid = _is_valid(country_code, national)
+    if valid is None:
+        return None  # unsure: clean_phone gives the verdict and the message
+    return f"+{country_code}{national}" if valid else ""
 
 
 def check_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[str, str]:
@@ -183,6 +187,8 @@ def check_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[s
     original = (raw or "").strip()
     region = (country or getattr(settings, "TANDEM_DEFAULT_REGION", "") or "US").upper()
     e164 = _fast_e164(original, region) if original else None
-    if e164 is not None:
+    if e164:
         return e164, original[:50]
+    if e164 == "":  # the message clean_phone gives when the number parses but is not valid
+        raise ValidationError({field: f"{original!r} is not a valid phone number for {region}."})
     return clean_phone(raw, country=country, field=field)

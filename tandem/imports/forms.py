@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from phonenumbers.geodata.locale import LOCALE_DATA
 
 from tandem.imports.mapping import CUSTOM_PREFIX, target_choices
 from tandem.imports.models import DuplicatePolicy, ImportEntity, ImportJob
@@ -43,14 +46,39 @@ class UploadForm(forms.Form):
     delimiter = forms.ChoiceField(label="Delimiter", choices=DELIMITERS, required=False)
 
 
+def region_choices() -> list[tuple[str, str]]:
+    """Every region phone numbers are known for, by its English name."""
+
+    def english(code: str) -> str:
+        by_language = LOCALE_DATA.get(code, {})
+        name = by_language.get("en", "")
+        for _ in range(5):  # "*aa": the same as that language's name
+            if not name.startswith("*"):
+                break
+            name = by_language.get(name[1:], "")
+        return name or code
+
+    return sorted(
+        ((code, f"{english(code)} ({code})") for code in phonenumbers.SUPPORTED_REGIONS),
+        key=lambda choice: choice[1],
+    )
+
+
 class MappingForm(forms.Form):
-    """A select per column (pre-filled with the suggestion) and the duplicate policy."""
+    """A select per column (pre-filled with the suggestion), the duplicate policy, and the
+    region phones without a country code are read in."""
 
     policy = forms.ChoiceField(
         label="When someone is already in Tandem",
         choices=DuplicatePolicy.choices,
         widget=forms.RadioSelect,
         initial=DuplicatePolicy.SKIP,
+    )
+    region = forms.ChoiceField(
+        label="Phone numbers without +country are from",
+        help_text="Used for rows with no country of their own; a row's country wins.",
+        choices=region_choices,
+        required=False,  # left out: the import keeps the region it has
     )
 
     def __init__(
@@ -89,6 +117,7 @@ class MappingForm(forms.Form):
                 row["new"] = new_name
             self.rows.append(row)
         self.fields["policy"].initial = job.policy
+        self.fields["region"].initial = job.region or settings.TANDEM_DEFAULT_REGION
 
     def bound_rows(self) -> list[dict[str, Any]]:
         return [

@@ -28,6 +28,15 @@ class ImportStatus(models.TextChoices):
     UNDONE = "undone", "Undone"
 
 
+class RowOutcome(models.TextChoices):
+    """What the report says of a row: rejected whole (it cannot say who the person is),
+    one value left out (the person came in without it), or skipped (and why)."""
+
+    REJECTED = "rejected", "Rejected"
+    LEFT_OUT = "left_out", "Value left out"
+    SKIPPED = "skipped", "Skipped"
+
+
 class ImportJob(models.Model):
     entity = models.CharField(max_length=10, choices=ImportEntity.choices)
     file_path = models.CharField(max_length=500)
@@ -42,6 +51,12 @@ class ImportJob(models.Model):
         max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
     )
     create_fields = models.BooleanField(default=False)
+    region = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="Where a phone without +country is read when its row names no country "
+        "(two-letter code; TANDEM_DEFAULT_REGION when blank).",
+    )
     is_dry_run = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
@@ -54,6 +69,9 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
+    left_out_count = models.PositiveIntegerField(
+        default=0, help_text="Values left out of rows that came in without them."
+    )
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -71,8 +89,13 @@ class ImportJob(models.Model):
 
 
 class ImportRowError(models.Model):
+    """One line of an import's report: a rejected row, a value left out, or a skipped row."""
+
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField()
+    outcome = models.CharField(
+        max_length=10, choices=RowOutcome.choices, default=RowOutcome.REJECTED
+    )
     column = models.CharField(max_length=200, blank=True)
     value = models.CharField(max_length=500, blank=True)
     reason = models.CharField(max_length=500)

@@ -10,9 +10,14 @@ from typing import IO
 from django.db.models import QuerySet
 
 from tandem.core.spreadsheet import safe_cell
-from tandem.imports.models import ImportJob, ImportRowError, ImportStatus
+from tandem.imports.models import ImportJob, ImportRowError, ImportStatus, RowOutcome
 
-REPORT_HEADER = ["row", "column", "value", "reason"]
+REPORT_HEADER = ["row", "column", "value", "reason", "outcome"]
+OUTCOME_WORDS: dict[str, str] = {
+    RowOutcome.REJECTED.value: "row rejected",
+    RowOutcome.LEFT_OUT.value: "value left out",
+    RowOutcome.SKIPPED.value: "row skipped",
+}
 
 
 def jobs_for_list(limit: int = 50) -> QuerySet[ImportJob]:
@@ -62,9 +67,51 @@ def progress_of(job: ImportJob) -> Progress:
     )
 
 
-def row_errors(job: ImportJob, limit: int | None = None) -> QuerySet[ImportRowError]:
+def row_errors(
+    job: ImportJob, limit: int | None = None, *, outcome: str | None = None
+) -> QuerySet[ImportRowError]:
+    """The report's lines in row order: all of them, or those of one outcome."""
     errors = job.row_errors.order_by("row_number", "id")
+    if outcome is not None:
+        errors = errors.filter(outcome=outcome)
     return errors[:limit] if limit is not None else errors
+
+
+@dataclass
+class ReportPart:
+    """One part of a job's report (rejected rows, values left out, skipped rows)."""
+
+    outcome: str
+    title: str
+    lines: list[ImportRowError]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.lines), 0)
+
+
+def report_parts(job: ImportJob, limit: int) -> list[ReportPart]:
+    """The first lines of each part of the report that has any, with its exact count."""
+    parts = [
+        (RowOutcome.REJECTED, "Rejected rows", job.rejected_count),
+        (
+            RowOutcome.LEFT_OUT,
+            "Values left out (the rows came in without them)",
+            job.left_out_count,
+        ),
+        (RowOutcome.SKIPPED, "Skipped rows", job.skipped_count),
+    ]
+    return [
+        ReportPart(
+            outcome=outcome.value,
+            title=title,
+            lines=list(row_errors(job, limit, outcome=outcome)),
+            total=total,
+        )
+        for outcome, title, total in parts
+        if total
+    ]
 
 
 def report_rows(job: ImportJob) -> Iterator[list[str]]:
@@ -75,11 +122,13 @@ def report_rows(job: ImportJob) -> Iterator[list[str]]:
             safe_cell(error.column),
             safe_cell(error.value),
             safe_cell(error.reason),
+            OUTCOME_WORDS.get(error.outcome, error.outcome),
         ]
 
 
 def write_report_csv(job: ImportJob, out: IO[str]) -> int:
-    """The rejected rows as CSV (row, column, value, reason); returns how many."""
+    """The report as CSV (row, column, value, reason, outcome): every rejected row, value left
+    out and skipped row; returns how many lines."""
     writer = csv.writer(out)
     count = -1
     for count, row in enumerate(report_rows(job)):  # noqa: B007

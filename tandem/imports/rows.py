@@ -1,10 +1,12 @@
-"""One file row → clean values or the reasons it is rejected, naming its column.
+"""One file row → clean values, the values left out, or the reason it is rejected.
 
 The checks are the services' own: emails and phones as people/normalize.py
 decides (phones through the fast path in checks.py), countries as clean_country,
-custom field values as their definitions, text lengths as the model's. A row
-with any problem is rejected whole and reported with its row number, the
-column and the reason; the other rows go on.
+custom field values as their definitions, text lengths as the model's. A row is
+rejected only when it cannot say who the person (or company) is: no valid
+email and no name (a company: no name and no valid domain). Any other bad value
+is left out, the row comes in without it, and the report lists it with its row
+number, column, value and reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tandem.accounts.models import User
 from tandem.imports.checks import check_phone
 from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
+from tandem.imports.models import RowOutcome
 from tandem.people.custom_fields import _coerce  # the one check of a custom field value
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
 from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key, one_line
@@ -40,10 +43,17 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H
 
 
 class RowError(NamedTuple):
+    """A line of the report: a rejected row (the default), a value left out, a skipped row."""
+
     row_number: int
     column: str
     value: str
     reason: str
+    outcome: str = RowOutcome.REJECTED.value
+
+
+LEFT_OUT = RowOutcome.LEFT_OUT.value
+SKIPPED = RowOutcome.SKIPPED.value
 
 
 @dataclass(slots=True)
@@ -65,6 +75,7 @@ class PersonRow:
     campaign: str = ""
     custom: dict[str, Any] = field(default_factory=dict)
     created_at: dt.datetime | None = None
+    left_out: list[RowError] = field(default_factory=list)  # bad values the row comes in without
 
 
 @dataclass(slots=True)
@@ -77,6 +88,7 @@ class CompanyRow:
     country: str = ""
     owner_id: int | None = None
     custom: dict[str, Any] = field(default_factory=dict)
+    left_out: list[RowError] = field(default_factory=list)
 
 
 class Owners:
@@ -167,9 +179,13 @@ class RowCleaner:
         stages: dict[str, str],
         custom_fields: list[CustomField],
         owners: Owners,
+        region: str = "",
     ):
         self.entity = entity
+        # Where a phone without +country is read when its row names no country.
+        self.region = region
         self.headers = headers
+        self.position = {h: i for i, h in enumerate(headers)}
         # (index, header, target) for each mapped column, in file order.
         self.mapped = [
             (i, h, t) for i, h in enumerate(headers) if (t := columns.get(h)) is not None
@@ -216,7 +232,7 @@ class RowCleaner:
 
     def person(self, number: int, values: list[str]) -> PersonRow | list[RowError]:
         row = PersonRow(number=number)
-        errors: list[RowError] = []
+        left_out = row.left_out
         text = row.text
         for index, header, target, longest in self.text_columns:
             value = values[index]
@@ -225,18 +241,20 @@ class RowCleaner:
                 if value:
                     value = one_line(value)
                     if len(value) > longest:
-                        errors.append(
+                        left_out.append(
                             RowError(
                                 number,
                                 header,
                                 value[:500],
                                 f"At most {longest} characters (got {len(value)}).",
+                                LEFT_OUT,
                             )
                         )
                     else:
                         text[target] = value
         phone = ("", "")
         full_name = ""
+        bad_email: RowError | None = None
         for index, header, target in self.other_columns:
             raw = values[index]
             value = raw.strip()
@@ -244,14 +262,19 @@ class RowCleaner:
                 continue
             try:
                 if target == "email":
-                    row.email_typed, row.email = clean_email(value)
+                    try:
+                        row.email_typed, row.email = clean_email(value)
+                    except ValidationError as exc:
+                        bad_email = RowError(number, header, raw[:500], _message(exc), LEFT_OUT)
+                        left_out.append(bad_email)
+                        continue
                     row.domain = work_domain(row.email)
                 elif target == "phone":
                     phone = (header, value)
                 elif target in ("country", "stage", "owner"):
                     answer, reason = self._remembered(target, value)
                     if reason:
-                        errors.append(RowError(number, header, raw[:500], reason))
+                        left_out.append(RowError(number, header, raw[:500], reason, LEFT_OUT))
                     else:
                         setattr(row, "owner_id" if target == "owner" else target, answer)
                 elif target == "company":
@@ -268,27 +291,41 @@ class RowCleaner:
                     row.created_at = parse_when(value)
                 elif target.startswith(CUSTOM_PREFIX):
                     definition = self.custom[target[len(CUSTOM_PREFIX) :]]
-                    row.custom[definition.key] = _coerce(definition, value)
+                    try:
+                        row.custom[definition.key] = _coerce(definition, value)
+                    except ValueError as exc:
+                        raise ValueError(f"{definition.label} {exc}.") from None
             except ValidationError as exc:
-                errors.append(RowError(number, header, raw[:500], _message(exc)))
+                left_out.append(RowError(number, header, raw[:500], _message(exc), LEFT_OUT))
             except ValueError as exc:
-                errors.append(RowError(number, header, raw[:500], str(exc)))
+                left_out.append(RowError(number, header, raw[:500], str(exc), LEFT_OUT))
         if full_name and not ("first_name" in text or "last_name" in text):
             first, last = split_full_name(full_name)
             if first:
                 text["first_name"] = first[: _MAX["first_name"]]
             if last:
                 text["last_name"] = last[: _MAX["last_name"]]
-        if phone[1]:
-            try:
-                row.phone, row.phone_original = check_phone(phone[1], country=row.country)
-            except ValidationError as exc:
-                errors.append(RowError(number, phone[0], phone[1][:500], _message(exc)))
-        if errors:
-            return errors
         first, last = text.get("first_name", ""), text.get("last_name", "")
         if not (row.email or first or last):
+            # Nothing says who this is: the one case a row is rejected whole.
+            if bad_email is not None:
+                return [
+                    bad_email._replace(
+                        reason=f"{bad_email.reason} With no name either, the row cannot "
+                        "say who the person is.",
+                        outcome=RowOutcome.REJECTED.value,
+                    )
+                ]
             return [RowError(number, "", "", "Give at least a name or an email address.")]
+        if phone[1]:
+            try:
+                row.phone, row.phone_original = check_phone(
+                    phone[1], country=row.country or self.region
+                )
+            except ValidationError as exc:
+                left_out.append(RowError(number, phone[0], phone[1][:500], _message(exc), LEFT_OUT))
+        if len(left_out) > 1:  # in the file's column order
+            left_out.sort(key=lambda e: self.position.get(e.column, 0))
         row.first_key, row.last_key = name_key(first), name_key(last)
         return row
 
@@ -296,7 +333,8 @@ class RowCleaner:
 
     def company(self, number: int, values: list[str]) -> CompanyRow | list[RowError]:
         row = CompanyRow(number=number)
-        errors: list[RowError] = []
+        left_out = row.left_out
+        bad_identity: RowError | None = None
         for index, header, target in self.mapped:
             raw = values[index]
             value = raw.strip()
@@ -320,21 +358,32 @@ class RowCleaner:
                 elif target in ("country", "owner"):
                     answer, reason = self._remembered(target, value)
                     if reason:
-                        errors.append(RowError(number, header, raw[:500], reason))
+                        left_out.append(RowError(number, header, raw[:500], reason, LEFT_OUT))
                     else:
                         setattr(row, "owner_id" if target == "owner" else target, answer)
                 elif target.startswith(CUSTOM_PREFIX):
                     definition = self.custom[target[len(CUSTOM_PREFIX) :]]
-                    row.custom[definition.key] = _coerce(definition, value)
-            except ValidationError as exc:
-                errors.append(RowError(number, header, raw[:500], _message(exc)))
-            except ValueError as exc:
-                errors.append(RowError(number, header, raw[:500], str(exc)))
-        if errors:
-            return errors
+                    try:
+                        row.custom[definition.key] = _coerce(definition, value)
+                    except ValueError as exc:
+                        raise ValueError(f"{definition.label} {exc}.") from None
+            except (ValidationError, ValueError) as exc:
+                reason = _message(exc) if isinstance(exc, ValidationError) else str(exc)
+                error = RowError(number, header, raw[:500], reason, LEFT_OUT)
+                left_out.append(error)
+                if target in ("name", "domain") and bad_identity is None:
+                    bad_identity = error
         if not row.name and row.domain:
             row.name = row.domain
         if not row.name:
+            if bad_identity is not None:
+                return [
+                    bad_identity._replace(
+                        reason=f"{bad_identity.reason} With no other name or domain, the row "
+                        "cannot say which company it is.",
+                        outcome=RowOutcome.REJECTED.value,
+                    )
+                ]
             return [RowError(number, "", "", "A company needs a name or a domain.")]
         return row
 

@@ -49,7 +49,13 @@ from tandem.imports.bulk import (
     indexes,
     write_row_errors,
 )
-from tandem.imports.mapping import auto_mapping, clean_mapping, custom_entity, with_new_fields
+from tandem.imports.mapping import (
+    auto_mapping,
+    clean_mapping,
+    country_for,
+    custom_entity,
+    with_new_fields,
+)
 from tandem.imports.models import (
     DuplicatePolicy,
     ImportChange,
@@ -61,7 +67,7 @@ from tandem.imports.pipeline import Batch
 from tandem.imports.rows import Owners, RowCleaner, RowError
 from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import Company, CustomField, Person, PersonPhone, StageChange
-from tandem.people.normalize import name_key
+from tandem.people.normalize import clean_country, name_key
 
 DRY_RUN_ERRORS_KEPT = 1000  # a dry run keeps this many row errors to show; the count is exact
 UNDO_BATCH = 2000
@@ -95,6 +101,24 @@ def _fail(job: ImportJob, message: str) -> None:
         status=ImportStatus.FAILED, error=message[:2000], finished_at=timezone.now()
     )
     job.refresh_from_db()
+
+
+def default_region() -> str:
+    return (settings.TANDEM_DEFAULT_REGION or "US").upper()
+
+
+def clean_region(value: str) -> str:
+    """A region for reading phones: a two-letter code or a country name ("DE", "Germany")."""
+    if not (value or "").strip():
+        return default_region()
+    try:
+        return clean_country(country_for(value))
+    except ValidationError:
+        raise ValidationError(
+            {
+                "region": f"{value!r} is not a country we know; give its two-letter code (e.g. DE, US)."
+            }
+        ) from None
 
 
 def _file_message(exc: ValidationError) -> str:
@@ -148,6 +172,7 @@ def create_import(
             delimiter=info.delimiter,
             headers=info.headers,
             mapping=auto_mapping(info.headers, entity, fields),
+            region=default_region(),
             total_rows=info.total_rows,
             created_by=actor.user,
         )
@@ -180,12 +205,19 @@ def column_samples(job: ImportJob, limit: int = 500) -> dict[str, list[str]]:
 
 
 def set_mapping(
-    *, actor: Actor, job: ImportJob, mapping: Any, policy: str = DuplicatePolicy.SKIP
+    *,
+    actor: Actor,
+    job: ImportJob,
+    mapping: Any,
+    policy: str = DuplicatePolicy.SKIP,
+    region: str | None = None,
 ) -> ImportJob:
-    """Check and keep the mapping and the duplicate policy; any earlier dry run is void."""
+    """Check and keep the mapping, the duplicate policy and the region phones are read in
+    (None: keep the job's); any earlier dry run is void."""
     require(actor, "imports.run")
     if policy not in DuplicatePolicy.values:
         raise ValidationError({"policy": f"Use one of: {', '.join(DuplicatePolicy.values)}."})
+    region = job.region if region is None else clean_region(region)
     fields = custom_fields_for(job.entity)
     cleaned = clean_mapping(mapping, headers=job.headers, entity=job.entity, custom_fields=fields)
     if cleaned["new_fields"] and not can(actor, "people.manage_custom_fields"):
@@ -200,6 +232,7 @@ def set_mapping(
             raise ValidationError({"job": "This import has started; its mapping stays as it ran."})
         job.mapping = cleaned
         job.policy = policy
+        job.region = region
         job.create_fields = bool(cleaned["new_fields"])
         job.status = ImportStatus.MAPPED
         _reset_counts(job)
@@ -211,7 +244,7 @@ def set_mapping(
 def _reset_counts(job: ImportJob) -> None:
     job.is_dry_run = False
     job.processed_rows = job.created_count = job.updated_count = 0
-    job.skipped_count = job.rejected_count = 0
+    job.skipped_count = job.rejected_count = job.left_out_count = 0
     job.error = ""
 
 
@@ -245,6 +278,7 @@ def _context(job: ImportJob, actor: Actor) -> JobContext:
         stages=job.mapping.get("stages") or {},
         custom_fields=fields,
         owners=Owners(),
+        region=job.region or default_region(),
     )
     return JobContext(
         job=job, actor=actor, cleaner=cleaner, custom_fields=fields, now=timezone.now()
@@ -276,7 +310,14 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
     """Write one batch and the job's progress in one transaction; False if another runner
     has moved the job on meanwhile (this one then stops)."""
     job = ctx.job
-    names = ("processed_rows", "created_count", "updated_count", "skipped_count", "rejected_count")
+    names = (
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "skipped_count",
+        "rejected_count",
+        "left_out_count",
+    )
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -296,6 +337,7 @@ def _commit_batch(ctx: JobContext, batch: Batch) -> bool:
                     "updated_count": job.updated_count + out.updated,
                     "skipped_count": job.skipped_count + out.skipped,
                     "rejected_count": job.rejected_count + out.rejected,
+                    "left_out_count": job.left_out_count + out.left_out,
                 }
                 ImportJob.objects.filter(pk=job.pk).update(**after)
                 changes: dict[str, list[Any]] = {n: [before[n], after[n]] for n in names}
@@ -430,6 +472,7 @@ def run_import(
                         "updated_count": [0, job.updated_count],
                         "skipped_count": [0, job.skipped_count],
                         "rejected_count": [0, job.rejected_count],
+                        "left_out_count": [0, job.left_out_count],
                     },
                 )
                 _check_for_duplicates(job)
@@ -520,6 +563,7 @@ def dry_run(
                         total.updated += out.updated
                         total.skipped += out.skipped
                         total.rejected += out.rejected
+                        total.left_out += out.left_out
                         kept.extend(out.errors[: max(DRY_RUN_ERRORS_KEPT - len(kept), 0)])
                         if on_batch:
                             on_batch(processed)
@@ -541,6 +585,7 @@ def dry_run(
             updated_count=total.updated,
             skipped_count=total.skipped,
             rejected_count=total.rejected,
+            left_out_count=total.left_out,
         )
         write_row_errors(Sql(), job.pk, kept)
     job.refresh_from_db()
@@ -745,6 +790,7 @@ def import_file(
     create_fields: bool = False,
     encoding: str = "",
     delimiter: str = "",
+    region: str | None = None,
 ) -> ImportJob:
     """Upload and map a file in one step (the CLI): the given mapping, or the suggested one.
 
@@ -762,4 +808,4 @@ def import_file(
         )
     elif create_fields:
         mapping = with_new_fields(mapping, job.headers, fields, samples)
-    return set_mapping(actor=actor, job=job, mapping=mapping, policy=policy)
+    return set_mapping(actor=actor, job=job, mapping=mapping, policy=policy, region=region)

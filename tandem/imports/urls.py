@@ -13,7 +13,7 @@ import_patterns = [
     path("<int:pk>/resume/", views.import_resume, name="resume"),
     path("<int:pk>/undo/", views.import_undo, name="undo"),
     path("<int:pk>/progress/", views.import_progress, name="progress"),
-    path("<int:pk>/rejected-rows.csv", views.import_errors_csv, name="errors_csv"),
+    path("<int:pk>/report.csv", views.import_errors_csv, name="errors_csv"),
 ]
 
 urlpatterns = [path("imports/", include(import_patterns))]

@@ -123,7 +123,11 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             mapping = form.mapping(specs)
             job = services.set_mapping(
-                actor=actor, job=job, mapping=mapping, policy=form.cleaned_data["policy"]
+                actor=actor,
+                job=job,
+                mapping=mapping,
+                policy=form.cleaned_data["policy"],
+                region=form.cleaned_data["region"] or None,
             )
             services.start_dry_run(actor=actor, job=job)
         except ValidationError as err:
@@ -149,7 +153,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_context(job: ImportJob) -> dict[str, Any]:
-    errors = list(queries.row_errors(job, REPORT_ROWS_SHOWN))
+    parts = queries.report_parts(job, REPORT_ROWS_SHOWN)
     status = job.status
     if job.is_dry_run or status == ImportStatus.MAPPED:
         step = "check"
@@ -163,8 +167,7 @@ def _report_context(job: ImportJob) -> dict[str, Any]:
         "job": job,
         "facts": _file_facts(job),
         "progress": queries.progress_of(job),
-        "errors": errors,
-        "errors_more": max(job.rejected_count - len(errors), 0),
+        "report_parts": parts,
         "is_dry_run_done": job.is_dry_run and status == ImportStatus.MAPPED,
         "is_ready": status == ImportStatus.MAPPED,
         "is_active": status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.UNDOING),
@@ -280,8 +283,8 @@ def _what_undo_removes(job: ImportJob) -> str:
 
 @login_required
 def import_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Every rejected row as CSV: row, column, value, reason; formulas neutralised."""
+    """The report as CSV: every rejected row, value left out and skipped row (row, column,
+    value, reason, outcome); formulas neutralised."""
     _actor(request)
     job = _job(pk)
-
-    return csv_response(queries.report_rows(job), filename=f"import-{job.pk}-rejected-rows.csv")
+    return csv_response(queries.report_rows(job), filename=f"import-{job.pk}-report.csv")

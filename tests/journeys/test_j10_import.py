@@ -37,7 +37,8 @@ def hubspot_export(path: Path) -> Path:
     for i in range(1, 31):
         lines.append(f"Person{i},Tester,person{i}@acme{i % 3}.example,,Acme {i % 3},lead,blue")
     lines.append("Ada,Lovelace,ADA@example.com,,,marketingqualifiedlead,green")  # already in Tandem
-    lines.append("Broken,Row,not-an-email,,,lead,red")
+    lines.append("Phoebe,Phone,phoebe@example.com,12,,lead,red")  # in, without the phone
+    lines.append(",,not-an-email,,,lead,red")  # nothing says who: rejected
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -75,9 +76,10 @@ def test_upload_map_dry_run_run_with_progress_report_and_undo(
     job = ImportJob.objects.get()
     expect(page.get_by_text("Checking every row (dry run)")).to_be_visible()
     tasks.dry_run_task.call(job_id=job.pk)
-    expect(page.locator("#count-created")).to_have_text("30", timeout=10_000)
+    expect(page.locator("#count-created")).to_have_text("31", timeout=10_000)
     expect(page.locator("#count-updated")).to_have_text("1")
     expect(page.locator("#count-rejected")).to_have_text("1")
+    expect(page.locator("#count-left-out")).to_have_text("1")
     assert Person.objects.count() == 1  # a dry run keeps nothing
 
     # Run: the bar moves as batches commit, reaches 100%, then the report shows.
@@ -85,22 +87,26 @@ def test_upload_map_dry_run_run_with_progress_report_and_undo(
     bar = page.get_by_role("progressbar", name="Import progress")
     expect(bar).to_have_attribute("aria-valuenow", "0")
     services.run_import(job_id=job.pk, max_batches=1, batch_size=10)
-    expect(bar).to_have_attribute("aria-valuenow", "31", timeout=10_000)
-    expect(page.locator("#import-progress .label")).to_contain_text("10 of 32 rows")
+    expect(bar).to_have_attribute("aria-valuenow", "30", timeout=10_000)
+    expect(page.locator("#import-progress .label")).to_contain_text("10 of 33 rows")
     tasks.run_import_task.call(job_id=job.pk)
-    expect(page.locator("#count-created")).to_have_text("30", timeout=10_000)
+    expect(page.locator("#count-created")).to_have_text("31", timeout=10_000)
     expect(page.get_by_role("progressbar", name="Import progress")).to_have_attribute(
         "aria-valuenow", "100"
     )
     expect(page.locator(".percent")).to_have_text("100%")
     expect(page.locator("#count-updated")).to_have_text("1")
-    errors = page.locator("table.import-errors")
-    expect(errors).to_contain_text("not-an-email")
-    expect(errors).to_contain_text("not a valid email address")
-    expect(page.get_by_role("link", name="Download as CSV")).to_have_attribute(
-        "href", re.compile(r"/imports/\d+/rejected-rows\.csv$")
+    rejected = page.locator("table.import-rejected")
+    expect(rejected).to_contain_text("not-an-email")
+    expect(rejected).to_contain_text("not a valid email address")
+    left_out = page.locator("table.import-left_out")
+    expect(left_out).to_contain_text("Phone Number")
+    expect(left_out).to_contain_text("'12' is not a valid phone number")
+    expect(page.locator("table.import-skipped")).to_have_count(0)
+    expect(page.get_by_role("link", name="Download the report as CSV")).to_have_attribute(
+        "href", re.compile(r"/imports/\d+/report\.csv$")
     )
-    assert Person.objects.count() == 31
+    assert Person.objects.count() == 32
     ada.refresh_from_db()
     assert ada.last_name == "Lovelace"  # filled, first name kept
 
@@ -115,7 +121,7 @@ def test_upload_map_dry_run_run_with_progress_report_and_undo(
 
     # Undo: what it created goes, what it changed comes back.
     page.get_by_role("link", name="Undo this import").click()
-    expect(page.get_by_text("removes what the import created: 30 people")).to_be_visible()
+    expect(page.get_by_text("removes what the import created: 31 people")).to_be_visible()
     page.get_by_role("button", name="Undo the import").click()
     expect(page.locator("#import-progress .label")).to_have_text("Undoing…")
     tasks.undo_import_task.call(job_id=job.pk, user_id=marketer.pk)

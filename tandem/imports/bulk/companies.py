@@ -9,7 +9,7 @@ from django.db import models
 from tandem.imports.bulk.batch import COMPANY_TYPE, JobContext, Outcome
 from tandem.imports.bulk.sql import record_changes
 from tandem.imports.models import DuplicatePolicy
-from tandem.imports.rows import CompanyRow, RowError
+from tandem.imports.rows import LEFT_OUT, CompanyRow, RowError
 from tandem.people.models import Company
 from tandem.people.normalize import name_key
 
@@ -21,6 +21,7 @@ class CompaniesBatch:
         self.ctx = ctx
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
+        self.name_column = ctx.header_of("name") or ctx.header_of("domain")
 
     def run(self, results: list[Any]) -> Outcome:
         """Import one batch of rows, each already cleaned (a CompanyRow or its errors)."""
@@ -49,6 +50,7 @@ class CompaniesBatch:
         changed: dict[int, Company] = {}
         before: dict[int, dict[str, Any]] = {}
         first_row: dict[int, int] = {}
+        created_row: dict[int, int] = {}  # id() of a company this batch makes → its row
         for row in cleaned:
             key = name_key(row.name)
             company = (new.get("d:" + row.domain) if row.domain else None) or new.get("n:" + key)
@@ -57,16 +59,6 @@ class CompaniesBatch:
                 company = (by_domain.get(row.domain) if row.domain else None) or by_name.get(key)
             if company is None:
                 missing = [f for f in required if f.key not in row.custom]
-                if missing:
-                    out.reject(
-                        [
-                            RowError(
-                                row.number, "", "", f"{f.label} is required for new companies."
-                            )
-                            for f in missing
-                        ]
-                    )
-                    continue
                 company = Company(
                     name=row.name,
                     name_key=key,
@@ -81,23 +73,45 @@ class CompaniesBatch:
                     updated_at=self.ctx.now,
                 )
                 created.append(company)
+                created_row[id(company)] = row.number
                 new["n:" + key] = company
                 if row.domain:
                     new["d:" + row.domain] = company
                 out.created += 1
+                out.came_in(row.left_out)
+                out.came_in(
+                    [
+                        RowError(
+                            row.number,
+                            self.ctx.header_of(f"custom:{f.key}"),
+                            "",
+                            f"{f.label} is required: the company came in without it; fill it in.",
+                            LEFT_OUT,
+                        )
+                        for f in missing
+                    ]
+                )
                 continue
+            same = (
+                f"Same {'domain' if row.domain and company.domain == row.domain else 'name'} "
+                f"as row {created_row[id(company)]}"
+                if is_new
+                else f"Already in Tandem (company #{company.pk})"
+            )
             if self.skip:
-                out.skipped += 1
+                out.skip(row.number, self.name_column, row.name, f"{same}; the policy is skip.")
                 continue
             if self._merge(
                 company, row, before, is_new or company.import_job_id == self.ctx.job.pk
             ):
                 out.updated += 1
+                out.came_in(row.left_out)
                 if not is_new:
                     changed[company.pk] = company
                     first_row.setdefault(company.pk, row.number)
             else:
-                out.skipped += 1
+                what = "empty fields to fill" if self.fill else "values to change"
+                out.skip(row.number, self.name_column, row.name, f"{same}; no {what}.")
         if created:
             Company.objects.bulk_create(created)
         if changed:

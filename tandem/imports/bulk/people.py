@@ -17,7 +17,7 @@ from tandem.campaigns.services import campaign_key, create_campaign
 from tandem.imports.bulk.batch import PERSON_TYPE, JobContext, Outcome
 from tandem.imports.bulk.sql import as_json, record_changes
 from tandem.imports.models import DuplicatePolicy
-from tandem.imports.rows import PersonRow, RowError
+from tandem.imports.rows import LEFT_OUT, PersonRow, RowError
 from tandem.people.models import (
     Company,
     Person,
@@ -103,6 +103,7 @@ class PeopleBatch:
         self.sql = ctx.sql
         self.fill = ctx.policy == DuplicatePolicy.FILL
         self.skip = ctx.policy == DuplicatePolicy.SKIP
+        self.email_column = ctx.header_of("email")  # named by a skipped row's report line
         self.pending_companies: dict[str, dict[str, str]] = {}  # name key → name, domain
         self.pending_domains: dict[str, str] = {}  # domain → name key of a pending company
 
@@ -316,10 +317,13 @@ class PeopleBatch:
         for row in cleaned:
             target = new_by_email.get(row.email) if row.email else None
             if target is None and row.email in existing:
+                person_id = existing[row.email]
                 if self.skip:
-                    out.skipped += 1
+                    out.skip(
+                        row.number, self.email_column, row.email_typed, self._already(person_id)
+                    )
                     continue
-                target = states.get(existing[row.email])
+                target = states.get(person_id)
                 if target is None or target.deleted:
                     out.reject(
                         [
@@ -328,36 +332,51 @@ class PeopleBatch:
                                 "",
                                 row.email_typed,
                                 f"{row.email} belongs to a deleted person "
-                                f"(#{existing[row.email]}); "
+                                f"(#{person_id}); "
                                 "restore them first, or import with the policy skip.",
                             )
                         ]
                     )
                     continue
             if target is not None:
-                if self.skip:
-                    out.skipped += 1
+                if self.skip:  # the same email as an earlier row of this batch
+                    assert target.row is not None
+                    out.skip(
+                        row.number,
+                        self.email_column,
+                        row.email_typed,
+                        f"Same email as row {target.row.number}.",
+                    )
                     continue
                 company = self._company_ref(row)
                 if self._merge(target, row, company):
                     out.updated += 1
+                    out.came_in(row.left_out)
                 else:
-                    out.skipped += 1
+                    out.skip(
+                        row.number, self.email_column, row.email_typed, self._nothing_new(target)
+                    )
                 continue
             missing = [f for f in required if f.key not in row.custom]
-            if missing:
-                out.reject(
-                    [
-                        RowError(row.number, "", "", f"{f.label} is required for new people.")
-                        for f in missing
-                    ]
-                )
-                continue
             state = self._new_state(row, self._company_ref(row))
             created.append(state)
             if row.email:
                 new_by_email[row.email] = state
             out.created += 1
+            out.came_in(row.left_out)
+            if missing:
+                out.came_in(
+                    [
+                        RowError(
+                            row.number,
+                            self.ctx.header_of(f"custom:{f.key}"),
+                            "",
+                            f"{f.label} is required: the person came in without it; fill it in.",
+                            LEFT_OUT,
+                        )
+                        for f in missing
+                    ]
+                )
 
         changed = [s for s in {id(s): s for s in states.values()}.values() if s.changed]
         companies = self._create_companies(created + changed)
@@ -373,6 +392,23 @@ class PeopleBatch:
         self._insert_people(created, campaign_ids)
         self._update_people(changed, campaign_ids)
         return out
+
+    def _already(self, person_id: int) -> str:
+        """Why a row whose email is known is skipped (policy skip)."""
+        row = self.ctx.created_row(person_id)
+        if row is not None:
+            return f"Same email as row {row}."
+        return f"Already in Tandem (person #{person_id}); the policy is skip."
+
+    def _nothing_new(self, target: PersonState) -> str:
+        """Why a row that changes nothing is skipped (policies fill and overwrite)."""
+        what = "empty fields to fill" if self.fill else "values to change"
+        if target.is_new and target.row is not None:
+            return f"Same email as row {target.row.number}; no {what}."
+        row = self.ctx.created_row(target.id) if target.id is not None else None
+        if row is not None:
+            return f"Same email as row {row}; no {what}."
+        return f"Already in Tandem (person #{target.id}); no {what}."
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -493,6 +529,7 @@ class PeopleBatch:
             if state.touchpoints:
                 touchpoints.extend(self._touchpoint_rows(pk, state, campaign_ids))
         sql.insert(Person, _PERSON_COLUMNS, people)
+        ctx.remember_created(ids, [s.row.number for s in states if s.row is not None])
         # In the order of their unique indexes, which the addresses and numbers of new
         # people hit at random: each index page is then visited once per batch, not
         # once per row. Measured on SQLite, 1M addresses in batches of 10,000:

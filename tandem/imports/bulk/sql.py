@@ -304,8 +304,11 @@ def as_json(value: dict[str, Any]) -> str:
 def write_row_errors(sql: Sql, job_id: int, errors: list[RowError]) -> None:
     sql.insert(
         ImportRowError,
-        ["job_id", "row_number", "column", "value", "reason"],
-        [(job_id, e.row_number, e.column[:200], e.value[:500], e.reason[:500]) for e in errors],
+        ["job_id", "row_number", "column", "value", "reason", "outcome"],
+        [
+            (job_id, e.row_number, e.column[:200], e.value[:500], e.reason[:500], e.outcome)
+            for e in errors
+        ],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -16,7 +17,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tandem.imports.models import ImportJob, ImportStatus
-from tandem.imports.tests.factories import write_csv
+from tandem.imports.tests.factories import (
+    MESSY_LEFT_OUT,
+    MESSY_PEOPLE,
+    write_csv,
+    write_messy_csv,
+)
 from tandem.people.models import Company, CustomField, Person
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,7 +41,7 @@ def test_auto_import_prints_the_report_and_writes_rejected_rows(tmp_path):
         [
             ["First Name", "Email", "Lifecycle Stage", "Shoe Size"],
             ["Ada", "ada@example.com", "customer", "38"],
-            ["Bad", "nope", "lead", "40"],
+            ["", "nope", "lead", "40"],  # no name and no valid email: nothing says who
         ],
     )
     report = tmp_path / "rejected.csv"
@@ -47,6 +53,46 @@ def test_auto_import_prints_the_report_and_writes_rejected_rows(tmp_path):
     ada = Person.objects.get()
     assert (ada.stage, ada.custom_fields) == ("customer", {"shoe_size": 38})
     assert CustomField.objects.get().field_type == "number"
+
+
+@pytest.mark.django_db
+def test_the_summary_and_the_report_list_each_value_left_out_and_each_skipped_row(tmp_path):
+    from tandem.core.actor import Actor
+
+    path = write_messy_csv(tmp_path / "messy.csv", Actor.system("test"))
+    report = tmp_path / "report.csv"
+    output = run("people", str(path), "--report", str(report))
+    assert "7 created, 0 updated, 1 skipped, 2 rejected" in output
+    assert f"{len(MESSY_LEFT_OUT)} values left out: those rows came in without them" in output
+    assert {p.first_name for p in Person.objects.all()} == MESSY_PEOPLE
+    flat = " ".join(output.replace("│", " ").split())  # the tables wrap long cells
+    for row, column, value, words in MESSY_LEFT_OUT:
+        assert f"{row} {column} {value[:20]}" in flat
+        assert " ".join(words.split()) in flat
+    assert "Same email as row 2." in flat
+    lines = list(csv.reader(report.open()))
+    assert lines[0] == ["row", "column", "value", "reason", "outcome"]
+    left_out = [(int(r[0]), r[1], r[2]) for r in lines[1:] if r[4] == "value left out"]
+    assert left_out == [(row, column, value) for row, column, value, _ in MESSY_LEFT_OUT]
+    assert [(r[0], r[4]) for r in lines[1:] if r[4] != "value left out"] == [
+        ("9", "row rejected"),
+        ("10", "row rejected"),
+        ("11", "row skipped"),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("args", "phone"), [((), ""), (("--region", "DE"), "+49301234567")])
+def test_region_option_reads_national_phones_in_that_country(tmp_path, settings, args, phone):
+    settings.TANDEM_DEFAULT_REGION = "US"
+    path = write_csv(tmp_path / "de.csv", [["Email", "Phone"], ["b@example.com", "030 1234567"]])
+    output = " ".join(run("people", str(path), *args).replace("│", " ").split())
+    assert Person.objects.get().phone == phone
+    region = args[1] if args else "US"
+    assert f"phones without +country read as {region}" in output
+    assert ImportJob.objects.get().region == region
+    if not phone:
+        assert "1 values left out" in output and "not a valid phone number for US" in output
 
 
 @pytest.mark.django_db
@@ -114,6 +160,8 @@ def test_bad_input_is_a_clear_command_error(tmp_path):
     bad_json.write_text("{nope")
     with pytest.raises(CommandError, match="not JSON"):
         run("people", str(no_identity), "--mapping", str(bad_json))
+    with pytest.raises(CommandError, match="region: 'Narnia' is not a country"):
+        run("people", str(no_identity), "--region", "Narnia")
     with pytest.raises(CommandError, match="No import #999"):
         run("undo", "999")
 
@@ -143,7 +191,7 @@ def test_kill_9_mid_import_loses_nothing_reported_and_resume_ends_as_one_clean_r
     rows = [["Email", "First Name", "Company"]]
     rows += [[f"p{i}@corp{i % 7}.example", f"P{i}", f"Corp {i % 7}"] for i in range(3000)]
     rows[1500] = ["p3@corp3.example", "Again", "Corp 3"]  # an in-file duplicate
-    rows[2000] = ["broken", "X", ""]
+    rows[2000] = ["broken", "", ""]
     path = write_csv(tmp_path / "big.csv", rows)
     run("people", str(path), "--dry-run", "--policy", "fill")
     check = ImportJob.objects.get(is_dry_run=True)
@@ -176,7 +224,7 @@ def test_kill_9_mid_import_loses_nothing_reported_and_resume_ends_as_one_clean_r
     assert job.status == ImportStatus.RUNNING  # the kill left it mid-way...
     assert job.processed_rows % 50 == 0 and 0 < job.processed_rows < 3000  # ...after whole batches
     assert Person.objects.count() == job.created_count  # nothing lost, nothing extra
-    assert job.row_errors.count() == job.rejected_count
+    assert job.row_errors.count() == job.rejected_count + job.skipped_count
 
     run("resume", str(job.pk), "--batch-size", "50")
     job.refresh_from_db()
@@ -184,4 +232,7 @@ def test_kill_9_mid_import_loses_nothing_reported_and_resume_ends_as_one_clean_r
     assert (job.created_count, job.updated_count, job.skipped_count, job.rejected_count) == expected
     assert Person.objects.count() == 2998
     assert Company.objects.count() == 7
-    assert job.row_errors.count() == 1
+    assert sorted(job.row_errors.values_list("row_number", "outcome")) == [
+        (1501, "skipped"),
+        (2001, "rejected"),
+    ]

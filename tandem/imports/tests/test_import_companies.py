@@ -77,3 +77,35 @@ def test_people_from_an_xlsx_workbook(tmp_path, system):
         "ada@example.com": "+442079460018",
         "grace@example.com": "+14155550100",
     }
+
+
+def test_a_company_comes_in_without_its_bad_url_size_or_country(tmp_path, system):
+    path = write_csv(
+        tmp_path / "accounts.csv",
+        [
+            ["Company Name", "Website", "Employees", "Country"],
+            ["Umbrella", "https://not a site", "lots", "Atlantis"],  # all three left out
+            ["", "http://nowhere", "", ""],  # no name and no valid domain: rejected
+            ["Umbrella", "", "", ""],  # the same name as row 2
+        ],
+    )
+    job = run_file(path, actor=system, entity="companies")
+    assert counts(job) == (1, 0, 1, 1)
+    umbrella = Company.objects.get()
+    assert (umbrella.name, umbrella.domain, umbrella.size, umbrella.country) == (
+        "Umbrella",
+        "",
+        "",
+        "",
+    )
+    lines = list(job.row_errors.values_list("row_number", "column", "value", "outcome"))
+    assert lines == [
+        (2, "Website", "https://not a site", "left_out"),
+        (2, "Employees", "lots", "left_out"),
+        (2, "Country", "Atlantis", "left_out"),
+        (3, "Website", "http://nowhere", "rejected"),
+        (4, "Company Name", "Umbrella", "skipped"),
+    ]
+    assert job.left_out_count == 3
+    assert "is not a domain name" in job.row_errors.get(row_number=3).reason
+    assert job.row_errors.get(row_number=4).reason == "Same name as row 2; the policy is skip."

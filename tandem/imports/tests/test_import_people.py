@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.core.models import AuditEvent
 from tandem.imports import services
 from tandem.imports.models import ImportChange, ImportStatus
-from tandem.imports.tests.factories import run_file, write_csv
+from tandem.imports.tests.factories import (
+    MESSY_LEFT_OUT,
+    MESSY_PEOPLE,
+    run_file,
+    write_csv,
+    write_messy_csv,
+)
 from tandem.people import services as people
+from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import (
     Company,
     CustomField,
@@ -112,34 +120,135 @@ def test_people_link_to_companies_by_name_or_work_email_domain_not_free_mail(tmp
     assert Company.objects.count() == 2 and acme.import_job_id is None
 
 
-def test_each_rejected_row_is_reported_with_row_number_column_and_reason(tmp_path, system):
+def test_a_bad_value_is_left_out_and_reported_and_the_person_still_comes_in(tmp_path, system):
+    job = run_file(write_messy_csv(tmp_path / "messy.csv", system), actor=system)
+    assert job.status == ImportStatus.DONE
+    assert counts(job) == (7, 0, 1, 2)
+    assert job.left_out_count == len(MESSY_LEFT_OUT)
+    people_by_name = {p.first_name: p for p in Person.objects.all()}
+    assert set(people_by_name) == MESSY_PEOPLE
+    ada = people_by_name["Ada"]
+    assert (ada.phone, ada.country, ada.title, ada.stage) == (
+        "+442079460018",
+        "GB",
+        "Countess",
+        "customer",
+    )
+    assert ada.custom_fields == {"budget": 1000}
+    bob = people_by_name["Bob"]
+    assert (bob.email, bob.phone, bob.title, bob.stage) == ("bob@example.com", "", "CTO", "lead")
+    assert not PersonPhone.objects.filter(person=bob).exists()
+    assert people_by_name["Cy"].country == ""
+    assert people_by_name["Di"].title == ""
+    assert people_by_name["Ed"].custom_fields == {}
+    fay = people_by_name["Fay"]
+    assert (fay.last_name, fay.email) == ("Field", "")
+    assert not PersonEmail.objects.filter(person=fay).exists()
+    assert people_by_name["Gus"].stage == "lead"
+
+    left_out = job.row_errors.filter(outcome="left_out")
+    assert list(left_out.values_list("row_number", "column", "value")) == [
+        (row, column, value) for row, column, value, _ in MESSY_LEFT_OUT
+    ]
+    for line, (_, _, _, words) in zip(left_out, MESSY_LEFT_OUT, strict=True):
+        assert words in line.reason
+    rejected = job.row_errors.filter(outcome="rejected")
+    assert list(rejected.values_list("row_number", "column", "value")) == [
+        (9, "", ""),
+        (10, "Email", "not-an-email"),
+    ]
+    assert "name or an email" in rejected[0].reason
+    assert "cannot say who the person is" in rejected[1].reason
+    skipped = job.row_errors.get(outcome="skipped")
+    assert (skipped.row_number, skipped.column, skipped.value, skipped.reason) == (
+        11,
+        "Email",
+        "ADA@example.com",
+        "Same email as row 2.",
+    )
+
+
+def test_a_row_with_no_email_and_no_name_is_rejected(tmp_path, system):
     path = write_csv(
-        tmp_path / "bad.csv",
-        [
-            HEADER,
-            ["Ok", "Row", "ok@example.com", "", "", "", "", "", ""],
-            ["Bad", "Email", "not-an-email", "", "", "", "", "", ""],
-            ["Bad", "Phone", "p@example.com", "12", "", "", "", "", ""],
-            ["Bad", "Country", "c@example.com", "", "", "", "", "Atlantis", ""],
-            ["Bad", "Stage", "s@example.com", "", "", "", "", "", "hot"],
-            ["", "", "", "", "Nameless Inc", "", "", "", ""],
-        ],
+        tmp_path / "nameless.csv",
+        [HEADER, ["", "", "", "+44 20 7946 0018", "Nameless Inc", "CEO", "London", "GB", "lead"]],
     )
     job = run_file(path, actor=system)
-    assert counts(job) == (1, 0, 0, 5)
-    errors = list(job.row_errors.values_list("row_number", "column", "value"))
-    assert errors == [
-        (3, "Email", "not-an-email"),
-        (4, "Phone", "12"),
-        (5, "Country", "Atlantis"),
-        (6, "Lifecycle Stage", "hot"),
-        (7, "", ""),
-    ]
-    reasons = dict(job.row_errors.values_list("row_number", "reason"))
-    assert "not a valid email address" in reasons[3]
-    assert "lifecycle stage" in reasons[6]
-    assert "name or an email" in reasons[7]
-    assert list(Person.objects.values_list("email", flat=True)) == ["ok@example.com"]
+    assert counts(job) == (0, 0, 0, 1)
+    assert not Person.objects.exists() and not Company.objects.exists()
+    line = job.row_errors.get()
+    assert (line.row_number, line.outcome) == (2, "rejected")
+    assert line.reason == "Give at least a name or an email address."
+
+
+@pytest.mark.parametrize(
+    ("region", "phone"),
+    [("US", ""), ("DE", "+49301234567")],
+)
+def test_a_national_phone_is_read_in_the_rows_country_else_in_the_imports_region(
+    tmp_path, system, settings, region, phone
+):
+    settings.TANDEM_DEFAULT_REGION = "US"
+    path = write_csv(
+        tmp_path / "national.csv",
+        [
+            ["Email", "Phone", "Country"],
+            ["berlin@example.com", "030 1234567", ""],  # read in the import's region
+            ["paris@example.com", "01 42 68 53 00", "FR"],  # the row's own country wins
+        ],
+    )
+    job = services.import_file(actor=system, entity="people", path=path, region=region)
+    assert job.region == region
+    services.start_import(actor=system, job=job, enqueue=False)
+    job = services.run_import(job_id=job.pk, actor=system)
+    assert counts(job) == (2, 0, 0, 0)
+    assert Person.objects.get(email="berlin@example.com").phone == phone
+    assert Person.objects.get(email="paris@example.com").phone == "+33142685300"
+    assert job.left_out_count == (0 if phone else 1)
+
+
+def test_the_default_region_is_the_setting_and_a_bad_region_names_the_field(
+    tmp_path, system, settings
+):
+    settings.TANDEM_DEFAULT_REGION = "DE"
+    path = write_csv(tmp_path / "r.csv", [["Email", "Phone"], ["b@example.com", "030 1234567"]])
+    assert services.import_file(actor=system, entity="people", path=path).region == "DE"
+    job = services.import_file(actor=system, entity="people", path=path, region="France")
+    assert job.region == "FR"
+    with pytest.raises(ValidationError) as caught:
+        services.import_file(actor=system, entity="people", path=path, region="Narnia")
+    assert "region" in caught.value.message_dict
+
+
+def test_an_in_file_duplicate_in_a_later_batch_names_the_row_it_repeats(tmp_path, system):
+    rows = [["Email", "First Name"]]
+    rows += [[f"p{i}@example.com", f"P{i}"] for i in range(5)]
+    rows += [["P1@example.com", "Again"]]  # row 7, in the third batch of two
+    job = run_file(write_csv(tmp_path / "d.csv", rows), actor=system, batch_size=2)
+    assert counts(job) == (5, 0, 1, 0)
+    line = job.row_errors.get()
+    assert (line.row_number, line.outcome, line.value) == (7, "skipped", "P1@example.com")
+    assert line.reason == "Same email as row 3."
+
+
+def test_a_person_already_in_tandem_is_skipped_with_the_reason(tmp_path, system):
+    ada = existing_ada(system)
+    job = run_file(write_csv(tmp_path / "a.csv", ADA_ROW), actor=system, policy="skip")
+    line = job.row_errors.get()
+    assert (line.row_number, line.outcome) == (2, "skipped")
+    assert line.reason == f"Already in Tandem (person #{ada.pk}); the policy is skip."
+
+
+def test_a_required_custom_field_missing_leaves_the_person_in_and_says_so(tmp_path, system):
+    create_custom_field(
+        actor=system, entity="person", label="Region code", key="rc", field_type="text",
+        required=True,
+    )  # fmt: skip
+    job = run_file(write_csv(tmp_path / "r.csv", [["Email"], ["a@example.com"]]), actor=system)
+    assert counts(job) == (1, 0, 0, 0)
+    line = job.row_errors.get()
+    assert (line.row_number, line.outcome) == (2, "left_out")
+    assert "Region code is required" in line.reason
 
 
 def existing_ada(system):
@@ -332,7 +441,7 @@ def test_undo_removes_what_it_created_and_restores_exactly_what_it_changed(tmp_p
 def test_running_the_same_file_again_with_skip_ends_as_one_clean_run(tmp_path, system):
     rows = [["Email", "First Name", "Company"]]
     rows += [[f"p{i}@corp{i % 3}.example", f"P{i}", f"Corp {i % 3}"] for i in range(12)]
-    rows += [["broken", "X", ""]]
+    rows += [["broken", "", ""]]
     path = write_csv(tmp_path / "again.csv", rows)
     first = run_file(path, actor=system, batch_size=5)
     state = snapshot_people(), sorted(Company.objects.values_list("name", flat=True))
@@ -346,7 +455,7 @@ def test_a_killed_import_resumes_after_its_last_batch_and_ends_as_one_clean_run(
     rows = [["Email", "First Name", "Company", "Campaign"]]
     rows += [[f"p{i}@corp{i % 4}.example", f"P{i}", f"Corp {i % 4}", "Fair"] for i in range(23)]
     rows[9] = ["p2@corp2.example", "Again", "Corp 2", "Fair"]  # a duplicate in a later batch
-    rows[15] = ["not-an-email", "X", "", ""]
+    rows[15] = ["not-an-email", "", "", ""]
     path = write_csv(tmp_path / "big.csv", rows)
 
     clean = run_file(path, actor=system, policy="fill", batch_size=5)
@@ -384,7 +493,7 @@ def test_dry_run_counts_exactly_and_keeps_nothing(tmp_path, system):
             ["ada@example.com", "Lovelace", "", "1"],
             ["b@example.com", "B", "New Co", "2"],
             ["b@example.com", "Bee", "", "3"],
-            ["nope", "X", "", "4"],
+            ["nope", "", "", "4"],
         ],
     )
     job = services.import_file(
@@ -395,7 +504,13 @@ def test_dry_run_counts_exactly_and_keeps_nothing(tmp_path, system):
     job = services.dry_run(job_id=job.pk, actor=system)
     assert (job.status, job.is_dry_run) == (ImportStatus.MAPPED, True)
     assert counts(job) == (1, 1, 1, 1)
-    assert list(job.row_errors.values_list("row_number", "column")) == [(5, "Email")]
+    assert list(job.row_errors.values_list("row_number", "column", "outcome")) == [
+        (4, "Email", "skipped"),
+        (5, "Email", "rejected"),
+    ]
+    assert (
+        job.row_errors.get(row_number=4).reason == "Same email as row 3; no empty fields to fill."
+    )
     assert (snapshot_people(), Company.objects.count(), CustomField.objects.count()) == before
 
     services.start_import(actor=system, job=job, enqueue=False)
@@ -435,10 +550,12 @@ def test_owner_is_found_by_user_name_email_or_full_name(tmp_path, system, salesp
         ],
     )
     job = run_file(path, actor=system)
-    assert counts(job) == (2, 0, 0, 1)
+    assert counts(job) == (3, 0, 0, 0)
     owners = dict(Person.objects.values_list("email", "owner__username"))
-    assert owners == {"a@example.com": "sam", "b@example.com": "mia"}
-    assert "no active user 'nobody'" in job.row_errors.get().reason
+    assert owners == {"a@example.com": "sam", "b@example.com": "mia", "c@example.com": None}
+    left_out = job.row_errors.get()
+    assert (left_out.row_number, left_out.outcome) == (4, "left_out")
+    assert "no active user 'nobody'" in left_out.reason
 
 
 def test_imported_people_are_checked_for_duplicates_after_the_run(

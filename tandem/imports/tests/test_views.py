@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -11,8 +12,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from tandem.core.actor import Actor
 from tandem.imports.models import ImportJob, ImportStatus
-from tandem.imports.tests.factories import run_file, write_csv
+from tandem.imports.tests.factories import (
+    MESSY_LEFT_OUT,
+    MESSY_PEOPLE,
+    run_file,
+    write_csv,
+    write_messy_csv,
+)
 from tandem.people.models import CustomField, Person
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +28,7 @@ pytestmark = pytest.mark.django_db
 CSV = (
     "First Name,Last Name,Email,Lifecycle Stage,Favourite Colour\n"
     "Ada,Lovelace,ada@example.com,marketingqualifiedlead,blue\n"
-    "Bad,Row,not-an-email,lead,red\n"
+    ",,not-an-email,lead,red\n"
     "Grace,Hopper,grace@example.com,customer,green\n"
 )
 
@@ -143,8 +151,9 @@ def test_the_wizard_from_upload_to_undo(client, admin, django_capture_on_commit_
             )
         )
     )
-    assert rows[0] == ["row", "column", "value", "reason"]
+    assert rows[0] == ["row", "column", "value", "reason", "outcome"]
     assert rows[1][:3] == ["3", "Email", "not-an-email"]
+    assert rows[1][4] == "row rejected"
 
     # Undo.
     assert (
@@ -241,3 +250,85 @@ def test_xss_in_a_file_stays_inert_on_every_page(client, admin, django_capture_o
         client.post(reverse("imports:mapping", args=[job.pk]), form)
         client.post(reverse("imports:run", args=[job.pk]))
     assert evil not in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+
+
+def test_the_report_page_and_csv_list_each_value_left_out_and_each_skipped_row(
+    client, admin, tmp_path, django_capture_on_commit_callbacks
+):
+    path = write_messy_csv(tmp_path / "messy.csv", Actor.for_user(admin))
+    client.force_login(admin)
+    upload(client, path.read_bytes(), name="messy.csv")
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("imports:mapping", args=[job.pk]),
+            {**suggested_form(job), "policy": "skip", "region": "US"},
+        )
+    dry = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert f'id="count-left-out">{len(MESSY_LEFT_OUT)}<' in dry
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:run", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.created_count, job.skipped_count, job.rejected_count) == (7, 1, 2)
+    assert {p.first_name for p in Person.objects.all()} == MESSY_PEOPLE
+
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert f'id="count-left-out">{len(MESSY_LEFT_OUT)}<' in page
+    section = page[page.index("Values left out (the rows came in without them)") :]
+    section = section[: section.index("</table>")]
+    cells = re.findall(r'<tr><td data-label="Row">(\d+)</td><td data-label="Column">([^<]*)</td>'
+                       r'<td data-label="Value">([^<]*)</td><td data-label="Reason">([^<]*)</td>',
+                       section)  # fmt: skip
+    assert [(int(r), c) for r, c, _, _ in cells] == [(r, c) for r, c, _, _ in MESSY_LEFT_OUT]
+    for (_, _, value, reason), (_, _, expected, words) in zip(cells, MESSY_LEFT_OUT, strict=True):
+        assert html.unescape(value).rstrip("…") in expected
+        assert words in html.unescape(reason)
+    assert "Skipped rows: 1" in page and "Same email as row 2." in page
+    assert "Rejected rows: 2" in page
+
+    body = b"".join(client.get(reverse("imports:errors_csv", args=[job.pk])).streaming_content)
+    lines = list(csv.reader(io.StringIO(body.decode())))
+    assert [(int(r[0]), r[1], r[2]) for r in lines[1:] if r[4] == "value left out"] == [
+        (row, column, value) for row, column, value, _ in MESSY_LEFT_OUT
+    ]
+    assert [(r[0], r[3], r[4]) for r in lines[1:] if r[4] == "row skipped"] == [
+        ("11", "Same email as row 2.", "row skipped")
+    ]
+
+
+@pytest.mark.parametrize(("region", "phone"), [("US", ""), ("DE", "+49301234567")])
+def test_the_wizard_reads_national_phones_in_the_region_chosen(
+    client, marketer, settings, django_capture_on_commit_callbacks, region, phone
+):
+    settings.TANDEM_DEFAULT_REGION = "US"
+    client.force_login(marketer)
+    upload(client, "Email,Phone\nb@example.com,030 1234567\n")
+    job = ImportJob.objects.get()
+    page = client.get(reverse("imports:mapping", args=[job.pk])).content.decode()
+    assert '<label for="id_region">Phone numbers without +country are from</label>' in page
+    assert '<option value="US" selected>United States (US)</option>' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("imports:mapping", args=[job.pk]),
+            {**suggested_form(job), "policy": "skip", "region": region},
+        )
+    job.refresh_from_db()
+    assert job.region == region
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:run", args=[job.pk]))
+    assert Person.objects.get().phone == phone
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert f"phones without +country read as {region}" in page
+    assert ("not a valid phone number for US" in page) is (not phone)
+
+
+def test_a_region_that_is_no_country_is_an_error_next_to_its_field(client, marketer):
+    client.force_login(marketer)
+    upload(client)
+    job = ImportJob.objects.get()
+    response = client.post(
+        reverse("imports:mapping", args=[job.pk]),
+        {**suggested_form(job), "policy": "skip", "region": "XX"},
+    )
+    assert response.status_code == 422
+    assert 'id="region-error"' in response.content.decode()

@@ -1,7 +1,8 @@
 """`tandem import people|companies FILE`, `tandem import undo ID`, `tandem import resume ID`.
 
 The same services as the wizard, run in the foreground with a progress bar;
-the report lists the rejected rows and the full list is written as CSV.
+the report lists rejected rows, values left out and skipped rows, and the whole
+report is written as CSV.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ class Command(BaseCommand):
                 help="Make each other column a custom field, its type inferred from its values.",
             )
             p.add_argument("--dry-run", action="store_true", help="Check every row; keep nothing.")
+            if entity == ImportEntity.PEOPLE:
+                p.add_argument(
+                    "--region",
+                    default=None,
+                    help="Read phone numbers without +country as from this country (code or "
+                    "name) when their row has no country (default: TANDEM_DEFAULT_REGION).",
+                )
             p.add_argument("--encoding", default="", help="Override the detected encoding.")
             p.add_argument(
                 "--delimiter",
@@ -72,7 +80,11 @@ class Command(BaseCommand):
                 help="Override the detected delimiter: , ; | or tab.",
             )
             p.add_argument("--user", default="", help="Act as this user (default: the system).")
-            p.add_argument("--report", type=Path, help="Where to write the rejected rows CSV.")
+            p.add_argument(
+                "--report",
+                type=Path,
+                help="Where to write the report CSV (rejected rows, values left out, skipped rows).",
+            )
             p.add_argument(
                 "--batch-size",
                 type=int,
@@ -141,6 +153,7 @@ class Command(BaseCommand):
             create_fields=options["create_fields"],
             encoding=options["encoding"],
             delimiter=DELIMITER_WORDS.get(options["delimiter"].lower(), options["delimiter"]),
+            region=options.get("region"),
         )
         self._describe(job)
         if options["dry_run"]:
@@ -199,7 +212,12 @@ class Command(BaseCommand):
             where += f", {job.encoding}, {delimiter}-separated"
         self.console.print(
             f"Import #{job.pk}: {job.original_name} ({where}, about {job.total_rows:,} rows), "
-            f"policy {job.policy}."
+            f"policy {job.policy}"
+            + (
+                f", phones without +country read as {job.region}."
+                if job.entity == ImportEntity.PEOPLE and job.region
+                else "."
+            )
         )
         table = Table(show_header=True, header_style="bold", box=None)
         table.add_column("column")
@@ -226,19 +244,33 @@ class Command(BaseCommand):
         )
         if job.status == ImportStatus.RUNNING:
             self.console.print(f"It stopped early; continue with: tandem import resume {job.pk}")
-        if job.rejected_count:
-            errors = list(queries.row_errors(job, SHOWN_ERRORS))
-            table = Table(title="Rejected rows", header_style="bold")
-            for name in ("row", "column", "reason"):
-                table.add_column(name)
-            for error in errors:
-                table.add_row(str(error.row_number), error.column or "—", error.reason)
+        if job.left_out_count:
+            self.console.print(
+                f"{job.left_out_count:,} values {verb}left out: those rows "
+                f"{'would come' if dry else 'came'} in without them."
+            )
+        parts = queries.report_parts(job, SHOWN_ERRORS)
+        for part in parts:
+            table = Table(title=f"{part.title}: {part.total:,}", header_style="bold")
+            for name in ("row", "column", "value", "reason"):
+                table.add_column(name, overflow="fold")
+            for error in part.lines:
+                table.add_row(
+                    str(error.row_number), error.column or "—", error.value[:40], error.reason
+                )
             self.console.print(table)
-            path = report or services.import_dir() / f"import-{job.pk}-rejected.csv"
+            if part.more:
+                self.console.print(f"… and {part.more:,} more in the report.")
+        if parts:
+            path = report or services.import_dir() / f"import-{job.pk}-report.csv"
             with Path(path).open("w", newline="", encoding="utf-8") as out:
                 count = queries.write_report_csv(job, out)
-            more = f" (the first {count:,} of them)" if dry and count < job.rejected_count else ""
-            self.console.print(f"All rejected rows{more}: {path}")
+            listed = job.rejected_count + job.left_out_count + job.skipped_count
+            more = f" (the first {count:,} lines)" if dry and count < listed else ""
+            self.console.print(
+                f"The report, row by row (rejected rows, values left out, skipped rows){more}: "
+                f"{path}"
+            )
         if not dry and job.status == ImportStatus.DONE:
             self.console.print(f"Undo with: tandem import undo {job.pk}")
 
