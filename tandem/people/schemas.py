@@ -174,7 +174,7 @@ class PersonOut(Schema):
         return context["request"].build_absolute_uri(reverse("people:detail", args=[obj.pk]))
 
 
-class ConsentStepOut(Schema):
+class PersonConsentStepOut(Schema):
     action: str = Field(description="requested, confirmed, granted or withdrawn")
     at: dt.datetime
     method: str = Field(
@@ -186,7 +186,7 @@ class ConsentStepOut(Schema):
     text_version: int | None = Field(description="The version of the words shown.")
 
 
-class ConsentOut(Schema):
+class PersonConsentOut(Schema):
     """One consent purpose and the person's state for it, with its proof."""
 
     purpose: str = Field(description="The purpose's key, as `may_email` takes it.")
@@ -200,13 +200,13 @@ class ConsentOut(Schema):
     method: str = Field(description="How the latest step was taken (see `events`).")
     ip: str | None = Field(description="From where the latest step came.")
     form: str | None
-    events: list[ConsentStepOut] = Field(description="Every step, newest first: the proof.")
+    events: list[PersonConsentStepOut] = Field(description="Every step, newest first: the proof.")
 
 
 class PersonDetailOut(PersonOut):
     """One person as GET /people/{id} returns it: the list's fields and their consents."""
 
-    consents: list[ConsentOut] = Field(description="Every consent purpose, with the state.")
+    consents: list[PersonConsentOut] = Field(description="Every consent purpose, with the state.")
 
     @staticmethod
     def resolve_consents(obj: Person) -> list[Any]:
