@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Collate
 
 from tandem.capture.consent import _HARD_REASONS
 from tandem.capture.models import Consent, ConsentEvent, ConsentPurpose, ConsentStatus, Suppression
@@ -168,7 +170,13 @@ def may_email_condition(purpose_key: str) -> Q:
         has_consent = Q(pk__in=granted.values("person_id"))
     else:
         has_consent = Q(Exists(granted.filter(person_id=OuterRef("pk"))))
-    blocked = Suppression.objects.filter(email_normalized=OuterRef("email"))
+    email: Any = OuterRef("email")
+    if connection.vendor == "postgresql":
+        # Person.email compares byte-wise ("C", people migration 0002); in the database's
+        # own collation the suppression's unique index serves the lookup (else: a scan of
+        # every suppressed address per person).
+        email = Collate(email, "default")
+    blocked = Suppression.objects.filter(email_normalized=email)
     if not is_marketing:
         blocked = blocked.filter(reason__in=list(_HARD_REASONS))
     return has_consent & ~Q(email="") & ~Q(Exists(blocked))
