@@ -43,7 +43,7 @@ METHOD_LABELS = {
     "staff": "staff",
 }
 # Up to this many granted consents a purpose is "rare" for the may_email filter (see there).
-SPARSE_CONSENTS = 10_000
+SPARSE_CONSENTS = 30_000
 # The most proof steps one person's page and API answer carry (newest first).
 MAX_EVENTS = 200
 
