@@ -200,7 +200,9 @@ class PersonConsentOut(Schema):
     method: str = Field(description="How the latest step was taken (see `events`).")
     ip: str | None = Field(description="From where the latest step came.")
     form: str | None
-    events: list[PersonConsentStepOut] = Field(description="Every step, newest first: the proof.")
+    events: list[PersonConsentStepOut] = Field(
+        description="Each step, newest first (the newest 200 of the person): the proof."
+    )
 
 
 class PersonDetailOut(PersonOut):
