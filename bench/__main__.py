@@ -1,15 +1,16 @@
-"""`python -m bench <command>`: generate, load, people.
+"""`python -m bench <command>`: generate, load, people, consent.
 
 python -m bench generate --people 1000000 --out DIR   (same as python -m bench.generate)
 python -m bench load DIR                              load the CSVs into the database
 python -m bench people                                time the people pages and API
+python -m bench consent                               time the consent filter and export
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = ("generate", "load", "people")
+COMMANDS = ("generate", "load", "people", "consent")
 
 
 def main(argv: list[str]) -> int:
@@ -25,6 +26,10 @@ def main(argv: list[str]) -> int:
         from bench import load
 
         return load.main(rest)
+    if command == "consent":
+        from bench import consent
+
+        return consent.main(rest)
     from bench import people
 
     return people.main(rest)

@@ -96,6 +96,11 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "purpose"], name="consent_person_purpose")
         ]
+        indexes = [
+            # The people list's "may be emailed for" filter reads a purpose's granted
+            # people from here (capture/queries.py).
+            models.Index(fields=["purpose", "status", "person"], name="consent_purpose_status_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose.key}: {self.status}"

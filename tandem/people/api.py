@@ -38,8 +38,8 @@ from tandem.people.schemas import (
     CompanyPatch,
     EmailIn,
     EmailOut,
+    PersonDetailOut,
     PersonIn,
-    PersonOut,
     PersonPage,
     PersonPatch,
     PhoneIn,
@@ -121,7 +121,7 @@ def list_people(
     return _page(page)
 
 
-@router.post("/people", response={201: PersonOut})
+@router.post("/people", response={201: PersonDetailOut})
 def create_person(request: HttpRequest, payload: PersonIn) -> Person:
     """Add a person; `email` and `phone` become the primary ones (409 if the email is taken)."""
     actor = _actor(request)
@@ -134,12 +134,12 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Person:
     return person_detail(person.pk)
 
 
-@router.get("/people/{person_id}", response=PersonOut)
+@router.get("/people/{person_id}", response=PersonDetailOut)
 def get_person(request: HttpRequest, person_id: int) -> Person:
     return person_detail(person_id)
 
 
-@router.patch("/people/{person_id}", response=PersonOut)
+@router.patch("/people/{person_id}", response=PersonDetailOut)
 def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Person:
     """Change the fields sent, all or nothing. `null` or "" clears a field."""
     actor, person = _actor(request), person_detail(person_id)
@@ -159,7 +159,7 @@ def delete_person(request: HttpRequest, person_id: int) -> Status:
     return Status(204, None)
 
 
-@router.post("/people/{person_id}/restore", response=PersonOut)
+@router.post("/people/{person_id}/restore", response=PersonDetailOut)
 def restore_person(request: HttpRequest, person_id: int) -> Person:
     """Bring back a deleted person (admins only)."""
     person = person_detail(person_id, include_deleted=True)
@@ -167,7 +167,7 @@ def restore_person(request: HttpRequest, person_id: int) -> Person:
     return person_detail(person_id)
 
 
-@router.post("/people/{person_id}/stage", response=PersonOut)
+@router.post("/people/{person_id}/stage", response=PersonDetailOut)
 def change_stage(request: HttpRequest, person_id: int, payload: StageIn) -> Person:
     """Move the person along the funnel; backwards or out of it needs a `reason`."""
     services.change_stage(
@@ -215,7 +215,7 @@ def add_email(request: HttpRequest, person_id: int, payload: EmailIn) -> PersonE
     )
 
 
-@router.post("/people/{person_id}/emails/{email_id}/primary", response=PersonOut)
+@router.post("/people/{person_id}/emails/{email_id}/primary", response=PersonDetailOut)
 def make_primary_email(request: HttpRequest, person_id: int, email_id: int) -> Person:
     """Make one of the person's addresses the primary one."""
     address = PersonEmail.objects.get(person=person_detail(person_id), pk=email_id)

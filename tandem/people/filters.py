@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from tandem.core.pagination import SortSpec
+from tandem.people import extensions
 from tandem.people.models import Company, Stage
 from tandem.people.normalize import name_key, normalize_email
 
@@ -165,6 +166,15 @@ class PersonFilter(QueryFilter):
     updated_since: dt.datetime | None = Field(
         None, description="Changed at or after this time (ISO 8601; UTC without an offset)"
     )
+    may_email: str | None = Field(
+        None,
+        max_length=60,
+        description=(
+            "Consent purpose key: only people who may be emailed for it (consent granted, "
+            "confirmed where double opt-in applies; not pending, not withdrawn; a primary email "
+            "that is not suppressed)"
+        ),
+    )
     sort: PersonSort = "name"
 
     @property
@@ -173,7 +183,17 @@ class PersonFilter(QueryFilter):
 
     @property
     def is_filtered(self) -> bool:
-        return any([self.q, self.email, self.stage, self.owner, self.company, self.updated_since])
+        return any(
+            [
+                self.q,
+                self.email,
+                self.stage,
+                self.owner,
+                self.company,
+                self.updated_since,
+                self.may_email,
+            ]
+        )
 
     @property
     def search_conditions(self) -> list[Q] | None:
@@ -201,6 +221,9 @@ class PersonFilter(QueryFilter):
             qs = qs.filter(company_id=self.company)
         if self.updated_since:
             qs = qs.filter(updated_at__gte=self.updated_since)
+        if self.may_email and self.may_email.strip():
+            # Consent lives in capture, above people: capture gives the condition (ADR 0005).
+            qs = qs.filter(extensions.list_condition("may_email", self.may_email))
         return qs
 
 

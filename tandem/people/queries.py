@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from tandem.accounts.models import User
 from tandem.core.pagination import Page, paginate, paginate_any_of
 from tandem.core.spreadsheet import safe_cell
+from tandem.people import extensions
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import CompanyFilter, PersonFilter, walk_sort_index
 from tandem.people.models import (
@@ -277,23 +278,37 @@ EXPORT_COLUMNS = (
 
 def people_export_rows(*, viewer: User | None, filters: PersonFilter) -> Iterator[list[str]]:
     """The filtered people list as spreadsheet rows (a header first), in the list's order,
-    with one column per person custom field; every text cell formula-safe.
+    with one column per person custom field, then the columns other apps add (consent per
+    purpose, ADR 0005); every text cell formula-safe.
 
-    Streamed from the database in chunks: a million people do not sit in memory.
+    The query is built here, so a filter value the database refuses (an unknown
+    consent purpose) raises ValidationError before the download starts; the rows
+    are then streamed in chunks: a million people do not sit in memory, and the
+    added columns are subqueries of the same query, not a query per row.
     """
     custom = [f.key for f in definitions(CustomFieldEntity.PERSON)]
-    yield [*EXPORT_COLUMNS, *custom]
+    added = extensions.export_columns()
+    names = [f"extension_{i}" for i in range(len(added))]
     qs = (
         people_for_list(viewer=viewer, filters=filters)
         .order_by(*filters.sort_spec.order_by)
+        .annotate(**{name: expr for name, (_, expr) in zip(names, added, strict=True)})
         .values_list(
             "id", "first_name", "last_name", "email", "phone", "title", "company__name",
             "street", "city", "postcode", "region", "country", "stage", "owner__username",
-            "source", "created_at", "updated_at", "custom_fields",
+            "source", "created_at", "updated_at", "custom_fields", *names,
         )
     )  # fmt: skip
+    header = [*EXPORT_COLUMNS, *custom, *(title for title, _ in added)]
+    return _export_stream(header, qs, custom, len(added))
+
+
+def _export_stream(
+    header: list[str], qs: QuerySet, custom: list[str], n_added: int
+) -> Iterator[list[str]]:
+    yield header
     for row in qs.iterator(chunk_size=2000):
-        *plain, created, updated, extra = row
+        *plain, created, updated, extra = row[: len(row) - n_added]
         # The phone is checked E.164 (digits after a "+"): a spreadsheet cannot run it,
         # and a quote before it would spoil a re-import. Free text is made safe.
         pk, first, last, email, phone, *text = plain
@@ -302,4 +317,5 @@ def people_export_rows(*, viewer: User | None, filters: PersonFilter) -> Iterato
         cells += [safe_cell(v) for v in text]
         cells += [created.isoformat(), updated.isoformat()]
         cells += [safe_cell((extra or {}).get(key, "")) for key in custom]
+        cells += [safe_cell(v) for v in row[len(row) - n_added :]]
         yield cells

@@ -8,12 +8,13 @@ web forms share; these schemas only check types.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
+from tandem.people import extensions
 from tandem.people.models import ActivityKind, Company, CompanySize, Person, PhoneKind, Stage
 
 
@@ -171,6 +172,49 @@ class PersonOut(Schema):
     @staticmethod
     def resolve_url(obj: Person, context: dict[str, Any]) -> str:
         return context["request"].build_absolute_uri(reverse("people:detail", args=[obj.pk]))
+
+
+class PersonConsentStepOut(Schema):
+    action: str = Field(description="requested, confirmed, granted or withdrawn")
+    at: dt.datetime
+    method: str = Field(
+        description="How: form, api, booth, import, email_link, unsubscribe or staff"
+    )
+    ip: str | None
+    user_agent: str
+    form: str | None = Field(description="The web form's name, when it came from one.")
+    text_version: int | None = Field(description="The version of the words shown.")
+
+
+class PersonConsentOut(Schema):
+    """One consent purpose and the person's state for it, with its proof."""
+
+    purpose: str = Field(description="The purpose's key, as `may_email` takes it.")
+    purpose_name: str
+    status: Literal["granted", "pending", "withdrawn", "none"] = Field(
+        description="pending: waiting for the double opt-in confirmation; none: never given."
+    )
+    text_version: int | None = Field(description="The version of the words consented to.")
+    text: str = Field(description="Those words.")
+    at: dt.datetime | None = Field(description="When the latest step happened.")
+    method: str = Field(description="How the latest step was taken (see `events`).")
+    ip: str | None = Field(description="From where the latest step came.")
+    form: str | None
+    events: list[PersonConsentStepOut] = Field(
+        description="Each step, newest first (the newest 200 of the person): the proof."
+    )
+
+
+class PersonDetailOut(PersonOut):
+    """One person as GET /people/{id} returns it: the list's fields and their consents."""
+
+    consents: list[PersonConsentOut] = Field(description="Every consent purpose, with the state.")
+
+    @staticmethod
+    def resolve_consents(obj: Person) -> list[Any]:
+        # Consent is capture's, above people: capture provides it (ADR 0005).
+        section = extensions.person_section("consents")
+        return section.load(obj) if section else []
 
 
 class PersonPage(Schema):

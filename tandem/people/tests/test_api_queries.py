@@ -83,8 +83,10 @@ def test_person_detail_and_timeline_queries_do_not_grow(api, system, n, django_a
     for i in range(n):
         services.log_activity(actor=system, kind="call", person=person, subject=f"Call {i}")
         services.add_phone(actor=system, person=person, phone=f"+1415555{i:04d}")
-    # 1 token with its user, 2 person with company and owner, 3 emails, 4 phones
-    with django_assert_num_queries(4):
+    # 1 token with its user, 2 person with company and owner, 3 emails, 4 phones,
+    # 5-7 consents (capture's section, ADR 0005): purposes, the person's consents with
+    # their texts, their events with forms and texts
+    with django_assert_num_queries(7):
         assert len(api.get(f"/api/v1/people/{person.pk}").json()["phones"]) == n
     # 1 token with its user, 2-4 the person as above, 5 activities, 6 stage changes,
     # 7 touchpoints with their campaigns

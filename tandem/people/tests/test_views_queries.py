@@ -16,20 +16,23 @@ from tandem.people.models import Stage
 
 # session, the signed-in user
 AUTH = 2
-# + capped COUNT(*), the page of people joined to company and owner, the owner filter's users
-PEOPLE_LIST = AUTH + 3
+# + capped COUNT(*), the page of people joined to company and owner, the owner filter's users,
+#   the consent purposes for the "may be emailed for" filter (capture's, ADR 0005)
+PEOPLE_LIST = AUTH + 4
 # A one-word search runs three conditions (last name, first name, email prefix), each
 # its own index range (ADR 0004): session, the signed-in user, the companies whose name
 # starts with the text, the page's sort keys per condition (3), the page's people joined
-# to company and owner, the capped count's ids per condition (3), the owner filter's users
-PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1
+# to company and owner, the capped count's ids per condition (3), the owner filter's users,
+# the consent purposes
+PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1 + 1
 # On SQLite, + one capped breadth probe per condition not on the sort's leading column
 # (all three under sort=-created_at): SQLite has no range statistics (core.pagination).
 SQLITE_BREADTH_PROBES = 3
 # + the person joined to company and owner, their emails, their phones, the custom field
 #   definitions, the stage history, the timeline's activities, stage changes and
-#   touchpoints, the audit events, then the owners and the companies those events name
-PERSON_PAGE = AUTH + 11
+#   touchpoints, the audit events, then the owners and the companies those events name,
+#   then the consent card (ADR 0005): purposes, the person's consents, their events
+PERSON_PAGE = AUTH + 14
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities
 COMPANY_PAGE = AUTH + 7

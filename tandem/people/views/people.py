@@ -20,7 +20,7 @@ from tandem.core.actor import Actor
 from tandem.core.audit import audit_for, record_audit
 from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
-from tandem.people import services
+from tandem.people import extensions, services
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import PersonFilter
 from tandem.people.forms import (
@@ -172,6 +172,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "is_filtered": bool(page and filters.is_filtered),
         "filter_company": filter_company,
         "clear_company_url": url_without(request, "company"),
+        "extra_filter_params": [c.param for c in extensions.list_conditions()],
         "can_create": can(user, "people.create"),
         "can_export": can(user, "people.export"),
         "export_url": reverse("people:export")
@@ -183,9 +184,24 @@ def person_list(request: HttpRequest) -> HttpResponse:
         stages=Stage.choices,
         owners=owner_options(user),
         sorts=PERSON_SORTS,
+        extra_filters=_extra_filters(params),
     )
     status = 400 if errors else 200
     return render(request, "people/person_list.html", context, status=status)
+
+
+def _extra_filters(params: dict[str, str]) -> list[dict[str, Any]]:
+    """The list filters other apps define (consent's "may be emailed for"), as selects."""
+    return [
+        {
+            "param": c.param,
+            "label": c.label,
+            "any_label": c.any_label,
+            "choices": c.choices(),
+            "value": params.get(c.param, ""),
+        }
+        for c in extensions.list_conditions()
+    ]
 
 
 @login_required
@@ -199,13 +215,13 @@ def person_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     require(user, "people.export")
     try:
         filters = PersonFilter.from_query(request.GET.dict())
+        rows = people_export_rows(viewer=user, filters=filters)
     except ValidationError as err:
         return HttpResponse(
             "; ".join(f"{k}: {v}" for k, v in messages_of(err).items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    rows = people_export_rows(viewer=user, filters=filters)
 
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     response = csv_response(rows, filename=f"tandem-people-{stamp}.csv", bom=True)
@@ -318,6 +334,11 @@ def _person_page(
     context.update(_emails_context(request, person, email_form, email_duplicate_of))
     context.update(_phones_context(request, person, phone_form))
     context.update(_person_audit_context(person, defs))
+    # Cards other apps add (consent, ADR 0005); visibility is this page's, checked above.
+    context["sections"] = [
+        {"key": s.key, "template": s.template, "data": s.load(person)}
+        for s in extensions.person_sections()
+    ]
     return render(request, "people/person_detail.html", context)
 
 
