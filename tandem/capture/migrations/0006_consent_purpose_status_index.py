@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('capture', '0002_capture_inbox'),
+        ('capture', '0005_confirmation_email_sent'),
         ('people', '0005_drop_redundant_indexes'),
     ]
 
