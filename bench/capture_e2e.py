@@ -56,7 +56,9 @@ from bench.capture_load import (
     PG_ADMIN,
     PORT,
     bench_env,
+    machine_busy,
     percentile,
+    process_cpu_seconds,
     tandem_cmd,
     wait_until_up,
 )
@@ -96,9 +98,20 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args) counter = 0 end
+-- A name of letters from the counter: people differ, as visitors do (the same name at
+-- the same company would make every post a likely duplicate of the others).
+local function letters(n)
+  local s = ""
+  repeat
+    s = string.char(97 + n % 26) .. s
+    n = math.floor(n / 26)
+  until n == 0
+  return string.upper(s:sub(1, 1)) .. s:sub(2)
+end
 function request()
   counter = counter + 1
-  local body = "first_name=Load&last_name=Test&email=load" .. tid .. "x" .. counter ..
+  local body = "first_name=" .. letters(counter * 7919 + tid) .. "&last_name=" ..
+    letters(counter * 104729 + tid * 31) .. "&email=load" .. tid .. "x" .. counter ..
     "%40example.com&company=Company+" .. (counter % 300) .. "&title=Buyer" ..
     "&consent_newsletter=on&tandem_website=&tandem_ts=__TOKEN__" ..
     "&utm_source=linkedin&utm_medium=social&utm_campaign=spring-guide" ..
@@ -372,6 +385,7 @@ def run_tandem(
     duration: int,
     server_args: list[str],
     pg_name: str,
+    with_worker: bool = True,
 ) -> dict[str, Any]:
     env = bench_env(db, work / "data")
     if db == "postgres":
@@ -391,7 +405,11 @@ def run_tandem(
         server = subprocess.Popen(tandem_cmd("serve", *server_args), env=env)
         wait_until_up(server)
         worker = subprocess.Popen(
-            tandem_cmd("worker"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            tandem_cmd("worker") if with_worker else [sys.executable, "-c", "input()"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         time.sleep(2)  # the worker's start-up (imports, first poll) is not part of the burst
         if server.poll() is not None or worker.poll() is not None:
@@ -401,12 +419,28 @@ def run_tandem(
         connection.close()
         probe = Probe(key, token, fill)
         prober = threading.Thread(target=probe.run, args=(1.0, max(1.0, duration - 2.0)))
+        cpu0 = (
+            sum(process_cpu_seconds(server.pid).values()),
+            sum(process_cpu_seconds(worker.pid).values()),
+            machine_busy(),
+        )
         started = time.time()
         prober.start()
         result = run_wrk(
             f"http://{HOST}:{PORT}/f/{key}", script, connections=connections, duration=duration
         )
+        busy1 = machine_busy()
+        result["cpu"] = {
+            "server": sum(process_cpu_seconds(server.pid).values()) - cpu0[0],
+            "worker": sum(process_cpu_seconds(worker.pid).values()) - cpu0[1],
+            "machine_busy": (busy1[0] - cpu0[2][0]) / max(1, busy1[1] - cpu0[2][1]),
+        }
         prober.join()
+        if not with_worker:  # the worker starts after the load: what is left is drained then
+            stop(worker)
+            worker = subprocess.Popen(
+                tandem_cmd("worker"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
         probe.join()
         sent = {
             f"load{t}x{c}@example.com" for t, n in result["sent"].items() for c in range(1, n + 1)
@@ -514,6 +548,11 @@ def report(db: str, floor: dict[str, Any], tandem: dict[str, Any]) -> bool:
         f"posts stored {tandem['stored']:,} (wrk counted {tandem['accepted']:,} answered; "
         f"the rest were in flight when wrk stopped), probes {len(probe.accepted)}"
     )
+    cpu = tandem["cpu"]
+    print(
+        f"CPU during the load: web server {cpu['server']:.1f} s, worker {cpu['worker']:.1f} s; "
+        f"machine {cpu['machine_busy']:.0%} busy (all processes, both cores)"
+    )
     print(f"expected: {tandem['expected']}")
     print(f"counted:  {tandem['counts']}")
     print(f"exact counts: {'yes' if tandem['exact'] else 'NO'}")
@@ -557,6 +596,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=None, help="tandem serve --workers")
     parser.add_argument("--threads", type=int, default=None, help="tandem serve --threads")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--worker-after-load",
+        action="store_true",
+        help="for comparison: start the worker only after the load (posts wait in the inbox)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -587,6 +631,7 @@ def main(argv: list[str]) -> int:
             duration=args.duration,
             server_args=server_args,
             pg_name=args.pg_name,
+            with_worker=not args.worker_after_load,
         )
         return 0 if report(args.db, floor, tandem) else 1
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from tandem.capture.email import deliver
+from tandem.capture.email import deliver, deliver_many
 
 
 @task()
@@ -16,11 +16,7 @@ def send_email(outbound_id: int) -> str:
 @task()
 def send_emails(outbound_ids: list[int]) -> dict[str, int]:
     """Send several queued OutboundEmails (see email.sent_together); counts by status."""
-    counts: dict[str, int] = {}
-    for outbound_id in outbound_ids:
-        status = deliver(outbound_id)
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+    return deliver_many(outbound_ids)
 
 
 @task()
