@@ -51,7 +51,7 @@ DRAIN_DELAY_SECONDS = 1.0
 DRAIN_BATCH = 200  # ids read at a time
 # Submissions written set-based in one transaction (capture/batch.py): small enough that
 # SQLite's write lock is held for a few ms and web posts get their turn in between.
-DRAIN_WRITE_BATCH = 50
+DRAIN_WRITE_BATCH = 20
 DRAIN_POLL_SECONDS = 0.1  # the worker's own drain looks at the inbox this often when idle
 DRAIN_MAX_SECONDS = 30.0  # a longer backlog continues in a follow-up task
 MAX_ATTEMPTS = 3  # a submission failing for another reason than its data is retried this often
