@@ -45,9 +45,9 @@ from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
 
-# Posts accepted within this share one drain task. The worker's own loop
-# (drain_continuously) captures them sooner; the task is for a worker without it.
-DRAIN_DELAY_SECONDS = 1.0
+# Posts accepted within this share one drain task. A worker's own loop
+# (drain_continuously) captures them as they come; the task is for a worker without it.
+DRAIN_DELAY_SECONDS = 0.25
 DRAIN_BATCH = 200  # ids read at a time
 # Submissions written set-based in one transaction (capture/batch.py): small enough that
 # SQLite's write lock is held for a few ms and web posts get their turn in between.
@@ -438,6 +438,7 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
     writes in its turn like the posts do, so it interleaves with them; the task
     stays for a worker started without it (and a backlog after a restart).
     """
+    _drain_loop_running.set()
     while not stop.is_set():
         try:
             if waiting_count() and drain().captured:
@@ -446,7 +447,17 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
             log.exception("the capture inbox drain failed; trying again")
             connections.close_all()
         stop.wait(poll_seconds)
+    _drain_loop_running.clear()
     connections.close_all()
+
+
+_drain_loop_running = threading.Event()
+
+
+def drain_loop_running() -> bool:
+    """True in a worker whose own drain loop runs: a drain task there has nothing to add
+    (it would read and check the same submissions again, only to find them taken)."""
+    return _drain_loop_running.is_set()
 
 
 def forget(emails: set[str]) -> int:

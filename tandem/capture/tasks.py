@@ -25,8 +25,10 @@ def drain_capture_inbox() -> dict[str, int]:
 
     A backlog longer than one run continues in a follow-up task.
     """
-    from tandem.capture.inbox import drain
+    from tandem.capture.inbox import drain, drain_loop_running
 
+    if drain_loop_running():
+        return {"captured": 0, "failed": 0, "waiting": 0, "left_to_the_drain_loop": 1}
     result = drain()
     if result.waiting:
         drain_capture_inbox.enqueue()
