@@ -48,6 +48,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -82,9 +83,17 @@ def default_floor_dir() -> Path:
 
 
 # Targets: ratios to the floor measured in the same run (the machine is shared and noisy).
+@dataclass(frozen=True)
+class Targets:
+    accepted: float  # × the floor's accepted posts/s
+    end_to_end: float  # × the floor's
+    visible_p95_s: float
+    p99_ms: float | None
+
+
 TARGETS = {
-    "sqlite": {"accepted": 0.8, "p99_ms": 50.0, "end_to_end": 0.8, "visible_p95_s": 2.0},
-    "postgres": {"accepted": 0.5, "p99_ms": None, "end_to_end": 0.5, "visible_p95_s": 2.0},
+    "sqlite": Targets(accepted=0.8, end_to_end=0.8, visible_p95_s=2.0, p99_ms=50.0),
+    "postgres": Targets(accepted=0.5, end_to_end=0.5, visible_p95_s=2.0, p99_ms=None),
 }
 
 # The wrk script for Tandem: the floor's post.lua, plus what a browser posts on the J1 form.
@@ -524,9 +533,9 @@ def run_tandem(
     finally:
         stop(worker)
         stop(server)
-        from django.db import connections
+        from django.db import connections as databases
 
-        connections.close_all()
+        databases.close_all()
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -582,18 +591,17 @@ def report(db: str, floor: dict[str, Any], tandem: dict[str, Any]) -> bool:
     if tandem["worker_errors"].strip():
         print(f"worker stderr (tail):\n{tandem['worker_errors']}")
     checks = [
-        (f"accepted ≥ {targets['accepted']}× floor", accepted_ratio >= targets["accepted"]),
-        (f"end to end ≥ {targets['end_to_end']}× floor", e2e_ratio >= targets["end_to_end"]),
+        (f"accepted ≥ {targets.accepted}× floor", accepted_ratio >= targets.accepted),
+        (f"end to end ≥ {targets.end_to_end}× floor", e2e_ratio >= targets.end_to_end),
         (
-            f"visible p95 ≤ {targets['visible_p95_s']} s",
-            bool(probe.visible) and visible_p95 <= targets["visible_p95_s"],
+            f"visible p95 ≤ {targets.visible_p95_s} s",
+            bool(probe.visible) and visible_p95 <= targets.visible_p95_s,
         ),
         ("exact counts", tandem["exact"]),
     ]
-    if targets["p99_ms"] is not None:
-        checks.insert(
-            1, (f"p99 ≤ {targets['p99_ms']:.0f} ms", tandem["p99_ms"] <= targets["p99_ms"])
-        )
+    if targets.p99_ms is not None:
+        p99_ok = tandem["p99_ms"] <= targets.p99_ms
+        checks.insert(1, (f"p99 ≤ {targets.p99_ms:.0f} ms", p99_ok))
     print("targets: " + "; ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in checks))
     return all(ok for _, ok in checks)
 

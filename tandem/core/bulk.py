@@ -48,7 +48,8 @@ def _plan(model: type[models.Model]) -> tuple[str, list[models.Field], list[Call
         meta = model._meta
         fields = [f for f in meta.concrete_fields if not f.primary_key]
         q = connection.ops.quote_name
-        columns = ", ".join([q(meta.pk.column), *(q(f.column) for f in fields)])
+        assert meta.pk is not None
+        columns = ", ".join([q(str(meta.pk.column)), *(q(str(f.column)) for f in fields)])
         marks = ", ".join(["%s"] * (len(fields) + 1))
         sql = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
         _plans[key] = (sql, fields, [_converter(f, connection.vendor) for f in fields])

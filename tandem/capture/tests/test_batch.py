@@ -281,9 +281,9 @@ def test_new_people_are_written_in_a_fixed_number_of_statements(queued, guide, s
         return len(queries)
 
     few = statements_for(3, 0)
-    full = statements_for(inbox.DRAIN_WRITE_BATCH, 100)  # one write transaction each
+    full = statements_for(min(inbox.write_batch_size(), 60), 100)  # one write transaction each
     assert full == few
-    total = 3 + inbox.DRAIN_WRITE_BATCH
+    total = 3 + min(inbox.write_batch_size(), 60)
     assert Person.objects.count() == total
     assert OutboundEmail.objects.filter(kind="consent_confirmation").count() == total
     assert Consent.objects.filter(status="pending").count() == total
