@@ -20,6 +20,7 @@ accepts: one task row for a burst, not three per post.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import F, Field
@@ -463,6 +465,7 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
             connections.close_all()
         stop.wait(poll_seconds)
     _drain_loop_running.clear()
+    _end_beat()
     connections.close_all()
 
 
@@ -472,13 +475,18 @@ _last_beat = [0.0]
 
 
 def _heartbeat_file() -> str | None:
-    """On SQLite (web and worker on one machine), a file next to the database that a
-    running drain loop touches: the web processes then enqueue no drain task each
-    0.25 s. Each task was three writes of the worker outside the writers' turn,
-    which under a burst left posts sleeping in SQLite's busy handler."""
-    if connection.vendor != "sqlite":
+    """A file a running drain loop touches: web processes that see it fresh enqueue no
+    drain task each 0.25 s. Each task was three writes (commits) of the worker; on
+    SQLite outside the writers' turn, which under a burst left posts sleeping in its
+    busy handler. Next to the SQLite database; for PostgreSQL in TANDEM_DATA_DIR, when
+    web and worker share it (one machine). Without the file, tasks are enqueued."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        return f"{name}.tandem-drain-loop"
+    if not settings.DATA_DIR.is_dir():
         return None
-    return f"{connection.settings_dict['NAME']}.tandem-drain-loop"
+    host = str(connection.settings_dict.get("HOST") or "local")
+    return str(settings.DATA_DIR / f"drain-loop-{connection.vendor}-{host}-{name}")
 
 
 def _beat() -> None:
@@ -489,6 +497,15 @@ def _beat() -> None:
     _last_beat[0] = now
     with open(name, "a"):
         os.utime(name)
+
+
+def _end_beat() -> None:
+    """The loop stops: posts enqueue drain tasks again at once."""
+    name = _heartbeat_file()
+    _last_beat[0] = 0.0
+    if name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _drain_loop_alive() -> bool:
