@@ -32,6 +32,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 import tandem
 from tandem.accounts import services as accounts
@@ -49,6 +50,7 @@ from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate
 from tandem.imports import services as imports
 from tandem.imports.models import ImportStatus
+from tandem.people import bulk as people_bulk
 from tandem.people import custom_fields
 from tandem.people import services as people
 from tandem.people.models import Activity, Company, Person, StageChange
@@ -313,6 +315,16 @@ def _(ctx: Ctx) -> list[Expect]:
     return []
 
 
+@walks("capture.record_first_consents")
+def _(ctx: Ctx) -> list[Expect]:
+    """The drain's consents for people it just created: each keeps its proof."""
+    ada, text = _newsletter(ctx)
+    ctx.start()
+    consents.record_first_consents([(ada, text, PROOF, True)])
+    assert _consent_events(ada) == [("requested", "form", "203.0.113.7")]
+    return []
+
+
 @walks("capture.confirm_consents")
 def _(ctx: Ctx) -> list[Expect]:
     ada, text = _newsletter(ctx)
@@ -489,6 +501,32 @@ def _(ctx: Ctx) -> list[Expect]:
     first = StageChange.objects.get(person=ada)
     assert (first.actor_id, first.reason) == (ctx.user.pk, "Met at the fair")
     return [Expect("created", ada)]
+
+
+@walks("people.create_people_bulk", "created")
+def _(ctx: Ctx) -> list[Expect]:
+    """The capture drain's set-based write: each person's own created event and first stage."""
+    new = [
+        people.check_new_person(data={"last_name": name}, email=f"{name.lower()}@example.com")
+        for name in ("Lovelace", "Hopper")
+    ]
+    ctx.start()
+    ada, grace = people_bulk.create_people_bulk(
+        actor=ctx.actor, people=new, reason="Web form: Guide", now=timezone.now()
+    )
+    assert set(
+        StageChange.objects.filter(person__in=[ada, grace]).values_list("actor_id", "reason")
+    ) == {(ctx.user.pk, "Web form: Guide")}
+    return [Expect("created", ada), Expect("created", grace)]
+
+
+@walks("people.find_or_create_companies", "created")
+def _(ctx: Ctx) -> list[Expect]:
+    known = people.create_company(actor=ctx.setup, data={"name": "Acme"})
+    ctx.start()
+    found = people_bulk.find_or_create_companies(actor=ctx.actor, names=["ACME", "Initech"])
+    assert found["ACME"].pk == known.pk
+    return [Expect("created", found["Initech"])]
 
 
 @walks("people.update_person", "changed")

@@ -77,7 +77,7 @@ def _clip(value: Any, n: int) -> str:
     return str(value or "").strip()[:n]
 
 
-def record_touchpoint(
+def build_touchpoint(
     *,
     person_id: int,
     kind: str,
@@ -95,7 +95,7 @@ def record_touchpoint(
     client_uuid: str | None = None,
     import_job_id: int | None = None,
 ) -> Touchpoint:
-    """Add one touchpoint; callers have checked permissions and resolved the person."""
+    """One touchpoint, not saved yet: `record_touchpoint` saves it, a batch writes many at once."""
     if kind not in TouchpointKind.values:
         raise ValidationError(
             {
@@ -103,7 +103,7 @@ def record_touchpoint(
             }
         )
     utm = utm or {}
-    return Touchpoint.objects.create(
+    return Touchpoint(
         person_id=person_id,
         kind=kind,
         occurred_at=occurred_at or timezone.now(),
@@ -120,6 +120,14 @@ def record_touchpoint(
         import_job_id=import_job_id,
         **{name: _clip(utm.get(name), 200) for name in UTM_FIELDS},
     )
+
+
+def record_touchpoint(**kwargs: Any) -> Touchpoint:
+    """Add one touchpoint (the arguments of `build_touchpoint`); callers have checked
+    permissions and resolved the person."""
+    touchpoint = build_touchpoint(**kwargs)
+    touchpoint.save(force_insert=True)
+    return touchpoint
 
 
 CAMPAIGN_EDITABLE = ("name", "key", "kind", "description", "starts_on", "ends_on", "is_active")

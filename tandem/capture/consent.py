@@ -39,6 +39,7 @@ from tandem.capture.models import (
     SuppressionReason,
     WebForm,
 )
+from tandem.core.bulk import insert_new
 from tandem.people.models import Person, PersonEmail
 from tandem.people.normalize import normalize_email
 
@@ -163,6 +164,43 @@ def record_consent(
             consent.save(update_fields=["status", "text", "updated_at"])
         _event(consent, "requested" if needs_confirmation else "granted", text, proof)
     return consent
+
+
+def first_consent_status(text: ConsentText, *, double_opt_in: bool) -> str:
+    """The status `record_consent` gives a person's first consent for `text`'s purpose."""
+    confirm_first = double_opt_in and text.purpose.is_marketing
+    return ConsentStatus.PENDING if confirm_first else ConsentStatus.GRANTED
+
+
+def record_first_consents(given: list[tuple[Person, ConsentText, Proof, bool]]) -> list[Consent]:
+    """`record_consent` for people who have no consent yet (just created): each
+    (person, text, proof, double_opt_in) becomes its consent and its event, one INSERT
+    for all the consents and one for all the events."""
+    rows = [
+        Consent(
+            person=person,
+            purpose=text.purpose,
+            status=first_consent_status(text, double_opt_in=double_opt_in),
+            text=text,
+        )
+        for person, text, _, double_opt_in in given
+    ]
+    with transaction.atomic(savepoint=False):
+        insert_new(rows)
+        insert_new(
+            ConsentEvent(
+                consent=consent,
+                action="requested" if consent.status == ConsentStatus.PENDING else "granted",
+                text=text,
+                at=proof.at or timezone.now(),
+                form=proof.form,
+                ip=proof.ip or None,
+                user_agent=(proof.user_agent or "")[:300],
+                method=proof.method[:20],
+            )
+            for consent, (_, text, proof, _) in zip(rows, given, strict=True)
+        )
+    return rows
 
 
 def confirmation_token(person: Person, consents: list[Consent]) -> str:

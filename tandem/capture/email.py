@@ -13,8 +13,8 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from email.utils import make_msgid
 from functools import partial
@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from tandem.capture import consent as consents
 from tandem.capture.models import ConfirmationEmailSent, OutboundEmail
+from tandem.core.bulk import insert_new
+from tandem.core.write_turn import write_turn
 from tandem.people.models import Person
 from tandem.people.normalize import normalize_email
 
@@ -146,6 +148,29 @@ def _maybe_prune_confirmations(cutoff: dt.datetime) -> None:
     ConfirmationEmailSent.objects.filter(sent_at__lt=cutoff).delete()
 
 
+def queue_emails(emails: list[dict[str, Any]]) -> list[OutboundEmail]:
+    """`queue_email` for many at once (each dict its keyword arguments): one INSERT."""
+    rows = []
+    for e in emails:
+        if e["kind"] not in TEMPLATES:
+            raise ValueError(f"unknown email kind {e['kind']!r}")
+        rows.append(
+            OutboundEmail(
+                kind=e["kind"],
+                to=_one_line(e["to"], 254),
+                person=e.get("person"),
+                subject=_one_line(e["subject"], 250),
+                context=e["context"],
+            )
+        )
+    if not rows:
+        return []
+    insert_new(rows)
+    for row in rows:
+        transaction.on_commit(partial(_enqueue, row.pk))
+    return rows
+
+
 _batch: ContextVar[list[int] | None] = ContextVar("tandem_email_batch", default=None)
 
 
@@ -161,7 +186,9 @@ def _enqueue(outbound_id: int, run_after: dt.datetime | None = None) -> None:
 
 
 @contextmanager
-def sent_together() -> Iterator[None]:
+def sent_together(
+    turn: Callable[[], AbstractContextManager[None]] | None = None,
+) -> Iterator[None]:
     """Emails queued (and committed) inside go out from one task when it ends, not a
     task each: the capture inbox drains hundreds of submissions at a time, and a
     task row per confirmation email slowed the queue itself (measured on PostgreSQL:
@@ -176,7 +203,8 @@ def sent_together() -> Iterator[None]:
     finally:
         _batch.reset(token)
         if ids:
-            send_emails.enqueue(ids)
+            with turn() if turn is not None else nullcontext():
+                send_emails.enqueue(ids)
 
 
 def send_marketing_email(
@@ -274,6 +302,76 @@ def deliver(outbound_id: int) -> str:
     row.last_error = ""
     row.save(update_fields=["status", "sent_at", "message_id", "last_error"])
     return row.status
+
+
+def deliver_many(outbound_ids: list[int]) -> dict[str, int]:
+    """`deliver` for many queued emails (a drained batch's confirmations): the same
+    claim, checks, attempt counts and records, with the writes made together.
+
+    One by one, each email cost three writes of its own (claim, attempt, result); a
+    burst's thousands of them then kept SQLite's write lock from the posts and the
+    drain. Here: one claim, one attempt count, one write of the results, each in the
+    write turn (core/write_turn.py). Counts by status, as `send_emails` returns them.
+    """
+    ids = sorted({int(i) for i in outbound_ids})
+    counts: dict[str, int] = {}
+    with write_turn(), transaction.atomic():
+        claimable = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, status__in=[Status.QUEUED, Status.FAILED])
+            .values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=claimable).update(status=Status.SENDING)
+    claimed = set(claimable)
+    for status in OutboundEmail.objects.filter(pk__in=set(ids) - claimed).values_list(
+        "status", flat=True
+    ):
+        counts[status] = counts.get(status, 0) + 1
+    counts["missing"] = len(ids) - len(claimed) - sum(counts.values())
+    if not counts["missing"]:
+        del counts["missing"]
+    rows = list(OutboundEmail.objects.select_related("person").filter(pk__in=claimed))
+    blocked, to_send = [], []
+    for row in rows:
+        reason = _blocked_reason(row)
+        if reason:
+            row.status, row.last_error = Status.SUPPRESSED, reason
+            blocked.append(row)
+        else:
+            to_send.append(row)
+    with write_turn(), transaction.atomic():
+        OutboundEmail.objects.bulk_update(blocked, ["status", "last_error"])
+        # Counted before the send, so a crash during it still counts.
+        OutboundEmail.objects.filter(pk__in=[r.pk for r in to_send]).update(
+            attempts=F("attempts") + 1
+        )
+    done, retries = [], []
+    for row in to_send:
+        row.attempts += 1
+        message_id = make_msgid(domain=_from_domain())
+        try:
+            _message(row, message_id).send()
+        except Exception as exc:  # SMTP, DNS, socket, template: all recorded on the row
+            log.warning("email %s to %s failed (attempt %s): %s", row.pk, row.to, row.attempts, exc)
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            retry = row.attempts < MAX_ATTEMPTS and _can_defer()
+            row.status = Status.QUEUED if retry else Status.FAILED
+            if retry:
+                retries.append(row)
+        else:
+            row.status, row.sent_at, row.message_id = Status.SENT, timezone.now(), message_id
+            row.last_error = ""
+        done.append(row)
+    with write_turn(), transaction.atomic():
+        OutboundEmail.objects.bulk_update(
+            done, ["status", "sent_at", "message_id", "last_error"], batch_size=500
+        )
+        for row in retries:
+            delay = dt.timedelta(minutes=2**row.attempts)
+            transaction.on_commit(partial(_enqueue, row.pk, timezone.now() + delay))
+    for row in [*blocked, *done]:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
 
 
 def _can_defer() -> bool:

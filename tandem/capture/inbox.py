@@ -20,18 +20,17 @@ accepts: one task row for a burst, not three per post.
 
 from __future__ import annotations
 
-import fcntl
-import ipaddress
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import F, Field
@@ -40,15 +39,33 @@ from django_tasks.backends.immediate import ImmediateBackend
 
 from tandem.capture import consent as consents
 from tandem.capture import email, webforms
-from tandem.capture.models import ConsentText, InboxSubmission, WebForm
+from tandem.capture.batch import FormCache, capture_batch, submission_of
+from tandem.capture.models import InboxSubmission, WebForm
 from tandem.core import ratelimit
+from tandem.core.write_turn import write_turn
 from tandem.people.custom_fields import remembered_definitions
 from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
 
-DRAIN_DELAY_SECONDS = 0.25  # posts accepted within this share one drain task
+# Posts accepted within this share one drain task. A worker's own loop
+# (drain_continuously) captures them as they come; the task is for a worker without it.
+DRAIN_DELAY_SECONDS = 0.25
 DRAIN_BATCH = 200  # ids read at a time
+# Submissions written set-based in one transaction (capture/batch.py): small enough that
+# SQLite's write lock is held for a few ms and web posts get their turn in between.
+DRAIN_WRITE_BATCH = 20
+# PostgreSQL locks rows, not the database: posts never wait for the drain's transaction,
+# and fewer, bigger transactions spare round trips and commits (WAL flushes).
+DRAIN_WRITE_BATCH_POSTGRES = 200
+
+
+def write_batch_size() -> int:
+    """Submissions per set-based write transaction on this database."""
+    return DRAIN_WRITE_BATCH if connection.vendor == "sqlite" else DRAIN_WRITE_BATCH_POSTGRES
+
+
+DRAIN_POLL_SECONDS = 0.1  # the worker's own drain looks at the inbox this often when idle
 DRAIN_MAX_SECONDS = 30.0  # a longer backlog continues in a follow-up task
 MAX_ATTEMPTS = 3  # a submission failing for another reason than its data is retried this often
 
@@ -265,32 +282,7 @@ def _count_and_insert_in_one_statement(
     return wait, bool(rows and rows[0][2])
 
 
-_writer_thread_lock = threading.Lock()
-_lock_files: dict[str, int] = {}
-
-
-@contextmanager
-def _writer_turn() -> Iterator[None]:
-    """On SQLite, web processes (and threads) take turns for the inbox write.
-
-    A writer waiting here is woken by the kernel the moment the lock is free
-    (flock on a file next to the database). Left to SQLite, a writer that finds
-    the database locked sleeps in its busy handler (1, 2, 5, 10 ... ms): under a
-    burst the CPU then idles while posts queue (measured: 765 → 1,058 posts/s).
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    name = f"{connection.settings_dict['NAME']}.tandem-write-lock"
-    with _writer_thread_lock:
-        fd = _lock_files.get(name)
-        if fd is None:
-            fd = _lock_files[name] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+_writer_turn = write_turn  # on SQLite, posts and the drain take turns (see core/write_turn.py)
 
 
 # --- scheduling the drain -------------------------------------------------------------------
@@ -306,6 +298,8 @@ def _drain_soon() -> None:
     flag is cleared before the task is enqueued, and the task reads the inbox
     after it is enqueued.
     """
+    if _drain_loop_alive():
+        return  # a worker on this machine captures it within DRAIN_POLL_SECONDS
     with _drain_lock:
         if _drain_pending[0]:
             return
@@ -328,7 +322,8 @@ def _enqueue_drain() -> None:
     from tandem.capture.tasks import drain_capture_inbox
 
     try:
-        drain_capture_inbox.enqueue()
+        with write_turn():
+            drain_capture_inbox.enqueue()
     except Exception:  # the submissions wait in the inbox for the next drain
         log.exception("could not enqueue the capture inbox drain")
 
@@ -336,45 +331,7 @@ def _enqueue_drain() -> None:
 # --- draining ---------------------------------------------------------------------------------
 
 
-class _Forms:
-    """What a drain reads once per form, not once per submission."""
-
-    def __init__(self) -> None:
-        self.forms: dict[int, WebForm] = {}
-        self.fields: dict[int, list[webforms.FormField]] = {}
-        self.texts: dict[tuple[int, ...], list[ConsentText]] = {}
-        self.notify: dict[int, list[str]] = {}
-
-    def form(self, form_id: int) -> WebForm:
-        if form_id not in self.forms:
-            self.forms[form_id] = WebForm.objects.select_related("campaign").get(pk=form_id)
-        return self.forms[form_id]
-
-    def form_fields(self, form: WebForm) -> list[webforms.FormField]:
-        if form.pk not in self.fields:
-            self.fields[form.pk] = webforms.form_fields(form)
-        return self.fields[form.pk]
-
-    def notify_addresses(self, form: WebForm) -> list[str]:
-        if form.pk not in self.notify:
-            self.notify[form.pk] = webforms.notify_addresses(form)
-        return self.notify[form.pk]
-
-    def consent_texts(self, ids: list[int]) -> list[ConsentText]:
-        key = tuple(ids)
-        if key not in self.texts:
-            by_id = {
-                t.pk: t for t in ConsentText.objects.filter(pk__in=ids).select_related("purpose")
-            }
-            self.texts[key] = [by_id[i] for i in ids if i in by_id]
-        return self.texts[key]
-
-
-def _ip_or_none(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
+_Forms = FormCache
 
 
 def _capture(row: InboxSubmission, forms: _Forms, *, check_duplicates: bool = True) -> int | None:
@@ -382,30 +339,12 @@ def _capture(row: InboxSubmission, forms: _Forms, *, check_duplicates: bool = Tr
 
     Returns the id of the person it created, if it created one.
     """
-    p = row.payload
-    form = forms.form(row.form_id)
-    sub = webforms.Submission(
-        person=dict(p["person"]),
-        values=dict(p["values"]),
-        tracking=dict(p["tracking"]),
-        note_lines=list(p["note"]),
-        extra=dict(p["extra"]),
-        consent_texts=forms.consent_texts(p["texts"]),
-        ticked=set(p["ticked"]),
-        fields=forms.form_fields(form),
-    )
-    proof = consents.Proof(
-        method="form",
-        form=form,
-        ip=_ip_or_none(p["ip"]),
-        user_agent=p["ua"],
-        at=row.received_at,
-    )
+    form, sub, proof = submission_of(row, forms)
     result = webforms.capture_submission(
         form=form,
         sub=sub,
         proof=proof,
-        base_url=p["base_url"],
+        base_url=row.payload["base_url"],
         occurred_at=row.received_at,
         check_duplicates=check_duplicates,
         notify=forms.notify_addresses(form),
@@ -425,7 +364,7 @@ def capture_waiting(
     """
     forms = forms or _Forms()
     try:
-        with transaction.atomic():
+        with _writer_turn(), transaction.atomic():
             row = (
                 InboxSubmission.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk=pk)
@@ -446,6 +385,11 @@ def capture_waiting(
 
 
 def _fail(pk: int, exc: Exception, *, attempts: int | None) -> None:
+    with _writer_turn():
+        _mark_failed(pk, exc, attempts=attempts)
+
+
+def _mark_failed(pk: int, exc: Exception, *, attempts: int | None) -> None:
     InboxSubmission.objects.filter(pk=pk).update(
         attempts=attempts if attempts is not None else F("attempts") + 1,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -476,19 +420,108 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
             return result
         created: list[int] = []
         try:
-            with email.sent_together(), remembered_definitions():
-                for pk in ids:
-                    done = capture_waiting(pk, forms, created)
-                    if done:
-                        result.captured += 1
-                    elif done is False:
-                        result.failed += 1
-                    after = pk
+            with email.sent_together(_writer_turn), remembered_definitions():
+                size = write_batch_size()
+                for start in range(0, len(ids), size):
+                    chunk = ids[start : start + size]
+                    done = capture_batch(
+                        chunk, forms, max_attempts=MAX_ATTEMPTS, writer_turn=_writer_turn
+                    )
+                    result.captured += len(done.captured)
+                    created += done.created
+                    for pk in done.left:  # known people, repeats, refusals: one by one
+                        captured = capture_waiting(pk, forms, created)
+                        if captured:
+                            result.captured += 1
+                        elif captured is False:
+                            result.failed += 1
+                    after = chunk[-1]
                     if time.monotonic() > deadline:
                         result.waiting = waiting_count()
                         return result
         finally:
-            enqueue_find_duplicates(created, "capture")
+            with _writer_turn():
+                enqueue_find_duplicates(created, "capture")
+
+
+def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POLL_SECONDS) -> None:
+    """The worker's own drain: capture what waits, else look again in `poll_seconds`.
+
+    Why not only the drain task the web processes enqueue: on SQLite a task is
+    claimed by a write the worker makes outside `_writer_turn`, and under a burst
+    of posts (which take turns with each other) SQLite's busy handler left that
+    write sleeping for seconds while posts piled up in the inbox. This loop
+    writes in its turn like the posts do, so it interleaves with them; the task
+    stays for a worker started without it (and a backlog after a restart).
+    """
+    _drain_loop_running.set()
+    while not stop.is_set():
+        try:
+            _beat()
+            if waiting_count() and drain().captured:
+                continue
+        except Exception:  # the loop outlives a bad moment (a lost connection, a full disk)
+            log.exception("the capture inbox drain failed; trying again")
+            connections.close_all()
+        stop.wait(poll_seconds)
+    _drain_loop_running.clear()
+    _end_beat()
+    connections.close_all()
+
+
+_drain_loop_running = threading.Event()
+_HEARTBEAT_SECONDS = 3.0  # a drain loop not heard of for this long is gone: enqueue tasks again
+_last_beat = [0.0]
+
+
+def _heartbeat_file() -> str | None:
+    """A file a running drain loop touches: web processes that see it fresh enqueue no
+    drain task each 0.25 s. Each task was three writes (commits) of the worker; on
+    SQLite outside the writers' turn, which under a burst left posts sleeping in its
+    busy handler. Next to the SQLite database; for PostgreSQL in TANDEM_DATA_DIR, when
+    web and worker share it (one machine). Without the file, tasks are enqueued."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        return f"{name}.tandem-drain-loop"
+    if not settings.DATA_DIR.is_dir():
+        return None
+    host = str(connection.settings_dict.get("HOST") or "local")
+    return str(settings.DATA_DIR / f"drain-loop-{connection.vendor}-{host}-{name}")
+
+
+def _beat() -> None:
+    name = _heartbeat_file()
+    now = time.time()
+    if name is None or now - _last_beat[0] < 1.0:
+        return
+    _last_beat[0] = now
+    with open(name, "a"):
+        os.utime(name)
+
+
+def _end_beat() -> None:
+    """The loop stops: posts enqueue drain tasks again at once."""
+    name = _heartbeat_file()
+    _last_beat[0] = 0.0
+    if name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _drain_loop_alive() -> bool:
+    name = _heartbeat_file()
+    if name is None:
+        return False
+    try:
+        return time.time() - os.stat(name).st_mtime < _HEARTBEAT_SECONDS
+    except OSError:
+        return False
+
+
+def drain_loop_running() -> bool:
+    """True in a worker whose own drain loop runs: a drain task there has nothing to add
+    (it would read and check the same submissions again, only to find them taken)."""
+    return _drain_loop_running.is_set()
 
 
 def forget(emails: set[str]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from tandem.capture.email import deliver
+from tandem.capture.email import deliver, deliver_many
 
 
 @task()
@@ -16,11 +16,7 @@ def send_email(outbound_id: int) -> str:
 @task()
 def send_emails(outbound_ids: list[int]) -> dict[str, int]:
     """Send several queued OutboundEmails (see email.sent_together); counts by status."""
-    counts: dict[str, int] = {}
-    for outbound_id in outbound_ids:
-        status = deliver(outbound_id)
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+    return deliver_many(outbound_ids)
 
 
 @task()
@@ -29,8 +25,10 @@ def drain_capture_inbox() -> dict[str, int]:
 
     A backlog longer than one run continues in a follow-up task.
     """
-    from tandem.capture.inbox import drain
+    from tandem.capture.inbox import drain, drain_loop_running
 
+    if drain_loop_running():
+        return {"captured": 0, "failed": 0, "waiting": 0, "left_to_the_drain_loop": 1}
     result = drain()
     if result.waiting:
         drain_capture_inbox.enqueue()

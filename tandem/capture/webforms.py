@@ -34,7 +34,7 @@ from tandem.campaigns.services import UTM_FIELDS
 from tandem.capture import consent as consents
 from tandem.capture import redirects
 from tandem.capture.email import claim_confirmation_emails, queue_email
-from tandem.capture.models import ConsentPurpose, ConsentStatus, ConsentText, WebForm
+from tandem.capture.models import Consent, ConsentPurpose, ConsentStatus, ConsentText, WebForm
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
@@ -692,6 +692,30 @@ def _check_contact(sub: Submission) -> None:
                 sub.errors.setdefault(input_name_for_error(key), " ".join(messages))
 
 
+def submission_actor(form: WebForm) -> Actor:
+    """Who a web form's captures are recorded as, in the audit trail and stage history."""
+    return Actor.system(f"web form {form.key}")
+
+
+def submission_touchpoint(
+    form: WebForm, sub: Submission, occurred_at: dt.datetime | None
+) -> TouchpointIn:
+    """The touchpoint a submission adds to its person."""
+    tracking = sub.tracking
+    return TouchpointIn(
+        kind=TouchpointKind.FORM_FILL,
+        occurred_at=occurred_at,
+        campaign=form.campaign,
+        channel="web form",
+        utm={k: v for k, v in tracking.items() if k in UTM_FIELDS},
+        referrer=tracking.get("referrer", ""),
+        page_url=tracking.get("page_url", ""),
+        form_id=form.pk,
+        note="\n".join(sub.note_lines),
+        detail={"form": form.key, **({"extra": sub.extra} if sub.extra else {})},
+    )
+
+
 def capture_submission(
     *,
     form: WebForm,
@@ -713,27 +737,14 @@ def capture_submission(
     """
     if sub.errors:
         raise ValidationError(sub.errors)
-    actor = Actor.system(f"web form {form.key}")
-    tracking = sub.tracking
     # All or nothing, inside the caller's transaction when there is one (the inbox's):
     # nothing here catches an error and goes on, so no savepoint is needed (two round
     # trips fewer per capture).
     with transaction.atomic(savepoint=False):
         result = capture_person(
-            actor=actor,
+            actor=submission_actor(form),
             data=sub.person,
-            touchpoint=TouchpointIn(
-                kind=TouchpointKind.FORM_FILL,
-                occurred_at=occurred_at,
-                campaign=form.campaign,
-                channel="web form",
-                utm={k: v for k, v in tracking.items() if k in UTM_FIELDS},
-                referrer=tracking.get("referrer", ""),
-                page_url=tracking.get("page_url", ""),
-                form_id=form.pk,
-                note="\n".join(sub.note_lines),
-                detail={"form": form.key, **({"extra": sub.extra} if sub.extra else {})},
-            ),
+            touchpoint=submission_touchpoint(form, sub, occurred_at),
             check_duplicates=check_duplicates,
         )
         person = result.person
@@ -745,30 +756,23 @@ def capture_submission(
                 )
                 if given.status == ConsentStatus.PENDING:
                     pending.append((given, text))
-        typed_email = str(sub.person.get("email") or person.email)
-        if (
-            pending
-            and typed_email
-            and claim_confirmation_emails([(typed_email, form.pk)], now=occurred_at)
+        confirmations = confirmation_emails(form, person, sub, pending, base_url)
+        if confirmations and not claim_confirmation_emails(
+            [(confirmations[0]["to"], form.pk)], now=occurred_at
         ):
-            queue_email(
-                kind="consent_confirmation",
-                to=typed_email,
-                subject=f"Please confirm: {form.name}",
-                person=person,
-                context={
-                    "first_name": person.first_name,
-                    "form_name": form.name,
-                    "purposes": [text.text for _, text in pending],
-                    "confirm_url": consents.confirmation_url(
-                        person, [c for c, _ in pending], base_url=base_url
-                    ),
-                    "expires_days": consents.confirmation_max_age().days,
-                },
-            )
-        _queue_notifications(
-            form, result, sub, base_url, notify_addresses(form) if notify is None else notify
-        )
+            confirmations = []  # one was sent to this address for this form lately
+        for kwargs in [
+            *confirmations,
+            *notification_emails(
+                form,
+                person,
+                result.created,
+                sub,
+                base_url,
+                notify_addresses(form) if notify is None else notify,
+            ),
+        ]:
+            queue_email(**kwargs)
     return result
 
 
@@ -779,31 +783,69 @@ def notify_addresses(form: WebForm) -> list[str]:
     )
 
 
-def _queue_notifications(
-    form: WebForm, result: CaptureResult, sub: Submission, base_url: str, addresses: list[str]
-) -> None:
-    person = result.person
+def confirmation_emails(
+    form: WebForm,
+    person: Person,
+    sub: Submission,
+    pending: list[tuple[Consent, ConsentText]],
+    base_url: str,
+) -> list[dict[str, Any]]:
+    """The double opt-in email a capture queues (`queue_email`'s arguments): one for all
+    the consents left pending, to the address as typed."""
+    typed_email = str(sub.person.get("email") or person.email)
+    if not (pending and typed_email):
+        return []
+    return [
+        {
+            "kind": "consent_confirmation",
+            "to": typed_email,
+            "subject": f"Please confirm: {form.name}",
+            "person": person,
+            "context": {
+                "first_name": person.first_name,
+                "form_name": form.name,
+                "purposes": [text.text for _, text in pending],
+                "confirm_url": consents.confirmation_url(
+                    person, [c for c, _ in pending], base_url=base_url
+                ),
+                "expires_days": consents.confirmation_max_age().days,
+            },
+        }
+    ]
+
+
+def notification_emails(
+    form: WebForm,
+    person: Person,
+    created: bool,
+    sub: Submission,
+    base_url: str,
+    addresses: list[str],
+) -> list[dict[str, Any]]:
+    """The emails telling the form's recipients of a capture (`queue_email`'s arguments)."""
     labels = {ff.input_name: ff.label for ff in sub.fields}
     shown = [
         (labels[name], value)
         for name, value in sub.values.items()
         if name in labels and value and name != "message"
     ]
-    for address in addresses:
-        queue_email(
-            kind="form_notification",
-            to=address,
-            subject=f"{form.name}: {person_summary(person)}",
-            context={
+    return [
+        {
+            "kind": "form_notification",
+            "to": address,
+            "subject": f"{form.name}: {person_summary(person)}",
+            "context": {
                 "form_name": form.name,
-                "is_new": result.created,
+                "is_new": created,
                 "person_name": person_summary(person),
                 "person_email": person.email,
                 "person_url": f"{(base_url or settings.TANDEM_BASE_URL).rstrip('/')}/people/{person.pk}/",
                 "fields": shown,
                 "note": "\n".join(sub.note_lines),
             },
-        )
+        }
+        for address in addresses
+    ]
 
 
 def person_summary(person: Person) -> str:

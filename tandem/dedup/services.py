@@ -230,15 +230,20 @@ def _store(
     if not matches:
         return result
     if existing is None:
-        pairs_q = Q()
-        for a, b in matches:
-            pairs_q |= Q(person_a_id=a, person_b_id=b)
-        existing = {
-            (a, b): (pk, status, score, reasons)
-            for pk, a, b, status, score, reasons in DuplicateCandidate.objects.filter(
-                pairs_q
-            ).values_list("id", "person_a_id", "person_b_id", "status", "score", "reasons")
-        }
+        existing = {}
+        pairs = list(matches)
+        # In slices: SQLite refuses an OR of more than ~1,000 terms ("Expression tree is
+        # too large"), which a burst of web-form people at a few companies reached.
+        for start in range(0, len(pairs), 200):
+            pairs_q = Q()
+            for a, b in pairs[start : start + 200]:
+                pairs_q |= Q(person_a_id=a, person_b_id=b)
+            existing |= {
+                (a, b): (pk, status, score, reasons)
+                for pk, a, b, status, score, reasons in DuplicateCandidate.objects.filter(
+                    pairs_q
+                ).values_list("id", "person_a_id", "person_b_id", "status", "score", "reasons")
+            }
     new: list[DuplicateCandidate] = []
     changed: list[DuplicateCandidate] = []
     for (a, b), match in matches.items():

@@ -7,6 +7,7 @@ permission checks, validation, audit and stage history happen in one place.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -194,28 +195,24 @@ def _insert_phone(
 # --- people -------------------------------------------------------------------------
 
 
-def create_person(
-    *,
-    actor: Actor,
-    data: dict[str, Any],
-    email: str = "",
-    phone: str = "",
-    stage: str = Stage.LEAD,
-    reason: str = "",
-    created_at: dt.datetime | None = None,
-) -> Person:
-    """Add a person to the shared database.
+@dataclass
+class NewPerson:
+    """A person checked by `check_new_person` and not written yet."""
 
-    `data` holds the plain fields (names, title, address, company, owner,
-    source, custom_fields); `email` and `phone` become the primary ones.
-    """
-    require(actor, "people.create")
+    person: Person  # unsaved, with its cleaned fields, name keys, email and phone
+    email: tuple[str, str] | None  # (as typed, normalised)
+    phone: tuple[str, str] | None  # (E.164, as typed)
+    stage: Stage
+
+
+def check_new_person(
+    *, data: dict[str, Any], email: str = "", phone: str = "", stage: str = Stage.LEAD
+) -> NewPerson:
+    """The checks every new person passes, wherever it is written from (`create_person`,
+    `people.bulk.create_people_bulk`): a ValidationError names every problem at once."""
     if "custom_fields" not in data:
         data = {**data, "custom_fields": {}}
-    # Check every field before answering, so one reply names every problem.
     errors: dict[str, list[str]] = {}
-    fields: dict[str, Any] = {}
-    cleaned_email = cleaned_phone = to_stage = None
     checks = [
         ("fields", lambda: _clean_person_fields(data, None)),
         ("stage", lambda: _stage(stage)),
@@ -240,21 +237,51 @@ def create_person(
     cleaned_email, cleaned_phone = results["email"], results["phone"]
     if not (fields.get("first_name") or fields.get("last_name") or cleaned_email):
         raise ValidationError({"last_name": "Give at least a name or an email address."})
+    person = Person(**fields, stage=to_stage)
+    _apply_name_keys(person)
+    if cleaned_email:
+        person.email = cleaned_email[1]
+    if cleaned_phone:
+        person.phone = cleaned_phone[0]
+    return NewPerson(person, cleaned_email, cleaned_phone, to_stage)
+
+
+def created_changes(person: Person) -> dict[str, list[Any]]:
+    """What the "created" audit event of a new person records: its non-empty values."""
+    return diff(
+        {},
+        {k: v for k, v in snapshot(person, PERSON_AUDITED).items() if v not in ("", None, {})},
+    )
+
+
+def create_person(
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    email: str = "",
+    phone: str = "",
+    stage: str = Stage.LEAD,
+    reason: str = "",
+    created_at: dt.datetime | None = None,
+) -> Person:
+    """Add a person to the shared database.
+
+    `data` holds the plain fields (names, title, address, company, owner,
+    source, custom_fields); `email` and `phone` become the primary ones.
+    """
+    require(actor, "people.create")
+    checked = check_new_person(data=data, email=email, phone=phone, stage=stage)
+    person, to_stage = checked.person, checked.stage
     now = created_at or timezone.now()
     with transaction.atomic():
-        person = Person(**fields, stage=to_stage, stage_changed_at=now)
-        _apply_name_keys(person)
-        if cleaned_email:
-            person.email = cleaned_email[1]
-        if cleaned_phone:
-            person.phone = cleaned_phone[0]
+        person.stage_changed_at = now
         person.save()
         if created_at:
             Person.objects.filter(pk=person.pk).update(created_at=created_at, updated_at=created_at)
-        if cleaned_email:
-            _insert_email(person, *cleaned_email, primary=True)
-        if cleaned_phone:
-            _insert_phone(person, *cleaned_phone, primary=True, kind=PhoneKind.WORK)
+        if checked.email:
+            _insert_email(person, *checked.email, primary=True)
+        if checked.phone:
+            _insert_phone(person, *checked.phone, primary=True, kind=PhoneKind.WORK)
         StageChange.objects.create(
             person=person,
             from_stage="",
@@ -264,19 +291,7 @@ def create_person(
             actor_label=actor.label[:150],
             reason=reason or "Created",
         )
-        record_audit(
-            actor=actor,
-            event="created",
-            target=person,
-            changes=diff(
-                {},
-                {
-                    k: v
-                    for k, v in snapshot(person, PERSON_AUDITED).items()
-                    if v not in ("", None, {})
-                },
-            ),
-        )
+        record_audit(actor=actor, event="created", target=person, changes=created_changes(person))
     return person
 
 

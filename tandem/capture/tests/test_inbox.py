@@ -3,6 +3,7 @@ captured by the worker, exactly once, and nothing a visitor sent is lost."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -220,3 +221,32 @@ def test_a_drain_reads_the_forms_settings_once_not_once_per_submission(queued, g
     assert sum('"capture_webform_notify"' in s for s in statements) == 1
     notices = OutboundEmail.objects.filter(kind="form_notification")
     assert sorted(notices.values_list("to", flat=True)) == ["maya@tandem.example"] * 5
+
+
+def test_the_workers_own_drain_loop_captures_posts_as_they_arrive(queued, guide):
+    """`tandem worker` captures in its own loop, not only when a drain task comes; while
+    it runs, the web processes enqueue no drain task (where they can see its heartbeat)."""
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=inbox.drain_continuously, args=(stop,), kwargs={"poll_seconds": 0.05}
+    )
+    loop.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not inbox.drain_loop_running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # its first heartbeat
+        assert post(guide, "loop@example.com", consent_newsletter="on") == 303
+        while not Person.objects.filter(email="loop@example.com").exists():
+            assert time.monotonic() < deadline + 10, "the loop did not capture the post"
+            time.sleep(0.05)
+        time.sleep(inbox.DRAIN_DELAY_SECONDS + 0.2)
+        drains = DBTaskResult.objects.filter(task_path__endswith="drain_capture_inbox")
+        if inbox._heartbeat_file() is not None:
+            assert not drains.exists()
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    assert Consent.objects.get(person__email="loop@example.com").status == "pending"
+    assert not InboxSubmission.objects.exists()

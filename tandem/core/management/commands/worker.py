@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -32,11 +33,25 @@ class Command(BaseCommand):
             from tandem.capture.tasks import drain_capture_inbox
 
             drain_capture_inbox.enqueue()
-        if backend.startswith("django_tasks_rq"):
-            extra = {"burst": True} if options["burst"] else {}
-            call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)
-        elif backend.startswith("django_tasks_db"):
-            extra = {"batch": True} if options["burst"] else {}
-            call_command("db_worker", **extra)
-        else:
-            self.stdout.write(f"Tasks run inline with {backend}; no worker is needed.")
+        stop = threading.Event()
+        drainer = None
+        if not options["burst"] and not backend.endswith("ImmediateBackend"):
+            # Web-form posts are captured by this process's own loop as they arrive
+            # (capture/inbox.py: drain_continuously), alongside the queue's tasks.
+            drainer = threading.Thread(
+                target=inbox.drain_continuously, args=(stop,), name="capture-drain", daemon=True
+            )
+            drainer.start()
+        try:
+            if backend.startswith("django_tasks_rq"):
+                extra = {"burst": True} if options["burst"] else {}
+                call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)
+            elif backend.startswith("django_tasks_db"):
+                extra = {"batch": True} if options["burst"] else {}
+                call_command("db_worker", **extra)
+            else:
+                self.stdout.write(f"Tasks run inline with {backend}; no worker is needed.")
+        finally:
+            stop.set()
+            if drainer is not None:
+                drainer.join(timeout=60)
