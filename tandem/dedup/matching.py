@@ -31,6 +31,8 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
+from tandem.dedup import linkage
+
 # Blocks larger than this are compared as a sorted neighbourhood of WINDOW records.
 MAX_BLOCK = 60
 WINDOW = 12
@@ -325,8 +327,33 @@ class Record:
             postcode = self.postcode
             for code in self.codes:
                 keys.append((postcode, code))
-        if self.street and (self.postcode or self.city):
-            keys.append((self.street, self.postcode or self.city, None))
+        if self.street:
+            if self.postcode:
+                keys.append((self.street, self.postcode, None))
+            if self.city:
+                keys.append((self.street, self.city, None))
+        # Name and address only (ADR 0005): both names' sounds, whichever way round, so a
+        # mistyped postcode or street still meets; and the house number in its postcode,
+        # so a misspelt name still meets.
+        first_codes, last_codes = _part_codes(self.first), _part_codes(self.last)
+        for one in first_codes:
+            for two in last_codes:
+                keys.append("n:" + (one + two if one < two else two + one))
+        house = next((w for w in self.street.split() if w[0].isdigit()), "")
+        if house:
+            if self.postcode:
+                keys.append(f"h:{self.postcode}:{house}")
+            if self.city:
+                keys.append(f"h:{self.city}:{house}")
+        if self.city:
+            # A name in its town: a mistyped postcode and street still meet.
+            for code in self.codes:
+                keys.append(f"c:{self.city}:{code}")
+        road = " ".join(w for w in self.street.split() if not w[0].isdigit())
+        if road:
+            # A name in its street: a missing postcode or town and a mistyped number.
+            for code in self.codes:
+                keys.append(f"r:{road}:{code}")
         return keys
 
 
@@ -408,8 +435,29 @@ def _same_region(a: Record, b: Record) -> bool:
     return not a.country or not b.country or a.country == b.country
 
 
-def score_pair(a: Record, b: Record) -> Match:
-    """How likely two records are one human, 0..1, with the evidence in words."""
+def score_pair(a: Record, b: Record, model: linkage.Model | None = None) -> Match:
+    """How likely two records are one human, 0..1, with the evidence in words: the
+    stronger of the rules (shared phone, mailbox, company...) and the name-and-address
+    score (dedup/linkage.py, with `model`'s weights or the defaults)."""
+    rules = rule_score(a, b)
+    scored = linkage.score(
+        model or linkage.DEFAULT_MODEL, linkage.features_of(a), linkage.features_of(b)
+    )
+    return combine(rules, scored)
+
+
+def combine(rules: Match, scored: linkage.Scored) -> Match:
+    """The higher of the two scores; the name-and-address evidence is named when it counts."""
+    probability = round(min(scored.probability, 0.99), 3)
+    if probability <= rules.score:
+        return rules
+    reasons = [r for r in rules.reasons if not r.startswith("name ")]
+    reasons += [r for r in linkage.reasons_for(scored) if r not in reasons]
+    return Match(probability, reasons)
+
+
+def rule_score(a: Record, b: Record) -> Match:
+    """The rules' score alone: strong shared identifiers, or a similar name with context."""
     name = name_similarity(a, b)
     reasons: list[str] = []
     rules: list[float] = []
@@ -500,12 +548,16 @@ def candidate_pairs(
 
 
 def find_matches(
-    records: dict[int, Record], *, threshold: float, only_ids: set[int] | None = None
+    records: dict[int, Record],
+    *,
+    threshold: float,
+    only_ids: set[int] | None = None,
+    model: linkage.Model | None = None,
 ) -> dict[tuple[int, int], Match]:
     """Pairs scoring at or above `threshold`; with `only_ids`, only pairs touching those ids."""
     found: dict[tuple[int, int], Match] = {}
     for pair in candidate_pairs(records.values(), only_ids):
-        match = score_pair(records[pair[0]], records[pair[1]])
+        match = score_pair(records[pair[0]], records[pair[1]], model)
         if match.score >= threshold:
             found[pair] = match
     return found
