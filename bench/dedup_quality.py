@@ -80,7 +80,11 @@ def originals(rnd: random.Random, n: int) -> list[Person]:
     first_w = _weighted(FIRST_NAMES, rnd, 0.9)
     last_pool = LAST_NAMES + sorted({_rare_last(rnd) for _ in range(1500)})
     last_w = _weighted(last_pool, rnd, 0.75)
-    zips = {city: [f"{rnd.randrange(10000, 99999):05d}" for _ in range(3)] for city in CITIES}
+    # A town's postcodes run in sequence (30301, 30302...): neighbours differ in one digit.
+    zips = {}
+    for city in CITIES:
+        base = rnd.randrange(1000, 9990) * 10
+        zips[city] = [f"{base + k:05d}" for k in range(rnd.randrange(3, 9))]
     out: list[Person] = []
     while len(out) < n:  # a household's second person counts as an original too
         first = rnd.choices(FIRST_NAMES, first_w)[0]

@@ -68,30 +68,38 @@ PLACE_FIELDS = ("house", "road", "area")
 TF_FIELDS = ("first", "last", "road")
 _FIRST_DIFFERENT = FIELDS["first"].index("different")
 _FIRST_LOOSE = FIELDS["first"].index("loosely alike")
+_LAST_DIFFERENT = FIELDS["last"].index("different")
 
 # Starting m values (before EM), and what is kept when a database is too small to
 # learn from: measured on bench.dedup_quality (seed 1), rounded.
 DEFAULT_M: dict[str, tuple[float, ...]] = {
-    "first": (0.0, 0.62, 0.08, 0.13, 0.05, 0.07, 0.04, 0.01),
-    "last": (0.0, 0.72, 0.16, 0.06, 0.04, 0.02),
-    "house": (0.0, 0.88, 0.09, 0.03),
-    "road": (0.0, 0.80, 0.14, 0.04, 0.02),
-    "area": (0.0, 0.75, 0.2, 0.03, 0.01, 0.01),
+    "first": (0.0, 0.6, 0.08, 0.12, 0.05, 0.15, 0.0, 0.0),
+    "last": (0.0, 0.67, 0.2, 0.09, 0.04, 0.0),
+    "house": (0.0, 0.7, 0.29, 0.01),
+    "road": (0.0, 0.75, 0.23, 0.015, 0.005),
+    "area": (0.0, 0.64, 0.25, 0.09, 0.01, 0.01),
 }
-# u values for small databases (unrelated people in a town-sized database).
+# u values for small databases (measured there too: unrelated people in a few towns).
 DEFAULT_U: dict[str, tuple[float, ...]] = {
-    "first": (0.0, 0.01, 0.003, 0.004, 0.01, 0.02, 0.08, 0.873),
-    "last": (0.0, 0.002, 0.002, 0.004, 0.04, 0.952),
-    "house": (0.0, 0.01, 0.06, 0.93),
-    "road": (0.0, 0.005, 0.004, 0.05, 0.941),
-    "area": (0.0, 0.003, 0.01, 0.005, 0.03, 0.952),
+    "first": (0.0, 0.021, 0.004, 0.004, 0.005, 0.016, 0.026, 0.924),
+    "last": (0.0, 0.004, 0.002, 0.003, 0.035, 0.956),
+    "house": (0.0, 0.001, 0.013, 0.986),
+    "road": (0.0, 0.002, 0.008, 0.02, 0.97),
+    "area": (0.0, 0.009, 0.02, 0.002, 0.021, 0.948),
 }
-DEFAULT_PRIOR = 0.2  # share of candidate pairs that are one human, before EM
+# The chance that two people picked at random are one human (Splink's
+# probability_two_random_records_match): a scan learns it, as the share of its
+# candidate pairs that EM finds to be one human times their number, over all pairs.
+# Before any scan: a town-sized database with a fifth of its people typed twice.
+DEFAULT_PRIOR = 1e-4
+_START_PRIOR = 0.3  # EM's first guess of the share of candidate pairs that match
 
 # Learning needs enough pairs to mean anything; below these the defaults stay.
 MIN_TRAINING_PAIRS = 200
 MIN_RECORDS_FOR_U = 500
-U_SAMPLE_PAIRS = 40_000
+U_SAMPLE_PAIRS = 20_000
+MIN_EXACT_M = 0.5
+MAX_DIFFERENT_M = 0.1
 EM_ROUNDS = 30
 _TINY = 1e-6
 TF_KEPT = 2000  # most common values per field kept with a stored model
@@ -144,13 +152,12 @@ def is_given_name(token: str) -> bool:
 class Features:
     """What the score reads of one person, in normal form (names folded, street split)."""
 
-    __slots__ = ("city", "first", "first_family", "house", "last", "postcode", "road")
+    __slots__ = ("city", "first", "house", "last", "postcode", "road")
 
     def __init__(self, first: str, last: str, street: str, postcode: str, city: str) -> None:
         first = first.translate(_OCR_DIGITS)
         self.first = first
         self.last = last.translate(_OCR_DIGITS)
-        self.first_family = name_family(first)
         self.house, self.road = _split_street(street)
         self.postcode = postcode
         self.city = city
@@ -164,8 +171,7 @@ def features_of(record: Any) -> Features:
 # --- comparing ------------------------------------------------------------------------
 
 
-def _jw(a: str, b: str) -> float:
-    return JaroWinkler.normalized_similarity(a, b)
+_jw = JaroWinkler.normalized_similarity
 
 
 def _first_level(a: str, b: str, fam_a: frozenset[str], fam_b: frozenset[str]) -> int:
@@ -218,39 +224,77 @@ def _name_fit(a1: str, b1: str, a2: str, b2: str) -> float:
 
 def compare(a: Features, b: Features) -> tuple[int, ...]:
     """The levels of each field for one pair (names compared the way round that fits)."""
-    swapped = _name_fit(a.first, b.last, a.last, b.first) > _name_fit(
-        a.first, b.first, a.last, b.last
-    )
-    if not swapped:
-        first = _first_level(a.first, b.first, a.first_family, b.first_family)
-        last = _last_level(a.last, b.last)
-    elif is_given_name(a.last) or is_given_name(b.first):
-        # a has its names the wrong way round: its given name is in the last name field.
-        first = _first_level(a.last, b.first, name_family(a.last), b.first_family)
-        last = _last_level(a.first, b.last)
-    else:
-        first = _first_level(a.first, b.last, a.first_family, name_family(b.last))
-        last = _last_level(a.last, b.first)
-
+    first, last = _name_levels(a.first, a.last, b.first, b.last)
     if a.house and b.house:
         house = 1 if a.house == b.house else (2 if OSA.distance(a.house, b.house) <= 1 else 3)
     else:
         house = 0
+    road = 0
     if a.road and b.road:
-        if a.road == b.road:
-            road = 1
-        else:
-            sim = _jw(a.road, b.road)
-            road = 2 if sim >= 0.9 else (3 if sim >= 0.75 else 4)
-    else:
-        road = 0
+        road = 1 if a.road == b.road else _road_level(a.road, b.road)
     return (first, last, house, road, _area_level(a, b))
+
+
+@lru_cache(maxsize=262144)
+def _road_level(a: str, b: str) -> int:
+    """Two different road keys: the names compared without the kind ('st', 'ave'), so
+    'lincoln st' and 'academy st' are not alike for sharing 'st'."""
+    name_a, name_b = _road_name(a), _road_name(b)
+    if name_a == name_b:
+        return 2  # the same name, another kind or a kind left out
+    sim = _jw(name_a, name_b)
+    return 2 if sim >= 0.9 else (3 if sim >= 0.75 else 4)
+
+
+_ROAD_KINDS = frozenset(
+    [
+        "st",
+        "rd",
+        "ave",
+        "blvd",
+        "ln",
+        "dr",
+        "pl",
+        "sq",
+        "wg",
+        "ct",
+        "cres",
+        "way",
+        "hwy",
+        "pkwy",
+        "ter",
+        "cir",
+        "allee",
+        "gasse",
+    ]
+)
+
+
+def _road_name(road: str) -> str:
+    words = road.split()
+    while len(words) > 1 and words[-1] in _ROAD_KINDS:
+        words.pop()
+    return " ".join(words)
+
+
+@lru_cache(maxsize=262144)
+def _name_levels(af: str, al: str, bf: str, bl: str) -> tuple[int, int]:
+    """First and last name levels, the way round that fits (cached: names repeat)."""
+    if af == bf and al == bl:
+        return (1 if af else 0), (1 if al else 0)
+    straight = _name_fit(af, bf, al, bl)
+    if straight < 1.8 and _name_fit(af, bl, al, bf) > straight:
+        if is_given_name(al) or is_given_name(bf):
+            # a has its names the wrong way round: its given name is in the last name field.
+            return _first_level(al, bf, name_family(al), name_family(bf)), _last_level(af, bl)
+        return _first_level(af, bl, name_family(af), name_family(bl)), _last_level(al, bf)
+    return _first_level(af, bf, name_family(af), name_family(bf)), _last_level(al, bl)
 
 
 def _area_level(a: Features, b: Features) -> int:
     both_postcodes = bool(a.postcode and b.postcode)
     both_towns = bool(a.city and b.city)
-    same_town = both_towns and (a.city == b.city or _jw(a.city, b.city) >= 0.9)
+    same_town = both_towns and a.city == b.city
     if both_postcodes:
         if a.postcode == b.postcode:
             return 1
@@ -343,16 +387,15 @@ class Scored:
 
 
 def _prior_bits(prior: float) -> float:
-    prior = min(max(prior, _TINY), 1 - _TINY)
+    prior = min(max(prior, 1e-12), 1 - 1e-12)
     return math.log2(prior / (1 - prior))
 
 
 def allowed(gammas: np.ndarray) -> np.ndarray:
     """False where a rule says never one human: no shared place at all (a name alone is
-    not enough), or clearly different first names (a household, colleagues)."""
+    not enough), or names that say two people (a household, colleagues)."""
     col = FIELD_NAMES.index
-    first, house, road = gammas[:, col("first")], gammas[:, col("house")], gammas[:, col("road")]
-    area = gammas[:, col("area")]
+    house, road, area = gammas[:, col("house")], gammas[:, col("road")], gammas[:, col("area")]
     shares_place = (
         (road == 1)
         | (road == 2)
@@ -360,7 +403,15 @@ def allowed(gammas: np.ndarray) -> np.ndarray:
         | (area == 2)
         | (((area == 3) | (area == 4)) & ((house == 1) | (house == 2)))
     )
-    return shares_place & (first != _FIRST_DIFFERENT) & (first != _FIRST_LOOSE)
+    return shares_place & names_may_match(gammas)
+
+
+def names_may_match(gammas: np.ndarray) -> np.ndarray:
+    """False where the names say two people: first names unlike in spelling, sound and
+    nickname, or last names unlike in spelling and sound (dedup/matching.py's rule too)."""
+    col = FIELD_NAMES.index
+    first, last = gammas[:, col("first")], gammas[:, col("last")]
+    return (first != _FIRST_DIFFERENT) & (first != _FIRST_LOOSE) & (last != _LAST_DIFFERENT)
 
 
 def _is_vetoed(levels: Sequence[int]) -> bool:
@@ -392,6 +443,29 @@ def tf_bits(model: Model, a: Features, levels: Sequence[int]) -> float:
     for name, column in zip(TF_FIELDS, _TF_COLUMNS, strict=True):
         if levels[column] == 1:
             total += model.tf_adjustment(name, getattr(a, name))
+    return total
+
+
+def tf_bits_many(
+    model: Model, features: Sequence[Features], gammas: np.ndarray, firsts: np.ndarray
+) -> np.ndarray:
+    """tf_bits for many pairs: `firsts` indexes each pair's first person in `features`."""
+    total = np.zeros(len(gammas))
+    if not model.tf:
+        return total
+    for name, column in zip(TF_FIELDS, _TF_COLUMNS, strict=True):
+        exact = gammas[:, column] == 1
+        if not exact.any():
+            continue
+        cache: dict[str, float] = {}
+        per_person = np.zeros(len(features))
+        for n in np.unique(firsts[exact]).tolist():
+            value = getattr(features[n], name)
+            bits = cache.get(value)
+            if bits is None:
+                bits = cache[value] = model.tf_adjustment(name, value)
+            per_person[n] = bits
+        total += np.where(exact, per_person[firsts], 0.0)
     return total
 
 
@@ -484,8 +558,9 @@ def _em(
     matches; only the `use` fields enter the likelihood (the blocked-on ones stay out)."""
     m = {name: np.array(model.m[name], dtype=float) for name in FIELD_NAMES}
     u = {name: np.array(model.u[name], dtype=float) for name in FIELD_NAMES}
-    prior = model.prior
+    prior = _START_PRIOR
     cols = {name: FIELD_NAMES.index(name) for name in FIELD_NAMES}
+    possible = names_may_match(patterns)
     for _ in range(EM_ROUNDS):
         log_m = np.zeros(len(patterns))
         log_u = np.zeros(len(patterns))
@@ -498,6 +573,9 @@ def _em(
         b = np.log(1 - prior) + log_u
         top = np.maximum(a, b)
         p = np.exp(a - top) / (np.exp(a - top) + np.exp(b - top))
+        # What the name rules call two people is no match, whatever the other fields say
+        # (a household at one address would otherwise teach that names may differ).
+        p = np.where(possible, p, 0.0)
         weighted = p * counts
         if learn_prior:
             prior = float(np.clip(weighted.sum() / counts.sum(), 1e-4, 0.9999))
@@ -512,6 +590,13 @@ def _em(
     return {name: [float(x) for x in m[name]] for name in learn}, prior
 
 
+def is_plausible(m: Sequence[float]) -> bool:
+    """Whether learned m values describe duplicates: most agree exactly, few disagree
+    outright. Else EM found another crowd in the pairs (namesakes in one town, a
+    household) and the field keeps its defaults."""
+    return m[1] >= MIN_EXACT_M and m[-1] <= MAX_DIFFERENT_M
+
+
 def learn_u(features: Sequence[Features], *, seed: int = 0) -> Model:
     """A model with this database's u values and value frequencies (defaults when small)."""
     model = Model()
@@ -520,7 +605,7 @@ def learn_u(features: Sequence[Features], *, seed: int = 0) -> Model:
     return model
 
 
-def train(model: Model, gammas: np.ndarray) -> Model:
+def train(model: Model, gammas: np.ndarray, *, people: int) -> Model:
     """m by EM over the candidate pairs (`gammas`, one row of levels per pair), in two
     sessions, then the prior over all of them; the defaults stay when too few pairs."""
     if len(gammas) < MIN_TRAINING_PAIRS:
@@ -539,10 +624,16 @@ def train(model: Model, gammas: np.ndarray) -> Model:
     ):
         if counts[mask].sum() >= MIN_TRAINING_PAIRS:
             learned, _ = _em(patterns[mask], counts[mask], model, learn=learn, use=learn)
-            model.m.update(learned)
+            kept = {name: m for name, m in learned.items() if is_plausible(m)}
+            model.m.update(kept)
             trained[key] = int(counts[mask].sum())
-    _, model.prior = _em(patterns, counts, model, learn=(), use=FIELD_NAMES)
+            if len(kept) < len(learned):
+                trained[key + ", fields kept"] = len(kept)
+    _, share = _em(patterns, counts, model, learn=(), use=FIELD_NAMES)
+    all_pairs = max(people * (people - 1) / 2, counts.sum())
+    model.prior = float(np.clip(share * counts.sum() / all_pairs, 1e-12, 0.5))
     trained["candidate pairs"] = int(counts.sum())
+    trained["people"] = people
     model.trained_on = trained
     return model
 

@@ -5,8 +5,9 @@ capture and import hooks and the tests all score a pair the same way.
 
 Rules this module carries:
 - A name alone never makes a candidate: many people share a name. A similar
-  name counts only together with the same company, postcode, street address or
-  email name (the part before the @).
+  name counts only together with the same company or email name (the part
+  before the @), or with an address that the name-and-address score
+  (dedup/linkage.py, ADR 0005) finds alike enough; the higher score wins.
 - The same phone number with a similar (or missing) name is strong evidence;
   with a clearly different name it is a shared line (a switchboard, a family)
   and stays below the threshold.
@@ -14,8 +15,9 @@ Rules this module carries:
   the same human.
 - Blocking: a pair is compared only if the two records share a blocking key
   (phone; company + phonetic name code; postcode + phonetic name code; street
-  address; mailbox; email name). An oversized block is compared as a sorted
-  neighbourhood (each record with its next few by name), never all pairs.
+  address; mailbox; email name; house number in its postcode or town; a name's code with the other's initial in its town or street). An
+  oversized block is compared as a sorted neighbourhood (each record with its
+  next few by name), never all pairs.
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ _STREET_WORDS = {
     "platz": "pl",
     "square": "sq",
     "weg": "wg",
+    "court": "ct",
+    "crescent": "cres",
+    "terrace": "ter",
+    "highway": "hwy",
+    "parkway": "pkwy",
+    "circle": "cir",
     "north": "n",
     "south": "s",
     "east": "e",
@@ -332,29 +340,38 @@ class Record:
                 keys.append((self.street, self.postcode, None))
             if self.city:
                 keys.append((self.street, self.city, None))
-        # Name and address only (ADR 0005): both names' sounds, whichever way round, so a
-        # mistyped postcode or street still meets; and the house number in its postcode,
-        # so a misspelt name still meets.
-        first_codes, last_codes = _part_codes(self.first), _part_codes(self.last)
-        for one in first_codes:
-            for two in last_codes:
-                keys.append("n:" + (one + two if one < two else two + one))
+        # Name and address only (ADR 0005): the house number in its postcode or town, so
+        # a misspelt name still meets.
         house = next((w for w in self.street.split() if w[0].isdigit()), "")
         if house:
             if self.postcode:
                 keys.append(f"h:{self.postcode}:{house}")
             if self.city:
                 keys.append(f"h:{self.city}:{house}")
-        if self.city:
-            # A name in its town: a mistyped postcode and street still meet.
-            for code in self.codes:
-                keys.append(f"c:{self.city}:{code}")
-        road = " ".join(w for w in self.street.split() if not w[0].isdigit())
-        if road:
-            # A name in its street: a missing postcode or town and a mistyped number.
-            for code in self.codes:
-                keys.append(f"r:{road}:{code}")
+        if self.city or self.street:
+            # A name in its town or street, so a mistyped postcode, number or street still
+            # meets: one name's sound with the other's initial, both ways round, so
+            # swapped names meet too ('Thompson M' is the key of both Margaret Thompson
+            # and Thompson Margaret).
+            road = " ".join(w for w in self.street.split() if not w[0].isdigit())
+            for code, initial in _sound_and_initial(self.first, self.last):
+                if self.city:
+                    keys.append(f"c:{self.city}:{code}{initial}")
+                if road:
+                    keys.append(f"r:{road}:{code}{initial}")
         return keys
+
+
+@lru_cache(maxsize=65536)
+def _sound_and_initial(first: str, last: str) -> tuple[tuple[str, str], ...]:
+    """(last name's code, first initial) and (first name's code, last initial)."""
+    out = []
+    if first and last:
+        for code in _part_codes(last):
+            out.append((code, first[0]))
+        for code in _part_codes(first):
+            out.append((code, last[0]))
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
@@ -456,6 +473,16 @@ def combine(rules: Match, scored: linkage.Scored) -> Match:
     return Match(probability, reasons)
 
 
+def has_rule_evidence(a: Record, b: Record) -> bool:
+    """Whether a rule can score this pair at all (else only the name-and-address score)."""
+    return bool(
+        (a.company_id is not None and a.company_id == b.company_id)
+        or (a.phones and a.phones & b.phones)
+        or (a.mailboxes and a.mailboxes & b.mailboxes)
+        or (a.email_names and a.email_names & b.email_names)
+    )
+
+
 def rule_score(a: Record, b: Record) -> Match:
     """The rules' score alone: strong shared identifiers, or a similar name with context."""
     name = name_similarity(a, b)
@@ -488,7 +515,11 @@ def rule_score(a: Record, b: Record) -> Match:
         context.append("same postcode")
     if a.email_names & b.email_names:
         context.append("same email name")
-    if context and name >= NAME_FLOOR:
+    # A shared company or email name lifts a similar name here; a shared address or
+    # postcode is weighed with the rest of the address by the name-and-address score
+    # (dedup/linkage.py), which also counts a different house or street against it.
+    lifting = [c for c in context if c in ("same company", "same email name")]
+    if lifting and name >= NAME_FLOOR:
         bonus = min(MAX_CONTEXT_BONUS, sum(CONTEXT_BONUS[c] for c in context))
         rules.append(0.9 * name + bonus)
     reasons.extend(context)

@@ -25,7 +25,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from tandem.dedup import linkage
-from tandem.dedup.matching import Match, Record, candidate_pairs, combine, find_matches, rule_score
+from tandem.dedup.matching import (
+    Match,
+    Record,
+    candidate_pairs,
+    combine,
+    find_matches,
+    has_rule_evidence,
+    rule_score,
+)
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, MatchWeights
 from tandem.people.models import Person, PersonEmail, PersonPhone
 from tandem.people.normalize import name_key
@@ -291,27 +299,36 @@ def scan_all(
     pairs = sorted(candidate_pairs(records.values()))
     result.pairs_compared = len(pairs)
     phase("blocks")
-    features = {pk: linkage.features_of(record) for pk, record in records.items()}
-    model = linkage.learn_u(list(features.values()))
+    ids = list(records)
+    features = [linkage.features_of(records[pk]) for pk in ids]
+    model = linkage.learn_u(features)
     phase("frequencies")
-    gammas = np.zeros((len(pairs), len(linkage.FIELD_NAMES)), dtype=np.int64)
-    rule_matches: list[Match] = []
+    index = {pk: n for n, pk in enumerate(ids)}
     compare = linkage.compare
+    levels: list[tuple[int, ...]] = []
+    rule_matches: dict[int, Match] = {}
     for n, (a, b) in enumerate(pairs):
-        gammas[n] = compare(features[a], features[b])
-        rule_matches.append(rule_score(records[a], records[b]))
+        left, right = records[a], records[b]
+        levels.append(compare(features[index[a]], features[index[b]]))
+        if has_rule_evidence(left, right):
+            rule_matches[n] = rule_score(left, right)
+    gammas = np.array(levels, dtype=np.int64).reshape(len(pairs), len(linkage.FIELD_NAMES))
     phase("comparisons")
-    model = linkage.train(model, gammas)
+    model = linkage.train(model, gammas, people=len(records))
     result.model = model
-    tf = np.array(
-        [linkage.tf_bits(model, features[a], gammas[n]) for n, (a, _) in enumerate(pairs)]
+    firsts = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    probabilities, bits = linkage.score_many(
+        model, gammas, linkage.tf_bits_many(model, features, gammas, firsts)
     )
-    probabilities, bits = linkage.score_many(model, gammas, tf)
     matches: dict[tuple[int, int], Match] = {}
-    for n, pair in enumerate(pairs):
-        rules = rule_matches[n]
+    no_rule = Match(0.0, [])
+    for n in np.flatnonzero(probabilities >= limit).tolist() + list(rule_matches):
+        pair = pairs[n]
+        rules = rule_matches.get(n, no_rule)
         if rules.score < limit and probabilities[n] < limit:
             continue
+        if n not in rule_matches:
+            rules = rule_score(records[pair[0]], records[pair[1]])  # for its reasons
         scored = linkage.Scored(float(probabilities[n]), float(bits[n]), tuple(gammas[n]))
         matches[pair] = combine(rules, scored)
     result.found = len(matches)
