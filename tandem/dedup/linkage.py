@@ -130,6 +130,7 @@ def name_family(first: str) -> frozenset[str]:
     return frozenset({token, *_NICK.canonicals_of(token)})
 
 
+@lru_cache(maxsize=65536)
 def _split_street(street: str) -> tuple[str, str]:
     """A street key ('12a main st') split into house number and road ('12a', 'main st');
     a digit inside a word of the road is a misreading ('jeffers0n')."""

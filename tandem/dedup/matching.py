@@ -323,7 +323,8 @@ class Record:
     def block_keys(self) -> list[Any]:
         """The blocks this record falls in. Kinds never collide: a phone starts with +,
         a mailbox holds an @ inside, an email name starts with @; company blocks are
-        (int, code), postcode blocks (str, code), street blocks 3-tuples."""
+        (int, code), postcode blocks (str, code), street blocks 3-tuples ending in
+        None, name-and-address blocks 3-tuples starting with "h", "c" or "r"."""
         keys: list[Any] = [*self.phones, *self.mailboxes]
         for name in self.email_names:
             keys.append("@" + name)
@@ -342,36 +343,48 @@ class Record:
                 keys.append((self.street, self.city, None))
         # Name and address only (ADR 0005): the house number in its postcode or town, so
         # a misspelt name still meets.
-        house = next((w for w in self.street.split() if w[0].isdigit()), "")
+        house, road = _house_and_road(self.street)
         if house:
             if self.postcode:
-                keys.append(f"h:{self.postcode}:{house}")
+                keys.append(("h", self.postcode, house))
             if self.city:
-                keys.append(f"h:{self.city}:{house}")
-        if self.city or self.street:
+                keys.append(("h", self.city, house))
+        if self.city or road:
             # A name in its town or street, so a mistyped postcode, number or street still
             # meets: one name's sound with the other's initial, both ways round, so
             # swapped names meet too ('Thompson M' is the key of both Margaret Thompson
             # and Thompson Margaret).
-            road = " ".join(w for w in self.street.split() if not w[0].isdigit())
-            for code, initial in _sound_and_initial(self.first, self.last):
+            for sound in _sound_and_initial(self.first, self.last):
                 if self.city:
-                    keys.append(f"c:{self.city}:{code}{initial}")
+                    keys.append(("c", self.city, sound))
                 if road:
-                    keys.append(f"r:{road}:{code}{initial}")
+                    keys.append(("r", road, sound))
         return keys
 
 
 @lru_cache(maxsize=65536)
-def _sound_and_initial(first: str, last: str) -> tuple[tuple[str, str], ...]:
-    """(last name's code, first initial) and (first name's code, last initial)."""
+def _sound_and_initial(first: str, last: str) -> tuple[str, ...]:
+    """Last name's code with the first initial, and first name's code with the last
+    initial ('S530j' for John Smith and for Smith John)."""
     out = []
     if first and last:
         for code in _part_codes(last):
-            out.append((code, first[0]))
+            out.append(code + first[0])
         for code in _part_codes(first):
-            out.append((code, last[0]))
+            out.append(code + last[0])
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _house_and_road(street: str) -> tuple[str, str]:
+    """The first word starting with a digit, and the words that do not ('12 main st')."""
+    house, road = "", []
+    for word in street.split():
+        if word[0].isdigit():
+            house = house or word
+        else:
+            road.append(word)
+    return house, " ".join(road)
 
 
 @lru_cache(maxsize=65536)

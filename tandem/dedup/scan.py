@@ -94,8 +94,8 @@ def _neighbour_ids(targets: list[Record], raw: dict[int, dict[str, Any]]) -> set
     """Ids of live people who share a blocking key with a target, found through indexes.
 
     Phones and emails by their indexed columns; the company by its index; the
-    postcode and street inside the range of people whose last name starts like
-    one of the target's names (the name index, so no table scan).
+    postcode, street and town inside the range of people whose last name starts
+    like one of the target's names (the name index, so no table scan).
     """
     ids: set[int] = set()
     live = Person.objects.filter(deleted_at__isnull=True)
@@ -127,6 +127,9 @@ def _neighbour_ids(targets: list[Record], raw: dict[int, dict[str, Any]]) -> set
             place |= Q(postcode=row["postcode"])
         if row["street"]:
             place |= Q(street__iexact=row["street"])
+        if row["city"]:
+            # A mistyped postcode or an abbreviated street still meets in its town.
+            place |= Q(city__iexact=row["city"])
         if not place:
             continue
         names = Q()

@@ -82,6 +82,14 @@ def test_a_captured_person_is_checked_against_name_and_address_too(labelled):
     assert paired == {"margaret"}
 
 
+def test_a_capture_check_finds_the_same_human_in_town_with_a_mistyped_postcode(db):
+    first = person("Katherine", "Oduya", street="7 Birch Lane", postcode="10027", city="Salem")
+    person("Kate", "Miller", street="7 Birch Lane", postcode="10027", city="Salem")
+    new = person("Kathryn", "Oduya", street="7 Birch Ln.", postcode="10072", city="Salem")
+    find_candidates_for([new.pk], "capture")
+    assert stored_pairs() == {(first.pk, new.pk)}
+
+
 def test_a_common_name_alone_in_one_town_is_not_a_duplicate(db):
     a = person("John", "Smith", city="Springfield", country="US")
     b = person("John", "Smith", city="Springfield", country="US")
