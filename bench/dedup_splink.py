@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for pk, row in zip(ids, rows, strict=True):
         f = features_of(
-            Record.from_values(pk, row.first, row.last, None, row.postcode, "US", row.street, row.city)
+            Record.from_values(
+                pk, row.first, row.last, None, row.postcode, "US", row.street, row.city
+            )
         )
         columns["unique_id"].append(pk)
         for name in ("first", "last", "house", "road", "postcode", "city"):
@@ -85,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     predictions = linker.inference.predict(threshold_match_probability=args.threshold)
     found = {
         (min(a, b), max(a, b))
-        for a, b in predictions.as_duckdbpyrelation()
-        .select("unique_id_l, unique_id_r")
-        .fetchall()
+        for a, b in predictions.as_duckdbpyrelation().select("unique_id_l, unique_id_r").fetchall()
     }
     seconds = time.perf_counter() - started
     truth = truth_pairs(rows, ids)

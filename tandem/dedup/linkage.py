@@ -223,9 +223,14 @@ def _name_fit(a1: str, b1: str, a2: str, b2: str) -> float:
     return total
 
 
-def compare(a: Features, b: Features) -> tuple[int, ...]:
-    """The levels of each field for one pair (names compared the way round that fits)."""
+def compare(a: Features, b: Features, *, every_field: bool = False) -> tuple[int, ...]:
+    """The levels of each field for one pair (names compared the way round that fits).
+
+    Without `every_field`, a pair whose names say two people skips the address."""
     first, last = _name_levels(a.first, a.last, b.first, b.last)
+    if not every_field and (first >= _FIRST_LOOSE or last == _LAST_DIFFERENT):
+        # Two people by their names (see allowed()): the address is not read.
+        return (first, last, 0, 0, 0)
     if a.house and b.house:
         house = 1 if a.house == b.house else (2 if OSA.distance(a.house, b.house) <= 1 else 3)
     else:
@@ -534,7 +539,7 @@ def estimate_u(features: Sequence[Features], *, seed: int = 0) -> tuple[dict, di
         i, j = rnd.randrange(n), rnd.randrange(n)
         if i == j:
             continue
-        levels = compare(features[i], features[j])
+        levels = compare(features[i], features[j], every_field=True)
         for name, level in zip(FIELD_NAMES, levels, strict=True):
             counts[name][level] += 1
     u: dict[str, list[float]] = {}

@@ -348,7 +348,7 @@ class Record:
             if self.postcode:
                 keys.append(("h", self.postcode, house))
             if self.city:
-                keys.append(("h", self.city, house))
+                keys.append(("h", self.city, house + road[:1]))
         if self.city or road:
             # A name in its town or street, so a mistyped postcode, number or street still
             # meets: one name's sound with the other's initial, both ways round, so

@@ -303,25 +303,25 @@ def scan_all(
     result.pairs_compared = len(pairs)
     phase("blocks")
     ids = list(records)
-    features = [linkage.features_of(records[pk]) for pk in ids]
-    model = linkage.learn_u(features)
+    features = {pk: linkage.features_of(records[pk]) for pk in ids}
+    model = linkage.learn_u(list(features.values()))
     phase("frequencies")
-    index = {pk: n for n, pk in enumerate(ids)}
     compare = linkage.compare
     levels: list[tuple[int, ...]] = []
     rule_matches: dict[int, Match] = {}
     for n, (a, b) in enumerate(pairs):
+        levels.append(compare(features[a], features[b]))
         left, right = records[a], records[b]
-        levels.append(compare(features[index[a]], features[index[b]]))
         if has_rule_evidence(left, right):
             rule_matches[n] = rule_score(left, right)
     gammas = np.array(levels, dtype=np.int64).reshape(len(pairs), len(linkage.FIELD_NAMES))
     phase("comparisons")
     model = linkage.train(model, gammas, people=len(records))
     result.model = model
+    index = {pk: n for n, pk in enumerate(ids)}
     firsts = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
     probabilities, bits = linkage.score_many(
-        model, gammas, linkage.tf_bits_many(model, features, gammas, firsts)
+        model, gammas, linkage.tf_bits_many(model, list(features.values()), gammas, firsts)
     )
     matches: dict[tuple[int, int], Match] = {}
     no_rule = Match(0.0, [])
