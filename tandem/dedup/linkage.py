@@ -97,7 +97,7 @@ _START_PRIOR = 0.3  # EM's first guess of the share of candidate pairs that matc
 # Learning needs enough pairs to mean anything; below these the defaults stay.
 MIN_TRAINING_PAIRS = 200
 MIN_RECORDS_FOR_U = 500
-U_SAMPLE_PAIRS = 20_000
+U_SAMPLE_PAIRS = 12_000
 MIN_EXACT_M = 0.5
 MAX_DIFFERENT_M = 0.1
 EM_ROUNDS = 30

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -336,14 +337,14 @@ class Record:
             postcode = self.postcode
             for code in self.codes:
                 keys.append((postcode, code))
-        if self.street:
+        # The house number in its postcode or town (ADR 0005), so a misspelt name still
+        # meets; a street without a number is a block of its own.
+        house, road = _house_and_road(self.street)
+        if self.street and not house:
             if self.postcode:
                 keys.append((self.street, self.postcode, None))
             if self.city:
                 keys.append((self.street, self.city, None))
-        # Name and address only (ADR 0005): the house number in its postcode or town, so
-        # a misspelt name still meets.
-        house, road = _house_and_road(self.street)
         if house:
             if self.postcode:
                 keys.append(("h", self.postcode, house))
@@ -557,17 +558,13 @@ def candidate_pairs(
 
     With `only_ids`, only pairs with at least one of those ids (a capture's check).
     """
-    blocks: dict[Any, list[int]] = {}
+    blocks: defaultdict[Any, list[int]] = defaultdict(list)
     by_id: dict[int, Record] = {}
     for record in records:
         rid = record.id
         by_id[rid] = record
         for key in record.block_keys():
-            members = blocks.get(key)
-            if members is None:
-                blocks[key] = [rid]
-            else:
-                members.append(rid)
+            blocks[key].append(rid)
     pairs: set[tuple[int, int]] = set()
     for ids in blocks.values():
         if len(ids) < 2:
