@@ -15,9 +15,11 @@ How a pair is scored:
   u (term-frequency adjustment): two "John Smith"s in one street say less than two
   "Ottoline Quennell"s.
 - Null levels add nothing. The weight plus the prior odds gives a probability.
+- The weights' odds start from the chance that two random people are one human
+  (learned too), so a big database asks for more agreement than a small one.
 - Rules kept from dedup/matching.py: a name alone never makes a pair (some place
-  must agree), and clearly different first names (not a nickname, initial or
-  misspelling) are never one human (a household, colleagues).
+  must agree), and names unlike in spelling, sound and nickname (first), or in
+  spelling and sound (last) are never one human (a household, colleagues).
 """
 
 from __future__ import annotations
