@@ -5,8 +5,9 @@ capture and import hooks and the tests all score a pair the same way.
 
 Rules this module carries:
 - A name alone never makes a candidate: many people share a name. A similar
-  name counts only together with the same company, postcode, street address or
-  email name (the part before the @).
+  name counts only together with the same company or email name (the part
+  before the @), or with an address that the name-and-address score
+  (dedup/linkage.py, ADR 0006) finds alike enough; the higher score wins.
 - The same phone number with a similar (or missing) name is strong evidence;
   with a clearly different name it is a shared line (a switchboard, a family)
   and stays below the threshold.
@@ -14,14 +15,16 @@ Rules this module carries:
   the same human.
 - Blocking: a pair is compared only if the two records share a blocking key
   (phone; company + phonetic name code; postcode + phonetic name code; street
-  address; mailbox; email name). An oversized block is compared as a sorted
-  neighbourhood (each record with its next few by name), never all pairs.
+  address; mailbox; email name; house number in its postcode or town; a name's code with the other's initial in its town or street). An
+  oversized block is compared as a sorted neighbourhood (each record with its
+  next few by name), never all pairs.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +33,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
+
+from tandem.dedup import linkage
 
 # Blocks larger than this are compared as a sorted neighbourhood of WINDOW records.
 MAX_BLOCK = 60
@@ -90,6 +95,12 @@ _STREET_WORDS = {
     "platz": "pl",
     "square": "sq",
     "weg": "wg",
+    "court": "ct",
+    "crescent": "cres",
+    "terrace": "ter",
+    "highway": "hwy",
+    "parkway": "pkwy",
+    "circle": "cir",
     "north": "n",
     "south": "s",
     "east": "e",
@@ -313,7 +324,8 @@ class Record:
     def block_keys(self) -> list[Any]:
         """The blocks this record falls in. Kinds never collide: a phone starts with +,
         a mailbox holds an @ inside, an email name starts with @; company blocks are
-        (int, code), postcode blocks (str, code), street blocks 3-tuples."""
+        (int, code), postcode blocks (str, code), street blocks 3-tuples ending in
+        None, name-and-address blocks 3-tuples starting with "h", "c" or "r"."""
         keys: list[Any] = [*self.phones, *self.mailboxes]
         for name in self.email_names:
             keys.append("@" + name)
@@ -325,9 +337,55 @@ class Record:
             postcode = self.postcode
             for code in self.codes:
                 keys.append((postcode, code))
-        if self.street and (self.postcode or self.city):
-            keys.append((self.street, self.postcode or self.city, None))
+        # The house number in its postcode or town (ADR 0006), so a misspelt name still
+        # meets; a street without a number is a block of its own.
+        house, road = _house_and_road(self.street)
+        if self.street and not house:
+            if self.postcode:
+                keys.append((self.street, self.postcode, None))
+            if self.city:
+                keys.append((self.street, self.city, None))
+        if house:
+            if self.postcode:
+                keys.append(("h", self.postcode, house))
+            if self.city:
+                keys.append(("h", self.city, house + road[:1]))
+        if self.city or road:
+            # A name in its town or street, so a mistyped postcode, number or street still
+            # meets: one name's sound with the other's initial, both ways round, so
+            # swapped names meet too ('Thompson M' is the key of both Margaret Thompson
+            # and Thompson Margaret).
+            for sound in _sound_and_initial(self.first, self.last):
+                if self.city:
+                    keys.append(("c", self.city, sound))
+                if road:
+                    keys.append(("r", road, sound))
         return keys
+
+
+@lru_cache(maxsize=65536)
+def _sound_and_initial(first: str, last: str) -> tuple[str, ...]:
+    """Last name's code with the first initial, and first name's code with the last
+    initial ('S530j' for John Smith and for Smith John)."""
+    out = []
+    if first and last:
+        for code in _part_codes(last):
+            out.append(code + first[0])
+        for code in _part_codes(first):
+            out.append(code + last[0])
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _house_and_road(street: str) -> tuple[str, str]:
+    """The first word starting with a digit, and the words that do not ('12 main st')."""
+    house, road = "", []
+    for word in street.split():
+        if word[0].isdigit():
+            house = house or word
+        else:
+            road.append(word)
+    return house, " ".join(road)
 
 
 @lru_cache(maxsize=65536)
@@ -408,8 +466,39 @@ def _same_region(a: Record, b: Record) -> bool:
     return not a.country or not b.country or a.country == b.country
 
 
-def score_pair(a: Record, b: Record) -> Match:
-    """How likely two records are one human, 0..1, with the evidence in words."""
+def score_pair(a: Record, b: Record, model: linkage.Model | None = None) -> Match:
+    """How likely two records are one human, 0..1, with the evidence in words: the
+    stronger of the rules (shared phone, mailbox, company...) and the name-and-address
+    score (dedup/linkage.py, with `model`'s weights or the defaults)."""
+    rules = rule_score(a, b)
+    scored = linkage.score(
+        model or linkage.DEFAULT_MODEL, linkage.features_of(a), linkage.features_of(b)
+    )
+    return combine(rules, scored)
+
+
+def combine(rules: Match, scored: linkage.Scored) -> Match:
+    """The higher of the two scores; the name-and-address evidence is named when it counts."""
+    probability = round(min(scored.probability, 0.99), 3)
+    if probability <= rules.score:
+        return rules
+    reasons = [r for r in rules.reasons if not r.startswith("name ")]
+    reasons += [r for r in linkage.reasons_for(scored) if r not in reasons]
+    return Match(probability, reasons)
+
+
+def has_rule_evidence(a: Record, b: Record) -> bool:
+    """Whether a rule can score this pair at all (else only the name-and-address score)."""
+    return bool(
+        (a.company_id is not None and a.company_id == b.company_id)
+        or (a.phones and a.phones & b.phones)
+        or (a.mailboxes and a.mailboxes & b.mailboxes)
+        or (a.email_names and a.email_names & b.email_names)
+    )
+
+
+def rule_score(a: Record, b: Record) -> Match:
+    """The rules' score alone: strong shared identifiers, or a similar name with context."""
     name = name_similarity(a, b)
     reasons: list[str] = []
     rules: list[float] = []
@@ -440,7 +529,11 @@ def score_pair(a: Record, b: Record) -> Match:
         context.append("same postcode")
     if a.email_names & b.email_names:
         context.append("same email name")
-    if context and name >= NAME_FLOOR:
+    # A shared company or email name lifts a similar name here; a shared address or
+    # postcode is weighed with the rest of the address by the name-and-address score
+    # (dedup/linkage.py), which also counts a different house or street against it.
+    lifting = [c for c in context if c in ("same company", "same email name")]
+    if lifting and name >= NAME_FLOOR:
         bonus = min(MAX_CONTEXT_BONUS, sum(CONTEXT_BONUS[c] for c in context))
         rules.append(0.9 * name + bonus)
     reasons.extend(context)
@@ -465,17 +558,13 @@ def candidate_pairs(
 
     With `only_ids`, only pairs with at least one of those ids (a capture's check).
     """
-    blocks: dict[Any, list[int]] = {}
+    blocks: defaultdict[Any, list[int]] = defaultdict(list)
     by_id: dict[int, Record] = {}
     for record in records:
         rid = record.id
         by_id[rid] = record
         for key in record.block_keys():
-            members = blocks.get(key)
-            if members is None:
-                blocks[key] = [rid]
-            else:
-                members.append(rid)
+            blocks[key].append(rid)
     pairs: set[tuple[int, int]] = set()
     for ids in blocks.values():
         if len(ids) < 2:
@@ -500,12 +589,16 @@ def candidate_pairs(
 
 
 def find_matches(
-    records: dict[int, Record], *, threshold: float, only_ids: set[int] | None = None
+    records: dict[int, Record],
+    *,
+    threshold: float,
+    only_ids: set[int] | None = None,
+    model: linkage.Model | None = None,
 ) -> dict[tuple[int, int], Match]:
     """Pairs scoring at or above `threshold`; with `only_ids`, only pairs touching those ids."""
     found: dict[tuple[int, int], Match] = {}
     for pair in candidate_pairs(records.values(), only_ids):
-        match = score_pair(records[pair[0]], records[pair[1]])
+        match = score_pair(records[pair[0]], records[pair[1]], model)
         if match.score >= threshold:
             found[pair] = match
     return found

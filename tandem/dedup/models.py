@@ -67,3 +67,20 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.merged_id} → #{self.survivor_id}"
+
+
+class MatchWeights(models.Model):
+    """The name-and-address weights the last whole-database scan learned (ADR 0006).
+
+    The capture and import checks score with the newest row; without one, the defaults.
+    """
+
+    learned_at = models.DateTimeField(auto_now_add=True)
+    people = models.PositiveIntegerField()
+    weights = models.JSONField(help_text="m and u per field and level, prior, name frequencies.")
+
+    class Meta:
+        ordering = ["-learned_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"weights of {self.learned_at:%Y-%m-%d %H:%M} ({self.people} people)"

@@ -25,7 +25,8 @@ def _threshold(raw: float | None) -> float:
 class Command(BaseCommand):
     help = (
         "scan: compare every person with the people who share a phone, mailbox, company, "
-        "postcode or address, and store the pairs scoring at the threshold as candidates. "
+        "postcode, town or street, score name and address with weights learned from this "
+        "database (ADR 0006), and store the pairs scoring at the threshold as candidates. "
         "export: write those pairs as id_a,id_b,score."
     )
 
