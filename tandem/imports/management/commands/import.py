@@ -13,12 +13,14 @@ from typing import IO, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import OperationalError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
+from tandem.core.dblocks import busy_text, is_lock_timeout
 from tandem.imports import queries, services
 from tandem.imports.models import DuplicatePolicy, ImportEntity, ImportJob, ImportStatus
 
@@ -98,7 +100,7 @@ class Command(BaseCommand):
                 self._undo(actor, options["id"])
             elif options["action"] == "resume":
                 job = self._job(options["id"])
-                services.resume_import(actor=actor, job=job)
+                services.resume_import(actor=actor, job=job, enqueue=False)
                 self._run(actor, job, options)
             else:
                 self._import(actor, options)
@@ -106,6 +108,11 @@ class Command(BaseCommand):
             raise CommandError(_messages(exc)) from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
+        except OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            # Before any row was written (the job's own records): nothing to resume yet.
+            raise CommandError(f"{busy_text()} Nothing was imported; run it again.") from None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -132,6 +139,22 @@ class Command(BaseCommand):
                 raise CommandError(f"--mapping: {exc}") from None
             except json.JSONDecodeError as exc:
                 raise CommandError(f"--mapping: not JSON ({exc}).") from None
+        if not options["dry_run"]:
+            stopped = services.stopped_import_of(
+                actor=actor,
+                entity=options["action"],
+                path=options["file"],
+                policy=options["policy"],
+                mapping=mapping,
+            )
+            if stopped is not None:
+                self.console.print(
+                    f"Import #{stopped.pk} of this file stopped after {stopped.processed_rows:,} "
+                    "rows: resuming it (the rows already in are not imported again)."
+                )
+                services.resume_import(actor=actor, job=stopped, enqueue=False)
+                self._run(actor, stopped, options)
+                return
         job = services.import_file(
             actor=actor,
             entity=options["action"],
@@ -215,7 +238,10 @@ class Command(BaseCommand):
 
     def _report(self, job: ImportJob, seconds: float, report: Path | None, *, dry: bool) -> None:
         if job.status == ImportStatus.FAILED:
-            raise CommandError(f"Import #{job.pk} failed: {job.error}")
+            again = "" if dry else f" Continue with: tandem import resume {job.pk}"
+            raise CommandError(f"Import #{job.pk} failed: {job.error}{again}")
+        if dry and job.error:  # a dry run stopped by a lock: the job is mapped again
+            raise CommandError(f"Dry run of import #{job.pk}: {job.error}")
         verb = "would be " if dry else ""
         rate = job.processed_rows / seconds if seconds > 0 else 0
         self.console.print(
