@@ -22,16 +22,19 @@ T = TypeVar("T")
 
 
 def is_lock_timeout(exc: BaseException) -> bool:
-    """True for a database error that only says another writer held the lock too long."""
-    if not isinstance(exc, OperationalError):
-        return False
-    cause = exc.__cause__ or exc
-    name = getattr(cause, "sqlite_errorname", "") or ""
-    if name.startswith(_SQLITE_NAMES):
-        return True
-    if getattr(cause, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
-        return True
-    return "database is locked" in str(exc)
+    """True for a database error that only says another writer held the lock too long.
+
+    Django's OperationalError, or the driver's own (a COPY runs on psycopg's cursor).
+    """
+    for error in (exc, exc.__cause__):
+        if error is None:
+            continue
+        name = getattr(error, "sqlite_errorname", "") or ""
+        if name.startswith(_SQLITE_NAMES):
+            return True
+        if getattr(error, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+            return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def lock_wait_seconds() -> float:
@@ -53,7 +56,7 @@ def retry_on_lock(write: Callable[[], T], *, patience: float = 30.0) -> T:
     while True:
         try:
             return write()
-        except OperationalError as exc:
+        except Exception as exc:
             if not is_lock_timeout(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -495,7 +495,7 @@ def run_import(
     except ValidationError as exc:
         _fail(job, _file_message(exc))
         indexes.restore_indexes(job=job)
-    except OperationalError as exc:
+    except Exception as exc:
         if not is_lock_timeout(exc):
             _fail(job, f"The import stopped on an error: {exc}")
             indexes.restore_indexes(job=job)
@@ -503,14 +503,10 @@ def run_import(
         _fail_on_lock(job, "import")
         try:
             indexes.restore_indexes(job=job)
-        except OperationalError as again:
+        except Exception as again:
             if not is_lock_timeout(again):
                 raise
             # Still locked: the next run (resume) makes them again first (stopped_only).
-    except Exception as exc:
-        _fail(job, f"The import stopped on an error: {exc}")
-        indexes.restore_indexes(job=job)
-        raise
     return job
 
 
@@ -600,7 +596,7 @@ def dry_run(
     except ValidationError as exc:
         _fail(job, _file_message(exc))
         return job
-    except OperationalError as exc:
+    except Exception as exc:
         if not is_lock_timeout(exc):
             _fail(job, f"The dry run stopped on an error: {exc}")
             raise
@@ -615,9 +611,6 @@ def dry_run(
         )
         job.refresh_from_db()
         return job
-    except Exception as exc:
-        _fail(job, f"The dry run stopped on an error: {exc}")
-        raise
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.MAPPED,

@@ -13,7 +13,6 @@ from typing import IO, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import OperationalError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -108,7 +107,7 @@ class Command(BaseCommand):
             raise CommandError(_messages(exc)) from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
-        except OperationalError as exc:
+        except Exception as exc:
             if not is_lock_timeout(exc):
                 raise
             # Before any row was written (the job's own records): nothing to resume yet.
