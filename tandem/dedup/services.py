@@ -103,6 +103,7 @@ SNAPSHOT_FIELDS = (
 CUSTOM_PREFIX = "custom:"
 SURVIVOR, MERGED = "survivor", "merged"
 _LOOKUP_LIMIT = 2000  # people fetched per query when checking a handful of ids
+_PREFIXES_PER_QUERY = 200  # terms ORed in one query
 _WRITE_BATCH = 1000
 
 
@@ -169,12 +170,13 @@ def _neighbour_ids(targets: list[Record], raw: dict[int, dict[str, Any]]) -> set
                 :_LOOKUP_LIMIT
             ]
         )
-    email_q = Q()
-    for t in targets:
-        for name in t.email_names:
-            for sep in ("@", "+"):
-                email_q |= _prefix_range("email_normalized", name + sep)
-    if email_q:
+    prefixes = [name + sep for t in targets for name in t.email_names for sep in ("@", "+")]
+    # Some hundreds of ranges a query: SQLite refuses an OR deeper than 1,000 terms (an
+    # import of 500 people checked at once failed with "Expression tree is too large").
+    for start in range(0, len(prefixes), _PREFIXES_PER_QUERY):
+        email_q = Q()
+        for prefix in prefixes[start : start + _PREFIXES_PER_QUERY]:
+            email_q |= _prefix_range("email_normalized", prefix)
         ids.update(
             PersonEmail.objects.filter(email_q).values_list("person_id", flat=True)[:_LOOKUP_LIMIT]
         )
@@ -230,15 +232,18 @@ def _store(
     if not matches:
         return result
     if existing is None:
-        pairs_q = Q()
-        for a, b in matches:
-            pairs_q |= Q(person_a_id=a, person_b_id=b)
-        existing = {
-            (a, b): (pk, status, score, reasons)
-            for pk, a, b, status, score, reasons in DuplicateCandidate.objects.filter(
-                pairs_q
-            ).values_list("id", "person_a_id", "person_b_id", "status", "score", "reasons")
-        }
+        existing = {}
+        pairs = list(matches)
+        for start in range(0, len(pairs), _PREFIXES_PER_QUERY):  # SQLite's OR depth, as above
+            pairs_q = Q()
+            for a, b in pairs[start : start + _PREFIXES_PER_QUERY]:
+                pairs_q |= Q(person_a_id=a, person_b_id=b)
+            existing.update(
+                ((a, b), (pk, status, score, reasons))
+                for pk, a, b, status, score, reasons in DuplicateCandidate.objects.filter(
+                    pairs_q
+                ).values_list("id", "person_a_id", "person_b_id", "status", "score", "reasons")
+            )
     new: list[DuplicateCandidate] = []
     changed: list[DuplicateCandidate] = []
     for (a, b), match in matches.items():
