@@ -337,7 +337,7 @@ def start_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impor
 
     The CLI passes enqueue=False and runs it in the foreground itself.
     """
-    from tandem.imports.tasks import run_import_task
+    from tandem.imports.tasks import ahead, run_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -352,7 +352,7 @@ def start_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impor
             actor=actor, event="started", target=job, changes={"policy": [None, job.policy]}
         )
         if enqueue:
-            transaction.on_commit(partial(run_import_task.enqueue, job_id=job.pk))
+            transaction.on_commit(partial(ahead(run_import_task).enqueue, job_id=job.pk))
     return job
 
 
@@ -362,7 +362,7 @@ def resume_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impo
     The CLI passes enqueue=False and runs it in the foreground itself (a queued task
     too would only race it for the same batches).
     """
-    from tandem.imports.tasks import run_import_task
+    from tandem.imports.tasks import ahead, run_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -379,7 +379,7 @@ def resume_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impo
             changes={"processed_rows": [None, job.processed_rows]},
         )
         if enqueue:
-            transaction.on_commit(partial(run_import_task.enqueue, job_id=job.pk))
+            transaction.on_commit(partial(ahead(run_import_task).enqueue, job_id=job.pk))
     return job
 
 
@@ -537,7 +537,7 @@ class _RollBack(Exception):
 
 
 def start_dry_run(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> ImportJob:
-    from tandem.imports.tasks import dry_run_task
+    from tandem.imports.tasks import ahead, dry_run_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -550,7 +550,7 @@ def start_dry_run(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impo
         job.save()
         job.row_errors.all().delete()
         if enqueue:
-            transaction.on_commit(partial(dry_run_task.enqueue, job_id=job.pk))
+            transaction.on_commit(partial(ahead(dry_run_task).enqueue, job_id=job.pk))
     return job
 
 
@@ -631,7 +631,7 @@ def dry_run(
 
 def request_undo(*, actor: Actor, job: ImportJob) -> ImportJob:
     """Mark the import for undoing and queue the work (tasks.undo_import_task)."""
-    from tandem.imports.tasks import undo_import_task
+    from tandem.imports.tasks import ahead, undo_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -641,7 +641,7 @@ def request_undo(*, actor: Actor, job: ImportJob) -> ImportJob:
         job.save(update_fields=["status"])
         transaction.on_commit(
             partial(
-                undo_import_task.enqueue,
+                ahead(undo_import_task).enqueue,
                 job_id=job.pk,
                 user_id=actor.user.pk if actor.user else None,
             )
