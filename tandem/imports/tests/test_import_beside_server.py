@@ -45,7 +45,7 @@ from tandem.people.models import PersonEmail
 CLI_ROWS = 3000
 WIZARD_ROWS = 1500
 POSTERS = 2
-MIN_POSTS = 100  # posts go on at least this long, and until both imports are over
+MIN_POSTS = 30  # posts go on at least this long, and until both imports are over
 # Each wait below: generous for a loaded machine (about 30 s in all on an idle 2-core one).
 WAIT = 120
 POST_PAUSE = 0.5  # seconds between two posts of one poster
@@ -57,7 +57,7 @@ def people_rows(prefix: str, count: int, *, shared_every: int) -> list[list[str]
     rows = [["Email", "First Name", "Last Name", "Company"]]
     for i in range(count):
         email = f"shared{i}@example.com" if i % shared_every == 0 else f"{prefix}{i}@example.com"
-        rows.append([email, f"{prefix.title()}{i}", "Import", f"Corp {i % 40}"])
+        rows.append([email, f"{prefix.title()}{i}", "Import", f"Corp {i % 400}"])
     return rows
 
 
@@ -157,7 +157,7 @@ def post_forms(key: str, token: str, stop_event: threading.Event, n: int, out: d
                 "first_name": f"Form{i}",
                 "last_name": f"Poster{n}",
                 "email": email,
-                "company": f"Corp {i % 40}",
+                "company": f"Corp {i % 400}",
                 "title": "Buyer",
                 "consent_newsletter": "on",
                 "tandem_ts": token,
