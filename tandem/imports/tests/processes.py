@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from tandem.imports.models import ImportJob
 from tandem.people.models import Person
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -93,7 +94,7 @@ def write_lock_held() -> Iterator[None]:
     """Take the database's write lock from another connection, as a long writer would.
 
     SQLite: BEGIN IMMEDIATE on the file (every other writer waits). PostgreSQL: an
-    EXCLUSIVE lock on the people table (reads go on, no person can be written).
+    EXCLUSIVE lock on the people and import tables (reads go on, no write there).
     """
     d = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -115,7 +116,8 @@ def write_lock_held() -> Iterator[None]:
         dbname=d["NAME"],
     ) as raw:
         raw.execute("SET lock_timeout = '30s'")
-        raw.execute(f'LOCK TABLE "{Person._meta.db_table}" IN EXCLUSIVE MODE')
+        tables = ", ".join(f'"{m._meta.db_table}"' for m in (Person, ImportJob))
+        raw.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         try:
             yield
         finally:
