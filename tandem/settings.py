@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -131,54 +132,80 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-# Without DATABASE_URL: SQLite in WAL mode in DATA_DIR (ADR 0002).
+# SQLite, however it is named (no DATABASE_URL, sqlite://, sqlite:///relative or
+# sqlite:////absolute), is one file in WAL mode with IMMEDIATE transactions and the same
+# busy timeout (ADR 0002): concurrent writers queue instead of failing with "database is
+# locked". `sqlite://` alone is the default file in DATA_DIR.
 CONN_MAX_AGE = env_int("TANDEM_CONN_MAX_AGE", 600, minimum=0)
+# How long a write waits for another's lock before it gives up: SQLite's busy timeout;
+# on PostgreSQL, lock_timeout, only when set (PostgreSQL waits for row locks by default).
+_lock_timeout_set = bool(env_str("TANDEM_DB_LOCK_TIMEOUT_MS"))
+TANDEM_DB_LOCK_TIMEOUT_MS = env_int("TANDEM_DB_LOCK_TIMEOUT_MS", 20_000, minimum=1)
 _database_url = env_str("DATABASE_URL")
+
+
+def _sqlite_database(name: str) -> dict[str, Any]:
+    """The settings of every SQLite database, whatever names it."""
+    if name in ("", ":memory:") and _database_url.rstrip("/") not in ("", "sqlite:"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={_database_url!r}: an in-memory database is not shared by the web "
+            "server and the worker; name a file, e.g. sqlite:////var/lib/tandem/tandem.sqlite3"
+        )
+    if name in ("", ":memory:"):
+        path = DATA_DIR / "tandem.sqlite3"
+    else:
+        path = Path(name).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "CONN_MAX_AGE": CONN_MAX_AGE,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": TANDEM_DB_LOCK_TIMEOUT_MS / 1000,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                f"PRAGMA busy_timeout={TANDEM_DB_LOCK_TIMEOUT_MS};"
+                "PRAGMA cache_size=-65536;"
+                "PRAGMA mmap_size=268435456;"
+                "PRAGMA temp_store=MEMORY;"
+            ),
+        },
+        # A file, not memory: concurrency tests need real locking (WAL, IMMEDIATE).
+        "TEST": {
+            "NAME": os.environ.get("TANDEM_TEST_SQLITE_NAME")
+            or str(Path(tempfile.gettempdir()) / f"tandem-test-{os.getpid()}.sqlite3")
+        },
+    }
+
+
 if _database_url:
     try:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE)}
     except Exception as exc:  # dj_database_url raises several kinds
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"] = _sqlite_database(DATABASES["default"]["NAME"])
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "TANDEM_DB_PREPARED_STATEMENTS", True
-    ):
-        # Django turns psycopg's prepared statements off (prepare_threshold None), which
-        # also ignores `execute(..., prepare=True)`. The ORM's client-side binding cursors
-        # never prepare whatever this says; the hot statements that ask for it (the web-form
-        # inbox) are then parsed once per connection and run on a cached generic plan.
-        # Measured: PostgreSQL spent a fifth of its CPU parsing and planning each post.
-        # Off for PgBouncer in transaction mode before 1.21.
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
-    # Parallel test runs on one server each need their own test database.
-    if os.environ.get("TANDEM_TEST_DB_NAME"):
-        DATABASES["default"]["TEST"] = {"NAME": os.environ["TANDEM_TEST_DB_NAME"]}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+        if _lock_timeout_set:
+            pg_options["options"] = f"-c lock_timeout={TANDEM_DB_LOCK_TIMEOUT_MS}"
+        if env_bool("TANDEM_DB_PREPARED_STATEMENTS", True):
+            # Django turns psycopg's prepared statements off (prepare_threshold None), which
+            # also ignores `execute(..., prepare=True)`. The ORM's client-side binding cursors
+            # never prepare whatever this says; the hot statements that ask for it (the web-form
+            # inbox) are then parsed once per connection and run on a cached generic plan.
+            # Measured: PostgreSQL spent a fifth of its CPU parsing and planning each post.
+            # Off for PgBouncer in transaction mode before 1.21.
+            pg_options["prepare_threshold"] = 2**31 - 1
+        # Parallel test runs on one server each need their own test database.
+        if os.environ.get("TANDEM_TEST_DB_NAME"):
+            DATABASES["default"]["TEST"] = {"NAME": os.environ["TANDEM_TEST_DB_NAME"]}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "tandem.sqlite3"),
-            "CONN_MAX_AGE": CONN_MAX_AGE,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA busy_timeout=20000;"
-                    "PRAGMA cache_size=-65536;"
-                    "PRAGMA mmap_size=268435456;"
-                    "PRAGMA temp_store=MEMORY;"
-                ),
-            },
-            # A file, not memory: concurrency tests need real locking (WAL, IMMEDIATE).
-            "TEST": {
-                "NAME": os.environ.get("TANDEM_TEST_SQLITE_NAME")
-                or str(Path(tempfile.gettempdir()) / f"tandem-test-{os.getpid()}.sqlite3")
-            },
-        }
-    }
+    DATABASES = {"default": _sqlite_database("")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks ---------------------------------------------------------

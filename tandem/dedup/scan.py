@@ -39,6 +39,7 @@ from tandem.people.models import Person, PersonEmail, PersonPhone
 from tandem.people.normalize import name_key
 
 _LOOKUP_LIMIT = 2000  # people fetched per query when checking a handful of ids
+_PREFIXES_PER_QUERY = 200  # terms ORed in one query
 _WRITE_BATCH = 1000
 _KEEP_WEIGHTS = 5
 
@@ -106,12 +107,13 @@ def _neighbour_ids(targets: list[Record], raw: dict[int, dict[str, Any]]) -> set
                 :_LOOKUP_LIMIT
             ]
         )
-    email_q = Q()
-    for t in targets:
-        for name in t.email_names:
-            for sep in ("@", "+"):
-                email_q |= _prefix_range("email_normalized", name + sep)
-    if email_q:
+    prefixes = [name + sep for t in targets for name in t.email_names for sep in ("@", "+")]
+    # Some hundreds of ranges a query: SQLite refuses an OR deeper than 1,000 terms (an
+    # import of 500 people checked at once failed with "Expression tree is too large").
+    for start in range(0, len(prefixes), _PREFIXES_PER_QUERY):
+        email_q = Q()
+        for prefix in prefixes[start : start + _PREFIXES_PER_QUERY]:
+            email_q |= _prefix_range("email_normalized", prefix)
         ids.update(
             PersonEmail.objects.filter(email_q).values_list("person_id", flat=True)[:_LOOKUP_LIMIT]
         )

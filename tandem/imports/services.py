@@ -11,6 +11,7 @@ what the import created (rows carrying its id) and puts back what it changed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 import uuid
 from collections.abc import Callable, Generator, Iterator
@@ -33,6 +34,7 @@ from tandem.core import collector
 from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
 from tandem.core.collector import paused_collector
+from tandem.core.dblocks import busy_text, is_lock_timeout, retry_on_lock
 from tandem.core.permissions import can, require
 from tandem.imports import pipeline, readers
 from tandem.imports.bulk import (
@@ -97,8 +99,11 @@ def _job_actor(job: ImportJob) -> Actor:
 
 
 def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.FAILED, error=message[:2000], finished_at=timezone.now()
+    """Mark the job failed; waits out a lock still held (the reason it may be failing)."""
+    retry_on_lock(
+        lambda: ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
     )
     job.refresh_from_db()
 
@@ -119,6 +124,19 @@ def clean_region(value: str) -> str:
                 "region": f"{value!r} is not a country we know; give its two-letter code (e.g. DE, US)."
             }
         ) from None
+
+
+def _fail_on_lock(job: ImportJob, what: str) -> None:
+    """A lock that timed out stops the job, not the process: it is failed with one line
+    saying what happened and what to do; its committed batches stay, and resume continues
+    after them."""
+    job.refresh_from_db()
+    _fail(
+        job,
+        f"{busy_text()} The {what} stopped after {job.processed_rows:,} of about "
+        f"{job.total_rows:,} rows, which are in; resume it to go on from there "
+        "(nothing is imported twice).",
+    )
 
 
 def _file_message(exc: ValidationError) -> str:
@@ -361,7 +379,7 @@ def start_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impor
 
     The CLI passes enqueue=False and runs it in the foreground itself.
     """
-    from tandem.imports.tasks import run_import_task
+    from tandem.imports.tasks import ahead, run_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -376,13 +394,17 @@ def start_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impor
             actor=actor, event="started", target=job, changes={"policy": [None, job.policy]}
         )
         if enqueue:
-            transaction.on_commit(partial(run_import_task.enqueue, job_id=job.pk))
+            transaction.on_commit(partial(ahead(run_import_task).enqueue, job_id=job.pk))
     return job
 
 
-def resume_import(*, actor: Actor, job: ImportJob) -> ImportJob:
-    """Run a stopped import again: it continues after the last committed batch."""
-    from tandem.imports.tasks import run_import_task
+def resume_import(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> ImportJob:
+    """Run a stopped import again: it continues after the last committed batch.
+
+    The CLI passes enqueue=False and runs it in the foreground itself (a queued task
+    too would only race it for the same batches).
+    """
+    from tandem.imports.tasks import ahead, run_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -398,8 +420,45 @@ def resume_import(*, actor: Actor, job: ImportJob) -> ImportJob:
             target=job,
             changes={"processed_rows": [None, job.processed_rows]},
         )
-        transaction.on_commit(partial(run_import_task.enqueue, job_id=job.pk))
+        if enqueue:
+            transaction.on_commit(partial(ahead(run_import_task).enqueue, job_id=job.pk))
     return job
+
+
+def stopped_import_of(
+    *, actor: Actor, entity: str, path: Path, policy: str, mapping: dict[str, Any] | None
+) -> ImportJob | None:
+    """The last import of this very file, by the same actor with the same choices, that
+    stopped part-way: running the same command again resumes it, so the rows it wrote are
+    neither written twice nor split between two jobs (and one undo removes them all)."""
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    job = (
+        ImportJob.objects.filter(
+            entity=entity,
+            file_sha256=digest.hexdigest(),
+            policy=policy,
+            is_dry_run=False,
+            created_by=actor.user,
+            status__in=[ImportStatus.FAILED, ImportStatus.RUNNING],
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if job is None or mapping is None:
+        return job
+    try:
+        cleaned = clean_mapping(
+            mapping, headers=job.headers, entity=entity, custom_fields=custom_fields_for(entity)
+        )
+    except ValidationError:
+        return None
+    same = ("columns", "stages")
+    return job if all(cleaned.get(k) == job.mapping.get(k) for k in same) else None
 
 
 def run_import(
@@ -421,12 +480,12 @@ def run_import(
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.is_dry_run or job.status not in (*_ACTIVE, ImportStatus.FAILED):
         return job
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.RUNNING, started_at=Coalesce("started_at", timezone.now()), error=""
-    )
-    job.refresh_from_db()
     actor = actor or _job_actor(job)
     try:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.RUNNING, started_at=Coalesce("started_at", timezone.now()), error=""
+        )
+        job.refresh_from_db()
         ctx = _context(job, actor)
         indexes.restore_indexes(stopped_only=True)  # left dropped by an import that stopped
         if (
@@ -480,9 +539,17 @@ def run_import(
         _fail(job, _file_message(exc))
         indexes.restore_indexes(job=job)
     except Exception as exc:
-        _fail(job, f"The import stopped on an error: {exc}")
-        indexes.restore_indexes(job=job)
-        raise
+        if not is_lock_timeout(exc):
+            _fail(job, f"The import stopped on an error: {exc}")
+            indexes.restore_indexes(job=job)
+            raise
+        _fail_on_lock(job, "import")
+        try:
+            indexes.restore_indexes(job=job)
+        except Exception as again:
+            if not is_lock_timeout(again):
+                raise
+            # Still locked: the next run (resume) makes them again first (stopped_only).
     return job
 
 
@@ -513,7 +580,7 @@ class _RollBack(Exception):
 
 
 def start_dry_run(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> ImportJob:
-    from tandem.imports.tasks import dry_run_task
+    from tandem.imports.tasks import ahead, dry_run_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -526,7 +593,7 @@ def start_dry_run(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> Impo
         job.save()
         job.row_errors.all().delete()
         if enqueue:
-            transaction.on_commit(partial(dry_run_task.enqueue, job_id=job.pk))
+            transaction.on_commit(partial(ahead(dry_run_task).enqueue, job_id=job.pk))
     return job
 
 
@@ -574,8 +641,20 @@ def dry_run(
         _fail(job, _file_message(exc))
         return job
     except Exception as exc:
-        _fail(job, f"The dry run stopped on an error: {exc}")
-        raise
+        if not is_lock_timeout(exc):
+            _fail(job, f"The dry run stopped on an error: {exc}")
+            raise
+        # The job is as it was before the check (mapped), with the reason, ready to try again.
+        retry_on_lock(
+            lambda: ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.MAPPED,
+                is_dry_run=False,
+                processed_rows=0,
+                error=f"{busy_text()} The dry run stopped; run it again.",
+            )
+        )
+        job.refresh_from_db()
+        return job
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.MAPPED,
@@ -597,7 +676,7 @@ def dry_run(
 
 def request_undo(*, actor: Actor, job: ImportJob) -> ImportJob:
     """Mark the import for undoing and queue the work (tasks.undo_import_task)."""
-    from tandem.imports.tasks import undo_import_task
+    from tandem.imports.tasks import ahead, undo_import_task
 
     require(actor, "imports.run")
     with transaction.atomic():
@@ -607,7 +686,7 @@ def request_undo(*, actor: Actor, job: ImportJob) -> ImportJob:
         job.save(update_fields=["status"])
         transaction.on_commit(
             partial(
-                undo_import_task.enqueue,
+                ahead(undo_import_task).enqueue,
                 job_id=job.pk,
                 user_id=actor.user.pk if actor.user else None,
             )

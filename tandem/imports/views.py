@@ -8,6 +8,8 @@ through the `_progress.html` fragment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
+from tandem.core.dblocks import busy_text, is_lock_timeout
 from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
 from tandem.imports import queries, services
@@ -37,6 +40,23 @@ WIZARD_STEPS = [
     ("run", "Run"),
     ("report", "Report"),
 ]
+
+
+def _busy_is_a_message(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A write of the wizard's that waited out the lock timeout is a line on the job's page
+    saying so and what to do, not a 500; nothing was changed, so trying again is safe."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            return view(request, pk)
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            messages.error(request, f"{busy_text()} Nothing was changed; try again in a moment.")
+            return redirect("imports:detail", pk=pk)
+
+    return wrapped
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -210,6 +230,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_busy_is_a_message
 def import_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     job = _job(pk)
@@ -222,6 +243,7 @@ def import_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_busy_is_a_message
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     job = _job(pk)
@@ -234,6 +256,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_busy_is_a_message
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     job = _job(pk)

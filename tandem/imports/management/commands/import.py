@@ -20,6 +20,7 @@ from rich.table import Table
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
+from tandem.core.dblocks import busy_text, is_lock_timeout
 from tandem.imports import queries, services
 from tandem.imports.models import DuplicatePolicy, ImportEntity, ImportJob, ImportStatus
 
@@ -110,7 +111,7 @@ class Command(BaseCommand):
                 self._undo(actor, options["id"])
             elif options["action"] == "resume":
                 job = self._job(options["id"])
-                services.resume_import(actor=actor, job=job)
+                services.resume_import(actor=actor, job=job, enqueue=False)
                 self._run(actor, job, options)
             else:
                 self._import(actor, options)
@@ -118,6 +119,11 @@ class Command(BaseCommand):
             raise CommandError(_messages(exc)) from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            # Before any row was written (the job's own records): nothing to resume yet.
+            raise CommandError(f"{busy_text()} Nothing was imported; run it again.") from None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -144,6 +150,22 @@ class Command(BaseCommand):
                 raise CommandError(f"--mapping: {exc}") from None
             except json.JSONDecodeError as exc:
                 raise CommandError(f"--mapping: not JSON ({exc}).") from None
+        if not options["dry_run"]:
+            stopped = services.stopped_import_of(
+                actor=actor,
+                entity=options["action"],
+                path=options["file"],
+                policy=options["policy"],
+                mapping=mapping,
+            )
+            if stopped is not None:
+                self.console.print(
+                    f"Import #{stopped.pk} of this file stopped after {stopped.processed_rows:,} "
+                    "rows: resuming it (the rows already in are not imported again)."
+                )
+                services.resume_import(actor=actor, job=stopped, enqueue=False)
+                self._run(actor, stopped, options)
+                return
         job = services.import_file(
             actor=actor,
             entity=options["action"],
@@ -233,7 +255,10 @@ class Command(BaseCommand):
 
     def _report(self, job: ImportJob, seconds: float, report: Path | None, *, dry: bool) -> None:
         if job.status == ImportStatus.FAILED:
-            raise CommandError(f"Import #{job.pk} failed: {job.error}")
+            again = "" if dry else f" Continue with: tandem import resume {job.pk}"
+            raise CommandError(f"Import #{job.pk} failed: {job.error}{again}")
+        if dry and job.error:  # a dry run stopped by a lock: the job is mapped again
+            raise CommandError(f"Dry run of import #{job.pk}: {job.error}")
         verb = "would be " if dry else ""
         rate = job.processed_rows / seconds if seconds > 0 else 0
         self.console.print(
