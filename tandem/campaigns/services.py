@@ -37,6 +37,9 @@ def create_campaign(
         raise ValidationError({"kind": f"Use one of: {', '.join(CampaignKind.values)}."})
     if Campaign.objects.filter(key=key).exists():
         raise ValidationError({"key": f"The key {key!r} is taken by another campaign."})
+    starts, ends = extra.get("starts_on"), extra.get("ends_on")
+    if starts and ends and ends < starts:
+        raise ValidationError({"ends_on": "The campaign cannot end before it starts."})
     with transaction.atomic():
         campaign = Campaign.objects.create(name=name[:200], key=key, kind=kind, **extra)
         record_audit(
