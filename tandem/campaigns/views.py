@@ -26,14 +26,7 @@ from tandem.campaigns.services import create_campaign, update_campaign
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
 from tandem.core.permissions import can, page_requires, require
-from tandem.people.views.common import (
-    PAGE_SIZE,
-    first_page_url,
-    messages_of,
-    next_url,
-    page_position,
-    page_summary,
-)
+from tandem.people.views.common import PAGE_SIZE, list_context
 
 FIELDS = ("name", "key", "kind", "starts_on", "ends_on", "description", "is_active")
 
@@ -54,31 +47,18 @@ SORTS = [
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """The campaign list: one filter with the API (campaigns/filters.py), keyset pages."""
     user = _user(request)
-    params = request.GET.dict()
-    errors: dict[str, str] = {}
-    page = None
-    at = page_position(request)
-    try:
-        filters = CampaignFilter.from_query(params)
-        page = campaigns_page(
-            viewer=user, filters=filters, limit=PAGE_SIZE, cursor=params.get("cursor") or None
-        )
-    except ValidationError as err:
-        errors = messages_of(err)
-    context = {
-        "page": page,
-        "summary": page_summary(page, at) if page else None,
-        "next_url": next_url(request, page, at) if page else "",
-        "first_url": first_page_url(request) if at else "",
-        "params": params,
-        "errors": errors,
-        "general_error": errors.get("cursor") or errors.get(""),
-        "is_filtered": bool(page and filters.is_filtered),
+    context, _ = list_context(
+        request,
+        CampaignFilter,
+        lambda **read: campaigns_page(viewer=user, limit=PAGE_SIZE, **read),
+    )
+    context |= {
         "kinds": CampaignKind.choices,
         "sorts": SORTS,
         "can_manage": can(user, "campaigns.manage"),
     }
-    return render(request, "campaigns/campaign_list.html", context, status=400 if errors else 200)
+    status = 400 if context["errors"] else 200
+    return render(request, "campaigns/campaign_list.html", context, status=status)
 
 
 def _save(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
