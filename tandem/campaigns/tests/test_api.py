@@ -3,6 +3,9 @@ marketing roles write, every refusal documented."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tandem.accounts.models import TokenScope
@@ -239,3 +242,12 @@ def test_openapi_documents_every_status_each_campaign_operation_answers(api):
         for status in statuses - {"200", "201"}:
             schema = responses[status]["content"]["application/json"]["schema"]
             assert schema["$ref"].endswith("/ErrorOut")
+
+
+@pytest.mark.parametrize("values", [[5, 1], ["2026-01-01", "x"], "nope"])
+def test_a_forged_cursor_is_a_422_not_a_server_error(api, system, values):
+    make_campaigns(system, 3)
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    response = api.get("/api/v1/campaigns", {"sort": "name", "cursor": cursor})
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
