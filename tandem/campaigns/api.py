@@ -31,8 +31,9 @@ def _refusals(*statuses: int) -> dict[int, Any]:
     """The error statuses an operation can answer, each with the one error shape.
 
     400 the body is not JSON, 401 no valid credentials, 403 not allowed (role,
-    read-only token, CSRF), 404 no such campaign, 413 body too large, 422 a value
-    refused (schema or service rule, named in `detail`).
+    read-only token, CSRF), 404 no such campaign, 409 the key is another
+    campaign's (`field`: "key"), 413 body too large, 422 a value refused (schema
+    or service rule, named in `detail`).
     """
     return dict.fromkeys(statuses, ErrorOut)
 
@@ -65,10 +66,17 @@ def list_campaigns(
     }
 
 
-@router.post("/campaigns", response={201: CampaignOut, **_refusals(400, 401, 403, 413, 422)})
+def _taken(exc: services.CampaignKeyTaken) -> Status:
+    return Status(409, {"detail": " ".join(exc.messages), "field": "key"})
+
+
+@router.post("/campaigns", response={201: CampaignOut, **_refusals(400, 401, 403, 409, 413, 422)})
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
-    """Add a campaign (admins, managers, marketers); 422 names a taken key."""
-    campaign = services.create_campaign(actor=_actor(request), **payload.model_dump())
+    """Add a campaign (admins, managers, marketers); 409 when another campaign has the key."""
+    try:
+        campaign = services.create_campaign(actor=_actor(request), **payload.model_dump())
+    except services.CampaignKeyTaken as exc:
+        return _taken(exc)
     return Status(201, campaign_detail(campaign.pk))
 
 
@@ -79,15 +87,18 @@ def get_campaign(request: HttpRequest, campaign_id: CampaignId) -> Campaign:
 
 @router.patch(
     "/campaigns/{campaign_id}",
-    response={200: CampaignOut, **_refusals(400, 401, 403, 404, 413, 422)},
+    response={200: CampaignOut, **_refusals(400, 401, 403, 404, 409, 413, 422)},
 )
 def update_campaign(
     request: HttpRequest, campaign_id: CampaignId, payload: CampaignPatch
-) -> Campaign:
+) -> Campaign | Status:
     """Change the fields sent, all or nothing; a new key maps future utm_campaign values only."""
-    services.update_campaign(
-        actor=_actor(request),
-        campaign=campaign_detail(campaign_id),
-        data=payload.model_dump(exclude_unset=True),
-    )
+    try:
+        services.update_campaign(
+            actor=_actor(request),
+            campaign=campaign_detail(campaign_id),
+            data=payload.model_dump(exclude_unset=True),
+        )
+    except services.CampaignKeyTaken as exc:
+        return _taken(exc)
     return campaign_detail(campaign_id)

@@ -2,22 +2,36 @@
 
 Inputs forbid unknown fields (a misspelt field is a 422 naming it). What a
 schema can state is stated here (lengths, kinds, dates); the rest is the
-service's and answers 422: a key taken by another campaign or with no letter
-or digit in it, an end before the start.
+service's: a key taken by another campaign answers 409; an end before the
+start, or an empty key with a name that makes none (no letter or digit), 422.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.urls import reverse
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool
 
 from tandem.campaigns.models import Campaign, CampaignKind
 from tandem.people.schemas import StrictIn, UserRef
 
+
+def _iso_date(value: Any) -> Any:
+    """A date as the schema says (YYYY-MM-DD), not a time or a number read as one."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
+    raise ValueError("Give a date as YYYY-MM-DD, e.g. 2026-03-01.")
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_date)]
+KEY_PATTERN = r"^$|[A-Za-z0-9]"  # empty (made from the name) or with a letter or digit
 KEY_HELP = (
     "What utm_campaign values map to; stored as a lower-case slug "
     "('Spring Fair' → spring-fair). Made from the name when empty."
@@ -26,12 +40,12 @@ KEY_HELP = (
 
 class CampaignIn(StrictIn):
     name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Not blank.")
-    key: str = Field("", max_length=100, description=KEY_HELP)
+    key: str = Field("", max_length=100, pattern=KEY_PATTERN, description=KEY_HELP)
     kind: CampaignKind = CampaignKind.OTHER
     description: str = ""
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = Field(None, description="Not before `starts_on`.")
-    is_active: bool = True
+    starts_on: Day | None = None
+    ends_on: Day | None = Field(None, description="Not before `starts_on`.")
+    is_active: StrictBool = True
 
 
 class CampaignPatch(StrictIn):
@@ -42,12 +56,12 @@ class CampaignPatch(StrictIn):
     """
 
     name: str = Field(None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
-    key: str = Field(None, min_length=1, max_length=100, description=KEY_HELP)  # type: ignore[assignment]
+    key: str = Field(None, max_length=100, pattern=r"[A-Za-z0-9]", description=KEY_HELP)  # type: ignore[assignment]
     kind: CampaignKind = None  # type: ignore[assignment]
     description: str = None  # type: ignore[assignment]
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = Field(None, description="Not before `starts_on`.")
-    is_active: bool = None  # type: ignore[assignment]
+    starts_on: Day | None = None
+    ends_on: Day | None = Field(None, description="Not before `starts_on`.")
+    is_active: StrictBool = None  # type: ignore[assignment]
 
 
 class CampaignOut(Schema):
@@ -96,3 +110,4 @@ class ErrorOut(Schema):
     model_config = ConfigDict(extra="allow")
 
     detail: str | list[ErrorLocation]
+    field: str | None = Field(None, description="409: the field whose value is taken.")

@@ -194,7 +194,10 @@ def test_a_marketer_creates_and_changes_a_campaign_with_its_audit(api, marketer)
     ("method", "body", "field"),
     [
         ("post", {"name": "Fair", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "ends_on"),
-        ("post", {"name": "Fair", "key": "spring-fair"}, "key"),
+        ("post", {"name": "Fair", "is_active": 0}, "is_active"),
+        ("post", {"name": "Fair", "starts_on": "2026-05-02T10:00:00"}, "starts_on"),
+        ("patch", {"starts_on": 1767225600}, "starts_on"),
+        ("post", {"name": "日本"}, "key"),  # no key, and none made from the name
         ("post", {"name": "   "}, "name"),
         ("post", {"name": "Fair", "colour": "red"}, "colour"),
         ("patch", {"ends_on": "2020-01-01"}, "ends_on"),
@@ -217,6 +220,21 @@ def test_a_refused_value_is_a_422_naming_the_field_and_changes_nothing(
     assert (campaign.key, campaign.is_active, campaign.ends_on) == ("spring-fair", True, None)
 
 
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_taken_key_is_a_409_naming_the_key(api, system, method):
+    create_campaign(actor=system, name="Spring fair", key="spring-fair")
+    other = create_campaign(actor=system, name="Autumn fair", key="autumn-fair")
+    path = "/api/v1/campaigns" + (f"/{other.pk}" if method == "patch" else "")
+    body = {"name": "Fair", "key": "Spring Fair"}
+    response = getattr(api, method)(path, body, content_type="application/json")
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": "The key 'spring-fair' is taken by another campaign.",
+        "field": "key",
+    }
+    assert sorted(Campaign.objects.values_list("key", flat=True)) == ["autumn-fair", "spring-fair"]
+
+
 def test_an_unknown_campaign_is_a_404(api):
     assert api.get("/api/v1/campaigns/999999").status_code == 404
     assert (
@@ -230,10 +248,10 @@ def test_openapi_documents_every_status_each_campaign_operation_answers(api):
     paths = api.get("/api/v1/openapi.json").json()["paths"]
     expected = {
         ("/api/v1/campaigns", "get"): {"200", "401", "422"},
-        ("/api/v1/campaigns", "post"): {"201", "400", "401", "403", "413", "422"},
+        ("/api/v1/campaigns", "post"): {"201", "400", "401", "403", "409", "413", "422"},
         ("/api/v1/campaigns/{campaign_id}", "get"): {"200", "401", "404", "422"},
         ("/api/v1/campaigns/{campaign_id}", "patch"): {
-            "200", "400", "401", "403", "404", "413", "422",
+            "200", "400", "401", "403", "404", "409", "413", "422",
         },
     }  # fmt: skip
     for (path, method), statuses in expected.items():
