@@ -12,6 +12,7 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
+from tandem.campaigns.api import router as campaigns_router
 from tandem.core.api_auth import api_auth
 from tandem.core.api_errors import install_error_handlers
 from tandem.people.api import companies as companies_router
@@ -51,6 +52,7 @@ def duplicate_email(request: HttpRequest, exc: DuplicateEmailError) -> HttpRespo
 api.add_router("", people_router)
 api.add_router("", companies_router)
 api.add_router("", accounts_router)
+api.add_router("", campaigns_router)
 api.add_router("/capture", "tandem.capture.api.router")
 
 

@@ -36,6 +36,11 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The list's keyset orders (campaigns/filters.py CAMPAIGN_SORTS).
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="campaign_created_idx"),
+            models.Index(fields=["name", "id"], name="campaign_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -16,6 +16,13 @@ from tandem.core.audit import record_audit
 from tandem.core.permissions import require
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class CampaignKeyTaken(ValidationError):
+    """Another campaign has this key: forms name it next to the key, the API answers 409."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__({"key": f"The key {key!r} is taken by another campaign."})
 
 
 def campaign_key(value: str) -> str:
@@ -35,10 +42,17 @@ def create_campaign(
         raise ValidationError({"key": "Give a key of letters, digits or dashes."})
     if kind not in CampaignKind.values:
         raise ValidationError({"kind": f"Use one of: {', '.join(CampaignKind.values)}."})
+    starts, ends = extra.get("starts_on"), extra.get("ends_on")
+    if starts and ends and ends < starts:
+        raise ValidationError({"ends_on": "The campaign cannot end before it starts."})
     if Campaign.objects.filter(key=key).exists():
-        raise ValidationError({"key": f"The key {key!r} is taken by another campaign."})
+        raise CampaignKeyTaken(key)
     with transaction.atomic():
-        campaign = Campaign.objects.create(name=name[:200], key=key, kind=kind, **extra)
+        try:
+            with transaction.atomic():  # a concurrent create of the same key loses here
+                campaign = Campaign.objects.create(name=name[:200], key=key, kind=kind, **extra)
+        except IntegrityError:
+            raise CampaignKeyTaken(key) from None
         record_audit(
             actor=actor,
             event="created",
@@ -150,8 +164,6 @@ def update_campaign(*, actor: Actor, campaign: Campaign, data: dict[str, Any]) -
         key = campaign_key(str(data["key"] or ""))
         if not key:
             errors["key"] = "Give a key of letters, digits or dashes."
-        elif Campaign.objects.filter(key=key).exclude(pk=campaign.pk).exists():
-            errors["key"] = f"The key {key!r} is taken by another campaign."
         data = {**data, "key": key}
     if "kind" in data and data["kind"] not in CampaignKind.values:
         errors["kind"] = f"Use one of: {', '.join(CampaignKind.values)}."
@@ -161,6 +173,8 @@ def update_campaign(*, actor: Actor, campaign: Campaign, data: dict[str, Any]) -
         errors["ends_on"] = "The campaign cannot end before it starts."
     if errors:
         raise ValidationError(errors)
+    if "key" in data and Campaign.objects.filter(key=data["key"]).exclude(pk=campaign.pk).exists():
+        raise CampaignKeyTaken(data["key"])
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         before = {name: getattr(campaign, name) for name in CAMPAIGN_EDITABLE}
@@ -172,7 +186,11 @@ def update_campaign(*, actor: Actor, campaign: Campaign, data: dict[str, Any]) -
             if before[name] != getattr(campaign, name)
         }
         if changes:
-            campaign.save()
+            try:
+                with transaction.atomic():  # a concurrent change to the same key loses here
+                    campaign.save()
+            except IntegrityError:
+                raise CampaignKeyTaken(campaign.key) from None
             record_audit(actor=actor, event="changed", target=campaign, changes=changes)
     return campaign
 

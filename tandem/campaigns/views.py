@@ -1,5 +1,7 @@
 """Campaigns for marketers: list, create, edit, and a page with its forms and touchpoints.
 
+Reads come from campaigns/queries.py, writes go through campaigns/services.py.
+
 Everyone signed in sees campaigns (the knowledge is shared); creating and
 editing needs "campaigns.manage", checked on the server.
 """
@@ -11,17 +13,20 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from tandem.accounts.models import User
+from tandem.campaigns.filters import CampaignFilter
 from tandem.campaigns.forms import CampaignForm
-from tandem.campaigns.models import Campaign, Touchpoint
+from tandem.campaigns.models import Campaign, CampaignKind
+from tandem.campaigns.queries import campaign_detail as campaign_detail_query
+from tandem.campaigns.queries import campaign_forms, campaigns_page, recent_touchpoints
 from tandem.campaigns.services import create_campaign, update_campaign
 from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
 from tandem.core.permissions import can, page_requires, require
+from tandem.people.views.common import PAGE_SIZE, list_context
 
 FIELDS = ("name", "key", "kind", "starts_on", "ends_on", "description", "is_active")
 
@@ -30,13 +35,30 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+SORTS = [
+    ("-created_at", "Newest first"),
+    ("created_at", "Oldest first"),
+    ("name", "Name, A–Z"),
+    ("-name", "Name, Z–A"),
+]
+
+
 @page_requires(None)
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.annotate(
-        form_count=Count("forms", distinct=True), touchpoint_count=Count("touchpoints")
-    ).order_by("-is_active", "-starts_on", "-created_at", "-id")
-    context = {"campaigns": campaigns, "can_manage": can(_user(request), "campaigns.manage")}
-    return render(request, "campaigns/campaign_list.html", context)
+    """The campaign list: one filter with the API (campaigns/filters.py), keyset pages."""
+    user = _user(request)
+    context, _ = list_context(
+        request,
+        CampaignFilter,
+        lambda **read: campaigns_page(viewer=user, limit=PAGE_SIZE, **read),
+    )
+    context |= {
+        "kinds": CampaignKind.choices,
+        "sorts": SORTS,
+        "can_manage": can(user, "campaigns.manage"),
+    }
+    status = 400 if context["errors"] else 200
+    return render(request, "campaigns/campaign_list.html", context, status=status)
 
 
 def _save(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
@@ -81,14 +103,16 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
-    touchpoints = Touchpoint.objects.filter(campaign=campaign)
+    try:
+        campaign = campaign_detail_query(pk)
+    except Campaign.DoesNotExist:
+        raise Http404("There is no such campaign.") from None
     context = {
         "campaign": campaign,
-        "forms": campaign.forms.annotate(submissions=Count("touchpoints")).order_by("name"),
-        "recent": touchpoints.select_related("person", "form").order_by("-occurred_at", "-id")[:25],
-        "touchpoint_count": touchpoints.count(),
-        "people_count": touchpoints.values("person_id").distinct().count(),
+        "forms": campaign_forms(campaign),
+        "recent": recent_touchpoints(campaign),
+        "touchpoint_count": campaign.touchpoint_count,  # type: ignore[attr-defined]
+        "people_count": campaign.people_count,  # type: ignore[attr-defined]
         "can_manage": can(_user(request), "campaigns.manage"),
         "can_manage_forms": can(_user(request), "capture.manage_forms"),
         "audit": audit_for(campaign, limit=20),

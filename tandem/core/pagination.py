@@ -72,6 +72,10 @@ def _decode(cursor: str, spec: SortSpec, model: type[Model]) -> list[Any]:
                 value, int
             ):
                 raise ValueError
+            elif internal in ("CharField", "SlugField", "EmailField") and not isinstance(
+                value, str
+            ):
+                raise ValueError  # PostgreSQL refuses to compare text with a number
             out.append(value)
         return out
     except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
@@ -108,14 +112,7 @@ def paginate(
     offset: int = 0,
     with_count: bool = True,
 ) -> Page:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError({"limit": f"Use a limit from 1 to {MAX_LIMIT}."})
-    if offset < 0 or offset > MAX_OFFSET:
-        raise ValidationError(
-            {"offset": f"Use an offset from 0 to {MAX_OFFSET}; page deeper with the cursor."}
-        )
-    if cursor and offset:
-        raise ValidationError({"cursor": "Give a cursor or an offset, not both."})
+    _check_window(limit, offset, cursor)
     count, exact = capped_count(qs) if with_count else (0, False)
     ordered = qs.order_by(*spec.order_by)
     if cursor:

@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 
 from tandem.campaigns.models import Campaign
-from tandem.campaigns.services import create_campaign
+from tandem.campaigns.services import create_campaign, record_touchpoint
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.services import TouchpointIn, capture_person
 from tandem.core.models import AuditEvent
+from tandem.people import services as people
 
 ROLES = ["admin", "manager", "marketer", "salesperson"]
 MANAGES = {"admin": True, "manager": True, "marketer": True, "salesperson": False}
@@ -123,3 +124,44 @@ def test_the_campaign_page_shows_its_forms_and_recent_touchpoints(client, salesp
     assert "Buyer&#x27;s guide 2026 download" in html
     assert "Ada" in html and "ads" in html
     assert "1 touchpoint" in html
+
+
+def test_the_list_pages_by_50_and_the_next_link_shows_the_rest(client, salesperson, system):
+    for i in range(55):
+        create_campaign(actor=system, name=f"Campaign {i:03d}", key=f"c-{i:03d}")
+    client.force_login(salesperson)
+    first = client.get(reverse("campaigns:list"), {"sort": "name"})
+    assert first.status_code == 200
+    assert "Campaign 000" in first.text and "Campaign 049" in first.text
+    assert "Campaign 050" not in first.text and "1–50 of 55" in first.text
+    next_url = first.context["next_url"]
+    rest = client.get(reverse("campaigns:list") + next_url)
+    assert "Campaign 050" in rest.text and "Campaign 054" in rest.text
+    assert "Campaign 049" not in rest.text and "51–55 of 55" in rest.text
+
+
+def test_the_list_filters_by_kind_and_names_a_bad_filter(client, salesperson, system):
+    create_campaign(actor=system, name="Spring fair", kind="event")
+    create_campaign(actor=system, name="Guide", kind="content")
+    client.force_login(salesperson)
+    response = client.get(reverse("campaigns:list"), {"kind": "event"})
+    assert "Spring fair" in response.text and "Guide" not in response.text
+    response = client.get(reverse("campaigns:list"), {"kind": "party"})
+    assert response.status_code == 400
+    assert 'id="err-kind">' in response.text and "Input should be" in response.text
+
+
+@pytest.mark.parametrize("n", [1, 50])
+def test_the_list_costs_the_same_queries_for_1_or_50_campaigns(
+    client, salesperson, system, n, django_assert_num_queries
+):
+    person = people.create_person(actor=system, data={"last_name": "Lovelace"})
+    for i in range(n):
+        campaign = create_campaign(actor=system, name=f"Campaign {i:03d}")
+        record_touchpoint(person_id=person.pk, kind="page_visit", campaign=campaign)
+    client.force_login(salesperson)
+    # 1 session, 2 user, 3 capped count, 4 page with owner joined,
+    # 5 touchpoints and people per listed campaign, 6 forms per listed campaign
+    with django_assert_num_queries(6):
+        response = client.get(reverse("campaigns:list"))
+    assert response.text.count('data-label="Touchpoints">1<') == n

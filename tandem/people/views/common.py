@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -142,6 +143,38 @@ def page_position(request: HttpRequest) -> int:
     """Where the page starts, for display only (keyset pages do not know it)."""
     raw = request.GET.get("at", "")
     return int(raw) if raw.isdigit() and request.GET.get("cursor") else 0
+
+
+def list_context(
+    request: HttpRequest, filter_class: Any, read_page: Callable[..., Page]
+) -> tuple[dict[str, Any], Any]:
+    """A list page's filter (from the query string), its page and the pager around it.
+
+    `read_page(filters=, cursor=)` reads the page; a bad filter or cursor is put in
+    `errors` by field, next to its input. Returns the context and the filter (None
+    when the filter itself is refused). People, companies and campaigns share it.
+    """
+    params = request.GET.dict()
+    errors: dict[str, str] = {}
+    page: Page | None = None
+    filters: Any = None
+    at = page_position(request)
+    try:
+        filters = filter_class.from_query(params)
+        page = read_page(filters=filters, cursor=params.get("cursor") or None)
+    except ValidationError as err:
+        errors = messages_of(err)
+    context = {
+        "page": page,
+        "summary": page_summary(page, at) if page else None,
+        "next_url": next_url(request, page, at) if page else "",
+        "first_url": first_page_url(request) if at else "",
+        "params": params,
+        "errors": errors,
+        "general_error": errors.get("cursor") or errors.get(""),
+        "is_filtered": bool(page and filters.is_filtered),
+    }
+    return context, filters
 
 
 def owner_options(user: User) -> list[tuple[str, str]]:

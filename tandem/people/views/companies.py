@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -44,16 +44,17 @@ from tandem.people.views.common import (
     current_actor,
     current_user,
     custom_rows,
-    first_page_url,
-    fragments,
     hx_target,
-    is_htmx,
-    messages_of,
-    next_url,
+    list_context,
     owner_options,
-    page_position,
-    page_summary,
     timeline_rows,
+)
+from tandem.people.views.records import (
+    RecordKind,
+    delete_record,
+    log_record_activity,
+    record_or_404,
+    restore_record,
 )
 
 # --- companies ------------------------------------------------------------------------
@@ -63,36 +64,19 @@ from tandem.people.views.common import (
 def company_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "companies.view")
-    params = request.GET.dict()
-    errors: dict[str, str] = {}
-    page = None
-    at = page_position(request)
-    try:
-        filters = CompanyFilter.from_query(params)
-    except ValidationError as err:
-        errors = messages_of(err)
-    else:
-        try:
-            page = companies_page(
-                viewer=user, filters=filters, limit=PAGE_SIZE, cursor=params.get("cursor") or None
-            )
-        except ValidationError as err:
-            errors = messages_of(err)
-    context: dict[str, Any] = {
-        "page": page,
-        "summary": page_summary(page, at) if page else None,
-        "next_url": next_url(request, page, at) if page else "",
-        "first_url": first_page_url(request) if at else "",
-        "params": params,
-        "errors": errors,
-        "general_error": errors.get("cursor") or errors.get(""),
-        "is_filtered": bool(page and filters.is_filtered),
+    context, _ = list_context(
+        request,
+        CompanyFilter,
+        lambda **read: companies_page(viewer=user, limit=PAGE_SIZE, **read),
+    )
+    context |= {
         "can_create": can(user, "companies.create"),
     }
     if hx_target(request) == "results":
         return render(request, "people/_company_list.html", {**context, "oob": True})
     context.update(owners=owner_options(user), sorts=COMPANY_SORTS)
-    return render(request, "people/company_list.html", context, status=400 if errors else 200)
+    status = 400 if context["errors"] else 200
+    return render(request, "people/company_list.html", context, status=status)
 
 
 @login_required
@@ -110,14 +94,6 @@ def company_suggest(request: HttpRequest) -> HttpResponse:
             qs = companies_for_list(viewer=current_user(request), filters=filters)
             names = list(qs.order_by("name_key", "id").values_list("name", flat=True)[:10])
     return render(request, "people/_company_options.html", {"names": names})
-
-
-def _company_or_404(request: HttpRequest, pk: int, *, allow_deleted: bool = False) -> Company:
-    include_deleted = allow_deleted and can(current_user(request), "companies.restore")
-    try:
-        return company_detail(pk, include_deleted=include_deleted)
-    except Company.DoesNotExist:
-        raise Http404("There is no such company.") from None
 
 
 def _company_timeline_context(
@@ -166,7 +142,7 @@ def _company_page(
 @login_required
 def company_page(request: HttpRequest, pk: int) -> HttpResponse:
     require(current_user(request), "companies.view")
-    return _company_page(request, _company_or_404(request, pk, allow_deleted=True))
+    return _company_page(request, record_or_404(request, COMPANY, pk, allow_deleted=True))
 
 
 @login_required
@@ -197,7 +173,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    company = _company_or_404(request, pk)
+    company = record_or_404(request, COMPANY, pk)
     require(current_user(request), "companies.edit", company)
     defs = definitions(CustomFieldEntity.COMPANY)
     form_kwargs: dict[str, Any] = {
@@ -234,63 +210,39 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _timeline_with_people(
+    request: HttpRequest, company: Company, form: ActivityForm | None = None
+) -> dict[str, Any]:
+    return _company_timeline_context(request, company, company_people(company), form)
+
+
+COMPANY = RecordKind(
+    noun="company",
+    actions="companies",
+    detail=company_detail,
+    detail_url="people:company_detail",
+    list_url="people:company_list",
+    delete=services.delete_company,
+    restore=services.restore_company,
+    deleted_message="Deleted {}. Its people stay; an admin can restore it.",
+    timeline_context=_timeline_with_people,
+    page=_company_page,
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    company = _company_or_404(request, pk)
-    require(current_user(request), "companies.delete", company)
-    if request.method == "POST":
-        services.delete_company(actor=current_actor(request), company=company)
-        messages.success(request, f"Deleted {company}. Its people stay; an admin can restore it.")
-        return redirect("people:company_list")
-    return render(request, "people/confirm_delete.html", {"object": company, "kind": "company"})
+    return delete_record(request, pk, COMPANY)
 
 
 @login_required
 @require_POST
 def company_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    require(current_user(request), "companies.restore")
-    company = _company_or_404(request, pk, allow_deleted=True)
-    services.restore_company(actor=current_actor(request), company=company)
-    messages.success(request, f"Restored {company}.")
-    return redirect("people:company_detail", pk=company.pk)
+    return restore_record(request, pk, COMPANY)
 
 
 @login_required
 @require_POST
 def company_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    company = _company_or_404(request, pk)
-    require(current_user(request), "companies.log_activity", company)
-    form = ActivityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_activity(
-                actor=current_actor(request),
-                company=company,
-                kind=form.cleaned_data["kind"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                outcome=form.cleaned_data["outcome"],
-                occurred_at=form.cleaned_data["occurred_at"],
-            )
-        except ValidationError as err:
-            add_service_errors(form, err)
-        else:
-            if not is_htmx(request):
-                messages.success(request, "Logged.")
-                return redirect(reverse("people:company_detail", args=[company.pk]) + "#timeline")
-            if is_htmx(request):  # a fresh form under the updated timeline
-                return fragments(
-                    request,
-                    (
-                        "people/_timeline.html",
-                        _company_timeline_context(request, company, company_people(company)),
-                    ),
-                )
-    if is_htmx(request):
-        people = company_people(company)
-        return fragments(
-            request,
-            ("people/_timeline.html", _company_timeline_context(request, company, people, form)),
-        )
-    return _company_page(request, company, activity_form=form)
+    return log_record_activity(request, pk, COMPANY)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -9,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -57,17 +59,21 @@ from tandem.people.views.common import (
     current_actor,
     current_user,
     custom_rows,
-    first_page_url,
     fragments,
     hx_target,
     is_htmx,
+    list_context,
     messages_of,
-    next_url,
     owner_options,
-    page_position,
-    page_summary,
     timeline_rows,
     url_without,
+)
+from tandem.people.views.records import (
+    RecordKind,
+    delete_record,
+    log_record_activity,
+    record_or_404,
+    restore_record,
 )
 
 
@@ -143,33 +149,15 @@ def overview(request: HttpRequest) -> HttpResponse:
 def person_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "people.view")
-    params = request.GET.dict()
-    errors: dict[str, str] = {}
-    page = None
+    context, filters = list_context(
+        request,
+        PersonFilter,
+        lambda **read: people_page(viewer=user, limit=PAGE_SIZE, **read),
+    )
     filter_company = None
-    at = page_position(request)
-    try:
-        filters = PersonFilter.from_query(params)
-    except ValidationError as err:
-        errors = messages_of(err)
-    else:
-        try:
-            page = people_page(
-                viewer=user, filters=filters, limit=PAGE_SIZE, cursor=params.get("cursor") or None
-            )
-        except ValidationError as err:
-            errors = messages_of(err)
-        if filters.company:
-            filter_company = Company.objects.filter(pk=filters.company).only("name").first()
-    context: dict[str, Any] = {
-        "page": page,
-        "summary": page_summary(page, at) if page else None,
-        "next_url": next_url(request, page, at) if page else "",
-        "first_url": first_page_url(request) if at else "",
-        "params": params,
-        "errors": errors,
-        "general_error": errors.get("cursor") or errors.get(""),
-        "is_filtered": bool(page and filters.is_filtered),
+    if filters is not None and filters.company:
+        filter_company = Company.objects.filter(pk=filters.company).only("name").first()
+    context |= {
         "filter_company": filter_company,
         "clear_company_url": url_without(request, "company"),
         "extra_filter_params": [c.param for c in extensions.list_conditions()],
@@ -186,7 +174,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         sorts=PERSON_SORTS,
         extra_filters=_extra_filters(params),
     )
-    status = 400 if errors else 200
+    status = 400 if context["errors"] else 200
     return render(request, "people/person_list.html", context, status=status)
 
 
@@ -237,15 +225,6 @@ def person_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 # --- person page --------------------------------------------------------------------
 
 
-def _person_or_404(request: HttpRequest, pk: int, *, allow_deleted: bool = False) -> Person:
-    """A live person; admins (who may restore) also reach deleted ones where allowed."""
-    include_deleted = allow_deleted and can(current_user(request), "people.restore")
-    try:
-        return person_detail(pk, include_deleted=include_deleted)
-    except Person.DoesNotExist:
-        raise Http404("There is no such person.") from None
-
-
 def _stage_context(
     request: HttpRequest, person: Person, form: StageForm | None = None, notice: str = ""
 ) -> dict[str, Any]:
@@ -274,28 +253,63 @@ def _timeline_context(
     }
 
 
-def _emails_context(
+@dataclass(frozen=True)
+class ContactKind:
+    """An email address or a phone number on the person page: the same panel, two configs."""
+
+    name: str  # "email": the form's context key, the URL's `<name>_id`, the service keyword
+    plural: str  # "emails": the panel's template, its list's context key and page anchor
+    form: type[EmailForm] | type[PhoneForm]
+    field: str  # the form field the service's `name` error goes next to
+    rows: Callable[[Person], list[Any]]
+    add: Callable[..., Any]  # (actor, person, cleaned_data) -> the service call
+    remove: Callable[..., Any]
+
+    @property
+    def template(self) -> str:
+        return f"people/_{self.plural}.html"
+
+
+EMAIL = ContactKind(
+    name="email",
+    plural="emails",
+    form=EmailForm,
+    field="address",
+    rows=lambda person: list(person.emails.all()),
+    add=lambda actor, person, data: services.add_email(
+        actor=actor, person=person, email=data["address"], make_primary=data["make_primary"]
+    ),
+    remove=services.remove_email,
+)
+PHONE = ContactKind(
+    name="phone",
+    plural="phones",
+    form=PhoneForm,
+    field="number",
+    rows=lambda person: _phone_rows(list(person.phones.all())),
+    add=lambda actor, person, data: services.add_phone(
+        actor=actor,
+        person=person,
+        phone=data["number"],
+        kind=data["kind"],
+        make_primary=data["make_primary"],
+    ),
+    remove=services.remove_phone,
+)
+
+
+def _contact_context(
     request: HttpRequest,
     person: Person,
-    form: EmailForm | None = None,
+    kind: ContactKind,
+    form: EmailForm | PhoneForm | None = None,
     duplicate_of: Person | None = None,
 ) -> dict[str, Any]:
     return {
         "person": person,
-        "emails": list(person.emails.all()),
-        "email_form": form or EmailForm(),
-        "email_duplicate_of": duplicate_of,
-        "can_edit": person.deleted_at is None and can(current_user(request), "people.edit", person),
-    }
-
-
-def _phones_context(
-    request: HttpRequest, person: Person, form: PhoneForm | None = None
-) -> dict[str, Any]:
-    return {
-        "person": person,
-        "phones": _phone_rows(list(person.phones.all())),
-        "phone_form": form or PhoneForm(),
+        kind.plural: kind.rows(person),
+        f"{kind.name}_form": form or kind.form(),
+        f"{kind.name}_duplicate_of": duplicate_of,
         "can_edit": person.deleted_at is None and can(current_user(request), "people.edit", person),
     }
 
@@ -315,6 +329,7 @@ def _person_page(
     email_form: EmailForm | None = None,
     email_duplicate_of: Person | None = None,
     phone_form: PhoneForm | None = None,
+    phone_duplicate_of: Person | None = None,
 ) -> HttpResponse:
     """The whole person page; a form passed in (with its errors) replaces the blank one."""
     user = current_user(request)
@@ -331,8 +346,8 @@ def _person_page(
     }
     context.update(_stage_context(request, person, stage_form))
     context.update(_timeline_context(request, person, activity_form))
-    context.update(_emails_context(request, person, email_form, email_duplicate_of))
-    context.update(_phones_context(request, person, phone_form))
+    context.update(_contact_context(request, person, EMAIL, email_form, email_duplicate_of))
+    context.update(_contact_context(request, person, PHONE, phone_form, phone_duplicate_of))
     context.update(_person_audit_context(person, defs))
     # Cards other apps add (consent, ADR 0005); visibility is this page's, checked above.
     context["sections"] = [
@@ -345,7 +360,7 @@ def _person_page(
 @login_required
 def person_page(request: HttpRequest, pk: int) -> HttpResponse:
     require(current_user(request), "people.view")
-    return _person_page(request, _person_or_404(request, pk, allow_deleted=True))
+    return _person_page(request, record_or_404(request, PERSON, pk, allow_deleted=True))
 
 
 @login_required
@@ -399,7 +414,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    person = _person_or_404(request, pk)
+    person = record_or_404(request, PERSON, pk)
     require(user, "people.edit", person)
     defs = definitions(CustomFieldEntity.PERSON)
     emails = list(person.emails.all())
@@ -463,30 +478,19 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.delete", person)
-    if request.method == "POST":
-        services.delete_person(actor=current_actor(request), person=person)
-        messages.success(request, f"Deleted {person}. An admin can restore them.")
-        return redirect("people:list")
-    return render(request, "people/confirm_delete.html", {"object": person, "kind": "person"})
+    return delete_record(request, pk, PERSON)
 
 
 @login_required
 @require_POST
 def person_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    # Permission first, so a non-admin learns "not allowed" rather than "not found".
-    require(current_user(request), "people.restore")
-    person = _person_or_404(request, pk, allow_deleted=True)
-    services.restore_person(actor=current_actor(request), person=person)
-    messages.success(request, f"Restored {person}.")
-    return redirect("people:detail", pk=person.pk)
+    return restore_record(request, pk, PERSON)
 
 
 @login_required
 @require_POST
 def person_change_stage(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
+    person = record_or_404(request, PERSON, pk)
     require(current_user(request), "people.change_stage", person)
     form = StageForm(request.POST, current=person.stage)
     if form.is_valid():
@@ -519,160 +523,113 @@ def person_change_stage(request: HttpRequest, pk: int) -> HttpResponse:
     return _person_page(request, person, stage_form=form)
 
 
+PERSON = RecordKind(
+    noun="person",
+    actions="people",
+    detail=person_detail,
+    detail_url="people:detail",
+    list_url="people:list",
+    delete=services.delete_person,
+    restore=services.restore_person,
+    deleted_message="Deleted {}. An admin can restore them.",
+    timeline_context=_timeline_context,
+    page=_person_page,
+)
+
+
 @login_required
 @require_POST
 def person_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.log_activity", person)
-    form = ActivityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_activity(
-                actor=current_actor(request),
-                person=person,
-                kind=form.cleaned_data["kind"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                outcome=form.cleaned_data["outcome"],
-                occurred_at=form.cleaned_data["occurred_at"],
-            )
-        except ValidationError as err:
-            add_service_errors(form, err)
-        else:
-            if not is_htmx(request):
-                messages.success(request, "Logged.")
-                return redirect(reverse("people:detail", args=[person.pk]) + "#timeline")
-            return fragments(request, ("people/_timeline.html", _timeline_context(request, person)))
-    if is_htmx(request):
-        return fragments(
-            request, ("people/_timeline.html", _timeline_context(request, person, form))
-        )
-    return _person_page(request, person, activity_form=form)
+    return log_record_activity(request, pk, PERSON)
 
 
-def _emails_answer(
+# --- emails and phones ------------------------------------------------------------------
+
+
+def _contact_answer(
     request: HttpRequest,
     person: Person,
-    form: EmailForm | None = None,
+    kind: ContactKind,
+    form: EmailForm | PhoneForm | None = None,
     duplicate_of: Person | None = None,
 ) -> HttpResponse:
-    person = person_detail(person.pk)  # fresh emails after the change
+    """The panel and the audit (HTMX), the page with the form's errors, or back to the panel."""
+    person = person_detail(person.pk)  # fresh emails or phones after the change
     if is_htmx(request):
         return fragments(
             request,
-            ("people/_emails.html", _emails_context(request, person, form, duplicate_of)),
+            (kind.template, _contact_context(request, person, kind, form, duplicate_of)),
             ("people/_audit.html", {**_person_audit_context(person), "oob": True}),
         )
     if form is not None and form.errors:
-        return _person_page(request, person, email_form=form, email_duplicate_of=duplicate_of)
-    return redirect(reverse("people:detail", args=[person.pk]) + "#emails")
+        page_forms: dict[str, Any] = {
+            f"{kind.name}_form": form,
+            f"{kind.name}_duplicate_of": duplicate_of,
+        }
+        return _person_page(request, person, **page_forms)
+    return redirect(reverse("people:detail", args=[person.pk]) + f"#{kind.plural}")
+
+
+def _add_contact(request: HttpRequest, pk: int, kind: ContactKind) -> HttpResponse:
+    person = record_or_404(request, PERSON, pk)
+    require(current_user(request), "people.edit", person)
+    form = kind.form(request.POST)
+    duplicate_of = None
+    if form.is_valid():
+        try:
+            kind.add(current_actor(request), person, form.cleaned_data)
+        except services.DuplicateEmailError as err:
+            form.add_error(kind.field, "This email already belongs to another person.")
+            duplicate_of = _duplicate_owner(err)
+        except ValidationError as err:
+            add_service_errors(form, err, {kind.name: kind.field})
+        else:
+            return _contact_answer(request, person, kind)
+    return _contact_answer(request, person, kind, form, duplicate_of)
+
+
+def _change_contact(
+    request: HttpRequest, pk: int, kind: ContactKind, change: Callable[..., Any], item_id: int
+) -> HttpResponse:
+    """Remove an address or number, or make one primary; a refusal is named on the panel."""
+    person = record_or_404(request, PERSON, pk)
+    require(current_user(request), "people.edit", person)
+    form = kind.form()
+    try:
+        change(actor=current_actor(request), person=person, **{f"{kind.name}_id": item_id})
+    except ValidationError as err:
+        add_service_errors(form, err, {kind.name: kind.field})
+        if not is_htmx(request):
+            messages.error(request, " ".join(err.messages))
+            return redirect(reverse("people:detail", args=[person.pk]) + f"#{kind.plural}")
+    return _contact_answer(request, person, kind, form)
 
 
 @login_required
 @require_POST
 def person_add_email(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.edit", person)
-    form = EmailForm(request.POST)
-    duplicate_of = None
-    if form.is_valid():
-        try:
-            services.add_email(
-                actor=current_actor(request),
-                person=person,
-                email=form.cleaned_data["address"],
-                make_primary=form.cleaned_data["make_primary"],
-            )
-        except services.DuplicateEmailError as err:
-            form.add_error("address", "This email already belongs to another person.")
-            duplicate_of = _duplicate_owner(err)
-        except ValidationError as err:
-            add_service_errors(form, err, {"email": "address"})
-        else:
-            return _emails_answer(request, person)
-    return _emails_answer(request, person, form, duplicate_of)
+    return _add_contact(request, pk, EMAIL)
 
 
 @login_required
 @require_POST
 def person_remove_email(request: HttpRequest, pk: int, email_id: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.edit", person)
-    form = EmailForm()
-    try:
-        services.remove_email(actor=current_actor(request), person=person, email_id=email_id)
-    except ValidationError as err:
-        add_service_errors(form, err, {"email": "address"})
-        if not is_htmx(request):
-            messages.error(request, " ".join(err.messages))
-            return redirect(reverse("people:detail", args=[person.pk]) + "#emails")
-    return _emails_answer(request, person, form)
+    return _change_contact(request, pk, EMAIL, EMAIL.remove, email_id)
 
 
 @login_required
 @require_POST
 def person_make_primary_email(request: HttpRequest, pk: int, email_id: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.edit", person)
-    form = EmailForm()
-    try:
-        services.make_primary_email(actor=current_actor(request), person=person, email_id=email_id)
-    except ValidationError as err:
-        add_service_errors(form, err, {"email": "address"})
-        if not is_htmx(request):
-            messages.error(request, " ".join(err.messages))
-            return redirect(reverse("people:detail", args=[person.pk]) + "#emails")
-    return _emails_answer(request, person, form)
-
-
-def _phones_answer(
-    request: HttpRequest, person: Person, form: PhoneForm | None = None
-) -> HttpResponse:
-    person = person_detail(person.pk)
-    if is_htmx(request):
-        return fragments(
-            request,
-            ("people/_phones.html", _phones_context(request, person, form)),
-            ("people/_audit.html", {**_person_audit_context(person), "oob": True}),
-        )
-    if form is not None and form.errors:
-        return _person_page(request, person, phone_form=form)
-    return redirect(reverse("people:detail", args=[person.pk]) + "#phones")
+    return _change_contact(request, pk, EMAIL, services.make_primary_email, email_id)
 
 
 @login_required
 @require_POST
 def person_add_phone(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.edit", person)
-    form = PhoneForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_phone(
-                actor=current_actor(request),
-                person=person,
-                phone=form.cleaned_data["number"],
-                kind=form.cleaned_data["kind"],
-                make_primary=form.cleaned_data["make_primary"],
-            )
-        except ValidationError as err:
-            add_service_errors(form, err, {"phone": "number"})
-        else:
-            return _phones_answer(request, person)
-    return _phones_answer(request, person, form)
+    return _add_contact(request, pk, PHONE)
 
 
 @login_required
 @require_POST
 def person_remove_phone(request: HttpRequest, pk: int, phone_id: int) -> HttpResponse:
-    person = _person_or_404(request, pk)
-    require(current_user(request), "people.edit", person)
-    form = PhoneForm()
-    try:
-        services.remove_phone(actor=current_actor(request), person=person, phone_id=phone_id)
-    except ValidationError as err:
-        add_service_errors(form, err, {"phone": "number"})
-        if not is_htmx(request):
-            messages.error(request, " ".join(err.messages))
-            return redirect(reverse("people:detail", args=[person.pk]) + "#phones")
-    return _phones_answer(request, person, form)
+    return _change_contact(request, pk, PHONE, PHONE.remove, phone_id)
