@@ -172,7 +172,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         stages=Stage.choices,
         owners=owner_options(user),
         sorts=PERSON_SORTS,
-        extra_filters=_extra_filters(params),
+        extra_filters=_extra_filters(context["params"]),
     )
     status = 400 if context["errors"] else 200
     return render(request, "people/person_list.html", context, status=status)
