@@ -79,8 +79,8 @@ def seed() -> dict[str, int]:
         )
         cursor.execute(
             """INSERT INTO capture_consentevent (consent_id, action, text_id, at, ip, user_agent,
-            method) SELECT id, CASE status WHEN 'pending' THEN 'requested' ELSE status END,
-            text_id, %s, '203.0.113.7', 'bench', 'form' FROM capture_consent""",
+            method, how) SELECT id, CASE status WHEN 'pending' THEN 'requested' ELSE status END,
+            text_id, %s, '203.0.113.7', 'bench', 'form', '' FROM capture_consent""",
             [now],
         )
         cursor.execute(

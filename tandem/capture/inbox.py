@@ -470,7 +470,8 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
 
 
 _drain_loop_running = threading.Event()
-_HEARTBEAT_SECONDS = 3.0  # a drain loop not heard of for this long is gone: enqueue tasks again
+_HEARTBEAT_SECONDS = 10.0  # a drain loop not heard of for this long is gone: enqueue tasks again
+# (long enough for a loop busy with one big drain on a loaded machine)
 _last_beat = [0.0]
 
 

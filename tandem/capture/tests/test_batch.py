@@ -17,6 +17,7 @@ from tandem.capture import consent as consents
 from tandem.capture import inbox, webforms
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import (
+    ConfirmationEmailSent,
     Consent,
     ConsentEvent,
     InboxSubmission,
@@ -234,7 +235,16 @@ def own_links(email: OutboundEmail) -> bool:
 
 
 def forget_everything() -> None:
-    for model in (InboxSubmission, OutboundEmail, Touchpoint, Person, Company, AuditEvent):
+    # The confirmation claims too: else the second run may send no double opt-in email.
+    for model in (
+        InboxSubmission,
+        OutboundEmail,
+        ConfirmationEmailSent,
+        Touchpoint,
+        Person,
+        Company,
+        AuditEvent,
+    ):
         model.objects.all().delete()
 
 
