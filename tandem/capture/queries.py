@@ -61,6 +61,8 @@ class ConsentStep:
     user_agent: str
     form: str | None
     text_version: int | None
+    how: str = ""  # the proof an API caller gave ("Signed at the booth")
+    recorded_by: str | None = None  # the user whose token recorded it
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class PurposeConsent:
     method_label: str = ""
     ip: str | None = None
     form: str | None = None
+    how: str = ""
+    recorded_by: str | None = None
     events: list[ConsentStep] = field(default_factory=list)
 
 
@@ -92,6 +96,12 @@ def _step(event: ConsentEvent) -> ConsentStep:
         user_agent=event.user_agent,
         form=event.form.name if event.form is not None else None,
         text_version=event.text.version if event.text is not None else None,
+        how=event.how,
+        recorded_by=(
+            (event.recorded_by.get_full_name() or event.recorded_by.username)
+            if event.recorded_by is not None
+            else None
+        ),
     )
 
 
@@ -103,7 +113,7 @@ def person_consents(person: Person) -> list[PurposeConsent]:
     steps: dict[int, list[ConsentStep]] = {}
     events = (
         ConsentEvent.objects.filter(consent__person=person)
-        .select_related("form", "text")
+        .select_related("form", "text", "recorded_by")
         .order_by("-at", "-id")[:MAX_EVENTS]
     )
     by_consent = {c.pk: c.purpose_id for c in rows.values()}
@@ -137,6 +147,8 @@ def person_consents(person: Person) -> list[PurposeConsent]:
                 method_label=last.method_label if last else "",
                 ip=last.ip if last else None,
                 form=last.form if last else None,
+                how=last.how if last else "",
+                recorded_by=last.recorded_by if last else None,
                 events=history,
             )
         )

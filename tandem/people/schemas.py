@@ -184,6 +184,8 @@ class PersonConsentStepOut(Schema):
     user_agent: str
     form: str | None = Field(description="The web form's name, when it came from one.")
     text_version: int | None = Field(description="The version of the words shown.")
+    how: str = Field(description="The proof an API caller gave of how it was given.")
+    recorded_by: str | None = Field(description="The user who recorded it through the API.")
 
 
 class PersonConsentOut(Schema):
@@ -200,6 +202,10 @@ class PersonConsentOut(Schema):
     method: str = Field(description="How the latest step was taken (see `events`).")
     ip: str | None = Field(description="From where the latest step came.")
     form: str | None
+    how: str = Field(
+        description="The proof given with the latest step, when an API caller gave it."
+    )
+    recorded_by: str | None = Field(description="Who recorded the latest step through the API.")
     events: list[PersonConsentStepOut] = Field(
         description="Each step, newest first (the newest 200 of the person): the proof."
     )

@@ -151,3 +151,25 @@ def test_consent_granted_through_the_api_keeps_its_proof_and_who_vouched(
         "Signed the paper form at the Hannover booth",
         salesperson,
     )
+    assert response.json()["consents"][0]["how"] == "Signed the paper form at the Hannover booth"
+
+
+def test_staff_see_an_api_consents_proof_and_who_recorded_it(
+    system, salesperson, marketer, sols_contact, newsletter
+):
+    """The person API and page show how the person gave it and whose token vouched."""
+    how = "Signed the paper form at the Hannover booth"
+    consent = {"purpose": "newsletter", "text_version": 1, "granted": True, "how": how}
+    body = {"email": "quinn@example.com", "consents": [consent]}
+    assert post(token_client(system, salesperson), body).status_code == 200
+
+    detail = token_client(system, marketer).get(f"/api/v1/people/{sols_contact.pk}").json()
+    news = {c["purpose"]: c for c in detail["consents"]}["newsletter"]
+    assert (news["status"], news["method"], news["how"]) == ("granted", "api", how)
+    assert news["recorded_by"] == "Sam Sales"
+    assert (news["events"][0]["how"], news["events"][0]["recorded_by"]) == (how, "Sam Sales")
+
+    web = Client()
+    web.force_login(marketer)
+    page = web.get(f"/people/{sols_contact.pk}/").content.decode()
+    assert f"“{how}”" in page and "recorded by Sam Sales" in page
