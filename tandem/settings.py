@@ -180,9 +180,12 @@ def _sqlite_database(name: str) -> dict[str, Any]:
     }
 
 
+DATABASES: dict[str, dict[str, Any]]
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE)}
+        DATABASES = {
+            "default": dict(dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE))
+        }
     except Exception as exc:  # dj_database_url raises several kinds
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
