@@ -499,6 +499,22 @@ def _(ctx: Ctx) -> list[Expect]:
     return [Expect("changed", ada)]
 
 
+@walks("people.fill_empty_fields", "filled_by_capture")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx)
+    ctx.start()
+    proposed = people.fill_empty_fields(
+        actor=ctx.actor,
+        person=ada,
+        data={"first_name": "Augusta", "title": "Analyst"},
+        phone="+44 20 7946 0000",
+    )
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.title, ada.phone) == ("Ada", "Analyst", "+442079460000")
+    assert proposed == {"first_name": "Augusta"}
+    return [Expect("filled_by_capture", ada)]
+
+
 @walks("people.add_email", "email_added")
 def _(ctx: Ctx) -> list[Expect]:
     ada = person(ctx, email="ada@example.com")

@@ -87,7 +87,6 @@ def test_every_app_is_placed_in_a_layer() -> None:
     assert apps == set(ALLOWED), "place the new app in ALLOWED, with its reason above"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 point 2: fixed in the next commits")
 def test_no_module_uses_another_apps_private_names() -> None:
     found = []
     for app, path in _modules():

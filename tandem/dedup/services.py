@@ -490,7 +490,7 @@ def _clean_choices(
     survivor: Person, merged: Person, choices: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Every field's pick: "survivor", "merged" or (text fields) a typed value."""
-    from tandem.people.services import _clean_person_fields
+    from tandem.people.services import clean_person_fields
 
     picked: dict[str, Any] = default_choices(survivor, merged)
     errors: dict[str, list[str]] = {}
@@ -503,7 +503,7 @@ def _clean_choices(
             picked[name] = choice
         elif name in TYPED_FIELDS and isinstance(choice, str):
             try:
-                value = _clean_person_fields({name: choice}, survivor)[name]
+                value = clean_person_fields({name: choice}, survivor)[name]
             except ValidationError as exc:
                 for key, messages in exc.message_dict.items():
                     errors.setdefault(key, []).extend(messages)

@@ -17,7 +17,7 @@ from tandem.accounts.models import User
 from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.models import AuditEvent
-from tandem.core.permissions import require
+from tandem.core.permissions import can, require
 from tandem.people.custom_fields import clean_custom_fields
 from tandem.people.models import (
     FUNNEL_ORDER,
@@ -116,8 +116,13 @@ def _check_owner(owner: User | None) -> None:
         raise ValidationError({"owner": f"{owner.username} is not an active user."})
 
 
-def _clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[str, Any]:
-    """Validate the plain fields present in `data`; collect every error at once."""
+def clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[str, Any]:
+    """Validate the plain fields present in `data`; collect every error at once.
+
+    The one check of a person's plain fields (text lengths, one line, country,
+    company, owner, custom fields), for `current` or a new person (None). It
+    writes nothing: dedup uses it to check the values a merge keeps.
+    """
     out: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name in data:
@@ -217,7 +222,7 @@ def create_person(
     fields: dict[str, Any] = {}
     cleaned_email = cleaned_phone = to_stage = None
     checks = [
-        ("fields", lambda: _clean_person_fields(data, None)),
+        ("fields", lambda: clean_person_fields(data, None)),
         ("stage", lambda: _stage(stage)),
         ("email", lambda: clean_email(email) if (email or "").strip() else None),
         (
@@ -296,7 +301,7 @@ def update_person(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
         if person.deleted_at is not None:
             raise ValidationError({"person": "This person is deleted; restore them first."})
         before = snapshot(person, PERSON_AUDITED)
-        fields = _clean_person_fields(data, person)
+        fields = clean_person_fields(data, person)
         for name, value in fields.items():
             setattr(person, name, value)
         if "first_name" in fields or "last_name" in fields:
@@ -347,6 +352,74 @@ def _set_primary_phone(person: Person, raw: str) -> None:
     if not phone.is_primary:
         PersonPhone.objects.filter(pk=phone.pk).update(is_primary=True)
     person.phone = e164
+
+
+# Fields a capture may fill on an existing person when they are empty.
+FILLABLE = (
+    "first_name",
+    "last_name",
+    "title",
+    "street",
+    "city",
+    "postcode",
+    "region",
+    "country",
+    "source",
+)
+
+
+def fill_empty_fields(
+    *,
+    actor: Actor,
+    person: Person,
+    data: dict[str, Any],
+    phone: str = "",
+    company: Company | None = None,
+) -> dict[str, Any]:
+    """Fill a known person's empty fields from a capture; return the other values as proposed.
+
+    A value for a field the person already has, if it differs, is not written but
+    returned (the capture keeps it on its touchpoint for the owner to take). An
+    actor who may not edit this person (a salesperson capturing a colleague's
+    contact) fills nothing: every value given comes back as proposed. Values are
+    checked as a new person's would be, so a ValidationError names each field
+    before anything is written.
+    """
+    may_fill = can(actor, "people.edit", person)
+    proposed: dict[str, Any] = {}
+    filled: dict[str, list[Any]] = {}
+    given = {n: str(data[n]) for n in FILLABLE if data.get(n) not in (None, "")}
+    cleaned = clean_person_fields(given, person)
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        for name in FILLABLE:
+            value = cleaned.get(name)
+            if not value:
+                continue
+            current = getattr(person, name)
+            if not current and may_fill:
+                setattr(person, name, value)
+                filled[name] = [current, value]
+            elif name_key(current) != name_key(value):
+                proposed[name] = value
+        if company is not None:
+            if person.company_id is None and may_fill:
+                person.company = company
+                filled["company"] = [None, company.pk]
+            elif person.company_id != company.pk:
+                proposed["company"] = company.name
+        if phone:
+            e164, original = clean_phone(phone, country=person.country)
+            if not person.phone and may_fill:
+                _set_primary_phone(person, original)
+                filled["phone"] = [None, e164]
+            elif person.phone != e164 and not person.phones.filter(number=e164).exists():
+                proposed["phone"] = e164
+        if filled:
+            _apply_name_keys(person)
+            person.save()
+            record_audit(actor=actor, event="filled_by_capture", target=person, changes=filled)
+    return proposed
 
 
 def add_email(
