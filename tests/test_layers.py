@@ -9,12 +9,16 @@ The layers (STYLE.md, issue 18):
 
     core <- accounts <- people <- capture / imports / dedup / campaigns
 
-Where campaigns sits today: it imports only core and accounts (campaigns,
-UTM values and touchpoints are plain records), and people's timeline, capture,
-imports and dedup read its touchpoints. So campaigns is the first app of the
-top tier; the other three may build on it, it builds on none of them.
+Where campaigns sits: until issue 18 it imported only core and accounts, and
+people's timeline imported its Touchpoint (a cycle once campaigns' touchpoints
+point at people). Now campaigns builds on people (touchpoints belong to a
+person) and adds them to people's timeline through people's extension points
+(ADR 0005). It is the first app of the top tier: capture, dedup and imports
+record or move touchpoints, so they may build on it; it builds on none of them.
 Within the top tier the order is campaigns <- capture <- dedup <- imports:
 dedup merges what capture recorded (consents), imports queues a dedup scan.
+Capture does not import dedup: it tells people that people were added
+(`extensions.people_added`), and dedup listens there.
 
 The project's composition modules (tandem/urls.py, api.py, settings.py) sit
 above every app and are not checked.
@@ -26,8 +30,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 import tandem
 
 ROOT = Path(tandem.__file__).parent
@@ -38,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "accounts": {"core"},
     "people": {"core", "accounts"},
-    "campaigns": {"core", "accounts"},
+    "campaigns": {"core", "accounts", "people"},
     "capture": {"core", "accounts", "people", "campaigns"},
     "dedup": {"core", "accounts", "people", "campaigns", "capture"},
     "imports": {"core", "accounts", "people", "campaigns", "dedup"},
@@ -47,7 +49,34 @@ ALLOWED: dict[str, set[str]] = {
 # Known debts, each an (importing module, imported app) pair with the reason it
 # is still here. The test fails when one is paid off and left in this list, so
 # the list only shrinks.
-KNOWN: dict[tuple[str, str], str] = {}
+KNOWN: dict[tuple[str, str], str] = {
+    # Actor, permissions and token auth are core's but are built on accounts' User,
+    # Role and ApiToken; core and accounts are one layer in practice. Paying it off
+    # moves actor.py, permissions.py and api_auth.py into accounts (every app imports them).
+    ("tandem/core/actor.py", "accounts"): "Actor wraps accounts.User / ApiToken",
+    ("tandem/core/permissions.py", "accounts"): "roles live in accounts",
+    ("tandem/core/api_auth.py", "accounts"): "token lookup is accounts.services",
+    # The demo data and the worker command compose every app; they belong above the
+    # apps (a `tandem/site/` package beside urls.py), not in core.
+    ("tandem/core/demo.py", "accounts"): "composition: demo data for every app",
+    ("tandem/core/demo.py", "people"): "composition: demo data for every app",
+    ("tandem/core/demo.py", "capture"): "composition: demo data for every app",
+    ("tandem/core/demo.py", "dedup"): "composition: demo data for every app",
+    ("tandem/core/demo_words.py", "people"): "composition: demo data for every app",
+    ("tandem/core/management/commands/worker.py", "capture"): "composition: runs every app's tasks",
+    (
+        "tandem/core/management/commands/worker.py",
+        "imports",
+    ): "composition: restores import indexes",
+    # The custom-field settings pages sit in accounts' settings area but edit people's
+    # CustomField; they move to people (views, urls, templates) to pay this off.
+    ("tandem/accounts/forms.py", "people"): "custom-field settings form",
+    ("tandem/accounts/queries.py", "people"): "custom-field settings list",
+    ("tandem/accounts/views.py", "people"): "custom-field settings pages",
+    # inbox.py is being rewritten on another branch (set-based drain); it should call
+    # `extensions.people_added(ids, "form")` like capture/services.py does.
+    ("tandem/capture/inbox.py", "dedup"): "drain queues the duplicate check directly",
+}
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -119,18 +148,18 @@ def test_no_module_uses_another_apps_private_names() -> None:
     assert found == [], "make these public where they live:\n" + "\n".join(found)
 
 
-def _edges() -> dict[tuple[str, str], list[str]]:
+def _edges(*, known: bool = True) -> dict[tuple[str, str], list[str]]:
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for app, path in _modules():
         tree = ast.parse(path.read_text(), filename=str(path))
+        rel = str(path.relative_to(ROOT.parent))
         for module, node in _imports(tree):
             other = _app_of(module)
-            if other is not None and other != app:
+            if other is not None and other != app and (known or (rel, other) not in KNOWN):
                 edges[(app, other)].append(_where(path, node))
     return edges
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 point 2: fixed in the next commits")
 def test_apps_import_only_the_layers_below() -> None:
     wrong = []
     known_seen = set()
@@ -147,10 +176,9 @@ def test_apps_import_only_the_layers_below() -> None:
     assert known_seen == set(KNOWN), f"paid off, remove from KNOWN: {set(KNOWN) - known_seen}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 point 2: fixed in the next commits")
 def test_no_import_cycles_between_apps() -> None:
     graph: dict[str, set[str]] = defaultdict(set)
-    for app, other in _edges():
+    for app, other in _edges(known=False):  # the debts in KNOWN are cycles, listed there
         graph[app].add(other)
 
     def reach(app: str) -> set[str]:

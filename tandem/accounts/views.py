@@ -46,6 +46,7 @@ from tandem.accounts.services import (
 )
 from tandem.core import ratelimit
 from tandem.core.actor import Actor
+from tandem.core.http import client_ip
 from tandem.core.permissions import page_requires
 from tandem.people.custom_fields import (
     create_custom_field,
@@ -60,21 +61,6 @@ LOGIN_WINDOW_SECONDS = 300
 
 
 # --- Log in, log out, password reset --------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address, for rate limits.
-
-    Behind a proxy (TANDEM_BEHIND_PROXY, which sets SECURE_PROXY_SSL_HEADER)
-    every request comes from the proxy, so we take the last X-Forwarded-For
-    entry: the one our own proxy appended, which the client cannot forge.
-    """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-1][:100]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:100]
 
 
 def _username_key(username: str) -> str:

@@ -7,8 +7,9 @@ class CaptureConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Show consent on people's screens through people's extension points (ADR 0005)."""
-        from tandem.capture import queries
+        """Show consent on people's screens, and erase what capture keeps of a person,
+        through people's extension points (ADR 0005)."""
+        from tandem.capture import inbox, queries
         from tandem.people import extensions
 
         extensions.register_person_section(
@@ -29,4 +30,7 @@ class CaptureConfig(AppConfig):
         )
         extensions.register_export_columns(
             extensions.ExportColumns(key="consents", columns=queries.consent_export_columns)
+        )
+        extensions.register_erasure_step(
+            extensions.ErasureStep(key="inbox", erase=lambda person, emails: inbox.forget(emails))
         )

@@ -24,6 +24,7 @@ from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.services import record_touchpoint, resolve_campaign
 from tandem.core.actor import Actor
 from tandem.core.permissions import can, require
+from tandem.people import extensions
 from tandem.people import services as people
 from tandem.people.models import Company, Person, PersonEmail
 from tandem.people.normalize import clean_email, clean_phone
@@ -205,7 +206,5 @@ def capture_person(
         raise
     if created and check_duplicates:
         # Same phone or a similar name at the same company: flag it for review, after commit.
-        from tandem.dedup.tasks import enqueue_find_duplicates
-
-        enqueue_find_duplicates([person.pk], "capture")
+        extensions.people_added([person.pk], "capture")
     return CaptureResult(person=person, touchpoint=tp, created=created, proposed=proposed)

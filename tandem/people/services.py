@@ -18,6 +18,7 @@ from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.models import AuditEvent
 from tandem.core.permissions import can, require
+from tandem.people import extensions
 from tandem.people.custom_fields import clean_custom_fields
 from tandem.people.models import (
     FUNNEL_ORDER,
@@ -602,12 +603,12 @@ def erase_person(*, actor: Actor, person: Person) -> None:
     """Erase a person for good (a data-subject request): the row, the personal values in
     their audit trail, and web-form submissions of theirs not captured yet. What remains
     says only that an erasure happened."""
-    from tandem.capture import inbox  # capture builds on people; erasure reaches into it
-
     require(actor, "people.erase", person)
     with transaction.atomic():
         pk = person.pk
-        inbox.forget(set(person.emails.values_list("email_normalized", flat=True)))
+        emails = set(person.emails.values_list("email_normalized", flat=True))
+        for step in extensions.erasure_steps():  # what the apps above keep (ADR 0005)
+            step.erase(person, emails)
         AuditEvent.objects.filter(target_type="people.person", target_id=pk).update(
             changes={}, target_repr="(erased)"
         )
