@@ -37,6 +37,7 @@ from tandem.core.audit import diff, record_audit
 from tandem.core.permissions import require
 from tandem.dedup.matching import Match, Record, candidate_pairs, find_matches, score_pair
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
+from tandem.people.fields import PERSON_VALUE_FIELDS
 from tandem.people.models import (
     FUNNEL_ORDER,
     Activity,
@@ -66,17 +67,7 @@ MERGE_FIELDS = (
     "phone",
 )
 # Fields that may also be given as a typed value, not only "survivor"/"merged".
-TYPED_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "country",
-    "source",
-)
+TYPED_FIELDS = PERSON_VALUE_FIELDS
 # Everything a merge may change on a person, as kept in Merge.before.
 SNAPSHOT_FIELDS = (
     "first_name",

@@ -25,10 +25,11 @@ from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
 from tandem.imports.models import RowOutcome
 from tandem.people.custom_fields import coerce_value
+from tandem.people.fields import PERSON_TEXT_FIELDS
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
 from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key, one_line
 
-PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
+PERSON_TEXT = PERSON_TEXT_FIELDS
 COMPANY_TEXT = ("name", "industry")
 
 

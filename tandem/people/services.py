@@ -20,6 +20,7 @@ from tandem.core.models import AuditEvent
 from tandem.core.permissions import can, require
 from tandem.people import extensions
 from tandem.people.custom_fields import clean_custom_fields
+from tandem.people.fields import PERSON_TEXT_FIELDS, PERSON_VALUE_FIELDS
 from tandem.people.models import (
     FUNNEL_ORDER,
     Activity,
@@ -43,16 +44,6 @@ from tandem.people.normalize import (
     one_line,
 )
 
-PERSON_TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "source",
-)
 PERSON_FIELDS = (*PERSON_TEXT_FIELDS, "country", "company", "owner", "custom_fields")
 PERSON_AUDITED = (*PERSON_FIELDS, "email", "phone", "stage")
 COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "owner", "custom_fields")
@@ -356,17 +347,7 @@ def _set_primary_phone(person: Person, raw: str) -> None:
 
 
 # Fields a capture may fill on an existing person when they are empty.
-FILLABLE = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "country",
-    "source",
-)
+FILLABLE = PERSON_VALUE_FIELDS
 
 
 def fill_empty_fields(
