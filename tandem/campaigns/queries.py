@@ -37,7 +37,7 @@ def _touchpoint_entry(t: Touchpoint) -> TimelineEntry:
     proposed = detail.get("proposed")
     if proposed:
         parts.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in proposed.items()))
-    title = t.get_kind_display() + (f" · {t.campaign.name}" if t.campaign_id else "")
+    title = t.get_kind_display() + (f" · {t.campaign.name}" if t.campaign is not None else "")
     return TimelineEntry(
         kind="touchpoint",
         at=t.occurred_at,
