@@ -42,7 +42,7 @@ from tandem.capture import services as capture
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import ConsentEvent, ConsentStatus
-from tandem.capture.quick_services import QuickEntry, capture_quickly
+from tandem.capture.quick.services import QuickEntry, capture_quickly
 from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
 from tandem.dedup import services as dedup

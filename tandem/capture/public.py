@@ -181,7 +181,7 @@ def _field_rows(
                 "help": spec.help,
                 "required": ff.required,
                 "value": values.get(ff.input_name, ""),
-                "checked": webforms._is_ticked(values.get(ff.input_name, "")),
+                "checked": webforms.is_ticked(values.get(ff.input_name, "")),
                 "error": errors.get(ff.input_name, ""),
             }
         )
