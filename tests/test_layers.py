@@ -68,11 +68,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "tandem/core/management/commands/worker.py",
         "imports",
     ): "composition: restores import indexes",
-    # The custom-field settings pages sit in accounts' settings area but edit people's
-    # CustomField; they move to people (views, urls, templates) to pay this off.
-    ("tandem/accounts/forms.py", "people"): "custom-field settings form",
-    ("tandem/accounts/queries.py", "people"): "custom-field settings list",
-    ("tandem/accounts/views.py", "people"): "custom-field settings pages",
     # inbox.py is being rewritten on another branch (set-based drain); it should call
     # `extensions.people_added(ids, "form")` like capture/services.py does.
     ("tandem/capture/inbox.py", "dedup"): "drain queues the duplicate check directly",

@@ -18,6 +18,7 @@ from tandem.people.filters import CompanyFilter, PersonFilter, walk_sort_index
 from tandem.people.models import (
     Activity,
     Company,
+    CustomField,
     CustomFieldEntity,
     Person,
     PersonEmail,
@@ -283,3 +284,12 @@ def _export_stream(
         cells += [safe_cell((extra or {}).get(key, "")) for key in custom]
         cells += [safe_cell(v) for v in row[len(row) - n_added :]]
         yield cells
+
+
+def custom_fields_by_entity() -> list[tuple[str, str, list[CustomField]]]:
+    """(entity key, entity label, its fields in form order) for people, then companies."""
+    fields = list(CustomField.objects.order_by("entity", "position", "id"))
+    return [
+        (entity.value, entity.label, [f for f in fields if f.entity == entity.value])
+        for entity in CustomFieldEntity
+    ]
