@@ -56,18 +56,13 @@ KNOWN: dict[tuple[str, str], str] = {
     ("tandem/core/actor.py", "accounts"): "Actor wraps accounts.User / ApiToken",
     ("tandem/core/permissions.py", "accounts"): "roles live in accounts",
     ("tandem/core/api_auth.py", "accounts"): "token lookup is accounts.services",
-    # The demo data and the worker command compose every app; they belong above the
-    # apps (a `tandem/site/` package beside urls.py), not in core.
+    # The demo data composes every app; it belongs above the apps (an app of its
+    # own, like the project's urls.py), not in core.
     ("tandem/core/demo.py", "accounts"): "composition: demo data for every app",
     ("tandem/core/demo.py", "people"): "composition: demo data for every app",
     ("tandem/core/demo.py", "capture"): "composition: demo data for every app",
     ("tandem/core/demo.py", "dedup"): "composition: demo data for every app",
     ("tandem/core/demo_words.py", "people"): "composition: demo data for every app",
-    ("tandem/core/management/commands/worker.py", "capture"): "composition: runs every app's tasks",
-    (
-        "tandem/core/management/commands/worker.py",
-        "imports",
-    ): "composition: restores import indexes",
     # inbox.py is being rewritten on another branch (set-based drain); it should call
     # `extensions.people_added(ids, "form")` like capture/services.py does.
     ("tandem/capture/inbox.py", "dedup"): "drain queues the duplicate check directly",

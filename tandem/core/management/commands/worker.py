@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tandem.core.worker_start import run_worker_start
+
 
 class Command(BaseCommand):
     help = (
@@ -19,19 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = str(settings.TASKS["default"]["BACKEND"])
-        # An import killed half-way may have left the people tables without their
-        # secondary indexes (imports/bulk/indexes.py): build them before anything else.
-        from tandem.imports.bulk.indexes import restore_all_if_any
-
-        restore_all_if_any()
-        # Web-form posts accepted while no worker ran (or whose drain was lost in a
-        # crash) wait in the capture inbox: start with them.
-        from tandem.capture import inbox
-
-        if inbox.waiting_count():
-            from tandem.capture.tasks import drain_capture_inbox
-
-            drain_capture_inbox.enqueue()
+        # What the apps need done first: build the indexes a killed import left
+        # dropped, drain the web-form posts that waited (core/worker_start.py).
+        run_worker_start()
         if backend.startswith("django_tasks_rq"):
             extra = {"burst": True} if options["burst"] else {}
             call_command("rqworker", "default", job_class="django_tasks_rq.Job", **extra)
