@@ -61,8 +61,8 @@ WRITE_METHODS = {"create", "bulk_create", "update", "get_or_create", "update_or_
 
 # Services that change state without an audit event of their own, and why that is right.
 NO_AUDIT = {
-    "core.load_demo": "fills an empty database with a fictional company and its backdated "
-    "history (core/tests/test_demo.py); no one acted",
+    "demo.load_demo": "fills an empty database with a fictional company and its backdated "
+    "history (demo/tests/test_demo.py); no one acted",
     "imports.set_mapping": "the job is a draft until it starts: `started` records who ran it "
     "with which policy, and the job keeps the mapping as it ran",
     "imports.start_dry_run": "a dry run keeps nothing but a preview of the counts on the job",
