@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tandem.capture",
     "tandem.imports",
     "tandem.dedup",
+    "tandem.demo",
 ]
 if env_str("TANDEM_TASKS", "").startswith("redis"):
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]

@@ -43,7 +43,7 @@ from tandem.capture import services as capture
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import ConsentEvent, ConsentStatus
-from tandem.capture.quick_services import QuickEntry, capture_quickly
+from tandem.capture.quick.services import QuickEntry, capture_quickly
 from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
 from tandem.dedup import services as dedup
@@ -63,12 +63,13 @@ WRITE_METHODS = {"create", "bulk_create", "update", "get_or_create", "update_or_
 
 # Services that change state without an audit event of their own, and why that is right.
 NO_AUDIT = {
-    "core.load_demo": "fills an empty database with a fictional company and its backdated "
-    "history (core/tests/test_demo.py); no one acted",
+    "demo.load_demo": "fills an empty database with a fictional company and its backdated "
+    "history (demo/tests/test_demo.py); no one acted",
     "imports.set_mapping": "the job is a draft until it starts: `started` records who ran it "
     "with which policy, and the job keeps the mapping as it ran",
     "imports.start_dry_run": "a dry run keeps nothing but a preview of the counts on the job",
     "imports.dry_run": "a dry run keeps nothing but a preview of the counts on the job",
+    "imports.stopped_import_of": "reads which stopped import a re-run resumes; changes nothing",
 }
 
 
@@ -535,6 +536,22 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     people.update_person(actor=ctx.actor, person=ada, data={"title": "Analyst"})
     return [Expect("changed", ada)]
+
+
+@walks("people.fill_empty_fields", "filled_by_capture")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx)
+    ctx.start()
+    proposed = people.fill_empty_fields(
+        actor=ctx.actor,
+        person=ada,
+        data={"first_name": "Augusta", "title": "Analyst"},
+        phone="+44 20 7946 0000",
+    )
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.title, ada.phone) == ("Ada", "Analyst", "+442079460000")
+    assert proposed == {"first_name": "Augusta"}
+    return [Expect("filled_by_capture", ada)]
 
 
 @walks("people.add_email", "email_added")

@@ -15,7 +15,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from tandem.accounts.models import Role, Team, TokenScope, User
-from tandem.people.models import CustomFieldEntity, CustomFieldType
 
 
 class TandemForm(forms.Form):
@@ -121,38 +120,6 @@ class TeamForm(TandemForm):
 class RoleChangeForm(TandemForm):
     user = forms.ModelChoiceField(queryset=User.objects.all(), widget=forms.HiddenInput)
     role = forms.ChoiceField(label="Role", choices=Role.choices)
-
-
-class CustomFieldForm(TandemForm):
-    entity = forms.ChoiceField(label="Used on", choices=CustomFieldEntity.choices)
-    label = forms.CharField(label="Name", max_length=100)
-    key = forms.CharField(
-        label="Key",
-        max_length=60,
-        required=False,
-        help_text="Used by the API and imports. Leave empty to make one from the name.",
-        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
-    )
-    field_type = forms.ChoiceField(label="Type", choices=CustomFieldType.choices)
-    required = forms.BooleanField(label="Required", required=False)
-    choices = forms.CharField(
-        label="Choices",
-        required=False,
-        help_text="For a choice field: one choice per line.",
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            self.fields["entity"].disabled = True
-            self.fields[
-                "key"
-            ].help_text = "Used by the API and imports. Fixed once records hold values."
-
-    def clean_choices(self) -> list[str]:
-        raw = self.cleaned_data.get("choices") or ""
-        return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
 class TokenForm(TandemForm):

@@ -10,7 +10,6 @@ from django.db.models import Count, Q, QuerySet
 from tandem.accounts.models import ApiToken, Role, Team, User
 from tandem.core.audit import audit_for
 from tandem.core.permissions import ACTION_LABELS, ACTIONS, describe_access
-from tandem.people.models import CustomField, CustomFieldEntity
 
 ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "no": "No"}
 
@@ -28,15 +27,6 @@ def teams_with_member_counts() -> QuerySet[Team]:
 
 def tokens_for_admin() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("user", "created_by").order_by("-created_at", "-id")
-
-
-def custom_fields_by_entity() -> list[tuple[str, str, list[CustomField]]]:
-    """(entity key, entity label, its fields in form order) for people, then companies."""
-    fields = list(CustomField.objects.order_by("entity", "position", "id"))
-    return [
-        (entity.value, entity.label, [f for f in fields if f.entity == entity.value])
-        for entity in CustomFieldEntity
-    ]
 
 
 @dataclass(frozen=True)

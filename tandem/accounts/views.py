@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 
 from tandem.accounts import queries
 from tandem.accounts.forms import (
-    CustomFieldForm,
     LoginForm,
     RoleChangeForm,
     TandemPasswordResetForm,
@@ -46,13 +45,8 @@ from tandem.accounts.services import (
 )
 from tandem.core import ratelimit
 from tandem.core.actor import Actor
+from tandem.core.http import client_ip
 from tandem.core.permissions import page_requires
-from tandem.people.custom_fields import (
-    create_custom_field,
-    delete_custom_field,
-    update_custom_field,
-)
-from tandem.people.models import CustomField, CustomFieldEntity
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +54,6 @@ LOGIN_WINDOW_SECONDS = 300
 
 
 # --- Log in, log out, password reset --------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address, for rate limits.
-
-    Behind a proxy (TANDEM_BEHIND_PROXY, which sets SECURE_PROXY_SSL_HEADER)
-    every request comes from the proxy, so we take the last X-Forwarded-For
-    entry: the one our own proxy appended, which the client cannot forge.
-    """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-1][:100]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:100]
 
 
 def _username_key(username: str) -> str:
@@ -401,82 +380,6 @@ def role_list(request: HttpRequest) -> HttpResponse:
     }
     return _render(
         request, "accounts/roles.html", context, section="roles", status=400 if error else 200
-    )
-
-
-# Custom fields
-
-
-@admin_page("people.manage_custom_fields")
-def custom_field_list(request: HttpRequest) -> HttpResponse:
-    return _render(
-        request,
-        "accounts/custom_fields.html",
-        {"groups": queries.custom_fields_by_entity()},
-        section="custom_fields",
-    )
-
-
-@admin_page("people.manage_custom_fields")
-def custom_field_new(request: HttpRequest) -> HttpResponse:
-    entity = request.GET.get("entity")
-    initial = {"entity": entity if entity in CustomFieldEntity.values else "person"}
-    form = CustomFieldForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            field = create_custom_field(actor=_actor(request), **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, f"Added the field {field.label}.")
-            return redirect("accounts:custom_fields")
-    status = 400 if form.errors else 200
-    return _render(
-        request,
-        "accounts/custom_field_form.html",
-        {"form": form, "field": None},
-        section="custom_fields",
-        status=status,
-    )
-
-
-@admin_page("people.manage_custom_fields")
-def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    field = get_object_or_404(CustomField, pk=pk)
-    initial = {
-        "entity": field.entity,
-        "label": field.label,
-        "key": field.key,
-        "field_type": field.field_type,
-        "required": field.required,
-        "choices": "\n".join(field.choices or []),
-    }
-    form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "entity"}
-        try:
-            field = update_custom_field(actor=_actor(request), field=field, data=data)
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, f"Saved the field {field.label}.")
-            return redirect("accounts:custom_fields")
-    context = {"form": form, "field": field, "audit": queries.audit_trail(field)}
-    status = 400 if form.errors else 200
-    return _render(
-        request, "accounts/custom_field_form.html", context, section="custom_fields", status=status
-    )
-
-
-@admin_page("people.manage_custom_fields")
-def custom_field_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    field = get_object_or_404(CustomField, pk=pk)
-    if request.method == "POST":
-        delete_custom_field(actor=_actor(request), field=field)
-        messages.success(request, f"Deleted the field {field.label}.")
-        return redirect("accounts:custom_fields")
-    return _render(
-        request, "accounts/custom_field_delete.html", {"field": field}, section="custom_fields"
     )
 
 

@@ -5,3 +5,12 @@ class CampaignsConfig(AppConfig):
     name = "tandem.campaigns"
     label = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Touchpoints on people's timeline, through people's extension points (ADR 0005)."""
+        from tandem.campaigns import queries
+        from tandem.people import extensions
+
+        extensions.register_timeline_source(
+            extensions.TimelineSource(key="touchpoints", entries=queries.person_touchpoint_entries)
+        )

@@ -22,7 +22,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from ninja import HeaderEx, P, Router
 
-from tandem.accounts.views import client_ip
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
 from tandem.capture import consent as consent_service
@@ -30,6 +29,7 @@ from tandem.capture.idempotency import HEADER, IdempotencyError, clean_key, run_
 from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
+from tandem.core.http import client_ip
 from tandem.core.permissions import require
 from tandem.people.models import Person
 

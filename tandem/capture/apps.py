@@ -7,8 +7,10 @@ class CaptureConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Show consent on people's screens through people's extension points (ADR 0005)."""
-        from tandem.capture import queries
+        """Show consent on people's screens, and erase what capture keeps of a person,
+        through people's extension points (ADR 0005)."""
+        from tandem.capture import inbox, queries
+        from tandem.core.worker_start import register_worker_loop, register_worker_start
         from tandem.people import extensions
 
         extensions.register_person_section(
@@ -30,3 +32,19 @@ class CaptureConfig(AppConfig):
         extensions.register_export_columns(
             extensions.ExportColumns(key="consents", columns=queries.consent_export_columns)
         )
+        extensions.register_erasure_step(
+            extensions.ErasureStep(key="inbox", erase=lambda person, emails: inbox.forget(emails))
+        )
+        # Web-form posts accepted while no worker ran (or whose drain was lost in a
+        # crash) wait in the capture inbox: a starting worker begins with them.
+        register_worker_start("capture.drain_inbox", _drain_waiting)
+        # And captures posts as they arrive in its own loop (inbox.drain_continuously).
+        register_worker_loop("capture.drain_loop", inbox.drain_continuously)
+
+
+def _drain_waiting() -> None:
+    from tandem.capture import inbox
+    from tandem.capture.tasks import drain_capture_inbox
+
+    if inbox.waiting_count():
+        drain_capture_inbox.enqueue()

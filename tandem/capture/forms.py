@@ -2,7 +2,7 @@
 
 They check the shape of the input; the rules (email always on the form,
 required custom fields, key format, consent versions) live in
-capture/webforms.py, whose errors land next to the field they name.
+capture/webforms/definition.py, whose errors land next to the field they name.
 """
 
 from __future__ import annotations

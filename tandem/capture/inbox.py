@@ -43,6 +43,7 @@ from tandem.capture.batch import FormCache, capture_batch, submission_of
 from tandem.capture.models import InboxSubmission, WebForm
 from tandem.core import ratelimit
 from tandem.core.write_turn import write_turn
+from tandem.people import extensions
 from tandem.people.custom_fields import remembered_definitions
 from tandem.people.normalize import normalize_email
 
@@ -404,8 +405,6 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
     deleted in the same transaction. The people it creates are checked for
     duplicates by one task per batch, not one each.
     """
-    from tandem.dedup.tasks import enqueue_find_duplicates
-
     result = DrainResult()
     forms = _Forms()
     deadline = time.monotonic() + max_seconds
@@ -441,7 +440,7 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
                         return result
         finally:
             with _writer_turn():
-                enqueue_find_duplicates(created, "capture")
+                extensions.people_added(created, "capture")  # dedup checks them (ADR 0005)
 
 
 def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POLL_SECONDS) -> None:

@@ -33,11 +33,11 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from tandem.accounts.views import client_ip
 from tandem.capture import consent as consents
 from tandem.capture import inbox, webforms
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
 from tandem.core import csp, ratelimit
+from tandem.core.http import client_ip
 from tandem.people.models import CustomField
 from tandem.people.schemas import storable
 
@@ -181,7 +181,7 @@ def _field_rows(
                 "help": spec.help,
                 "required": ff.required,
                 "value": values.get(ff.input_name, ""),
-                "checked": webforms._is_ticked(values.get(ff.input_name, "")),
+                "checked": webforms.is_ticked(values.get(ff.input_name, "")),
                 "error": errors.get(ff.input_name, ""),
             }
         )

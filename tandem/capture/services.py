@@ -23,24 +23,11 @@ from tandem.accounts.models import User
 from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.services import record_touchpoint, resolve_campaign
 from tandem.core.actor import Actor
-from tandem.core.audit import record_audit
 from tandem.core.permissions import can, require
+from tandem.people import extensions
 from tandem.people import services as people
 from tandem.people.models import Company, Person, PersonEmail
-from tandem.people.normalize import clean_email, clean_phone, name_key
-
-# Fields a capture may fill on an existing person when they are empty.
-FILLABLE = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "country",
-    "source",
-)
+from tandem.people.normalize import clean_email, clean_phone
 
 
 @dataclass
@@ -96,59 +83,6 @@ def _company_for(actor: Actor, raw: Any) -> Company | None:
     if isinstance(raw, Company):
         return raw
     return people.find_or_create_company(actor=actor, name_or_id=raw)
-
-
-def _fill_existing(
-    actor: Actor,
-    person: Person,
-    data: dict[str, Any],
-    phone: str,
-    company: Company | None,
-    *,
-    may_fill: bool,
-) -> dict[str, Any]:
-    """Fill empty fields; return what differs from filled ones as proposed values.
-
-    Without `may_fill` (the actor may not edit this person: a salesperson
-    capturing a colleague's contact) nothing is filled: every value given
-    comes back as proposed, kept on the touchpoint for the owner to take.
-    """
-    proposed: dict[str, Any] = {}
-    filled: dict[str, list[Any]] = {}
-    # The values as a new person's would be checked (lengths, one line, the country's
-    # code): a ValidationError names each field, before anything is written.
-    given = {n: str(data[n]) for n in FILLABLE if data.get(n) not in (None, "")}
-    cleaned = people._clean_person_fields(given, person)
-    with transaction.atomic():
-        person = Person.objects.select_for_update().get(pk=person.pk)
-        for name in FILLABLE:
-            value = cleaned.get(name)
-            if not value:
-                continue
-            current = getattr(person, name)
-            if not current and may_fill:
-                setattr(person, name, value)
-                filled[name] = [current, value]
-            elif name_key(current) != name_key(value):
-                proposed[name] = value
-        if company is not None:
-            if person.company_id is None and may_fill:
-                person.company = company
-                filled["company"] = [None, company.pk]
-            elif person.company_id != company.pk:
-                proposed["company"] = company.name
-        if phone:
-            e164, original = clean_phone(phone, country=person.country)
-            if not person.phone and may_fill:
-                people._set_primary_phone(person, original)
-                filled["phone"] = [None, e164]
-            elif person.phone != e164 and not person.phones.filter(number=e164).exists():
-                proposed["phone"] = e164
-        if filled:
-            people._apply_name_keys(person)
-            person.save()
-            record_audit(actor=actor, event="filled_by_capture", target=person, changes=filled)
-    return proposed
 
 
 def capture_person(
@@ -220,8 +154,8 @@ def capture_person(
             if not created:
                 # A touchpoint for anyone; their fields only where the actor may edit them.
                 may_fill = can(actor, "people.edit", person)
-                proposed = _fill_existing(
-                    actor, person, data, raw_phone, company, may_fill=may_fill
+                proposed = people.fill_empty_fields(
+                    actor=actor, person=person, data=data, phone=raw_phone, company=company
                 )
                 custom = data.get("custom_fields") or {}
                 if custom:
@@ -272,7 +206,5 @@ def capture_person(
         raise
     if created and check_duplicates:
         # Same phone or a similar name at the same company: flag it for review, after commit.
-        from tandem.dedup.tasks import enqueue_find_duplicates
-
-        enqueue_find_duplicates([person.pk], "capture")
+        extensions.people_added([person.pk], "capture")
     return CaptureResult(person=person, touchpoint=tp, created=created, proposed=proposed)

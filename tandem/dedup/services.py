@@ -35,6 +35,7 @@ from tandem.dedup.scan import (  # noqa: F401 (the public names of finding, kept
     find_candidates_for,
     scan_all,
 )
+from tandem.people.fields import PERSON_VALUE_FIELDS
 from tandem.people.models import (
     FUNNEL_ORDER,
     Activity,
@@ -64,17 +65,7 @@ MERGE_FIELDS = (
     "phone",
 )
 # Fields that may also be given as a typed value, not only "survivor"/"merged".
-TYPED_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "country",
-    "source",
-)
+TYPED_FIELDS = PERSON_VALUE_FIELDS
 # Everything a merge may change on a person, as kept in Merge.before.
 SNAPSHOT_FIELDS = (
     "first_name",
@@ -216,7 +207,7 @@ def _clean_choices(
     survivor: Person, merged: Person, choices: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Every field's pick: "survivor", "merged" or (text fields) a typed value."""
-    from tandem.people.services import _clean_person_fields
+    from tandem.people.services import clean_person_fields
 
     picked: dict[str, Any] = default_choices(survivor, merged)
     errors: dict[str, list[str]] = {}
@@ -229,7 +220,7 @@ def _clean_choices(
             picked[name] = choice
         elif name in TYPED_FIELDS and isinstance(choice, str):
             try:
-                value = _clean_person_fields({name: choice}, survivor)[name]
+                value = clean_person_fields({name: choice}, survivor)[name]
             except ValidationError as exc:
                 for key, messages in exc.message_dict.items():
                     errors.setdefault(key, []).extend(messages)

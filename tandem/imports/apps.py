@@ -17,4 +17,9 @@ class ImportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tandem.core.worker_start import register_worker_start
+
         pre_migrate.connect(_restore_deferred_indexes, sender=self)
+        # An import killed half-way may have left the people tables without their
+        # secondary indexes (imports/bulk/indexes.py): a starting worker builds them.
+        register_worker_start("imports.restore_indexes", _restore_deferred_indexes)

@@ -24,11 +24,12 @@ from tandem.imports.checks import check_phone
 from tandem.imports.freemail import work_domain
 from tandem.imports.mapping import CUSTOM_PREFIX, country_for, header_key, stage_for
 from tandem.imports.models import RowOutcome
-from tandem.people.custom_fields import _coerce  # the one check of a custom field value
+from tandem.people.custom_fields import coerce_value
+from tandem.people.fields import PERSON_TEXT_FIELDS
 from tandem.people.models import Company, CompanySize, CustomField, Person, Stage
 from tandem.people.normalize import clean_country, clean_domain, clean_email, name_key, one_line
 
-PERSON_TEXT = ("first_name", "last_name", "title", "street", "city", "postcode", "region", "source")
+PERSON_TEXT = PERSON_TEXT_FIELDS
 COMPANY_TEXT = ("name", "industry")
 
 
@@ -292,7 +293,7 @@ class RowCleaner:
                 elif target.startswith(CUSTOM_PREFIX):
                     definition = self.custom[target[len(CUSTOM_PREFIX) :]]
                     try:
-                        row.custom[definition.key] = _coerce(definition, value)
+                        row.custom[definition.key] = coerce_value(definition, value)
                     except ValueError as exc:
                         raise ValueError(f"{definition.label} {exc}.") from None
             except ValidationError as exc:
@@ -364,7 +365,7 @@ class RowCleaner:
                 elif target.startswith(CUSTOM_PREFIX):
                     definition = self.custom[target[len(CUSTOM_PREFIX) :]]
                     try:
-                        row.custom[definition.key] = _coerce(definition, value)
+                        row.custom[definition.key] = coerce_value(definition, value)
                     except ValueError as exc:
                         raise ValueError(f"{definition.label} {exc}.") from None
             except (ValidationError, ValueError) as exc:

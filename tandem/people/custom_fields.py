@@ -47,7 +47,12 @@ def remembered_definitions() -> Iterator[None]:
         _remembered.reset(token)
 
 
-def _coerce(field: CustomField, value: Any) -> Any:
+def coerce_value(field: CustomField, value: Any) -> Any:
+    """One custom field's value as stored, or ValueError saying what it must be.
+
+    The one check of a custom field value: the person and company forms, the API
+    and the importer's row check all go through it.
+    """
     if field.field_type == CustomFieldType.TEXT:
         if not isinstance(value, str | int | float):
             raise ValueError("must be text")
@@ -109,7 +114,7 @@ def clean_custom_fields(
             result.pop(key, None)
             continue
         try:
-            result[key] = _coerce(field, value)
+            result[key] = coerce_value(field, value)
         except ValueError as exc:
             errors[f"custom_fields.{key}"] = f"{field.label} {exc}."
     for key, field in defs.items():

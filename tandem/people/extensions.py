@@ -3,8 +3,8 @@
 people sits below capture, campaigns and the rest (core <- accounts <- people <-
 capture/...), so it never imports them. Yet staff must see, on people's own
 screens, what those apps know about a person: consent, today. So people owns
-three small, typed slots, and a higher app fills them from its
-`AppConfig.ready()`; people reads only this registry:
+small, typed slots, and a higher app fills them from its `AppConfig.ready()`;
+people reads only this registry:
 
 - `PersonSection`: a card on the person page and the field of the person API
   with the same key (the field itself is declared in `schemas.PersonDetailOut`,
@@ -13,6 +13,12 @@ three small, typed slots, and a higher app fills them from its
   declared in `filters.PersonFilter`, ADR 0001); a set-based condition.
 - `ExportColumns`: extra columns of the people CSV, as SQL expressions, so the
   export stays one streamed query.
+- `TimelineSource`: entries of the person's timeline that another app records
+  (campaigns: touchpoints).
+- `NewPeopleCheck`: what runs when capture or an import adds people (dedup:
+  queue the duplicate check after the commit).
+- `ErasureStep`: what another app keeps about a person that erasing them must
+  delete too (capture: web-form submissions not captured yet).
 
 No signals, no discovery: `grep -rn "register_" tandem/*/apps.py` lists every
 contributor. Registering the same key again replaces the entry (tests, reloads).
@@ -65,9 +71,49 @@ class ExportColumns:
     columns: Callable[[], list[tuple[str, Any]]]
 
 
+@dataclass(frozen=True)
+class TimelineSource:
+    """Entries of one person's timeline kept by another app.
+
+    `entries(person, before, limit)` returns at most `limit` of them, newest
+    first, older than `before` when given, as people.queries.TimelineEntry.
+    """
+
+    key: str
+    entries: Callable[[Person, Any, int], list[Any]]
+
+
+@dataclass(frozen=True)
+class ErasureStep:
+    """What another app must delete when a person is erased for good.
+
+    `erase(person, emails)` runs inside the erasure's transaction, before the
+    person's row goes; `emails` are the person's normalised addresses.
+    """
+
+    key: str
+    erase: Callable[[Person, set[str]], Any]
+
+
+@dataclass(frozen=True)
+class NewPeopleCheck:
+    """A follow-up on people just added (by capture, an import, the demo).
+
+    `check(person_ids, found_by)` is called inside the transaction that wrote
+    them; it must defer real work to `transaction.on_commit`, so a rollback
+    leaves nothing behind.
+    """
+
+    key: str
+    check: Callable[[list[int], str], Any]
+
+
 _sections: dict[str, PersonSection] = {}
 _conditions: dict[str, ListCondition] = {}
 _export_columns: dict[str, ExportColumns] = {}
+_timeline_sources: dict[str, TimelineSource] = {}
+_erasure_steps: dict[str, ErasureStep] = {}
+_new_people_checks: dict[str, NewPeopleCheck] = {}
 
 
 def register_person_section(section: PersonSection) -> None:
@@ -80,6 +126,18 @@ def register_list_condition(condition: ListCondition) -> None:
 
 def register_export_columns(columns: ExportColumns) -> None:
     _export_columns[columns.key] = columns
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    _timeline_sources[source.key] = source
+
+
+def register_erasure_step(step: ErasureStep) -> None:
+    _erasure_steps[step.key] = step
+
+
+def register_new_people_check(check: NewPeopleCheck) -> None:
+    _new_people_checks[check.key] = check
 
 
 def person_sections() -> list[PersonSection]:
@@ -104,3 +162,17 @@ def list_condition(param: str, value: str) -> Q:
 
 def export_columns() -> list[tuple[str, Any]]:
     return [column for entry in _export_columns.values() for column in entry.columns()]
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return list(_timeline_sources.values())
+
+
+def erasure_steps() -> list[ErasureStep]:
+    return list(_erasure_steps.values())
+
+
+def people_added(person_ids: list[int], found_by: str) -> None:
+    """Tell the apps above that these people were just added (inside the writing transaction)."""
+    for entry in _new_people_checks.values():
+        entry.check(person_ids, found_by)

@@ -15,11 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 
+from tandem.accounts.forms import TandemForm
 from tandem.accounts.models import User
 from tandem.people.models import (
     ActivityKind,
     CompanySize,
     CustomField,
+    CustomFieldEntity,
     CustomFieldType,
     PhoneKind,
     Stage,
@@ -348,3 +350,35 @@ def add_service_errors(
         if name.startswith("custom_fields."):
             name = CUSTOM_PREFIX + name.removeprefix("custom_fields.")
         form.add_error(name if name in form.fields else None, messages)
+
+
+class CustomFieldForm(TandemForm):
+    entity = forms.ChoiceField(label="Used on", choices=CustomFieldEntity.choices)
+    label = forms.CharField(label="Name", max_length=100)
+    key = forms.CharField(
+        label="Key",
+        max_length=60,
+        required=False,
+        help_text="Used by the API and imports. Leave empty to make one from the name.",
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    field_type = forms.ChoiceField(label="Type", choices=CustomFieldType.choices)
+    required = forms.BooleanField(label="Required", required=False)
+    choices = forms.CharField(
+        label="Choices",
+        required=False,
+        help_text="For a choice field: one choice per line.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["entity"].disabled = True
+            self.fields[
+                "key"
+            ].help_text = "Used by the API and imports. Fixed once records hold values."
+
+    def clean_choices(self) -> list[str]:
+        raw = self.cleaned_data.get("choices") or ""
+        return [line.strip() for line in raw.splitlines() if line.strip()]

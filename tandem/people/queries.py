@@ -18,6 +18,7 @@ from tandem.people.filters import CompanyFilter, PersonFilter, walk_sort_index
 from tandem.people.models import (
     Activity,
     Company,
+    CustomField,
     CustomFieldEntity,
     Person,
     PersonEmail,
@@ -125,7 +126,7 @@ def _activity_entry(a: Activity) -> TimelineEntry:
 def person_timeline(
     person: Person, *, limit: int = 100, before: dt.datetime | None = None
 ) -> list[TimelineEntry]:
-    """Activities, stage changes and touchpoints, newest first, in one list."""
+    """Activities, stage changes and what other apps add (touchpoints), newest first, in one list."""
     activities = Activity.objects.filter(person=person)
     changes = StageChange.objects.filter(person=person)
     if before is not None:
@@ -150,46 +151,10 @@ def person_timeline(
                 person_id=c.person_id,
             )
         )
-    from tandem.campaigns.models import Touchpoint
-
-    touchpoints = Touchpoint.objects.filter(person=person).select_related("campaign")
-    if before is not None:
-        touchpoints = touchpoints.filter(occurred_at__lt=before)
-    for t in touchpoints.order_by("-occurred_at", "-id")[:limit]:
-        entries.append(_touchpoint_entry(t))
+    for source in extensions.timeline_sources():  # touchpoints, from campaigns (ADR 0005)
+        entries += source.entries(person, before, limit)
     entries.sort(key=lambda e: (e.at, e.source_id), reverse=True)
     return entries[:limit]
-
-
-def _touchpoint_entry(t: Any) -> TimelineEntry:
-    """A touchpoint line: kind, campaign, UTM tags and any values proposed over filled fields."""
-    parts = [
-        f"{k.removeprefix('utm_')}={getattr(t, k)}"
-        for k in ("utm_source", "utm_medium", "utm_campaign")
-        if getattr(t, k)
-    ]
-    if t.page_url:
-        parts.append(t.page_url)
-    if t.location:
-        parts.append(t.location)
-    detail = t.detail if isinstance(t.detail, dict) else {}
-    interest = str(detail.get("interest") or "")
-    if interest:
-        parts.insert(0, f"Interest: {interest}")
-    proposed = detail.get("proposed")
-    if proposed:
-        parts.append("Proposed: " + ", ".join(f"{k} = {v}" for k, v in proposed.items()))
-    title = t.get_kind_display() + (f" · {t.campaign.name}" if t.campaign_id else "")
-    return TimelineEntry(
-        kind="touchpoint",
-        at=t.occurred_at,
-        actor_label=t.channel or "",
-        title=title,
-        body="\n".join(parts) if not t.note else "\n".join([t.note, *parts]),
-        source_id=t.pk,
-        person_id=t.person_id,
-        interest=interest,
-    )
 
 
 def latest_interest(entries: list[TimelineEntry]) -> TimelineEntry | None:
@@ -319,3 +284,12 @@ def _export_stream(
         cells += [safe_cell((extra or {}).get(key, "")) for key in custom]
         cells += [safe_cell(v) for v in row[len(row) - n_added :]]
         yield cells
+
+
+def custom_fields_by_entity() -> list[tuple[str, str, list[CustomField]]]:
+    """(entity key, entity label, its fields in form order) for people, then companies."""
+    fields = list(CustomField.objects.order_by("entity", "position", "id"))
+    return [
+        (entity.value, entity.label, [f for f in fields if f.entity == entity.value])
+        for entity in CustomFieldEntity
+    ]

@@ -18,8 +18,10 @@ from tandem.accounts.models import User
 from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.models import AuditEvent
-from tandem.core.permissions import require
+from tandem.core.permissions import can, require
+from tandem.people import extensions
 from tandem.people.custom_fields import clean_custom_fields
+from tandem.people.fields import PERSON_TEXT_FIELDS, PERSON_VALUE_FIELDS
 from tandem.people.models import (
     FUNNEL_ORDER,
     Activity,
@@ -43,16 +45,6 @@ from tandem.people.normalize import (
     one_line,
 )
 
-PERSON_TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "source",
-)
 PERSON_FIELDS = (*PERSON_TEXT_FIELDS, "country", "company", "owner", "custom_fields")
 PERSON_AUDITED = (*PERSON_FIELDS, "email", "phone", "stage")
 COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "owner", "custom_fields")
@@ -117,8 +109,13 @@ def _check_owner(owner: User | None) -> None:
         raise ValidationError({"owner": f"{owner.username} is not an active user."})
 
 
-def _clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[str, Any]:
-    """Validate the plain fields present in `data`; collect every error at once."""
+def clean_person_fields(data: dict[str, Any], current: Person | None) -> dict[str, Any]:
+    """Validate the plain fields present in `data`; collect every error at once.
+
+    The one check of a person's plain fields (text lengths, one line, country,
+    company, owner, custom fields), for `current` or a new person (None). It
+    writes nothing: dedup uses it to check the values a merge keeps.
+    """
     out: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name in data:
@@ -214,7 +211,7 @@ def check_new_person(
         data = {**data, "custom_fields": {}}
     errors: dict[str, list[str]] = {}
     checks = [
-        ("fields", lambda: _clean_person_fields(data, None)),
+        ("fields", lambda: clean_person_fields(data, None)),
         ("stage", lambda: _stage(stage)),
         ("email", lambda: clean_email(email) if (email or "").strip() else None),
         (
@@ -311,7 +308,7 @@ def update_person(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
         if person.deleted_at is not None:
             raise ValidationError({"person": "This person is deleted; restore them first."})
         before = snapshot(person, PERSON_AUDITED)
-        fields = _clean_person_fields(data, person)
+        fields = clean_person_fields(data, person)
         for name, value in fields.items():
             setattr(person, name, value)
         if "first_name" in fields or "last_name" in fields:
@@ -362,6 +359,64 @@ def _set_primary_phone(person: Person, raw: str) -> None:
     if not phone.is_primary:
         PersonPhone.objects.filter(pk=phone.pk).update(is_primary=True)
     person.phone = e164
+
+
+# Fields a capture may fill on an existing person when they are empty.
+FILLABLE = PERSON_VALUE_FIELDS
+
+
+def fill_empty_fields(
+    *,
+    actor: Actor,
+    person: Person,
+    data: dict[str, Any],
+    phone: str = "",
+    company: Company | None = None,
+) -> dict[str, Any]:
+    """Fill a known person's empty fields from a capture; return the other values as proposed.
+
+    A value for a field the person already has, if it differs, is not written but
+    returned (the capture keeps it on its touchpoint for the owner to take). An
+    actor who may not edit this person (a salesperson capturing a colleague's
+    contact) fills nothing: every value given comes back as proposed. Values are
+    checked as a new person's would be, so a ValidationError names each field
+    before anything is written.
+    """
+    may_fill = can(actor, "people.edit", person)
+    proposed: dict[str, Any] = {}
+    filled: dict[str, list[Any]] = {}
+    given = {n: str(data[n]) for n in FILLABLE if data.get(n) not in (None, "")}
+    cleaned = clean_person_fields(given, person)
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        for name in FILLABLE:
+            value = cleaned.get(name)
+            if not value:
+                continue
+            current = getattr(person, name)
+            if not current and may_fill:
+                setattr(person, name, value)
+                filled[name] = [current, value]
+            elif name_key(current) != name_key(value):
+                proposed[name] = value
+        if company is not None:
+            if person.company_id is None and may_fill:
+                person.company = company
+                filled["company"] = [None, company.pk]
+            elif person.company_id != company.pk:
+                proposed["company"] = company.name
+        if phone:
+            e164, original = clean_phone(phone, country=person.country)
+            if not person.phone and may_fill:
+                _set_primary_phone(person, original)
+                filled["phone"] = [None, e164]
+            elif person.phone != e164 and not person.phones.filter(number=e164).exists():
+                proposed["phone"] = e164
+        if filled:
+            _apply_name_keys(person)
+            person.save()
+            record_audit(actor=actor, event="filled_by_capture", target=person, changes=filled)
+    return proposed
 
 
 def add_email(
@@ -544,12 +599,12 @@ def erase_person(*, actor: Actor, person: Person) -> None:
     """Erase a person for good (a data-subject request): the row, the personal values in
     their audit trail, and web-form submissions of theirs not captured yet. What remains
     says only that an erasure happened."""
-    from tandem.capture import inbox  # capture builds on people; erasure reaches into it
-
     require(actor, "people.erase", person)
     with transaction.atomic():
         pk = person.pk
-        inbox.forget(set(person.emails.values_list("email_normalized", flat=True)))
+        emails = set(person.emails.values_list("email_normalized", flat=True))
+        for step in extensions.erasure_steps():  # what the apps above keep (ADR 0005)
+            step.erase(person, emails)
         AuditEvent.objects.filter(target_type="people.person", target_id=pk).update(
             changes={}, target_repr="(erased)"
         )

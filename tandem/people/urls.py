@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tandem.people import views
+from tandem.people.views import custom_fields
 
 people_patterns = [
     path("funnel/", views.overview, name="overview"),
@@ -42,6 +43,20 @@ people_patterns = [
         "companies/<int:pk>/activities/",
         views.company_log_activity,
         name="company_log_activity",
+    ),
+]
+
+# The custom-field settings pages, beside users and teams under /admin/.
+people_patterns += [
+    path("admin/custom-fields/", custom_fields.custom_field_list, name="custom_fields"),
+    path("admin/custom-fields/new/", custom_fields.custom_field_new, name="custom_field_new"),
+    path(
+        "admin/custom-fields/<int:pk>/", custom_fields.custom_field_edit, name="custom_field_edit"
+    ),
+    path(
+        "admin/custom-fields/<int:pk>/delete/",
+        custom_fields.custom_field_delete,
+        name="custom_field_delete",
     ),
 ]
 

@@ -19,7 +19,7 @@ from tandem.people.models import CustomField, Person
 def test_admin_adds_a_choice_field_with_a_key_made_from_its_name(client, admin):
     client.force_login(admin)
     response = client.post(
-        reverse("accounts:custom_field_new"),
+        reverse("people:custom_field_new"),
         {
             "entity": "company",
             "label": "Customer tier",
@@ -29,12 +29,12 @@ def test_admin_adds_a_choice_field_with_a_key_made_from_its_name(client, admin):
             "choices": "Gold\n Silver \n\nGold\nBronze",
         },
     )
-    assert response["Location"] == reverse("accounts:custom_fields")
+    assert response["Location"] == reverse("people:custom_fields")
     field = CustomField.objects.get()
     assert (field.entity, field.key, field.required) == ("company", "customer_tier", True)
     assert field.choices == ["Gold", "Silver", "Bronze"]
     assert audit_for(field)[0].event == "created"
-    assert "customer_tier" in client.get(reverse("accounts:custom_fields")).text
+    assert "customer_tier" in client.get(reverse("people:custom_fields")).text
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_bad_custom_field_input_shows_the_error_next_to_the_field(
     client, admin, data, field_name, message
 ):
     client.force_login(admin)
-    response = client.post(reverse("accounts:custom_field_new"), {"entity": "person", **data})
+    response = client.post(reverse("people:custom_field_new"), {"entity": "person", **data})
     assert response.status_code == 400
     text = response.text
     error_id = f"id_{field_name}_error"
@@ -74,7 +74,7 @@ def test_duplicate_key_for_the_same_entity_is_refused(client, admin, system):
     create_custom_field(actor=system, entity="person", label="Budget", field_type="number")
     client.force_login(admin)
     response = client.post(
-        reverse("accounts:custom_field_new"),
+        reverse("people:custom_field_new"),
         {"entity": "person", "label": "Budget", "field_type": "text"},
     )
     assert response.status_code == 400
@@ -89,14 +89,14 @@ def test_admin_edits_a_field_and_the_change_is_audited(client, admin, system):
     )
     client.force_login(admin)
     client.post(
-        reverse("accounts:custom_field_edit", args=[field.pk]),
+        reverse("people:custom_field_edit", args=[field.pk]),
         {"label": "T-shirt size", "key": "size", "field_type": "choice", "choices": "S\nM\nL"},
     )
     field.refresh_from_db()
     assert (field.label, field.choices) == ("T-shirt size", ["S", "M", "L"])
     event = audit_for(field)[0]
     assert event.changes["choices"] == [["S", "M"], ["S", "M", "L"]]
-    assert "T-shirt size" in client.get(reverse("accounts:custom_field_edit", args=[field.pk])).text
+    assert "T-shirt size" in client.get(reverse("people:custom_field_edit", args=[field.pk])).text
 
 
 def test_key_and_type_stay_once_records_hold_values(admin, system):
@@ -119,10 +119,10 @@ def test_admin_deletes_a_field_after_confirming(client, admin, system):
     client.force_login(admin)
     assert (
         "Delete the field"
-        in client.get(reverse("accounts:custom_field_delete", args=[field.pk])).text
+        in client.get(reverse("people:custom_field_delete", args=[field.pk])).text
     )
-    response = client.post(reverse("accounts:custom_field_delete", args=[field.pk]))
-    assert response["Location"] == reverse("accounts:custom_fields")
+    response = client.post(reverse("people:custom_field_delete", args=[field.pk]))
+    assert response["Location"] == reverse("people:custom_fields")
     assert not CustomField.objects.exists()
     assert audit_for(field)[0].event == "deleted"
 

@@ -18,6 +18,7 @@ from tandem.imports.bulk.batch import PERSON_TYPE, JobContext, Outcome
 from tandem.imports.bulk.sql import as_json, record_changes
 from tandem.imports.models import DuplicatePolicy
 from tandem.imports.rows import LEFT_OUT, PersonRow, RowError
+from tandem.people.fields import PERSON_TEXT_FIELDS
 from tandem.people.models import (
     Company,
     Person,
@@ -29,16 +30,7 @@ from tandem.people.models import (
 )
 from tandem.people.normalize import name_key
 
-PERSON_PLAIN = (
-    "first_name",
-    "last_name",
-    "title",
-    "street",
-    "city",
-    "postcode",
-    "region",
-    "source",
-)
+PERSON_PLAIN = PERSON_TEXT_FIELDS
 # The columns an import may change on an existing person, in UPDATE order.
 PERSON_UPDATE = (
     "first_name", "last_name", "first_name_key", "last_name_key", "phone", "title", "street",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tandem.capture import quick_views
+from tandem.capture.quick import views as quick_views
 
 app_name = "quick"
 

@@ -32,7 +32,8 @@ from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
-from tandem.core.demo_words import (
+from tandem.core.models import AuditEvent
+from tandem.demo.words import (
     ACTIVITY_COUNTS,
     ACTIVITY_TEXT,
     COMPANY_HEADS,
@@ -53,7 +54,6 @@ from tandem.core.demo_words import (
     SOURCES,
     TITLES,
 )
-from tandem.core.models import AuditEvent
 from tandem.people.models import (
     FUNNEL_ORDER,
     Activity,

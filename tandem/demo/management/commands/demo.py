@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.table import Table
 
-from tandem.core.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SEED, demo_is_loaded, load_demo
+from tandem.demo.data import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SEED, demo_is_loaded, load_demo
 
 
 class Command(BaseCommand):

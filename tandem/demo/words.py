@@ -1,4 +1,4 @@
-"""Word lists the demo company is built from (tandem/core/demo.py): names, cities, reasons."""
+"""Word lists the demo company is built from (tandem/demo/data.py): names, cities, reasons."""
 
 from __future__ import annotations
 

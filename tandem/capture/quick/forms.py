@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tandem.campaigns.models import Campaign
-from tandem.capture.quick_services import INTEREST_LEVELS, PLACE_KINDS, QuickEntry
+from tandem.capture.quick.services import INTEREST_LEVELS, PLACE_KINDS, QuickEntry
 from tandem.capture.vcard import MAX_CARD_CHARS, parse_card
 
 PERSON_FIELDS = (

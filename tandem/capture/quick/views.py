@@ -27,18 +27,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.campaigns.models import Touchpoint
-from tandem.capture.quick_forms import (
+from tandem.capture.quick.forms import (
     PERSON_FIELDS,
     QuickCaptureForm,
     add_service_errors,
     with_card,
 )
-from tandem.capture.quick_services import CHANNEL, QuickResult, capture_quickly
+from tandem.capture.quick.services import CHANNEL, QuickResult, capture_quickly
 from tandem.core.actor import Actor
 from tandem.core.permissions import can, page_requires, require
 from tandem.people.schemas import storable
 
-STATIC_DIR = Path(__file__).resolve().parent / "static" / "capture" / "quick"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "capture" / "quick"
 SCOPE = "/capture"
 # What the service worker keeps for offline use, besides the page itself.
 SHELL_ASSETS = (

@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.db import transaction
 
 from tandem.accounts.models import ApiToken, Role, Team, User
-from tandem.core.demo import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EVENT, load_demo
 from tandem.core.models import AuditEvent
+from tandem.demo.data import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EVENT, load_demo
 from tandem.people.models import (
     Activity,
     ActivityKind,

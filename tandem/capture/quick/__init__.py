@@ -1,0 +1,1 @@
+"""Quick capture: the booth and counter page that works offline, its sync endpoint and service."""
