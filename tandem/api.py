@@ -7,17 +7,16 @@ way (core/api_errors.py). The docs page is also served at /api/docs.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
 from tandem.core.api_auth import api_auth
-from tandem.core.api_errors import install_error_handlers
+from tandem.core.api_errors import DocumentedAPI, install_error_handlers
 from tandem.people.api import companies as companies_router
 from tandem.people.api import router as people_router
 from tandem.people.services import DuplicateEmailError
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Tandem API",
     version="1",
     description=(

@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from tandem.core.pagination import SortSpec
 from tandem.people.models import Company, Stage
 from tandem.people.normalize import name_key, normalize_email
+from tandem.people.schemas import iso_8601, state_storable
 
 PersonSort = Literal[
     "name", "-name", "last_name", "-last_name", "created_at", "-created_at",
@@ -126,6 +127,8 @@ def name_query(q: str) -> Q:
 
 
 class QueryFilter(Schema):
+    model_config = ConfigDict(json_schema_extra=state_storable)  # the schema says: no NUL
+
     @field_validator("*")
     @classmethod
     def _no_nul(cls, value):
@@ -133,6 +136,11 @@ class QueryFilter(Schema):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("Must not contain NUL characters.")
         return value
+
+    @field_validator("updated_since", mode="before", check_fields=False)
+    @classmethod
+    def _iso_8601(cls, value: object) -> object:
+        return iso_8601(value)
 
     @field_validator("updated_since", mode="after", check_fields=False)
     @classmethod
