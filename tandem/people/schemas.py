@@ -17,7 +17,14 @@ import phonenumbers
 from django.db import models
 from django.urls import reverse
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from tandem.people.models import ActivityKind, Company, CompanySize, Person, PhoneKind, Stage
 
@@ -38,7 +45,21 @@ COMPANY_HELP = "Company id, or a name: an existing company with that name, else 
 # (an owner or company that exists, a phone number that is real) stay in the
 # services and answer 422 naming the field.
 COUNTRIES = sorted(phonenumbers.SUPPORTED_REGIONS | {"XK"})
-CountryCode = Literal[tuple(["", *COUNTRIES, *(c.lower() for c in COUNTRIES)])]  # type: ignore[valid-type]
+COUNTRY_CODES = frozenset(["", *COUNTRIES, *(c.lower() for c in COUNTRIES)])
+
+
+def _country_code(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        raise ValueError(f"{value!r} is not a two-letter ISO country code (e.g. DE, US).")
+    return value
+
+
+# The codes clean_country takes, listed in the schema (either case, or "" for none).
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country_code),
+    WithJsonSchema({"type": "string", "enum": sorted(COUNTRY_CODES)}),
+]
 COUNTRY_HELP = "ISO 3166 two-letter code, any case; empty for none."
 EMAIL_MAX = 254
 PHONE_MAX = 50
@@ -63,7 +84,7 @@ def text(model: type[models.Model], name: str, **kw: Any) -> Any:
 
 
 EmailAddress = Annotated[
-    str, Field(min_length=3, max_length=EMAIL_MAX, json_schema_extra={"format": "email"})
+    str, Field(min_length=1, max_length=EMAIL_MAX, json_schema_extra={"format": "email"})
 ]
 NoEmail = Literal[""]
 
@@ -361,7 +382,7 @@ class CompanyIn(StrictIn):
 
 
 class CompanyPatch(StrictIn):
-    name: str | None = text(Company, "name", default=None, pattern=NOT_BLANK)
+    name: str = text(Company, "name", default=None, pattern=NOT_BLANK)  # a name stays
     domain: str | None = text(Company, "domain", default=None)
     industry: str | None = text(Company, "industry", default=None)
     size: CompanySize | None = None
