@@ -70,6 +70,8 @@ CONFIG = SchemathesisConfig.from_dict(
             },
         },
         "generation": {"max-examples": EXAMPLES, "deterministic": True},
+        # No replay of failures saved by an earlier run: each run is the same run.
+        "cache": {"enabled": False},
     }
 )
 HYPOTHESIS = settings(
