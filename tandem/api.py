@@ -11,7 +11,7 @@ from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
 from tandem.core.api_auth import api_auth
-from tandem.core.api_errors import DocumentedAPI, install_error_handlers
+from tandem.core.api_errors import DocumentedAPI, OneValueParser, install_error_handlers
 from tandem.people.api import companies as companies_router
 from tandem.people.api import router as people_router
 from tandem.people.services import DuplicateEmailError
@@ -27,6 +27,7 @@ api = DocumentedAPI(
     urls_namespace="api",
     docs_url="/docs",
     auth=api_auth,
+    parser=OneValueParser(),
 )
 install_error_handlers(api)
 

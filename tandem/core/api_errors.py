@@ -18,8 +18,10 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
+from ninja.parser import Parser
 from pydantic import ConfigDict, Field
 
 from tandem.core.api_auth import NEEDS_AUTH, SAFE_METHODS
@@ -187,3 +189,19 @@ class DocumentedAPI(NinjaAPI):
 def conflict(description: str = REFUSALS[409]) -> dict[str, Any]:
     """`openapi_extra` for an operation that can answer 409 (the shape is added above)."""
     return {"responses": {409: {"description": description}}}
+
+
+class OneValueParser(Parser):
+    """A parameter the schema gives one value (every one here) is refused when sent twice.
+
+    ninja would take the last value and ignore the others, so `?q=x&q=y` answered
+    as if only y was asked.
+    """
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        repeated = [k for k in data if k not in list_fields and len(data.getlist(k)) > 1]
+        if repeated:
+            raise DjangoValidationError({k: "Give this parameter once." for k in repeated})
+        return super().parse_querydict(data, list_fields, request)

@@ -114,3 +114,13 @@ def test_an_empty_idempotency_key_is_refused_as_the_schema_says(api):
     response = post(api, "/capture", {"email": "ada@example.com"}, HTTP_IDEMPOTENCY_KEY="")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_a_query_parameter_sent_twice_is_refused_not_half_read(api):
+    """`?q=x&q=y` was answered as if only `q=y` was asked (Schemathesis: schema-violating
+    request accepted)."""
+    response = api.get("/api/v1/users?q=ada&q=bob")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "q"]
+    assert api.get("/api/v1/people?stage=lead&stage=customer").status_code == 422
+    assert api.get("/api/v1/users?q=ada").status_code == 200
