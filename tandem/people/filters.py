@@ -15,7 +15,7 @@ from pydantic import ValidationError as PydanticError
 from tandem.core.pagination import SortSpec
 from tandem.people.models import Company, Stage
 from tandem.people.normalize import name_key, normalize_email
-from tandem.people.schemas import iso_8601, state_storable
+from tandem.people.schemas import in_utc, iso_8601, state_storable
 
 PersonSort = Literal[
     "name", "-name", "last_name", "-last_name", "created_at", "-created_at",
@@ -148,7 +148,7 @@ class QueryFilter(Schema):
         """A time without an offset is read as UTC, as every time the API returns is."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value
+        return in_utc(value)
 
     @classmethod
     def from_query(cls, params: dict[str, str]):

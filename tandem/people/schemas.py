@@ -123,7 +123,17 @@ def iso_8601(value: Any) -> Any:
     return value
 
 
-Moment = Annotated[dt.datetime, BeforeValidator(iso_8601)]
+def in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """An offset time as UTC: PostgreSQL takes offsets up to 15:59, ISO 8601 up to 23:59."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("This time is out of range.") from None
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(iso_8601), AfterValidator(in_utc)]
 
 
 def state_storable(schema: dict[str, Any], cls: Any = None) -> None:

@@ -124,3 +124,24 @@ def test_a_query_parameter_sent_twice_is_refused_not_half_read(api):
     assert response.json()["detail"][0]["loc"] == ["query", "q"]
     assert api.get("/api/v1/people?stage=lead&stage=customer").status_code == 422
     assert api.get("/api/v1/users?q=ada").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/people", "/companies"])
+@pytest.mark.parametrize("offset", ["%2B22:27", "-18:15"])
+def test_a_time_with_a_large_offset_is_read_not_a_server_error(api, path, offset):
+    """ISO 8601 allows offsets to 23:59, PostgreSQL to 15:59: was a 500 there."""
+    response = api.get(f"/api/v1{path}?updated_since=2026-07-01T18:58:19{offset}")
+    assert response.status_code == 200, response.content
+
+
+def test_a_logged_activity_at_a_large_offset_is_stored_in_utc(api):
+    person = post(api, "/people", {"first_name": "Ada"}).json()
+    response = post(
+        api,
+        f"/people/{person['id']}/activities",
+        {"kind": "note", "body": "Met", "occurred_at": "2026-07-01T18:00:00+20:00"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["occurred_at"].startswith("2026-06-30T22:00:00")
+    timeline = api.get(f"/api/v1/people/{person['id']}/timeline?before=2026-07-02T00:00:00-18:15")
+    assert timeline.status_code == 200
