@@ -7,14 +7,13 @@ way (core/api_errors.py). The docs page is also served at /api/docs.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
 from tandem.campaigns.api import router as campaigns_router
 from tandem.core.api_auth import api_auth
-from tandem.core.api_errors import install_error_handlers
+from tandem.core.api_errors import DocumentedAPI, OneValueParser, install_error_handlers
 from tandem.people.api import companies as companies_router
 from tandem.people.api import router as people_router
 from tandem.people.services import DuplicateEmailError
@@ -26,7 +25,7 @@ class TandemSwagger(Swagger):
     template = "core/api_docs.html"
 
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Tandem API",
     version="1",
     description=(
@@ -38,6 +37,7 @@ api = NinjaAPI(
     docs=TandemSwagger(),
     docs_url="/docs",
     auth=api_auth,
+    parser=OneValueParser(),
 )
 install_error_handlers(api)
 

@@ -69,7 +69,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @router.get("/users", response=UserList)
 def list_users(
     request: HttpRequest,
-    q: QueryEx[str | None, P(max_length=150, description="User name or name prefix")] = None,
+    q: QueryEx[
+        str | None, P(max_length=150, pattern=r"^[^\x00]*$", description="User name or prefix")
+    ] = None,
     role: Role | None = None,
 ) -> dict[str, Any]:
     """Active users, for picking an owner by id or user name."""

@@ -16,8 +16,9 @@ from tandem.campaigns import services
 from tandem.campaigns.filters import CampaignFilter
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.queries import campaign_detail, campaigns_page
-from tandem.campaigns.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch, ErrorOut
+from tandem.campaigns.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch
 from tandem.core.actor import Actor
+from tandem.core.api_errors import ErrorOut
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 
 router = Router(tags=["campaigns"])

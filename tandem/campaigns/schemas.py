@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from django.urls import reverse
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BeforeValidator, Field, StrictBool
 
 from tandem.campaigns.models import Campaign, CampaignKind
 from tandem.people.schemas import StrictIn, UserRef
@@ -92,22 +92,3 @@ class CampaignPage(Schema):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     limit: int
     offset: int
-
-
-class ErrorLocation(Schema):
-    """One problem with the request, as in ninja's own validation errors."""
-
-    model_config = ConfigDict(extra="allow")
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ErrorOut(Schema):
-    """A refusal: `detail` says what is wrong, as text or (422) one entry per problem."""
-
-    model_config = ConfigDict(extra="allow")
-
-    detail: str | list[ErrorLocation]
-    field: str | None = Field(None, description="409: the field whose value is taken.")

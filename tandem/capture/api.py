@@ -25,10 +25,18 @@ from ninja import HeaderEx, P, Router
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
 from tandem.capture import consent as consent_service
-from tandem.capture.idempotency import HEADER, IdempotencyError, clean_key, run_once
+from tandem.capture.idempotency import (
+    HEADER,
+    KEY_PATTERN,
+    MAX_KEY_LENGTH,
+    IdempotencyError,
+    clean_key,
+    run_once,
+)
 from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.actor import Actor
+from tandem.core.api_errors import conflict
 from tandem.core.http import client_ip
 from tandem.core.permissions import require
 from tandem.people.models import Person
@@ -47,11 +55,15 @@ KEY_HELP = (
     "",
     response={200: CaptureOut, 201: CaptureOut},
     summary="Capture a lead from any channel",
+    openapi_extra=conflict("The request with this Idempotency-Key is still being processed."),
 )
 def capture(
     request: HttpRequest,
     payload: CaptureIn,
-    idempotency_key: HeaderEx[str | None, P(alias=HEADER, description=KEY_HELP)] = None,
+    idempotency_key: HeaderEx[
+        str | None,
+        P(alias=HEADER, description=KEY_HELP, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
+    ] = None,
 ) -> JsonResponse:
     """Find the person by email or add them, record the touchpoint and consents.
 

@@ -31,6 +31,8 @@ from tandem.capture.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
+# Printable ASCII without spaces at either end (a header's value can carry no more).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 
 
 class IdempotencyError(Exception):

@@ -11,17 +11,29 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from tandem.campaigns.models import TouchpointKind
-from tandem.people.schemas import StrictIn  # unknown fields refused, text storable
+from tandem.people.models import Person
+from tandem.people.schemas import (  # unknown fields refused, text storable
+    COUNTRY_HELP,
+    NAME_OR_EMAIL,
+    PHONE_MAX,
+    CountryCode,
+    EmailAddress,
+    Moment,
+    NoEmail,
+    StrictIn,
+    stating,
+    text,
+)
 
 IdOrKey = int | str
 
 
 class TouchpointBody(StrictIn):
     kind: TouchpointKind = Field(TouchpointKind.API, description="What happened.")
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: Moment | None = Field(
         None, description="When; now if left out. Without a time zone, UTC."
     )
     campaign: IdOrKey | None = Field(
@@ -33,8 +45,8 @@ class TouchpointBody(StrictIn):
     utm_campaign: str = Field("", max_length=200)
     utm_term: str = Field("", max_length=200)
     utm_content: str = Field("", max_length=200)
-    referrer: str = Field("", description="An http(s) URL.")
-    page_url: str = Field("", description="An http(s) URL.")
+    referrer: str = Field("", max_length=2000, description="An http(s) URL.")
+    page_url: str = Field("", max_length=2000, description="An http(s) URL.")
     note: str = Field("", max_length=5000)
 
 
@@ -56,21 +68,25 @@ class ConsentBody(StrictIn):
 
 
 class CaptureIn(StrictIn):
-    first_name: str = ""
-    last_name: str = ""
-    email: str = Field("", description="Finds the person (normalised), else a new one is made.")
-    phone: str = Field("", description="Without +, read in `country`.")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=stating(NAME_OR_EMAIL))
+
+    first_name: str = text(Person, "first_name")
+    last_name: str = text(Person, "last_name")
+    email: EmailAddress | NoEmail = Field(
+        "", description="Finds the person (normalised), else a new one is made."
+    )
+    phone: str = Field("", max_length=PHONE_MAX, description="Without +, read in `country`.")
     company: IdOrKey | None = Field(
         None,
         description="Company id, or a name: an existing company with that name, else a new one.",
     )
-    title: str = ""
-    country: str = Field("", description="ISO 3166 two-letter code.")
-    street: str = ""
-    city: str = ""
-    postcode: str = ""
-    region: str = ""
-    source: str = ""
+    title: str = text(Person, "title")
+    country: CountryCode = Field("", description=COUNTRY_HELP)
+    street: str = text(Person, "street")
+    city: str = text(Person, "city")
+    postcode: str = text(Person, "postcode")
+    region: str = text(Person, "region")
+    source: str = text(Person, "source")
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     touchpoint: TouchpointBody = Field(default_factory=lambda: TouchpointBody.model_validate({}))
     consents: list[ConsentBody] = Field(default_factory=list)

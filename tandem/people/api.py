@@ -6,7 +6,6 @@ the acting `Actor` (core/api_auth.py); errors are mapped in core/api_errors.py.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +15,8 @@ from ninja import P, Query, QueryEx, Router, Status
 
 from tandem.accounts.models import User
 from tandem.core.actor import Actor
-from tandem.core.pagination import MAX_LIMIT, Page
+from tandem.core.api_errors import conflict
+from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET, Page
 from tandem.people import services
 from tandem.people.filters import CompanyFilter, PersonFilter
 from tandem.people.models import Company, Person, PersonEmail, PersonPhone
@@ -38,6 +38,7 @@ from tandem.people.schemas import (
     CompanyPatch,
     EmailIn,
     EmailOut,
+    Moment,
     PersonDetailOut,
     PersonIn,
     PersonPage,
@@ -53,6 +54,7 @@ router = Router(tags=["people"])
 companies = Router(tags=["companies"])
 
 LIMIT_HELP = f"1 to {MAX_LIMIT}"
+OFFSET_HELP = f"0 to {MAX_OFFSET}; page deeper with `cursor`"
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -109,8 +111,8 @@ def _page(page: Page) -> dict[str, Any]:
 def list_people(
     request: HttpRequest,
     filters: Query[PersonFilter],
-    limit: QueryEx[int, P(description=LIMIT_HELP)] = 50,
-    offset: int = 0,
+    limit: QueryEx[int, P(ge=1, le=MAX_LIMIT, description=LIMIT_HELP)] = 50,
+    offset: QueryEx[int, P(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """People, filtered and sorted; page with `offset` near the top, `next_cursor` deeper."""
@@ -121,7 +123,7 @@ def list_people(
     return _page(page)
 
 
-@router.post("/people", response={201: PersonDetailOut})
+@router.post("/people", response={201: PersonDetailOut}, openapi_extra=conflict())
 def create_person(request: HttpRequest, payload: PersonIn) -> Person:
     """Add a person; `email` and `phone` become the primary ones (409 if the email is taken)."""
     actor = _actor(request)
@@ -139,7 +141,7 @@ def get_person(request: HttpRequest, person_id: int) -> Person:
     return person_detail(person_id)
 
 
-@router.patch("/people/{person_id}", response=PersonDetailOut)
+@router.patch("/people/{person_id}", response=PersonDetailOut, openapi_extra=conflict())
 def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Person:
     """Change the fields sent, all or nothing. `null` or "" clears a field."""
     actor, person = _actor(request), person_detail(person_id)
@@ -190,7 +192,7 @@ def get_timeline(
     request: HttpRequest,
     person_id: int,
     limit: QueryEx[int, P(ge=1, le=MAX_LIMIT, description=LIMIT_HELP)] = 100,
-    before: QueryEx[dt.datetime | None, P(description="Only entries before this time")] = None,
+    before: QueryEx[Moment | None, P(description="Only entries before this time")] = None,
 ) -> dict[str, Any]:
     """Activities and stage changes in one list, newest first."""
     entries = person_timeline(person_detail(person_id), limit=limit, before=before)
@@ -205,7 +207,7 @@ def log_activity(request: HttpRequest, person_id: int, payload: ActivityIn) -> A
     )
 
 
-@router.post("/people/{person_id}/emails", response={201: EmailOut})
+@router.post("/people/{person_id}/emails", response={201: EmailOut}, openapi_extra=conflict())
 def add_email(request: HttpRequest, person_id: int, payload: EmailIn) -> PersonEmail:
     return services.add_email(
         actor=_actor(request),
@@ -256,8 +258,8 @@ def remove_phone(request: HttpRequest, person_id: int, phone_id: int) -> Status:
 def list_companies(
     request: HttpRequest,
     filters: Query[CompanyFilter],
-    limit: QueryEx[int, P(description=LIMIT_HELP)] = 50,
-    offset: int = 0,
+    limit: QueryEx[int, P(ge=1, le=MAX_LIMIT, description=LIMIT_HELP)] = 50,
+    offset: QueryEx[int, P(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     page = companies_page(
@@ -306,8 +308,8 @@ def list_company_people(
     request: HttpRequest,
     company_id: int,
     filters: Query[PersonFilter],
-    limit: QueryEx[int, P(description=LIMIT_HELP)] = 50,
-    offset: int = 0,
+    limit: QueryEx[int, P(ge=1, le=MAX_LIMIT, description=LIMIT_HELP)] = 50,
+    offset: QueryEx[int, P(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """The company's people, with the same filters, sorts and paging as /people."""

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from tandem.core.pagination import SortSpec
 from tandem.people import extensions
 from tandem.people.models import Company, Stage
 from tandem.people.normalize import name_key, normalize_email
+from tandem.people.schemas import in_utc, iso_8601, state_storable
 
 PersonSort = Literal[
     "name", "-name", "last_name", "-last_name", "created_at", "-created_at",
@@ -127,6 +128,8 @@ def name_query(q: str) -> Q:
 
 
 class QueryFilter(Schema):
+    model_config = ConfigDict(json_schema_extra=state_storable)  # the schema says: no NUL
+
     @field_validator("*")
     @classmethod
     def _no_nul(cls, value):
@@ -135,13 +138,18 @@ class QueryFilter(Schema):
             raise ValueError("Must not contain NUL characters.")
         return value
 
+    @field_validator("updated_since", mode="before", check_fields=False)
+    @classmethod
+    def _iso_8601(cls, value: object) -> object:
+        return iso_8601(value)
+
     @field_validator("updated_since", mode="after", check_fields=False)
     @classmethod
     def _in_utc_unless_told(cls, value: dt.datetime | None) -> dt.datetime | None:
         """A time without an offset is read as UTC, as every time the API returns is."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value
+        return in_utc(value)
 
     @classmethod
     def from_query(cls, params: dict[str, str]):

@@ -1,18 +1,30 @@
 """What the API takes and returns for people and companies (fields listed by name).
 
 Inputs forbid unknown fields, so a misspelt field is a 422 naming it rather
-than a silently ignored value. Values are checked by the services, which the
-web forms share; these schemas only check types.
+than a silently ignored value. The schemas state what a schema can (types,
+lengths, country codes, enums), so the OpenAPI document tells a client before
+it sends; the services, which the web forms share, check everything again and
+the rules no schema can state (an owner that exists, a real phone number).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import phonenumbers
+from django.db import models
 from django.urls import reverse
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from tandem.people import extensions
 from tandem.people.models import ActivityKind, Company, CompanySize, Person, PhoneKind, Stage
@@ -28,6 +40,54 @@ def _id_or_name(value: Any) -> Any:
 IdOrName = Annotated[int | str, BeforeValidator(_id_or_name)]
 OWNER_HELP = "User id or user name; null for nobody."
 COMPANY_HELP = "Company id, or a name: an existing company with that name, else a new one."
+
+# What the schemas state, so a client (and Schemathesis) knows before sending: the
+# column lengths, the country codes, an address's shape. Rules no schema can state
+# (an owner or company that exists, a phone number that is real) stay in the
+# services and answer 422 naming the field.
+COUNTRIES = sorted(phonenumbers.SUPPORTED_REGIONS | {"XK"})
+COUNTRY_CODES = frozenset(["", *COUNTRIES, *(c.lower() for c in COUNTRIES)])
+
+
+def _country_code(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        raise ValueError(f"{value!r} is not a two-letter ISO country code (e.g. DE, US).")
+    return value
+
+
+# The codes clean_country takes, listed in the schema (either case, or "" for none).
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country_code),
+    WithJsonSchema({"type": "string", "enum": sorted(COUNTRY_CODES)}),
+]
+COUNTRY_HELP = "ISO 3166 two-letter code, any case; empty for none."
+EMAIL_MAX = 254
+PHONE_MAX = 50
+NOT_BLANK = r"\S"  # something besides spaces
+
+
+# A new person needs a first or last name or an email address (create_person's rule).
+NAME_OR_EMAIL: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["first_name"], "properties": {"first_name": {"pattern": NOT_BLANK}}},
+        {"required": ["last_name"], "properties": {"last_name": {"pattern": NOT_BLANK}}},
+        {"required": ["email"], "properties": {"email": {"minLength": 1}}},
+    ]
+}
+
+
+def text(model: type[models.Model], name: str, **kw: Any) -> Any:
+    """A text field as long as its column allows (the services trim and check it too)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length
+    return Field(kw.pop("default", ""), max_length=field.max_length, **kw)
+
+
+EmailAddress = Annotated[
+    str, Field(min_length=1, max_length=EMAIL_MAX, json_schema_extra={"format": "email"})
+]
+NoEmail = Literal[""]
 
 
 def storable(value: Any) -> Any:
@@ -49,10 +109,60 @@ def storable(value: Any) -> Any:
     return value
 
 
-class StrictIn(Schema):
-    """Input: unknown fields are refused, and text must be storable."""
+NO_NUL = r"^[^\x00]*$"
 
-    model_config = ConfigDict(extra="forbid")
+
+def iso_8601(value: Any) -> Any:
+    """A time as the schema says (ISO 8601 text), not a number read as a Unix time."""
+    if isinstance(value, str):
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("Give a time in ISO 8601, e.g. 2026-01-31T09:00:00Z.") from None
+    elif value is not None and not isinstance(value, dt.datetime):
+        raise ValueError("Give a time in ISO 8601, e.g. 2026-01-31T09:00:00Z.")
+    return value
+
+
+def in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """An offset time as UTC: PostgreSQL takes offsets up to 15:59, ISO 8601 up to 23:59."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("This time is out of range.") from None
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(iso_8601), AfterValidator(in_utc)]
+
+
+def state_storable(schema: dict[str, Any], cls: Any = None) -> None:
+    """Say in a model's JSON schema what `storable` checks: text holds no NUL."""
+    for prop in schema.get("properties", {}).values():
+        for branch in prop.get("anyOf", [prop]):
+            if branch.get("type") != "string" or {"enum", "const", "format"} & branch.keys():
+                continue
+            if "pattern" in branch:
+                branch.setdefault("allOf", []).append({"pattern": NO_NUL})
+            else:
+                branch["pattern"] = NO_NUL
+
+
+def stating(extra: dict[str, Any]) -> Any:
+    """`json_schema_extra` for an input with a rule across fields (`extra`), text storable."""
+
+    def apply(schema: dict[str, Any], cls: Any) -> None:
+        state_storable(schema)
+        schema.update(copy.deepcopy(extra))
+
+    return apply
+
+
+class StrictIn(Schema):
+    """Input: unknown fields are refused, and text must be storable (the schema says so)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=state_storable)
 
     @field_validator("*")
     @classmethod
@@ -91,43 +201,60 @@ class PhoneOut(Schema):
 
 
 class PersonIn(StrictIn):
-    first_name: str = ""
-    last_name: str = ""
-    email: str = Field("", description="The primary email address.")
-    phone: str = Field("", description="The primary phone; without +, read in `country`.")
+    """A name or an email address is needed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=stating(NAME_OR_EMAIL))
+
+    first_name: str = text(Person, "first_name")
+    last_name: str = text(Person, "last_name")
+    email: EmailAddress | NoEmail = Field("", description="The primary email address.")
+    phone: str = Field(
+        "", max_length=PHONE_MAX, description="The primary phone; without +, read in `country`."
+    )
     company: IdOrName | None = Field(None, description=COMPANY_HELP)
-    title: str = ""
-    country: str = Field("", description="ISO 3166 two-letter code.")
-    street: str = ""
-    city: str = ""
-    postcode: str = ""
-    region: str = ""
+    title: str = text(Person, "title")
+    country: CountryCode = Field("", description=COUNTRY_HELP)
+    street: str = text(Person, "street")
+    city: str = text(Person, "city")
+    postcode: str = text(Person, "postcode")
+    region: str = text(Person, "region")
     stage: Stage = Stage.LEAD
     owner: IdOrName | None = Field(None, description=OWNER_HELP)
-    source: str = ""
+    source: str = text(Person, "source")
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 
 class PersonPatch(StrictIn):
     """Only the fields sent change; `null` or "" clears a field."""
 
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = Field(None, description="Sets the primary email; an empty value clears it.")
-    phone: str | None = Field(None, description="Sets the primary phone; an empty value clears it.")
+    first_name: str | None = text(Person, "first_name", default=None)
+    last_name: str | None = text(Person, "last_name", default=None)
+    email: EmailAddress | NoEmail | None = Field(
+        None, description="Sets the primary email; an empty value clears it."
+    )
+    phone: str | None = Field(
+        None,
+        max_length=PHONE_MAX,
+        description="Sets the primary phone; an empty value clears it.",
+    )
     company: IdOrName | None = Field(None, description=COMPANY_HELP)
-    title: str | None = None
-    country: str | None = None
-    street: str | None = None
-    city: str | None = None
-    postcode: str | None = None
-    region: str | None = None
+    title: str | None = text(Person, "title", default=None)
+    country: CountryCode | None = Field(None, description=COUNTRY_HELP)
+    street: str | None = text(Person, "street", default=None)
+    city: str | None = text(Person, "city", default=None)
+    postcode: str | None = text(Person, "postcode", default=None)
+    region: str | None = text(Person, "region", default=None)
     owner: IdOrName | None = Field(None, description=OWNER_HELP)
-    source: str | None = None
+    source: str | None = text(Person, "source", default=None)
     custom_fields: dict[str, Any] | None = Field(
         None, description="Merged into the current values; null or '' clears one."
     )
-    stage: str | None = Field(None, description="Not here: POST /people/{id}/stage with a reason.")
+    stage: Annotated[
+        Any,
+        WithJsonSchema(
+            {"not": {}, "description": "Not here: POST /people/{id}/stage with a reason."}
+        ),
+    ] = None
 
     @field_validator("stage")
     @classmethod
@@ -271,7 +398,7 @@ class ActivityIn(StrictIn):
     subject: str = Field("", max_length=200)
     body: str = ""
     outcome: str = Field("", max_length=200)
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: Moment | None = Field(None, description="Defaults to now.")
 
 
 class ActivityOut(Schema):
@@ -289,12 +416,14 @@ class ActivityOut(Schema):
 
 
 class EmailIn(StrictIn):
-    email: str
+    email: EmailAddress
     make_primary: bool = False
 
 
 class PhoneIn(StrictIn):
-    phone: str = Field(description="Without +, read in the person's country.")
+    phone: str = Field(
+        min_length=1, max_length=PHONE_MAX, description="Without +, read in the person's country."
+    )
     kind: PhoneKind = PhoneKind.WORK
     make_primary: bool = False
 
@@ -303,21 +432,21 @@ class PhoneIn(StrictIn):
 
 
 class CompanyIn(StrictIn):
-    name: str
-    domain: str = ""
-    industry: str = ""
+    name: str = text(Company, "name", default=..., pattern=NOT_BLANK)
+    domain: str = text(Company, "domain", description="A domain name (or a URL on it).")
+    industry: str = text(Company, "industry")
     size: CompanySize | None = None
-    country: str = ""
+    country: CountryCode = Field("", description=COUNTRY_HELP)
     owner: IdOrName | None = Field(None, description=OWNER_HELP)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 
 class CompanyPatch(StrictIn):
-    name: str | None = None
-    domain: str | None = None
-    industry: str | None = None
+    name: str = text(Company, "name", default=None, pattern=NOT_BLANK)  # a name stays
+    domain: str | None = text(Company, "domain", default=None)
+    industry: str | None = text(Company, "industry", default=None)
     size: CompanySize | None = None
-    country: str | None = None
+    country: CountryCode | None = Field(None, description=COUNTRY_HELP)
     owner: IdOrName | None = Field(None, description=OWNER_HELP)
     custom_fields: dict[str, Any] | None = None
 

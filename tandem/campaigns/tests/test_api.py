@@ -231,6 +231,7 @@ def test_a_taken_key_is_a_409_naming_the_key(api, system, method):
     assert response.json() == {
         "detail": "The key 'spring-fair' is taken by another campaign.",
         "field": "key",
+        "existing_person_id": None,  # the API's one error shape (core/api_errors.py)
     }
     assert sorted(Campaign.objects.values_list("key", flat=True)) == ["autumn-fair", "spring-fair"]
 

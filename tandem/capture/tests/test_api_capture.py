@@ -140,7 +140,7 @@ def test_a_known_email_answers_200_fills_empty_fields_and_proposes_the_rest(api,
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("title", "t" * 5000, "At most 150 characters (got 5000)."),
+        ("title", "t" * 5000, "at most 150 characters"),
         ("country", "Narnia", "Narnia"),
     ],
 )
@@ -151,7 +151,7 @@ def test_a_known_persons_values_are_checked_as_a_new_persons(api, guide, field, 
     before = Person.objects.values().get()
     again = post(api, {"email": LEAD["email"], field: value})
     assert again.status_code == 422, again.content
-    assert message in errors(again)[field]
+    assert message.lower() in errors(again)[field].lower()
     assert Person.objects.values().get() == before
     assert Touchpoint.objects.count() == 1
 
