@@ -65,7 +65,7 @@ from bench.capture_load import (
     wait_until_up,
 )
 
-FLOOR_PORT = 8199
+FLOOR_PORT = int(os.environ.get("TANDEM_BENCH_FLOOR_PORT", "8199"))
 PG_NAME = "tandem_capture_e2e_bench"
 PROBE_EVERY = 0.25  # seconds between two probe posts
 PROBE_POLL = 0.1  # seconds between two API reads (one read covers every probe waiting)
