@@ -1,7 +1,7 @@
 """Web-form capture end to end, with the worker running, against the floor app (issue 17, point 1).
 
     python -m bench.capture_e2e --db sqlite|postgres [--duration 10] [--connections 16]
-        [--floor-dir ../shared/bench/capture-floor] [--keep]
+        [--floor-dir ../shared/bench/capture-floor] [--conn-max-age SECONDS] [--keep]
 
 One command, two servers, the same `wrk` line against each:
 
@@ -65,7 +65,7 @@ from bench.capture_load import (
     wait_until_up,
 )
 
-FLOOR_PORT = 8199
+FLOOR_PORT = int(os.environ.get("TANDEM_BENCH_FLOOR_PORT", "8199"))
 PG_NAME = "tandem_capture_e2e_bench"
 PROBE_EVERY = 0.25  # seconds between two probe posts
 PROBE_POLL = 0.1  # seconds between two API reads (one read covers every probe waiting)
@@ -628,6 +628,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=None, help="tandem serve --threads")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="TANDEM_CONN_MAX_AGE for tandem serve and tandem worker (0: a connection a request)",
+    )
+    parser.add_argument(
         "--worker-after-load",
         action="store_true",
         help="for comparison: start the worker only after the load (posts wait in the inbox)",
@@ -637,6 +643,8 @@ def main(argv: list[str]) -> int:
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not (args.floor_dir / "floorapp.py").exists():
         raise SystemExit(f"no floorapp.py in {args.floor_dir} (give --floor-dir)")
+    if args.conn_max_age is not None:
+        os.environ["TANDEM_CONN_MAX_AGE"] = str(args.conn_max_age)
     server_args = []
     if args.workers:
         server_args += ["--workers", str(args.workers)]
@@ -653,7 +661,8 @@ def main(argv: list[str]) -> int:
         print(f"  {floor['rate']:,.0f} posts/s, p99 {floor['p99_ms']:.1f} ms")
         print(
             f"Tandem: tandem serve {' '.join(server_args) or '(defaults)'} + tandem worker, "
-            f"same wrk line on /f/demo-guide"
+            f"same wrk line on /f/demo-guide, "
+            f"CONN_MAX_AGE={os.environ.get('TANDEM_CONN_MAX_AGE', '600 (default)')}"
         )
         tandem = run_tandem(
             args.db,

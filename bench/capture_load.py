@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
-PORT = 8109
+PORT = int(os.environ.get("TANDEM_BENCH_PORT", "8109"))  # tandem serve under test
 PG_NAME = "tandem_capture_bench"
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
 TARGET_RATE = 1000.0

@@ -1,0 +1,168 @@
+"""How long the worker's drain takes per web-form submission, and what it runs.
+
+    python -m bench.drain_time --db sqlite|postgres [--rows 1000] [--statements]
+
+Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
+PostgreSQL database `tandem_drain_time_bench`, dropped and created with psql),
+builds the J1 form (`demo-guide`) and posts `--rows` submissions to it through
+Django's test client with the database task backend, so they wait in the
+capture inbox (the same bodies as `bench.capture_load`, 10% of them an earlier
+email again). Then it drains them in this process with `capture.inbox.drain`
+and prints the wall time and the CPU time of the process per submission.
+
+With `--statements` the drain runs under Django's query capture instead and
+the statements are counted by kind (SELECT, INSERT, SAVEPOINT, ...), per
+submission: the timing of that run includes the capture's own cost, so time
+and count are separate runs. Statements sent on a raw driver cursor (the
+inbox insert, ADR 0007) are not in the count; the drain uses none.
+
+Deterministic: the same rows give the same people and the same statements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.capture_load import PG_ADMIN, bench_env, create_form, make_bodies
+
+PG_NAME = "tandem_drain_time_bench"
+EXECUTEMANY = re.compile(r"\d+ times: ")
+
+
+def statement_kind(sql: str) -> str:
+    """The first keyword of a statement, upper case ("SELECT", "SAVEPOINT", ...).
+
+    Django records an `executemany` as "N times: SQL": one round trip, counted as
+    its statement's kind with " (many)" after it.
+    """
+    many = EXECUTEMANY.match(sql)
+    if many:
+        return f"{statement_kind(sql[many.end() :])} (many)"
+    words = sql.lstrip(" (").split(None, 1)
+    return words[0].upper().rstrip(";") if words else "?"
+
+
+def count_kinds(statements: list[str]) -> Counter[str]:
+    return Counter(statement_kind(sql) for sql in statements)
+
+
+def fill_inbox(rows: int, *, repeat_share: float = 0.1) -> int:
+    """Post `rows` J1 submissions through the test client; how many wait in the inbox."""
+    from django.test import Client
+
+    from tandem.capture import inbox
+
+    key, fill, with_consent = create_form("guide")
+    bodies, _ = make_bodies(
+        total=rows, repeat_share=repeat_share, token=fill, with_consent=with_consent
+    )
+    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
+    for body in bodies:
+        response = client.post(
+            f"/f/{key}", data=body, content_type="application/x-www-form-urlencoded"
+        )
+        if response.status_code != 303:
+            raise SystemExit(f"a post was answered {response.status_code}, not 303")
+    for timer in threading.enumerate():  # the posts' drain timer only enqueues a task
+        if timer.name == "tandem-capture-drain":
+            timer.join()
+    return inbox.waiting_count()
+
+
+@dataclass
+class DrainTiming:
+    waiting: int
+    captured: int
+    failed: int
+    wall: float  # seconds
+    cpu: float  # seconds of this process
+    kinds: Counter[str] = field(default_factory=Counter)
+
+
+def time_drain(*, statements: bool) -> DrainTiming:
+    """Drain the inbox once: submissions captured, wall and CPU seconds, statement kinds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.capture import inbox
+
+    waiting = inbox.waiting_count()
+    capture = CaptureQueriesContext(connection)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    if statements:
+        with capture:
+            result = inbox.drain(max_seconds=10**6)
+    else:
+        result = inbox.drain(max_seconds=10**6)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    kinds = count_kinds([q["sql"] for q in capture.captured_queries]) if statements else Counter()
+    return DrainTiming(waiting, result.captured, result.failed, wall, cpu, kinds)
+
+
+def report(db_label: str, out: DrainTiming) -> None:
+    n = max(1, out.waiting)
+    print(f"{db_label}: {out.captured} captured, {out.failed} failed of {out.waiting} waiting")
+    print(f"  {out.wall * 1000 / n:.1f} ms a submission (wall), {out.cpu * 1000 / n:.1f} ms CPU")
+    if out.kinds:
+        total = sum(out.kinds.values())
+        print(f"  {total / n:.1f} statements a submission ({total} in all):")
+        for kind, count in out.kinds.most_common():
+            print(f"    {kind:<18} {count / n:6.2f}  ({count})")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.drain_time", description=__doc__)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--rows", type=int, default=1000, help="submissions in the inbox")
+    parser.add_argument(
+        "--statements", action="store_true", help="count the drain's statements by kind"
+    )
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="drain-time-"))
+    env = bench_env(args.db, work / "data")
+    if args.db == "postgres":
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+        subprocess.run(
+            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=True
+        )
+        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{PG_NAME}"'], check=True)
+    os.environ.clear()
+    os.environ.update(env)
+    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
+    try:
+        import django
+
+        django.setup()
+        from bench.common import database_label, migrate
+
+        migrate()
+        waiting = fill_inbox(args.rows)
+        print(f"{waiting} submissions waiting in the inbox")
+        out = time_drain(statements=args.statements)
+        report(database_label(), out)
+        return 0 if out.failed == 0 and out.captured == waiting else 1
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.db == "postgres":
+            subprocess.run(
+                [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'],
+                check=False,
+            )
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
