@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.core.actor import Actor
 
 
 def make_user(username: str, role: str, **extra) -> User:

@@ -249,9 +249,9 @@ def setup_tandem() -> tuple[str, str, str]:
     django.setup()
     from bench.capture_load import create_form
     from bench.common import migrate
+    from tandem.accounts.actor import Actor
     from tandem.accounts.models import Role
     from tandem.accounts.services import create_token, create_user
-    from tandem.core.actor import Actor
 
     migrate()
     key, fill, _ = create_form("guide")

@@ -279,9 +279,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def create_form(kind: str) -> tuple[str, str, bool]:
     """(form key, signed fill time, has consent) for the form under test."""
+    from tandem.accounts.actor import Actor
     from tandem.capture import webforms
     from tandem.capture.demo import ensure_demo_guide_form
-    from tandem.core.actor import Actor
 
     actor = Actor.system("bench")
     guide = ensure_demo_guide_form(actor)

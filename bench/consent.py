@@ -114,10 +114,10 @@ def time_export(client, url: str, name: str) -> Timing:
 def run(*, n: int, warmup: int, export: bool, export_query: str, username: str) -> list[Timing]:
     from django.test import Client
 
+    from tandem.accounts.actor import Actor
     from tandem.accounts.models import Role, TokenScope, User
     from tandem.accounts.services import create_token, revoke_token
     from tandem.capture.queries import consent_export_columns
-    from tandem.core.actor import Actor
     from tandem.people import extensions
     from tandem.people.models import Person
 

@@ -258,7 +258,7 @@ def _fresh_database(keep: Path | None) -> Path:
 
 def load(rows: list[Person], folder: Path) -> list[int]:
     """Import the rows through the real import; returns the person id of each row."""
-    from tandem.core.actor import Actor
+    from tandem.accounts.actor import Actor
     from tandem.imports import services
     from tandem.people.models import Person as PersonModel
 

@@ -60,9 +60,9 @@ def ensure_data(rows: int, folder: Path, *, messy: bool = False) -> Path:
 
 
 def ensure_owners() -> None:
+    from tandem.accounts.actor import Actor
     from tandem.accounts.models import Role, User
     from tandem.accounts.services import create_user
-    from tandem.core.actor import Actor
 
     existing = set(User.objects.filter(username__in=OWNERS).values_list("username", flat=True))
     system = Actor.system("bench")
@@ -83,7 +83,7 @@ def children_cpu() -> float:
 
 
 def run_once(path: Path, policy: str, label: str) -> dict[str, float | int | str]:
-    from tandem.core.actor import Actor
+    from tandem.accounts.actor import Actor
     from tandem.imports import services
 
     actor = Actor.system("bench")

@@ -148,9 +148,9 @@ def load(folder: Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from tandem.accounts.actor import Actor
     from tandem.accounts.models import Role, User
     from tandem.accounts.services import create_user
-    from tandem.core.actor import Actor
     from tandem.people.models import (
         Company,
         Person,

@@ -121,9 +121,9 @@ def random_person_ids(count: int, seed: int) -> list[int]:
 def run(*, n: int, warmup: int, seed: int, username: str) -> list[Timing]:
     from django.test import Client
 
+    from tandem.accounts.actor import Actor
     from tandem.accounts.models import TokenScope, User
     from tandem.accounts.services import create_token, revoke_token
-    from tandem.core.actor import Actor
     from tandem.people.models import Person
 
     user = User.objects.filter(username=username, is_active=True).first()

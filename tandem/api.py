@@ -1,6 +1,6 @@
 """The one NinjaAPI (/api/v1/); each app adds its router.
 
-Every endpoint needs a caller (core/api_auth.py) and answers refusals the same
+Every endpoint needs a caller (accounts/api_auth.py) and answers refusals the same
 way (core/api_errors.py). The docs page is also served at /api/docs.
 """
 
@@ -11,8 +11,8 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.views import openapi_view
 
 from tandem.accounts.api import router as accounts_router
+from tandem.accounts.api_auth import api_auth
 from tandem.campaigns.api import router as campaigns_router
-from tandem.core.api_auth import api_auth
 from tandem.core.api_errors import DocumentedAPI, OneValueParser, install_error_handlers
 from tandem.people.api import companies as companies_router
 from tandem.people.api import router as people_router

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tandem.capture",
     "tandem.imports",
     "tandem.dedup",
+    "tandem.scoring",
     "tandem.demo",
 ]
 if env_str("TANDEM_TASKS", "").startswith("redis"):
@@ -126,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tandem.core.context_processors.navigation",
+                "tandem.accounts.context_processors.navigation",
             ],
         },
     },

@@ -22,10 +22,10 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
 from tandem.accounts.services import create_token
 from tandem.api import api
-from tandem.core.actor import Actor
 
 EXAMPLES = 100
 # Stateful: scenarios of up to this many linked calls each.

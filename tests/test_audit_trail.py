@@ -36,6 +36,7 @@ from django.utils import timezone
 
 import tandem
 from tandem.accounts import services as accounts
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import ApiToken, Role, Team, User
 from tandem.campaigns import services as campaigns
 from tandem.capture import consent as consents
@@ -44,7 +45,6 @@ from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import ConsentEvent, ConsentStatus
 from tandem.capture.quick.services import QuickEntry, capture_quickly
-from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
 from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate

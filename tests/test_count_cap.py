@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.services import create_token
-from tandem.core.actor import Actor
 from tandem.core.pagination import COUNT_CAP
 from tandem.people.models import Company, Person
 

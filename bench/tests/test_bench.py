@@ -8,8 +8,8 @@ import pytest
 
 from bench.generate import generate
 from bench.load import BENCH_USER, load
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.core.actor import Actor
 from tandem.people.models import Company, Person, PersonEmail, PersonPhone, Stage, StageChange
 from tandem.people.normalize import name_key, normalize_domain, normalize_email
 from tandem.people.services import DuplicateEmailError, change_stage, create_person

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, P, QueryEx, Router, Schema
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.core.actor import Actor
 
 router = Router(tags=["users"])
 

@@ -7,7 +7,7 @@ from django.db import models
 
 
 class Role(models.TextChoices):
-    """The four roles. What each may do lives in core/permissions.py."""
+    """The four roles. What each may do lives in accounts/permissions.py."""
 
     ADMIN = "admin", "Admin"
     MANAGER = "manager", "Manager"

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.accounts.permissions import ACTION_LABELS, ACTIONS, describe_access
 from tandem.core.audit import audit_for
-from tandem.core.permissions import ACTION_LABELS, ACTIONS, describe_access
 
 ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "no": "No"}
 
@@ -50,7 +50,7 @@ def _words(action: str) -> str:
 
 
 def role_matrix() -> list[ActionRow]:
-    """What each role may do, one row per action, straight from core/permissions.py."""
+    """What each role may do, one row per action, straight from accounts/permissions.py."""
     known = [a for a in ACTION_LABELS if a in ACTIONS]
     rows = []
     for action in known + sorted(set(ACTIONS) - set(known)):

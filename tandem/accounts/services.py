@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import ApiToken, Role, Team, TokenScope, User
-from tandem.core.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.core.audit import diff, record_audit, snapshot
-from tandem.core.permissions import require
 
 USER_AUDITED = ("username", "first_name", "last_name", "email", "role", "team", "is_active")
 TOKEN_PREFIX = "tdm_"  # noqa: S105 (a label, not a secret)

@@ -1,7 +1,7 @@
 """Log in and out, password reset, and the admin pages (users, teams, roles,
 custom fields, API tokens).
 
-Every admin page checks its action through core/permissions.py on the server:
+Every admin page checks its action through accounts/permissions.py on the server:
 anonymous visitors go to the login page, signed-in non-admins get 403.
 """
 
@@ -22,6 +22,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from tandem.accounts import queries
+from tandem.accounts.actor import Actor
 from tandem.accounts.forms import (
     LoginForm,
     RoleChangeForm,
@@ -32,6 +33,7 @@ from tandem.accounts.forms import (
     UserEditForm,
 )
 from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.accounts.permissions import page_requires
 from tandem.accounts.services import (
     RESET_EMAIL_TEMPLATE,
     RESET_SUBJECT_TEMPLATE,
@@ -44,9 +46,7 @@ from tandem.accounts.services import (
     update_user,
 )
 from tandem.core import ratelimit
-from tandem.core.actor import Actor
 from tandem.core.http import client_ip
-from tandem.core.permissions import page_requires
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ ViewFunc = Callable[..., HttpResponseBase]
 
 
 def admin_page(action: str) -> Callable[[ViewFunc], ViewFunc]:
-    """Log-in required, then `action` checked through core/permissions.py (403 otherwise)."""
+    """Log-in required, then `action` checked through accounts/permissions.py (403 otherwise)."""
     return page_requires(action)
 
 

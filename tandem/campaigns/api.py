@@ -12,12 +12,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import P, PathEx, Query, QueryEx, Router, Status
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns import services
 from tandem.campaigns.filters import CampaignFilter
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.queries import campaign_detail, campaigns_page
 from tandem.campaigns.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch
-from tandem.core.actor import Actor
 from tandem.core.api_errors import ErrorOut
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 

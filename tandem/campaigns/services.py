@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
-from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
-from tandem.core.permissions import require
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 

@@ -16,16 +16,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.campaigns.filters import CampaignFilter
 from tandem.campaigns.forms import CampaignForm
 from tandem.campaigns.models import Campaign, CampaignKind
 from tandem.campaigns.queries import campaign_detail as campaign_detail_query
 from tandem.campaigns.queries import campaign_forms, campaigns_page, recent_touchpoints
 from tandem.campaigns.services import create_campaign, update_campaign
-from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
-from tandem.core.permissions import can, page_requires, require
 from tandem.people.views.common import PAGE_SIZE, list_context
 
 FIELDS = ("name", "key", "kind", "starts_on", "ends_on", "description", "is_active")

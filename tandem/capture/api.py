@@ -22,6 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from ninja import HeaderEx, P, Router
 
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
 from tandem.capture import consent as consent_service
@@ -35,10 +37,8 @@ from tandem.capture.idempotency import (
 )
 from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
-from tandem.core.actor import Actor
 from tandem.core.api_errors import conflict
 from tandem.core.http import client_ip
-from tandem.core.permissions import require
 from tandem.people.models import Person
 
 router = Router(tags=["capture"])

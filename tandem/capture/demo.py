@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns.models import Campaign, CampaignKind
 from tandem.campaigns.services import create_campaign
 from tandem.capture import webforms
 from tandem.capture.models import WebForm
-from tandem.core.actor import Actor
 
 DEMO_CAMPAIGN_KEY = "buyers-guide-2026"
 DEMO_FORM_KEY = "demo-guide"

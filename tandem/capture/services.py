@@ -19,11 +19,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import can, require
 from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.services import record_touchpoint, resolve_campaign
-from tandem.core.actor import Actor
-from tandem.core.permissions import can, require
 from tandem.people import extensions
 from tandem.people import services as people
 from tandem.people.models import Company, Person, PersonEmail

@@ -1,6 +1,6 @@
 """The form builder: list, create, edit and show web forms (marketers, managers, admins).
 
-Every page checks "capture.manage_forms" through core/permissions.py on the
+Every page checks "capture.manage_forms" through accounts/permissions.py on the
 server: anonymous visitors go to the login page, other roles get 403.
 """
 
@@ -16,14 +16,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import page_requires
 from tandem.campaigns.models import Touchpoint
 from tandem.capture import inbox, webforms
 from tandem.capture.forms import ConsentFormSet, WebFormForm
 from tandem.capture.models import WebForm
-from tandem.core.actor import Actor
 from tandem.core.audit import audit_for
-from tandem.core.permissions import page_requires
 
 ViewFunc = Callable[..., HttpResponseBase]
 

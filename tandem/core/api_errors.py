@@ -24,7 +24,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.parser import Parser
 from pydantic import ConfigDict, Field
 
-from tandem.core.api_auth import NEEDS_AUTH, SAFE_METHODS
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+NEEDS_AUTH = "Sign in or send Authorization: Bearer <token>."
 
 
 def validation_details(request: HttpRequest, exc: DjangoValidationError) -> list[dict[str, Any]]:

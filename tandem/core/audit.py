@@ -9,12 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 
-from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
+
+
+class Actor(Protocol):
+    """Who acts, as the audit trail needs it (accounts.actor.Actor is the one in use)."""
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def _plain(value: Any) -> Any:

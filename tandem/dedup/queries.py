@@ -9,10 +9,10 @@ import phonenumbers
 from django.db.models import Q, QuerySet
 
 from tandem.accounts.models import User
+from tandem.accounts.permissions import can
 from tandem.campaigns.models import Touchpoint
 from tandem.capture.models import Consent
 from tandem.core.pagination import Page, SortSpec, paginate
-from tandem.core.permissions import can
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.services import CUSTOM_PREFIX, MERGE_FIELDS, MERGED, SURVIVOR, default_choices
 from tandem.people.models import Activity, CustomField, Person, PersonEmail, PersonPhone, Stage

@@ -21,11 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.campaigns.models import Touchpoint
 from tandem.capture.models import Consent, ConsentEvent, ConsentStatus
-from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit
-from tandem.core.permissions import require
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.scan import (  # noqa: F401 (the public names of finding, kept importable here)
     ScanResult,

@@ -1,6 +1,6 @@
 """The duplicates pages: the review queue, the merge screen, and the merge history with undo.
 
-Every view checks `people.merge` on the server (core/permissions.py): marketers,
+Every view checks `people.merge` on the server (accounts/permissions.py): marketers,
 managers and admins may merge any pair; a salesperson the pairs of people they
 own or nobody owns. Every write goes through dedup/services.py.
 """
@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.pagination import Page
-from tandem.core.permissions import can, page_requires, require
 from tandem.dedup import services
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.queries import merge_preview, merges_page, pair_people, queue_page

@@ -27,10 +27,10 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, Team, User
 from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
-from tandem.core.actor import Actor
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.models import AuditEvent
 from tandem.demo.words import (

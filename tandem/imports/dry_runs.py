@@ -9,9 +9,9 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.core.dblocks import busy_text, is_lock_timeout, retry_on_lock
-from tandem.core.permissions import require
 from tandem.imports.bulk import (
     Outcome,
     Sql,

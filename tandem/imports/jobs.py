@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.core.dblocks import retry_on_lock
 from tandem.imports.mapping import (
     country_for,

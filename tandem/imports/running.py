@@ -20,12 +20,12 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.core import collector
-from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
 from tandem.core.collector import paused_collector
 from tandem.core.dblocks import busy_text, is_lock_timeout
-from tandem.core.permissions import require
 from tandem.imports import pipeline
 from tandem.imports.bulk import (
     PERSON_TYPE,

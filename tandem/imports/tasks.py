@@ -5,8 +5,8 @@ from __future__ import annotations
 from django_tasks import task
 from django_tasks.base import Task
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
 from tandem.imports import services
 from tandem.imports.models import ImportJob
 

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import require
 from tandem.campaigns.models import Touchpoint
-from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
-from tandem.core.permissions import require
 from tandem.imports.bulk import (
     COMPANY_TYPE,
     PERSON_TYPE,

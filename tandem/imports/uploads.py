@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import can, require
 from tandem.core.audit import record_audit
-from tandem.core.permissions import can, require
 from tandem.imports import readers
 from tandem.imports.jobs import (
     clean_region,

@@ -20,10 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.dblocks import busy_text, is_lock_timeout
-from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
 from tandem.imports import queries, services
 from tandem.imports.forms import MappingForm, UploadForm

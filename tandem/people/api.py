@@ -1,7 +1,7 @@
 """People and companies over HTTP: fetch the visible row, call the service, return it.
 
 Permissions, validation and audit live in people/services.py; request.auth is
-the acting `Actor` (core/api_auth.py); errors are mapped in core/api_errors.py.
+the acting `Actor` (accounts/api_auth.py); errors are mapped in core/api_errors.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import P, Query, QueryEx, Router, Status
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
 from tandem.core.api_errors import conflict
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET, Page
 from tandem.people import services

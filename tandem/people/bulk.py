@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.core.audit import diff, snapshot
 from tandem.core.bulk import insert_new
 from tandem.core.models import AuditEvent
-from tandem.core.permissions import require
 from tandem.people.models import Company, Person, PersonEmail, PersonPhone, PhoneKind, StageChange
 from tandem.people.normalize import name_key
 from tandem.people.services import (

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.core.audit import diff, record_audit, snapshot
-from tandem.core.permissions import require
 from tandem.people.models import CustomField, CustomFieldEntity, CustomFieldType
 
 # Definitions read once per batch of work (see `remembered_definitions`), else every call.

@@ -1,7 +1,7 @@
 """People, companies, lifecycle stages, activities and custom fields.
 
 The knowledge is the company's (principle 1): every user sees every row; who
-may change a row is decided in core/permissions.py, never here.
+may change a row is decided in accounts/permissions.py, never here.
 """
 
 from __future__ import annotations

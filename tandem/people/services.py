@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
+from tandem.accounts.permissions import can, require
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.core.models import AuditEvent
-from tandem.core.permissions import can, require
 from tandem.people import extensions
 from tandem.people.custom_fields import clean_custom_fields
 from tandem.people.fields import PERSON_TEXT_FIELDS, PERSON_VALUE_FIELDS

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import ApiToken, Team, User
 from tandem.accounts.services import create_team, create_token
-from tandem.core.actor import Actor
 from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import CustomField
 

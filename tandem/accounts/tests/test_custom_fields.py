@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.core.audit import audit_for
 from tandem.people.custom_fields import (
     create_custom_field,

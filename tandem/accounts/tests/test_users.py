@@ -7,8 +7,8 @@ import re
 from django.urls import reverse
 
 from tandem.accounts.models import Role, Team, User
+from tandem.accounts.permissions import ACTION_LABELS, ACTIONS
 from tandem.core.audit import audit_for
-from tandem.core.permissions import ACTION_LABELS, ACTIONS
 
 
 def test_admin_adds_a_user_with_a_password_who_can_log_in(client, admin):

@@ -26,11 +26,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
+from tandem.accounts.permissions import can, require
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
-from tandem.core.actor import Actor
-from tandem.core.permissions import can, require
 from tandem.people import services as people
 from tandem.people.models import FUNNEL_ORDER, Person, Stage
 

@@ -26,6 +26,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.campaigns.models import Touchpoint
 from tandem.capture.quick.forms import (
     PERSON_FIELDS,
@@ -34,8 +36,6 @@ from tandem.capture.quick.forms import (
     with_card,
 )
 from tandem.capture.quick.services import CHANNEL, QuickResult, capture_quickly
-from tandem.core.actor import Actor
-from tandem.core.permissions import can, page_requires, require
 from tandem.people.schemas import storable
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "capture" / "quick"

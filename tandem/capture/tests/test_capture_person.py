@@ -89,7 +89,7 @@ def test_a_replayed_offline_entry_writes_nothing_new(system):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_captures_of_one_email_make_one_person():
-    from tandem.core.actor import Actor
+    from tandem.accounts.actor import Actor
 
     actor = Actor.system("test")
     errors = []

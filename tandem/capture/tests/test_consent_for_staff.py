@@ -325,7 +325,7 @@ ROLES = ["admin", "manager", "marketer", "salesperson", "other_salesperson"]
 def test_everyone_who_may_see_a_person_sees_their_consent_and_no_one_else(
     role, users_by_role, world, system, client
 ):
-    """Visibility is the person's (core/permissions.py): everyone inside the company sees
+    """Visibility is the person's (accounts/permissions.py): everyone inside the company sees
     every live person, whoever owns them; a deleted person only admins; strangers nobody."""
     user = users_by_role[role]
     services.update_person(

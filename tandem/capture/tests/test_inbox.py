@@ -160,7 +160,7 @@ def test_a_drained_batch_sends_its_confirmation_emails_from_one_task(queued, gui
 
 
 def test_erasing_a_person_deletes_their_submissions_not_captured_yet(queued, guide, admin):
-    from tandem.core.actor import Actor
+    from tandem.accounts.actor import Actor
     from tandem.people import services as people
 
     proof = consents.Proof(method="form", form=guide)

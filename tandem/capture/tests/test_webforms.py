@@ -6,11 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns.services import create_campaign
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
-from tandem.core.actor import Actor
 from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import CustomField, Person
 

@@ -20,15 +20,15 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS
 from tandem.capture import consent as consents
 from tandem.capture import redirects
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
-from tandem.core.actor import Actor
 from tandem.core.audit import record_audit
-from tandem.core.permissions import require
 from tandem.people.models import CustomField, CustomFieldEntity, CustomFieldType
 
 HONEYPOT_FIELD = "tandem_website"  # hidden from people; bots fill it

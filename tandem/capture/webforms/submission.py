@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns.models import TouchpointKind
 from tandem.campaigns.services import UTM_FIELDS
 from tandem.capture import consent as consents
@@ -44,7 +45,6 @@ from tandem.capture.webforms.definition import (
     form_consent_texts,
     form_fields,
 )
-from tandem.core.actor import Actor
 from tandem.people.custom_fields import clean_custom_fields
 from tandem.people.models import CustomFieldEntity, Person
 from tandem.people.normalize import clean_email, clean_phone

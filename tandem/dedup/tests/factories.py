@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.people import services as people
 from tandem.people.models import Company, Person
 

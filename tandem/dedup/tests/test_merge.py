@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns.models import Touchpoint
 from tandem.campaigns.services import record_touchpoint
 from tandem.capture.consent import Proof, ensure_text, record_consent, withdraw_consent
 from tandem.capture.models import Consent, ConsentEvent, ConsentPurpose, ConsentStatus
-from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.services import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tandem.dedup.services import find_candidates_for, merge_people
 from tandem.dedup.tests.factories import person

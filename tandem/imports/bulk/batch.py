@@ -8,7 +8,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.imports.bulk.sql import Sql
 from tandem.imports.models import ImportJob
 from tandem.imports.rows import SKIPPED, RowCleaner, RowError

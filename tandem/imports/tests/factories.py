@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.imports import services
 from tandem.imports.models import ImportJob
 

@@ -57,7 +57,7 @@ def test_auto_import_prints_the_report_and_writes_rejected_rows(tmp_path):
 
 @pytest.mark.django_db
 def test_the_summary_and_the_report_list_each_value_left_out_and_each_skipped_row(tmp_path):
-    from tandem.core.actor import Actor
+    from tandem.accounts.actor import Actor
 
     path = write_messy_csv(tmp_path / "messy.csv", Actor.system("test"))
     report = tmp_path / "report.csv"

@@ -25,11 +25,11 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_tasks_db.models import DBTaskResult
 
 from conftest import make_user
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role
 from tandem.campaigns.models import Touchpoint
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
-from tandem.core.actor import Actor
 from tandem.imports.models import ImportJob, ImportStatus
 from tandem.imports.tests.factories import write_csv
 from tandem.imports.tests.processes import (

@@ -13,8 +13,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
+from tandem.accounts.actor import Actor
 from tandem.campaigns.models import Touchpoint
-from tandem.core.actor import Actor
 from tandem.imports import services
 from tandem.imports.models import ImportJob, ImportStatus
 from tandem.imports.tasks import run_import_task

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import localtime
 
-from tandem.core.actor import Actor
+from tandem.accounts.actor import Actor
 from tandem.imports.models import ImportJob, ImportStatus
 from tandem.imports.tests.factories import (
     MESSY_LEFT_OUT,

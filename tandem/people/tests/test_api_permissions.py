@@ -1,6 +1,6 @@
 """Every API endpoint × every kind of caller, with the status each must get.
 
-The rules (core/permissions.py): everyone inside the company reads everything
+The rules (accounts/permissions.py): everyone inside the company reads everything
 and may add people, companies and activities; a salesperson changes only the
 rows they own or nobody owns; marketers, managers and admins change all rows;
 only admins restore. A read-only token never writes, whoever its user is, and

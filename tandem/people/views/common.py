@@ -13,8 +13,8 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.loader import render_to_string
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
 from tandem.core.models import AuditEvent
 from tandem.core.pagination import Page
 from tandem.people.models import (

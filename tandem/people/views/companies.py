@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import Role
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
 from tandem.core.pagination import capped_count
-from tandem.core.permissions import can, page_requires, require
 from tandem.people import services
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import CompanyFilter

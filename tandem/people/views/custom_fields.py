@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
+from tandem.accounts.permissions import page_requires
 from tandem.accounts.queries import audit_trail
-from tandem.core.actor import Actor
-from tandem.core.permissions import page_requires
 from tandem.people.custom_fields import (
     create_custom_field,
     delete_custom_field,

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role
-from tandem.core.actor import Actor
+from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for, record_audit
-from tandem.core.permissions import can, page_requires, require
 from tandem.core.spreadsheet import csv_response
 from tandem.people import extensions, services
 from tandem.people.custom_fields import definitions

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tandem.core.permissions import can, require
+from tandem.accounts.permissions import can, require
 from tandem.people import services
 from tandem.people.forms import ActivityForm, add_service_errors
 from tandem.people.views.common import current_actor, current_user, fragments, is_htmx
@@ -29,7 +29,7 @@ class RecordKind:
     """What differs between a person and a company for the shared views."""
 
     noun: str  # "person": the services' keyword and the confirm page's kind
-    actions: str  # "people": the permission prefix (core/permissions.py)
+    actions: str  # "people": the permission prefix (accounts/permissions.py)
     detail: Callable[..., models.Model]  # (pk, include_deleted=) -> the record
     detail_url: str
     list_url: str

@@ -7,10 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import ApiToken, TokenScope, User
 from tandem.accounts.queries import tokens_for_admin
 from tandem.accounts.services import create_token, revoke_token
-from tandem.core.actor import Actor
 
 
 def _find_user(name: str) -> User:

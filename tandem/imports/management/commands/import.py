@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.core.actor import Actor
 from tandem.core.dblocks import busy_text, is_lock_timeout
 from tandem.imports import queries, services
 from tandem.imports.models import DuplicatePolicy, ImportEntity, ImportJob, ImportStatus

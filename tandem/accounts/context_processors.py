@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import resolve, reverse
 
-from tandem.core.permissions import can
+from tandem.accounts.permissions import can
 
 # (label, URL name, the path prefix that marks the link as the current section;
 # empty: only the page itself).

@@ -1,7 +1,7 @@
 """Who is calling the API: a bearer token, or a signed-in browser session.
 
 Each request gets an `Actor` as `request.auth`; endpoints pass it to services,
-which check permissions (core/permissions.py). Read-only tokens are stopped
+which check permissions (accounts/permissions.py). Read-only tokens are stopped
 there too, by `Actor.can_write`.
 
 Sessions are accepted so the docs page's "try it out" works for a signed-in
@@ -17,11 +17,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.services import authenticate_token
-from tandem.core.actor import Actor
-
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-NEEDS_AUTH = "Sign in or send Authorization: Bearer <token>."
+from tandem.core.api_errors import SAFE_METHODS
 
 
 class BearerToken(HttpBearer):

@@ -17,8 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.core.actor import Actor
 
 # Actions any signed-in member may take on any record.
 _EVERYONE = {
@@ -127,7 +127,7 @@ def page_requires(action: str | None) -> Callable[[ViewFunc], ViewFunc]:
     """Log-in, then `action` (403 otherwise); `None` lets any signed-in member in.
 
     The view keeps the action as `required_action`, and the main menu reads it
-    (core/context_processors.py): a link is shown only to those this check lets in.
+    (accounts/context_processors.py): a link is shown only to those this check lets in.
     """
 
     def decorator(view: ViewFunc) -> ViewFunc:
