@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,9 +27,17 @@ from tandem.imports.models import ImportJob
 from tandem.people.models import Person
 
 ROOT = Path(__file__).resolve().parents[3]
-# Ports given to these tests (8110-8119); each test module takes its own.
-PORT_LOCK_TEST = 8110
-PORT_CONCURRENCY_TEST = 8111
+
+
+def free_port() -> int:
+    """A port nobody listens on now, so runs side by side (and other tests) never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+PORT_LOCK_TEST = free_port()
+PORT_CONCURRENCY_TEST = free_port()
 
 
 def database_url() -> str:
