@@ -324,4 +324,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("TANDEM_LOG_LEVEL", "WARNING")},
+    # Django's own "django" logger prints to its console handler when DEBUG is on and
+    # then passes the record up to ours: every 403/404 warning was printed twice.
+    "loggers": {
+        "django": {
+            "handlers": [],
+            "level": env_str("TANDEM_LOG_LEVEL", "WARNING"),
+            "propagate": True,
+        }
+    },
 }

@@ -67,3 +67,30 @@ def test_deploy_check_is_clean_with_production_settings():
     result = run_tandem(["check", "--deploy", "--fail-level", "WARNING"], **PROD)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_a_refused_request_is_logged_once(debug: str) -> None:
+    """Django's "django" logger had a console of its own besides ours: each 403 came out twice."""
+    script = (
+        "import logging, django; django.setup();"
+        "logging.getLogger('django.request').warning('Forbidden (probe): /x')"
+    )
+    env = {"TANDEM_DEBUG": debug} if debug == "true" else dict(PROD)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TANDEM_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    base.update(
+        {
+            "TANDEM_DATA_DIR": "/tmp/tandem-settings-test",
+            "DJANGO_SETTINGS_MODULE": "tandem.settings",
+        },
+        **env,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=base, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("Forbidden (probe)") == 1, done.stderr
