@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 from phonenumbers import phonenumberutil as pnu
 
@@ -189,6 +188,6 @@ def check_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[s
     e164 = _fast_e164(original, region) if original else None
     if e164:
         return e164, original[:50]
-    if e164 == "":  # the message clean_phone gives when the number parses but is not valid
-        raise ValidationError({field: f"{original!r} is not a valid phone number for {region}."})
+    # Not valid (""), or not sure (None): clean_phone decides, and words its refusal
+    # (bad values are few, so their slower path costs little).
     return clean_phone(raw, country=country, field=field)

@@ -207,7 +207,15 @@ class RowCleaner:
             return found
         try:
             if target == "country":
-                result: tuple[Any, str] = (clean_country(country_for(value)), "")
+                try:
+                    result: tuple[Any, str] = (clean_country(country_for(value)), "")
+                except ValidationError:
+                    # An import takes names as well as codes, so the message says both.
+                    result = (
+                        None,
+                        f"{value!r} is not a country we know; use its name (Germany) "
+                        "or its two-letter code (DE).",
+                    )
             elif target == "stage":
                 stage = stage_for(value, self.stages)
                 result = (

@@ -70,6 +70,18 @@ def clean_email(raw: str, *, field: str = "email") -> tuple[str, str]:
     return typed, normalize_email(typed)
 
 
+# What phonenumbers' parse errors mean, in words (its own messages name its internals).
+_PARSE_PROBLEMS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
+        "its country code is missing or unknown (write it with + and the code, e.g. +44 20 ...)"
+    ),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "it does not look like a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
+    phonenumbers.NumberParseException.TOO_LONG: "it is too long",
+}
+
+
 def clean_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[str, str]:
     """(E.164, original) or a ValidationError naming `field`.
 
@@ -83,9 +95,18 @@ def clean_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[s
     try:
         parsed = phonenumbers.parse(original, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError({field: f"{original!r} is not a phone number: {exc}"}) from None
+        why = _PARSE_PROBLEMS.get(exc.error_type, "it does not look like a phone number")
+        raise ValidationError({field: f"{original!r} is not a phone number: {why}."}) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError({field: f"{original!r} is not a valid phone number for {region}."})
+        reason = phonenumbers.is_possible_number_with_reason(parsed)
+        why = {
+            phonenumbers.ValidationResult.TOO_SHORT: " (too short)",
+            phonenumbers.ValidationResult.TOO_LONG: " (too long)",
+            phonenumbers.ValidationResult.INVALID_LENGTH: " (wrong number of digits)",
+        }.get(reason, "")
+        raise ValidationError(
+            {field: f"{original!r} is not a valid phone number for {region}{why}."}
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), original[:50]
 
 

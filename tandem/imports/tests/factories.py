@@ -62,7 +62,7 @@ MESSY_ROWS = [
 # (row, column, value) of each value left out, and the words its reason must hold.
 MESSY_LEFT_OUT = [
     (3, "Phone", "12", "not a valid phone number"),
-    (4, "Country", "Atlantis", "not a two-letter ISO country code"),
+    (4, "Country", "Atlantis", "not a country we know; use its name"),
     (5, "Job Title", "x" * 300, "At most 150 characters"),
     (6, "Budget", "lots", "Budget must be a number"),
     (7, "Email", "fay(at)example.com", "not a valid email address"),
