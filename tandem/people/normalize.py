@@ -103,6 +103,7 @@ def clean_phone(raw: str, *, country: str = "", field: str = "phone") -> tuple[s
             phonenumbers.ValidationResult.TOO_SHORT: " (too short)",
             phonenumbers.ValidationResult.TOO_LONG: " (too long)",
             phonenumbers.ValidationResult.INVALID_LENGTH: " (wrong number of digits)",
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: " (add the area code)",
         }.get(reason, "")
         raise ValidationError(
             {field: f"{original!r} is not a valid phone number for {region}{why}."}

@@ -12,7 +12,8 @@ from tandem.people.normalize import clean_phone
         ("call me", "does not look like a phone number"),
         ("+999 123 4567", "country code is missing or unknown"),
         ("+49 1", "too short"),
-        ("12", "not a valid phone number for DE (wrong number of digits)"),
+        ("12", "not a valid phone number for DE (add the area code)"),
+        ("+49 30 12345678901234", "not a valid phone number for DE"),
     ],
 )
 def test_an_unreadable_number_says_why_in_words(raw: str, says: str) -> None:
