@@ -42,6 +42,9 @@ class Actor:
     def label(self) -> str:
         if self.user is None:
             return self.system_label or "system"
+        # The name people know a colleague by (as the pages show it), the login name
+        # when none is set; a token's writes say which token.
+        name = self.user.get_full_name() or self.user.username
         if self.token is not None:
-            return f"{self.user.username} (token {self.token.name})"
-        return self.user.username
+            return f"{name} (API token “{self.token.name}”)"
+        return name
