@@ -141,7 +141,7 @@ def test_admin_edits_a_user_and_the_page_shows_the_audit_trail(client, admin, sa
     page = client.get(url).text
     assert "First name: Sam → Samuel" in page
     assert "Team: — → South" in page
-    assert "ada" in page  # who did it
+    assert "Ada Admin" in page  # who did it, by the name colleagues know
 
 
 def test_two_users_cannot_share_an_email(client, admin, salesperson, marketer):

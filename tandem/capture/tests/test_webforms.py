@@ -260,7 +260,7 @@ def test_changes_to_a_form_are_audited(client, marketer, guide):
         builder_post(name="Guide 2026", key=guide.key),
     )
     html = client.get(reverse("capture:form_detail", args=[guide.pk])).text
-    assert "Changed" in html and "mia" in html
+    assert "Changed" in html and "Mia Marketer" in html
 
 
 def test_the_demo_guide_form_is_made_once(system):

@@ -215,7 +215,7 @@ def test_editing_records_what_changed_from_what_to_what(signed_in, ada, marketer
     page = signed_in.get(reverse("people:detail", args=[ada.pk])).content.decode()
     audit = page[page.index('id="audit"') :]
     assert "Changed" in audit and "Job title" in audit and "Analyst" in audit
-    assert marketer.username in audit
+    assert marketer.get_full_name() in audit
 
 
 def test_the_audit_trail_names_owners_and_companies_not_ids(signed_in, ada):
