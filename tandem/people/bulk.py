@@ -30,6 +30,7 @@ from tandem.accounts.permissions import require
 from tandem.core.audit import diff, snapshot
 from tandem.core.bulk import insert_new
 from tandem.core.models import AuditEvent
+from tandem.people.custom_fields import remembered_definitions
 from tandem.people.models import (
     Activity,
     Company,
@@ -280,36 +281,42 @@ def create_people_with_history(*, people: list[PastPerson]) -> list[Person]:
     checked_people: list[tuple[NewPerson, PastPerson, dict[str, list[Any]]]] = []
     extra_emails: list[list[tuple[str, str]]] = []
     extra_phones: list[list[tuple[str, str, str]]] = []
-    for past in people:
-        checked = check_new_person(
-            data=past.data,
-            email=past.email,
-            phone=past.phone,
-            stage=past.steps[0].to_stage if past.steps else "",
-        )
-        person = checked.person
-        _check_steps(person, past.steps)
-        if past.more_emails or past.more_phones:
-            require(past.steps[0].actor, "people.edit", person)
-        if past.more_emails and not checked.email:
-            raise ValidationError({"emails": "Give the primary email before other addresses."})
-        if past.more_phones and not checked.phone:
-            raise ValidationError({"phones": "Give the primary phone before other numbers."})
-        if any(kind not in PhoneKind.values for _, kind in past.more_phones):
-            raise ValidationError({"kind": f"Use one of: {', '.join(PhoneKind.values)}."})
-        for act in past.activities:
-            check_activity(kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome)
-        created = created_changes(person)  # at the stage they were created in
-        first, last = past.steps[0], past.steps[-1]
-        person.stage = _stage(last.to_stage)
-        person.stage_changed_at = last.at
-        person.created_at = first.at
-        person.updated_at = last.at  # saved last by the last change_stage
-        checked_people.append((checked, past, created))
-        extra_emails.append([clean_email(raw) for raw in past.more_emails])
-        extra_phones.append(
-            [(*clean_phone(raw, country=person.country), kind) for raw, kind in past.more_phones]
-        )
+    with remembered_definitions():  # one read of the custom fields for the batch
+        for past in people:
+            checked = check_new_person(
+                data=past.data,
+                email=past.email,
+                phone=past.phone,
+                stage=past.steps[0].to_stage if past.steps else "",
+            )
+            person = checked.person
+            _check_steps(person, past.steps)
+            if past.more_emails or past.more_phones:
+                require(past.steps[0].actor, "people.edit", person)
+            if past.more_emails and not checked.email:
+                raise ValidationError({"emails": "Give the primary email before other addresses."})
+            if past.more_phones and not checked.phone:
+                raise ValidationError({"phones": "Give the primary phone before other numbers."})
+            if any(kind not in PhoneKind.values for _, kind in past.more_phones):
+                raise ValidationError({"kind": f"Use one of: {', '.join(PhoneKind.values)}."})
+            for act in past.activities:
+                check_activity(
+                    kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome
+                )
+            created = created_changes(person)  # at the stage they were created in
+            first, last = past.steps[0], past.steps[-1]
+            person.stage = _stage(last.to_stage)
+            person.stage_changed_at = last.at
+            person.created_at = first.at
+            person.updated_at = last.at  # saved last by the last change_stage
+            checked_people.append((checked, past, created))
+            extra_emails.append([clean_email(raw) for raw in past.more_emails])
+            extra_phones.append(
+                [
+                    (*clean_phone(raw, country=person.country), kind)
+                    for raw, kind in past.more_phones
+                ]
+            )
     persons = [checked.person for checked, _, _ in checked_people]
     emails: list[PersonEmail] = []
     phones: list[PersonPhone] = []
@@ -388,21 +395,24 @@ def create_companies_with_history(*, companies: list[PastCompany]) -> list[Compa
     logged as `log_activity` would (all checked first); one INSERT per table."""
     rows: list[Company] = []
     created: list[dict[str, list[Any]]] = []
-    for past in companies:
-        require(past.actor, "companies.create")
-        company = Company(
-            **_clean_company_fields({"custom_fields": {}, "name": "", **past.data}, None)
-        )
-        if not company.name:
-            raise ValidationError({"name": "A company needs a name."})
-        company.name_key = name_key(company.name)
-        company.created_at = company.updated_at = past.at
-        for act in past.activities:
-            require(act.actor, "companies.log_activity", company)
-            check_activity(kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome)
-        values = snapshot(company, COMPANY_FIELDS)
-        created.append(diff({}, {k: v for k, v in values.items() if v not in ("", None, {})}))
-        rows.append(company)
+    with remembered_definitions():
+        for past in companies:
+            require(past.actor, "companies.create")
+            company = Company(
+                **_clean_company_fields({"custom_fields": {}, "name": "", **past.data}, None)
+            )
+            if not company.name:
+                raise ValidationError({"name": "A company needs a name."})
+            company.name_key = name_key(company.name)
+            company.created_at = company.updated_at = past.at
+            for act in past.activities:
+                require(act.actor, "companies.log_activity", company)
+                check_activity(
+                    kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome
+                )
+            values = snapshot(company, COMPANY_FIELDS)
+            created.append(diff({}, {k: v for k, v in values.items() if v not in ("", None, {})}))
+            rows.append(company)
     with transaction.atomic(savepoint=False):
         insert_new(rows, backdated=True)
         insert_new(
