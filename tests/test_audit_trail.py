@@ -327,6 +327,32 @@ def _(ctx: Ctx) -> list[Expect]:
     return []
 
 
+@walks("capture.record_past_consents")
+def _(ctx: Ctx) -> list[Expect]:
+    """The demo's past consents: each step keeps its proof, dated when it happened."""
+    ada, text = _newsletter(ctx)
+    day = timezone.now() - dt.timedelta(days=90)
+    given = consents.Proof(method="form", ip="203.0.113.7", at=day)
+    clicked = consents.Proof(method="email_link", ip="203.0.113.7", at=day + dt.timedelta(hours=1))
+    later = consents.Proof(
+        method="staff", at=day + dt.timedelta(days=30), how="Asked on a call", recorded_by=ctx.user
+    )
+    ctx.start()
+    (consent,) = consents.record_past_consents(
+        [consents.PastConsent(ada, text, given, True, clicked, later)]
+    )
+    assert (consent.status, consent.updated_at) == (ConsentStatus.WITHDRAWN, later.at)
+    assert _consent_events(ada) == [
+        ("requested", "form", "203.0.113.7"),
+        ("confirmed", "email_link", "203.0.113.7"),
+        ("withdrawn", "staff", None),
+    ]
+    assert list(
+        ConsentEvent.objects.filter(consent=consent).order_by("id").values_list("at", flat=True)
+    ) == [given.at, clicked.at, later.at]
+    return []
+
+
 @walks("capture.confirm_consents")
 def _(ctx: Ctx) -> list[Expect]:
     ada, text = _newsletter(ctx)

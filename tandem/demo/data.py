@@ -33,6 +33,7 @@ from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.core.audit import record_audit
 from tandem.core.models import AuditEvent
+from tandem.demo.engagement import Engagement
 from tandem.demo.words import (
     ACTIVITY_COUNTS,
     ACTIVITY_TEXT,
@@ -620,7 +621,7 @@ def load_demo(
         company_plans = builder.build_companies(companies, sales)
         people_plans = builder.build_people(people, company_plans, users)
         company_rows = builder.write_companies(company_plans, people_plans)
-        builder.write_people(people_plans, company_rows)
+        persons = builder.write_people(people_plans, company_rows)
         counts = {
             "people": len(people_plans),
             "emails": sum(1 + bool(p.extra_email) for p in people_plans),
@@ -629,8 +630,16 @@ def load_demo(
             "activities": sum(len(p.activities) for p in people_plans),
             "company_notes": builder.company_notes,
         }
-        ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
+        guide = ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
         counts["web_forms"] = 1
+        counts |= Engagement(
+            rng=builder.rng,
+            start=builder.start,
+            now=builder.now,
+            system=builder.system,
+            marketer=users["marketer"],
+            guide=guide,
+        ).write(people_plans, persons)
         # The review queue is not empty on the first visit: the scan a new database's
         # owner would run (the demo people include a few that are one human).
         from tandem.dedup.services import scan_all

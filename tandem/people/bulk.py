@@ -182,6 +182,9 @@ def find_or_create_companies(*, actor: Actor, names: Iterable[str]) -> dict[str,
 # --- people and companies with a past --------------------------------------------------
 
 
+_PHONE_KINDS = frozenset(PhoneKind.values)
+
+
 @dataclass(frozen=True)
 class PastStep:
     """A stage a person reached: who moved them, when and why (`change_stage`)."""
@@ -297,7 +300,7 @@ def create_people_with_history(*, people: list[PastPerson]) -> list[Person]:
                 raise ValidationError({"emails": "Give the primary email before other addresses."})
             if past.more_phones and not checked.phone:
                 raise ValidationError({"phones": "Give the primary phone before other numbers."})
-            if any(kind not in PhoneKind.values for _, kind in past.more_phones):
+            if any(kind not in _PHONE_KINDS for _, kind in past.more_phones):
                 raise ValidationError({"kind": f"Use one of: {', '.join(PhoneKind.values)}."})
             for act in past.activities:
                 check_activity(

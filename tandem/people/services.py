@@ -619,9 +619,12 @@ def erase_person(*, actor: Actor, person: Person) -> None:
         )
 
 
+_ACTIVITY_KINDS = frozenset(ActivityKind.values)
+
+
 def check_activity(*, kind: str, subject: str, body: str, outcome: str) -> None:
     """The checks of a logged activity (`log_activity`, `people.bulk`)."""
-    if kind not in ActivityKind.values:
+    if kind not in _ACTIVITY_KINDS:
         raise ValidationError(
             {"kind": f"{kind!r} is not an activity; use one of: {', '.join(ActivityKind.values)}."}
         )
