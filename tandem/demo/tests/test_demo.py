@@ -78,6 +78,17 @@ def fingerprint(now: dt.datetime) -> str:
         "person__email", "company__name", "kind", "occurred_at", "actor_label", "subject", "outcome"
     ):
         digest.update(repr([*row[:3], rel(row[3]), *row[4:]]).encode())
+    from tandem.campaigns.models import Touchpoint
+    from tandem.capture.models import ConsentEvent
+
+    for row in Touchpoint.objects.order_by("occurred_at", "id").values_list(
+        "person__email", "kind", "occurred_at", "campaign__key", "channel", "utm_term"
+    ):
+        digest.update(repr([*row[:2], rel(row[2]), *row[3:]]).encode())
+    for row in ConsentEvent.objects.order_by("at", "id").values_list(
+        "consent__person__email", "action", "at", "method", "ip", "how"
+    ):
+        digest.update(repr([*row[:2], rel(row[2]), *row[3:]]).encode())
     return digest.hexdigest()
 
 
