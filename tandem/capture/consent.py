@@ -245,12 +245,12 @@ def record_past_consents(items: list[PastConsent]) -> list[Consent]:
     its last step). One INSERT for the consents and one for the events."""
     rows = []
     for item in items:
-        steps = item.steps()
-        times = [proof.at for _, proof in steps]
-        if any(at is None for at in times):
+        times = [proof.at for _, proof in item.steps() if proof.at is not None]
+        if len(times) < len(item.steps()):
             raise ValidationError({"at": "Give the time of each step of a past consent."})
-        if times != sorted(times):  # type: ignore[type-var]
+        if times != sorted(times):
             raise ValidationError({"at": "The steps of a consent go forward in time."})
+        steps = item.steps()
         rows.append(
             Consent(
                 person=item.person,
@@ -267,7 +267,7 @@ def record_past_consents(items: list[PastConsent]) -> list[Consent]:
                 consent=consent,
                 action=action,
                 text=item.text,
-                at=proof.at,
+                at=proof.at or timezone.now(),  # given: checked above
                 form=proof.form,
                 ip=proof.ip or None,
                 user_agent=(proof.user_agent or "")[:300],

@@ -61,8 +61,7 @@ def _audit(
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """The event `record_audit` records; `at` dates it back (written with `backdated=True`)."""
-    return AuditEvent(
-        at=at,
+    row = AuditEvent(
         actor=actor.user,
         actor_label=actor.label[:150],
         event=event,
@@ -71,6 +70,9 @@ def _audit(
         target_repr=str(target)[:200],
         changes=changes,
     )
+    if at is not None:
+        row.at = at
+    return row
 
 
 def create_people_bulk(
