@@ -11,7 +11,9 @@ accounts' services. Companies and people, with their 18 months of history
 and the audit events of all of it, each dated when it happened), go through
 `people.bulk.create_companies_with_history` and `create_people_with_history`:
 what the one-by-one services would have written, in a handful of INSERTs
-(the services one by one would need ~60,000 queries).
+(the services one by one would need ~60,000 queries). Campaigns, their
+touchpoints and the newsletter consents are planned and written in
+tandem/demo/engagement.py; the gated guide's form in capture/demo.py.
 """
 
 from __future__ import annotations
