@@ -25,7 +25,7 @@ def test_past_touchpoints_are_written_at_once_and_dated_when_they_occurred(syste
     ]
     with CaptureQueriesContext(connection) as queries:
         record_past_touchpoints(built)
-    assert sum(q["sql"].startswith("INSERT") for q in queries.captured_queries) == 1
+    assert sum("INSERT" in q["sql"] for q in queries.captured_queries) == 1
     rows = Touchpoint.objects.filter(person=ada).order_by("occurred_at")
     assert [(t.occurred_at, t.created_at, t.campaign_id) for t in rows] == [
         (at, at, webinar.pk) for at in when
