@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,6 +327,32 @@ def _(ctx: Ctx) -> list[Expect]:
     return []
 
 
+@walks("capture.record_past_consents")
+def _(ctx: Ctx) -> list[Expect]:
+    """The demo's past consents: each step keeps its proof, dated when it happened."""
+    ada, text = _newsletter(ctx)
+    day = timezone.now() - dt.timedelta(days=90)
+    given = consents.Proof(method="form", ip="203.0.113.7", at=day)
+    clicked = consents.Proof(method="email_link", ip="203.0.113.7", at=day + dt.timedelta(hours=1))
+    later = consents.Proof(
+        method="staff", at=day + dt.timedelta(days=30), how="Asked on a call", recorded_by=ctx.user
+    )
+    ctx.start()
+    (consent,) = consents.record_past_consents(
+        [consents.PastConsent(ada, text, given, True, clicked, later)]
+    )
+    assert (consent.status, consent.updated_at) == (ConsentStatus.WITHDRAWN, later.at)
+    assert _consent_events(ada) == [
+        ("requested", "form", "203.0.113.7"),
+        ("confirmed", "email_link", "203.0.113.7"),
+        ("withdrawn", "staff", None),
+    ]
+    assert list(
+        ConsentEvent.objects.filter(consent=consent).order_by("id").values_list("at", flat=True)
+    ) == [given.at, clicked.at, later.at]
+    return []
+
+
 @walks("capture.confirm_consents")
 def _(ctx: Ctx) -> list[Expect]:
     ada, text = _newsletter(ctx)
@@ -528,6 +555,51 @@ def _(ctx: Ctx) -> list[Expect]:
     found = people_bulk.find_or_create_companies(actor=ctx.actor, names=["ACME", "Initech"])
     assert found["ACME"].pk == known.pk
     return [Expect("created", found["Initech"])]
+
+
+@walks(
+    "people.create_people_with_history", "created", "email_added", "phone_added", "stage_changed"
+)
+def _(ctx: Ctx) -> list[Expect]:
+    """The demo's backdated people: each step of their past audited as its actor, then."""
+    day = timezone.now() - dt.timedelta(days=30)
+    steps = [
+        people_bulk.PastStep("mql", day, ctx.actor),
+        people_bulk.PastStep("lead", day + dt.timedelta(days=2), ctx.actor, "Not yet"),
+    ]
+    ctx.start()
+    (ada,) = people_bulk.create_people_with_history(
+        people=[
+            people_bulk.PastPerson(
+                data={"last_name": "Lovelace", "country": "DE"},
+                email="ada@example.com",
+                phone="+49 30 901820",
+                more_emails=["ada@mail.example"],
+                more_phones=[("+49 1512 3456789", "mobile")],
+                steps=steps,
+            )
+        ]
+    )
+    back = StageChange.objects.get(person=ada, to_stage="lead")
+    assert (back.actor_id, back.reason) == (ctx.user.pk, "Not yet")
+    assert set(AuditEvent.objects.filter(pk__gt=ctx.mark).values_list("at", flat=True)) == {
+        day,
+        day + dt.timedelta(days=2),
+    }
+    return [
+        Expect(event, ada) for event in ("created", "email_added", "phone_added", "stage_changed")
+    ]
+
+
+@walks("people.create_companies_with_history", "created")
+def _(ctx: Ctx) -> list[Expect]:
+    day = timezone.now() - dt.timedelta(days=30)
+    ctx.start()
+    (acme,) = people_bulk.create_companies_with_history(
+        companies=[people_bulk.PastCompany(data={"name": "Acme"}, at=day, actor=ctx.actor)]
+    )
+    assert AuditEvent.objects.get(pk__gt=ctx.mark).at == day
+    return [Expect("created", acme)]
 
 
 @walks("people.update_person", "changed")

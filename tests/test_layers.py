@@ -188,3 +188,40 @@ def test_the_allowed_layers_themselves_have_no_cycle() -> None:
         order += sorted(ready)
         for app in ready:
             del remaining[app]
+
+
+# Calls that write rows: model and queryset methods, and core's set-based INSERT.
+_ROW_WRITES = {
+    "save",
+    "delete",
+    "create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "get_or_create",
+    "update_or_create",
+    "insert_new",
+}
+
+
+def test_the_demo_writes_rows_only_through_the_apps_services() -> None:
+    """The demo plans its company as plain data and hands it to the apps' public services
+    (people.bulk, campaigns, capture.consent, accounts); it writes no row itself (issue 18)."""
+    found = []
+    for app, path in _modules():
+        if app != "demo":
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in _ROW_WRITES:
+                found.append(f"{_where(path, node)} calls {name}()")
+        for module, node in _imports(tree):
+            if module == "tandem.core.bulk":
+                found.append(f"{_where(path, node)} imports {module}")
+    assert found == [], "write these through a service of the app that owns them:\n" + "\n".join(
+        found
+    )

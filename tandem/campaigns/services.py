@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,9 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
 from tandem.core.audit import record_audit
+from tandem.core.bulk import insert_new
 
+_TOUCHPOINT_KINDS = frozenset(TouchpointKind.values)
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -110,7 +113,7 @@ def build_touchpoint(
     import_job_id: int | None = None,
 ) -> Touchpoint:
     """One touchpoint, not saved yet: `record_touchpoint` saves it, a batch writes many at once."""
-    if kind not in TouchpointKind.values:
+    if kind not in _TOUCHPOINT_KINDS:
         raise ValidationError(
             {
                 "touchpoint.kind": f"{kind!r} is not a touchpoint kind; use one of: {', '.join(TouchpointKind.values)}."
@@ -134,6 +137,18 @@ def build_touchpoint(
         import_job_id=import_job_id,
         **{name: _clip(utm.get(name), 200) for name in UTM_FIELDS},
     )
+
+
+def record_past_touchpoints(touchpoints: Iterable[Touchpoint]) -> list[Touchpoint]:
+    """Add many touchpoints built by `build_touchpoint`, in one INSERT, each recorded
+    when it occurred (`created_at` = `occurred_at`): a past written at once, as the
+    demo's 18 months. Callers have checked permissions and resolved the people."""
+    rows = list(touchpoints)
+    for row in rows:
+        row.created_at = row.occurred_at
+    with transaction.atomic(savepoint=False):
+        insert_new(rows, backdated=True)
+    return rows
 
 
 def record_touchpoint(**kwargs: Any) -> Touchpoint:

@@ -203,6 +203,84 @@ def record_first_consents(given: list[tuple[Person, ConsentText, Proof, bool]]) 
     return rows
 
 
+@dataclass(frozen=True)
+class PastConsent:
+    """A consent given in the past, with what became of it (for `record_past_consents`).
+
+    `given` is the tick of the box (`record_consent`); with `double_opt_in` on a
+    marketing purpose it waits for `confirmed` (the click on the emailed link,
+    `confirm_consents`) and stays pending without it; `withdrawn` is the
+    person's later word (`withdraw_consent`). Every proof carries its time.
+    """
+
+    person: Person
+    text: ConsentText
+    given: Proof
+    double_opt_in: bool = False
+    confirmed: Proof | None = None
+    withdrawn: Proof | None = None
+
+    def steps(self) -> list[tuple[str, Proof]]:
+        first = first_consent_status(self.text, double_opt_in=self.double_opt_in)
+        steps = [("requested" if first == ConsentStatus.PENDING else "granted", self.given)]
+        if first == ConsentStatus.PENDING and self.confirmed is not None:
+            steps.append(("confirmed", self.confirmed))
+        if self.withdrawn is not None:
+            steps.append(("withdrawn", self.withdrawn))
+        return steps
+
+
+_STATUS_AFTER = {
+    "requested": ConsentStatus.PENDING,
+    "granted": ConsentStatus.GRANTED,
+    "confirmed": ConsentStatus.GRANTED,
+    "withdrawn": ConsentStatus.WITHDRAWN,
+}
+
+
+def record_past_consents(items: list[PastConsent]) -> list[Consent]:
+    """Write consents with their whole past, for people who have none for that purpose
+    yet: what `record_consent`, `confirm_consents` and `withdraw_consent` would have
+    written at each proof's time (each event dated then, the consent last changed at
+    its last step). One INSERT for the consents and one for the events."""
+    rows = []
+    for item in items:
+        times = [proof.at for _, proof in item.steps() if proof.at is not None]
+        if len(times) < len(item.steps()):
+            raise ValidationError({"at": "Give the time of each step of a past consent."})
+        if times != sorted(times):
+            raise ValidationError({"at": "The steps of a consent go forward in time."})
+        steps = item.steps()
+        rows.append(
+            Consent(
+                person=item.person,
+                purpose=item.text.purpose,
+                status=_STATUS_AFTER[steps[-1][0]],
+                text=item.text,
+                updated_at=times[-1],
+            )
+        )
+    with transaction.atomic(savepoint=False):
+        insert_new(rows, backdated=True)
+        insert_new(
+            ConsentEvent(
+                consent=consent,
+                action=action,
+                text=item.text,
+                at=proof.at or timezone.now(),  # given: checked above
+                form=proof.form,
+                ip=proof.ip or None,
+                user_agent=(proof.user_agent or "")[:300],
+                method=proof.method[:20],
+                how=(proof.how or "")[:300],
+                recorded_by=proof.recorded_by,
+            )
+            for consent, item in zip(rows, items, strict=True)
+            for action, proof in item.steps()
+        )
+    return rows
+
+
 def confirmation_token(person: Person, consents: list[Consent]) -> str:
     return signing.dumps({"p": person.pk, "c": sorted(c.pk for c in consents)}, salt=CONFIRM_SALT)
 

@@ -79,20 +79,36 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
         return [int(r[0]) for r in cursor.fetchall()]
 
 
-def insert_new(objs: Iterable[models.Model]) -> None:
+def _stamped(field: models.Field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def insert_new(objs: Iterable[models.Model], *, backdated: bool = False) -> None:
     """INSERT these unsaved instances of one model, each getting its id (auto_now and
     auto_now_add fields are set as save() sets them). Inside a transaction. Related
-    objects must be saved first (their ids are read when the instance is built)."""
+    objects must be saved first (their ids are read when the instance is built).
+
+    `backdated`: an auto_now or auto_now_add field already set on an instance keeps
+    its value (history written after the fact: the time it happened, not load time).
+    """
     objs = list(objs)
     if not objs:
         return
     model = type(objs[0])
     sql, fields, converters = _plan(model)
     pairs = list(zip(fields, converters, strict=True))
+    kept = [backdated and _stamped(field) for field in fields]
     rows = []
     for obj, pk in zip(objs, next_ids(model, len(objs)), strict=True):
         obj.pk = pk
         obj._state.adding = False
-        rows.append([pk, *(convert(field.pre_save(obj, True)) for field, convert in pairs)])
+        if not backdated:
+            rows.append([pk, *(convert(field.pre_save(obj, True)) for field, convert in pairs)])
+            continue
+        row: list[Any] = [pk]
+        for (field, convert), keep in zip(pairs, kept, strict=True):
+            value = getattr(obj, field.attname) if keep else None
+            row.append(convert(field.pre_save(obj, True) if value is None else value))
+        rows.append(row)
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

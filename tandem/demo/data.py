@@ -4,13 +4,16 @@ Deterministic: one `random.Random(seed)` drives every choice, and all dates
 hang off one anchor time, so the same seed gives the same company. Idempotent:
 a `demo_loaded` audit event marks a loaded demo and a second run does nothing.
 
-Users, teams and companies go through the services. People, their emails,
-phones, stage history, activities and audit rows are written with
-`bulk_create` (the services would need ~60,000 queries), but row by row they
-hold exactly what `create_person`, `change_stage` and `log_activity` would
-have written: the same cleaning functions (`clean_email`, `clean_phone`,
-`name_key`), a "created" stage change first, a chain of changes ending at the
-person's stage, and the audit events those services record.
+This module only decides what the company looks like, as plain data; every
+row is written by the apps' public services. Users and teams go through
+accounts' services. Companies and people, with their 18 months of history
+(emails, phones, a chain of stage changes with actors and reasons, activities,
+and the audit events of all of it, each dated when it happened), go through
+`people.bulk.create_companies_with_history` and `create_people_with_history`:
+what the one-by-one services would have written, in a handful of INSERTs
+(the services one by one would need ~60,000 queries). Campaigns, their
+touchpoints and the newsletter consents are planned and written in
+tandem/demo/engagement.py; the gated guide's form in capture/demo.py.
 """
 
 from __future__ import annotations
@@ -24,15 +27,15 @@ from typing import Any, TypeVar
 
 import phonenumbers
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, Team, User
 from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
-from tandem.core.audit import diff, record_audit, snapshot
+from tandem.core.audit import record_audit
 from tandem.core.models import AuditEvent
+from tandem.demo.engagement import Engagement
 from tandem.demo.words import (
     ACTIVITY_COUNTS,
     ACTIVITY_TEXT,
@@ -54,20 +57,15 @@ from tandem.demo.words import (
     SOURCES,
     TITLES,
 )
-from tandem.people.models import (
-    FUNNEL_ORDER,
-    Activity,
-    ActivityKind,
-    Company,
-    Person,
-    PersonEmail,
-    PersonPhone,
-    PhoneKind,
-    Stage,
-    StageChange,
+from tandem.people.bulk import (
+    PastActivity,
+    PastCompany,
+    PastPerson,
+    PastStep,
+    create_companies_with_history,
+    create_people_with_history,
 )
-from tandem.people.normalize import clean_email, clean_phone, name_key
-from tandem.people.services import PERSON_AUDITED, create_company, needs_reason
+from tandem.people.models import FUNNEL_ORDER, ActivityKind, Company, Person, PhoneKind, Stage
 
 T = TypeVar("T")
 
@@ -75,7 +73,6 @@ DEMO_SEED = 20261123
 DEMO_PASSWORD = "tandem-demo"  # noqa: S105 (printed on purpose: demo logins)
 MARKER_EVENT = "demo_loaded"
 HISTORY_DAYS = 548  # 18 months
-BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -175,6 +172,43 @@ class _Step:
 
 
 @dataclass
+class _CompanyPlan:
+    name: str
+    domain: str
+    industry: str
+    size: str
+    country: str
+    owner: User | None
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "domain": self.domain,
+            "industry": self.industry,
+            "size": self.size,
+            "country": self.country,
+            "owner": self.owner,
+        }
+
+
+@dataclass
+class _PersonPlan:
+    """One person as planned: their fields, company (an index), and their raw-time history."""
+
+    data: dict[str, Any]
+    company: int | None
+    email: str
+    phone: str
+    extra_email: str
+    extra_phone: str
+    steps: list[_Step]
+    final: str
+    source: str
+    owner_actor: Actor
+    activities: list[PastActivity] = field(default_factory=list)
+
+
+@dataclass
 class DemoResult:
     loaded: bool
     message: str
@@ -195,6 +229,7 @@ class DemoBuilder:
         self.web_form = Actor.system("web form")
         self.phones = _Phones(self.rng)
         self.emails: set[str] = set()
+        self.company_notes = 0
 
     def _office(self, at: dt.datetime) -> dt.datetime:
         """The same day, squeezed into 08:00–18:00.
@@ -229,12 +264,12 @@ class DemoBuilder:
             )
         return users
 
-    # companies, through the services, then dated back
+    # companies: plain data, written with their history once the people are planned
 
-    def build_companies(self, count: int, sales: list[User]) -> list[Company]:
+    def build_companies(self, count: int, sales: list[User]) -> list[_CompanyPlan]:
         rng = self.rng
         names: set[str] = set()
-        companies: list[Company] = []
+        companies: list[_CompanyPlan] = []
         while len(companies) < count:
             country = _weighted(rng, [(c, c.weight) for c in COUNTRIES])
             word, industry, _ = rng.choices(INDUSTRIES, weights=[w for *_, w in INDUSTRIES])[0]
@@ -244,18 +279,16 @@ class DemoBuilder:
                 continue
             names.add(name)
             legal = rng.choice(country.legal_forms)
-            company = create_company(
-                actor=self.system,
-                data={
-                    "name": f"{name} {legal}",
-                    "domain": f"{_slug(name)}.example",
-                    "industry": industry,
-                    "size": _weighted(rng, SIZES),
-                    "country": country.code,
-                    "owner": rng.choice(sales) if rng.random() < 0.6 else None,
-                },
+            companies.append(
+                _CompanyPlan(
+                    name=f"{name} {legal}",
+                    domain=f"{_slug(name)}.example",
+                    industry=industry,
+                    size=_weighted(rng, SIZES),
+                    country=country.code,
+                    owner=rng.choice(sales) if rng.random() < 0.6 else None,
+                )
             )
-            companies.append(company)
         return companies
 
     # people, with their history
@@ -316,7 +349,7 @@ class DemoBuilder:
             times.append(times[-1] + gap)
         return times
 
-    def _email(self, first: str, last: str, domain: str) -> tuple[str, str]:
+    def _email(self, first: str, last: str, domain: str) -> str:
         local = ".".join(p for p in (_ascii(first), _ascii(last.replace(" ", ""))) if p)
         local = local or "info"
         candidate, n = local, 1
@@ -327,22 +360,21 @@ class DemoBuilder:
         self.emails.add(address)
         if self.rng.random() < 0.1:  # typed with capitals; the normalised form is lower-case
             address = f"{candidate.title()}@{domain.capitalize()}"
-        return clean_email(address)
+        return address
 
     def build_people(
-        self, count: int, companies: list[Company], users: dict[str, User]
-    ) -> dict[str, int]:
+        self, count: int, companies: list[_CompanyPlan], users: dict[str, User]
+    ) -> list[_PersonPlan]:
         rng = self.rng
         sales = [users[u.username] for u in DEMO_LOGINS if u.role == Role.SALESPERSON]
         marketer = Actor.for_user(users["marketer"])
         manager = Actor.for_user(users["manager"])
         by_country = {c.code: c for c in COUNTRIES}
-        company_country = {c.pk: c.country for c in companies}
 
-        people: list[Person] = []
-        plans: list[dict[str, Any]] = []
+        plans: list[_PersonPlan] = []
         for _ in range(count):
-            company = rng.choice(companies) if rng.random() < 0.85 else None
+            index = rng.randrange(len(companies)) if rng.random() < 0.85 else None
+            company = companies[index] if index is not None else None
             country = (
                 by_country[company.country]
                 if company
@@ -388,26 +420,18 @@ class DemoBuilder:
             phone = ""
             if source not in ("newsletter",) and rng.random() < (0.85 if deep else 0.45):
                 phone = self.phones.make(country.code, PhoneKind.WORK)
-            phone_cleaned = clean_phone(phone, country=country.code) if phone else None
-            person = Person(
-                first_name=first,
-                last_name=last,
-                first_name_key=name_key(first),
-                last_name_key=name_key(last),
-                email=email[1],
-                phone=phone_cleaned[0] if phone_cleaned else "",
-                title="" if nameless or rng.random() < 0.1 else _weighted(rng, TITLES),
-                company=company,
-                street=street if has_address else "",
-                city=city if has_address or rng.random() < 0.5 else "",
-                postcode=_postcode(rng, pattern) if has_address else "",
-                region=region if has_address else "",
-                country=country.code,
-                owner=owner,
-                stage=moves[0][0],
-                source=source,
-                custom_fields={},
-            )
+            data = {
+                "first_name": first,
+                "last_name": last,
+                "title": "" if nameless or rng.random() < 0.1 else _weighted(rng, TITLES),
+                "street": street if has_address else "",
+                "city": city if has_address or rng.random() < 0.5 else "",
+                "postcode": _postcode(rng, pattern) if has_address else "",
+                "region": region if has_address else "",
+                "country": country.code,
+                "owner": owner,
+                "source": source,
+            }
             steps = [
                 _Step(moves[0][0], times[0], creator, "Created"),
                 *(
@@ -426,146 +450,57 @@ class DemoBuilder:
                     )
                 ),
             ]
-            extra_email = None
+            extra_email = ""
             if not nameless and rng.random() < 0.15:
                 extra_email = self._email(first, last, rng.choice(PERSONAL_DOMAINS))
-            extra_phone = None
+            extra_phone = ""
             if phone and rng.random() < 0.15:
-                mobile = self.phones.make(country.code, PhoneKind.MOBILE)
-                extra_phone = clean_phone(mobile, country=country.code)
-            people.append(person)
-            plans.append(
-                {
-                    "email": email,
-                    "extra_email": extra_email,
-                    "phone": phone_cleaned,
-                    "extra_phone": extra_phone,
-                    "steps": steps,
-                    "final": final,
-                    "owner_actor": owner_actor,
-                    "marketer": marketer,
-                }
+                extra_phone = self.phones.make(country.code, PhoneKind.MOBILE)
+            plan = _PersonPlan(
+                data=data,
+                company=index,
+                email=email,
+                phone=phone,
+                extra_email=extra_email,
+                extra_phone=extra_phone,
+                steps=steps,
+                final=final,
+                source=source,
+                owner_actor=owner_actor,
             )
-        assert all(company_country[p.company_id] == p.country for p in people if p.company_id)
-        return self._write_people(people, plans)
+            plan.activities = self._activities(plan, marketer)
+            plans.append(plan)
+        return plans
 
-    def _write_people(self, people: list[Person], plans: list[dict[str, Any]]) -> dict[str, int]:
-        # Snapshot at creation (the created stage), as create_person records it.
-        created_audits = [
-            {k: v for k, v in snapshot(p, PERSON_AUDITED).items() if v not in ("", None, {})}
-            for p in people
-        ]
-        for person, plan in zip(people, plans, strict=True):
-            person.stage = plan["steps"][-1].to_stage
-            person.stage_changed_at = self._office(plan["steps"][-1].at)
-        Person.objects.bulk_create(people, batch_size=BATCH)
-        emails, phones, changes, audits, activities = [], [], [], [], []
-        for person, plan, created in zip(people, plans, created_audits, strict=True):
-            steps: list[_Step] = plan["steps"]
-            typed, normalized = plan["email"]
-            emails.append(
-                PersonEmail(
-                    person=person, email=typed, email_normalized=normalized, is_primary=True
+    def write_people(self, plans: list[_PersonPlan], companies: list[Company]) -> list[Person]:
+        """The planned people, with their history, through `create_people_with_history`."""
+        return create_people_with_history(
+            people=[
+                PastPerson(
+                    data={
+                        **plan.data,
+                        "company": companies[plan.company] if plan.company is not None else None,
+                    },
+                    steps=[
+                        PastStep(step.to_stage, self._office(step.at), step.actor, step.reason)
+                        for step in plan.steps
+                    ],
+                    email=plan.email,
+                    phone=plan.phone,
+                    more_emails=[plan.extra_email] if plan.extra_email else [],
+                    more_phones=[(plan.extra_phone, PhoneKind.MOBILE)] if plan.extra_phone else [],
+                    activities=plan.activities,
                 )
-            )
-            if plan["extra_email"]:
-                emails.append(
-                    PersonEmail(
-                        person=person,
-                        email=plan["extra_email"][0],
-                        email_normalized=plan["extra_email"][1],
-                        is_primary=False,
-                    )
-                )
-            if plan["phone"]:
-                phones.append(
-                    PersonPhone(
-                        person=person,
-                        number=plan["phone"][0],
-                        original=plan["phone"][1],
-                        kind=PhoneKind.WORK,
-                        is_primary=True,
-                    )
-                )
-            if plan["extra_phone"]:
-                phones.append(
-                    PersonPhone(
-                        person=person,
-                        number=plan["extra_phone"][0],
-                        original=plan["extra_phone"][1],
-                        kind=PhoneKind.MOBILE,
-                        is_primary=False,
-                    )
-                )
-            audits.append(self._audit(steps[0].actor, "created", person, diff({}, created)))
-            previous = ""
-            for step in steps:
-                assert previous == "" or (step.reason or not needs_reason(previous, step.to_stage))
-                changes.append(
-                    StageChange(
-                        person=person,
-                        from_stage=previous,
-                        to_stage=step.to_stage,
-                        changed_at=self._office(step.at),
-                        actor=step.actor.user,
-                        actor_label=step.actor.label[:150],
-                        reason=step.reason,
-                    )
-                )
-                if previous:
-                    audits.append(
-                        self._audit(
-                            step.actor,
-                            "stage_changed",
-                            person,
-                            {"stage": [previous, step.to_stage]},
-                        )
-                    )
-                previous = step.to_stage
-            activities.extend(self._activities(person, plan, steps))
-        PersonEmail.objects.bulk_create(emails, batch_size=BATCH)
-        PersonPhone.objects.bulk_create(phones, batch_size=BATCH)
-        StageChange.objects.bulk_create(changes, batch_size=BATCH)
-        # Date the rows back as create_person(created_at=...) does, in one statement:
-        # created at the "created" stage change; last changed at the last stage change.
-        Person.objects.filter(pk__range=(people[0].pk, people[-1].pk)).update(
-            created_at=Subquery(
-                StageChange.objects.filter(person=OuterRef("pk"), from_stage="").values(
-                    "changed_at"
-                )[:1]
-            ),
-            updated_at=F("stage_changed_at"),
-        )
-        Activity.objects.bulk_create(activities, batch_size=BATCH)
-        AuditEvent.objects.bulk_create(audits, batch_size=BATCH)
-        return {
-            "people": len(people),
-            "emails": len(emails),
-            "phones": len(phones),
-            "stage_changes": len(changes),
-            "activities": len(activities),
-        }
-
-    def _audit(
-        self, actor: Actor, event: str, person: Person, changes: dict[str, Any]
-    ) -> AuditEvent:
-        return AuditEvent(
-            actor=actor.user,
-            actor_label=actor.label[:150],
-            event=event,
-            target_type=person._meta.label_lower,
-            target_id=person.pk,
-            target_repr=str(person)[:200],
-            changes=changes,
+                for plan in plans
+            ]
         )
 
-    def _activities(
-        self, person: Person, plan: dict[str, Any], steps: list[_Step]
-    ) -> list[Activity]:
+    def _activities(self, plan: _PersonPlan, marketer: Actor) -> list[PastActivity]:
         rng = self.rng
-        low, high = ACTIVITY_COUNTS[plan["final"]]
+        steps = plan.steps
+        low, high = ACTIVITY_COUNTS[plan.final]
         created = steps[0].at
-        ended = plan["final"] in (Stage.DISQUALIFIED, Stage.RECYCLED)
+        ended = plan.final in (Stage.DISQUALIFIED, Stage.RECYCLED)
         until = steps[-1].at if ended else self.now
         out = []
         for _ in range(rng.randint(low, high)):
@@ -588,17 +523,13 @@ class DemoBuilder:
                     rng, [(ActivityKind.EMAIL, 4), (ActivityKind.NOTE, 2), (ActivityKind.CALL, 1)]
                 )
             )
-            actor: Actor = (
-                plan["owner_actor"] if deep or kind == ActivityKind.CALL else plan["marketer"]
-            )
+            actor = plan.owner_actor if deep or kind == ActivityKind.CALL else marketer
             subject, body = rng.choice(ACTIVITY_TEXT[kind])
             out.append(
-                Activity(
+                PastActivity(
                     kind=kind,
-                    person=person,
-                    occurred_at=self._office(at),
-                    actor=actor.user,
-                    actor_label=actor.label[:150],
+                    at=self._office(at),
+                    actor=actor,
                     subject=subject,
                     body=body,
                     outcome=rng.choice(OUTCOMES[kind]),
@@ -606,35 +537,32 @@ class DemoBuilder:
             )
         return out
 
-    def build_company_history(self, companies: list[Company]) -> int:
-        """Date each company at its first person (or a random day), add an account note."""
+    def write_companies(
+        self, companies: list[_CompanyPlan], people: list[_PersonPlan]
+    ) -> list[Company]:
+        """Each company dated a little before its first person (or on a random day), most
+        owned ones with an account note, through `create_companies_with_history`."""
         rng = self.rng
         first_seen: dict[int, dt.datetime] = {}
-        for company_id, created_at in Person.objects.filter(company__in=companies).values_list(
-            "company_id", "created_at"
-        ):
-            if company_id not in first_seen or created_at < first_seen[company_id]:
-                first_seen[company_id] = created_at
-        notes = []
-        for company in companies:
-            created = first_seen.get(company.pk) or (
-                self.start + (self.now - self.start) * rng.random()
-            )
-            company.created_at = company.updated_at = created - dt.timedelta(
-                hours=rng.randint(1, 72)
-            )
-            if company.owner_id and rng.random() < 0.8:
-                owner = company.owner
-                assert owner is not None
+        for plan in people:
+            if plan.company is None:
+                continue
+            created_at = self._office(plan.steps[0].at)
+            if plan.company not in first_seen or created_at < first_seen[plan.company]:
+                first_seen[plan.company] = created_at
+        past = []
+        for index, company in enumerate(companies):
+            created = first_seen.get(index) or (self.start + (self.now - self.start) * rng.random())
+            at = created - dt.timedelta(hours=rng.randint(1, 72))
+            notes = []
+            if company.owner and rng.random() < 0.8:
                 notes.append(
-                    Activity(
+                    PastActivity(
                         kind=ActivityKind.NOTE,
-                        company=company,
-                        occurred_at=max(
+                        at=max(
                             created, self._office(created + (self.now - created) * rng.random())
                         ),
-                        actor=owner,
-                        actor_label=owner.username,
+                        actor=Actor.for_user(company.owner),
                         subject="Account plan",
                         body=rng.choice(
                             (
@@ -646,9 +574,11 @@ class DemoBuilder:
                         ),
                     )
                 )
-        Company.objects.bulk_update(companies, ["created_at", "updated_at"], batch_size=BATCH)
-        Activity.objects.bulk_create(notes, batch_size=BATCH)
-        return len(notes)
+            past.append(
+                PastCompany(data=company.data(), at=at, actor=self.system, activities=notes)
+            )
+        self.company_notes = sum(len(c.activities) for c in past)
+        return create_companies_with_history(companies=past)
 
 
 def demo_is_loaded() -> bool:
@@ -690,11 +620,28 @@ def load_demo(
             )
         users = builder.build_users()
         sales = [users[u.username] for u in DEMO_LOGINS if u.role == Role.SALESPERSON]
-        company_rows = builder.build_companies(companies, sales)
-        counts = builder.build_people(people, company_rows, users)
-        counts["company_notes"] = builder.build_company_history(company_rows)
-        ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
+        company_plans = builder.build_companies(companies, sales)
+        people_plans = builder.build_people(people, company_plans, users)
+        company_rows = builder.write_companies(company_plans, people_plans)
+        persons = builder.write_people(people_plans, company_rows)
+        counts = {
+            "people": len(people_plans),
+            "emails": sum(1 + bool(p.extra_email) for p in people_plans),
+            "phones": sum(bool(p.phone) + bool(p.extra_phone) for p in people_plans),
+            "stage_changes": sum(len(p.steps) for p in people_plans),
+            "activities": sum(len(p.activities) for p in people_plans),
+            "company_notes": builder.company_notes,
+        }
+        guide = ensure_demo_guide_form(builder.system)  # the J1 form: key demo-guide
         counts["web_forms"] = 1
+        counts |= Engagement(
+            rng=builder.rng,
+            start=builder.start,
+            now=builder.now,
+            system=builder.system,
+            marketer=users["marketer"],
+            guide=guide,
+        ).write(people_plans, persons)
         # The review queue is not empty on the first visit: the scan a new database's
         # owner would run (the demo people include a few that are one human).
         from tandem.dedup.services import scan_all

@@ -6,12 +6,21 @@ instead of some twenty each (issue 17, point 1). The rules stay in
 `create_person` does, and these functions write what it would write (the
 person, their primary email and phone, the first stage change, the "created"
 audit event), one INSERT per table for the whole batch.
+
+`create_people_with_history` and `create_companies_with_history` write people
+and companies with a past (the demo's 18 months, issue 18): what
+`create_person`, `add_email`, `add_phone`, `change_stage`, `log_activity` and
+`create_company` would have written had each been called at the time given,
+audit events included and dated then, again one INSERT per table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,18 +30,38 @@ from tandem.accounts.permissions import require
 from tandem.core.audit import diff, snapshot
 from tandem.core.bulk import insert_new
 from tandem.core.models import AuditEvent
-from tandem.people.models import Company, Person, PersonEmail, PersonPhone, PhoneKind, StageChange
-from tandem.people.normalize import name_key
+from tandem.people.custom_fields import remembered_definitions
+from tandem.people.models import (
+    Activity,
+    Company,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PhoneKind,
+    StageChange,
+)
+from tandem.people.normalize import clean_email, clean_phone, name_key
 from tandem.people.services import (
     COMPANY_FIELDS,
     NewPerson,
     _clean_company_fields,
+    _stage,
+    check_activity,
+    check_new_person,
     created_changes,
+    needs_reason,
 )
 
 
-def _audit(actor: Actor, event: str, target: Person | Company, changes: dict) -> AuditEvent:
-    return AuditEvent(
+def _audit(
+    actor: Actor,
+    event: str,
+    target: Person | Company,
+    changes: dict,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """The event `record_audit` records; `at` dates it back (written with `backdated=True`)."""
+    row = AuditEvent(
         actor=actor.user,
         actor_label=actor.label[:150],
         event=event,
@@ -41,6 +70,9 @@ def _audit(actor: Actor, event: str, target: Person | Company, changes: dict) ->
         target_repr=str(target)[:200],
         changes=changes,
     )
+    if at is not None:
+        row.at = at
+    return row
 
 
 def create_people_bulk(
@@ -147,3 +179,260 @@ def find_or_create_companies(*, actor: Actor, names: Iterable[str]) -> dict[str,
             )
     found |= fresh
     return {raw: found[key] for raw, key in wanted.items() if key in found}
+
+
+# --- people and companies with a past --------------------------------------------------
+
+
+_PHONE_KINDS = frozenset(PhoneKind.values)
+
+
+@dataclass(frozen=True)
+class PastStep:
+    """A stage a person reached: who moved them, when and why (`change_stage`)."""
+
+    to_stage: str
+    at: dt.datetime
+    actor: Actor
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PastActivity:
+    """A note, call, meeting or email logged at `at` (`log_activity`)."""
+
+    kind: str
+    at: dt.datetime
+    actor: Actor
+    subject: str = ""
+    body: str = ""
+    outcome: str = ""
+
+
+@dataclass
+class PastPerson:
+    """A person and what happened to them, for `create_people_with_history`.
+
+    `steps[0]` is the creation: `create_person(actor=, stage=to_stage, reason=,
+    created_at=at)` with `data`, `email` and `phone`; then the creator adds
+    `more_emails` and `more_phones` (number, kind) at once (`add_email`,
+    `add_phone`, not primary); each later step is a `change_stage`; the
+    activities are logged at their own times.
+    """
+
+    data: dict[str, Any]
+    steps: list[PastStep]
+    email: str = ""
+    phone: str = ""
+    more_emails: list[str] = field(default_factory=list)
+    more_phones: list[tuple[str, str]] = field(default_factory=list)
+    activities: list[PastActivity] = field(default_factory=list)
+
+
+@dataclass
+class PastCompany:
+    """A company created by `actor` at `at` (`create_company`), with its logged activities."""
+
+    data: dict[str, Any]
+    at: dt.datetime
+    actor: Actor
+    activities: list[PastActivity] = field(default_factory=list)
+
+
+def _activity(past: PastActivity, **on: Any) -> Activity:
+    """The activity `log_activity` logs (checked by the caller), created when it occurred."""
+    return Activity(
+        kind=past.kind,
+        **on,
+        occurred_at=past.at,
+        actor=past.actor.user,
+        actor_label=past.actor.label[:150],
+        subject=(past.subject or "").strip(),
+        body=(past.body or "").strip(),
+        outcome=(past.outcome or "").strip(),
+        created_at=past.at,
+    )
+
+
+def _check_steps(person: Person, steps: list[PastStep]) -> None:
+    """What `change_stage` checks at each step, in order (the person's owner as given)."""
+    if not steps:
+        raise ValidationError({"stage": "Give at least the stage the person was created in."})
+    require(steps[0].actor, "people.create")
+    for before, step in itertools.pairwise(steps):
+        require(step.actor, "people.change_stage", person)
+        target = _stage(step.to_stage, "to")
+        if step.at < before.at:
+            raise ValidationError({"changed_at": "Stage changes go forward in time."})
+        if target == before.to_stage:
+            raise ValidationError({"to": f"{person} is already at {target.label}."})
+        if needs_reason(before.to_stage, target) and not step.reason.strip():
+            raise ValidationError({"reason": f"Say why {person} goes to {target.label}."})
+
+
+def create_people_with_history(*, people: list[PastPerson]) -> list[Person]:
+    """Write people with their past as the one-by-one services would have written it.
+
+    Each person is checked as `create_person` checks them (`check_new_person`),
+    each step as `change_stage` would check it (permission, a reason where
+    `needs_reason` asks for one), each activity as `log_activity` would; a
+    ValidationError or PermissionDenied stops the batch before anything is
+    written. Every row carries the time it happened, audit events included.
+    One INSERT per table for the whole batch; the caller holds the transaction
+    (a taken email fails it on the unique constraint).
+    """
+    if not people:
+        return []
+    checked_people: list[tuple[NewPerson, PastPerson, dict[str, list[Any]]]] = []
+    extra_emails: list[list[tuple[str, str]]] = []
+    extra_phones: list[list[tuple[str, str, str]]] = []
+    with remembered_definitions():  # one read of the custom fields for the batch
+        for past in people:
+            checked = check_new_person(
+                data=past.data,
+                email=past.email,
+                phone=past.phone,
+                stage=past.steps[0].to_stage if past.steps else "",
+            )
+            person = checked.person
+            _check_steps(person, past.steps)
+            if past.more_emails or past.more_phones:
+                require(past.steps[0].actor, "people.edit", person)
+            if past.more_emails and not checked.email:
+                raise ValidationError({"emails": "Give the primary email before other addresses."})
+            if past.more_phones and not checked.phone:
+                raise ValidationError({"phones": "Give the primary phone before other numbers."})
+            if any(kind not in _PHONE_KINDS for _, kind in past.more_phones):
+                raise ValidationError({"kind": f"Use one of: {', '.join(PhoneKind.values)}."})
+            for act in past.activities:
+                check_activity(
+                    kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome
+                )
+            created = created_changes(person)  # at the stage they were created in
+            first, last = past.steps[0], past.steps[-1]
+            person.stage = _stage(last.to_stage)
+            person.stage_changed_at = last.at
+            person.created_at = first.at
+            person.updated_at = last.at  # saved last by the last change_stage
+            checked_people.append((checked, past, created))
+            extra_emails.append([clean_email(raw) for raw in past.more_emails])
+            extra_phones.append(
+                [
+                    (*clean_phone(raw, country=person.country), kind)
+                    for raw, kind in past.more_phones
+                ]
+            )
+    persons = [checked.person for checked, _, _ in checked_people]
+    emails: list[PersonEmail] = []
+    phones: list[PersonPhone] = []
+    changes: list[StageChange] = []
+    activities: list[Activity] = []
+    audits: list[AuditEvent] = []
+    with transaction.atomic(savepoint=False):
+        insert_new(persons, backdated=True)
+        for (checked, past, created), more_emails, more_phones in zip(
+            checked_people, extra_emails, extra_phones, strict=True
+        ):
+            person, creator, at = checked.person, past.steps[0].actor, past.steps[0].at
+            audits.append(_audit(creator, "created", person, created, at))
+            if checked.email:
+                emails.append(_email(person, *checked.email, True, at))
+            for typed, normalized in more_emails:
+                emails.append(_email(person, typed, normalized, False, at))
+                audits.append(
+                    _audit(creator, "email_added", person, {"emails": [None, normalized]}, at)
+                )
+            numbers = set()
+            if checked.phone:
+                numbers.add(checked.phone[0])
+                phones.append(_phone(person, *checked.phone, PhoneKind.WORK, True, at))
+            for e164, original, kind in more_phones:
+                if e164 not in numbers:  # add_phone keeps a number the person has
+                    numbers.add(e164)
+                    phones.append(_phone(person, e164, original, kind, False, at))
+                audits.append(_audit(creator, "phone_added", person, {"phones": [None, e164]}, at))
+            previous = ""
+            for step in past.steps:
+                changes.append(
+                    StageChange(
+                        person=person,
+                        from_stage=previous,
+                        to_stage=step.to_stage,
+                        changed_at=step.at,
+                        actor=step.actor.user,
+                        actor_label=step.actor.label[:150],
+                        reason=(step.reason or "").strip()
+                        if previous
+                        else step.reason or "Created",
+                    )
+                )
+                if previous:
+                    move = {"stage": [previous, str(step.to_stage)]}
+                    audits.append(_audit(step.actor, "stage_changed", person, move, step.at))
+                previous = step.to_stage
+            activities.extend(_activity(act, person=person) for act in past.activities)
+        insert_new(emails, backdated=True)
+        insert_new(phones, backdated=True)
+        insert_new(changes)
+        insert_new(activities, backdated=True)
+        insert_new(audits, backdated=True)
+    return persons
+
+
+def _email(
+    person: Person, typed: str, normalized: str, primary: bool, at: dt.datetime
+) -> PersonEmail:
+    return PersonEmail(
+        person=person, email=typed, email_normalized=normalized, is_primary=primary, created_at=at
+    )
+
+
+def _phone(
+    person: Person, e164: str, original: str, kind: str, primary: bool, at: dt.datetime
+) -> PersonPhone:
+    return PersonPhone(
+        person=person, number=e164, original=original, kind=kind, is_primary=primary, created_at=at
+    )
+
+
+def create_companies_with_history(*, companies: list[PastCompany]) -> list[Company]:
+    """Write companies as `create_company` would have at their `at`, with their activities
+    logged as `log_activity` would (all checked first); one INSERT per table."""
+    rows: list[Company] = []
+    created: list[dict[str, list[Any]]] = []
+    with remembered_definitions():
+        for past in companies:
+            require(past.actor, "companies.create")
+            company = Company(
+                **_clean_company_fields({"custom_fields": {}, "name": "", **past.data}, None)
+            )
+            if not company.name:
+                raise ValidationError({"name": "A company needs a name."})
+            company.name_key = name_key(company.name)
+            company.created_at = company.updated_at = past.at
+            for act in past.activities:
+                require(act.actor, "companies.log_activity", company)
+                check_activity(
+                    kind=act.kind, subject=act.subject, body=act.body, outcome=act.outcome
+                )
+            values = snapshot(company, COMPANY_FIELDS)
+            created.append(diff({}, {k: v for k, v in values.items() if v not in ("", None, {})}))
+            rows.append(company)
+    with transaction.atomic(savepoint=False):
+        insert_new(rows, backdated=True)
+        insert_new(
+            (
+                _audit(past.actor, "created", company, changes, past.at)
+                for past, company, changes in zip(companies, rows, created, strict=True)
+            ),
+            backdated=True,
+        )
+        insert_new(
+            (
+                _activity(act, company=company)
+                for past, company in zip(companies, rows, strict=True)
+                for act in past.activities
+            ),
+            backdated=True,
+        )
+    return rows

@@ -619,6 +619,23 @@ def erase_person(*, actor: Actor, person: Person) -> None:
         )
 
 
+_ACTIVITY_KINDS = frozenset(ActivityKind.values)
+
+
+def check_activity(*, kind: str, subject: str, body: str, outcome: str) -> None:
+    """The checks of a logged activity (`log_activity`, `people.bulk`)."""
+    if kind not in _ACTIVITY_KINDS:
+        raise ValidationError(
+            {"kind": f"{kind!r} is not an activity; use one of: {', '.join(ActivityKind.values)}."}
+        )
+    if not (subject or "").strip() and not (body or "").strip():
+        raise ValidationError({"body": "Write what happened."})
+    if len(subject or "") > 200:
+        raise ValidationError({"subject": "At most 200 characters."})
+    if len(outcome or "") > 200:
+        raise ValidationError({"outcome": "At most 200 characters."})
+
+
 def log_activity(
     *,
     actor: Actor,
@@ -634,16 +651,7 @@ def log_activity(
     if person is None and company is None:
         raise ValidationError({"person": "Log an activity on a person or a company."})
     require(actor, "people.log_activity" if person else "companies.log_activity", person or company)
-    if kind not in ActivityKind.values:
-        raise ValidationError(
-            {"kind": f"{kind!r} is not an activity; use one of: {', '.join(ActivityKind.values)}."}
-        )
-    if not (subject or "").strip() and not (body or "").strip():
-        raise ValidationError({"body": "Write what happened."})
-    if len(subject or "") > 200:
-        raise ValidationError({"subject": "At most 200 characters."})
-    if len(outcome or "") > 200:
-        raise ValidationError({"outcome": "At most 200 characters."})
+    check_activity(kind=kind, subject=subject, body=body, outcome=outcome)
     if company is None and person is not None:
         company = None  # a person's activity shows on their company via the person
     return Activity.objects.create(

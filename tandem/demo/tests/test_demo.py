@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import F, Min
 
 from tandem.accounts.models import ApiToken, Role, Team, User
 from tandem.core.models import AuditEvent
@@ -77,6 +78,17 @@ def fingerprint(now: dt.datetime) -> str:
         "person__email", "company__name", "kind", "occurred_at", "actor_label", "subject", "outcome"
     ):
         digest.update(repr([*row[:3], rel(row[3]), *row[4:]]).encode())
+    from tandem.campaigns.models import Touchpoint
+    from tandem.capture.models import ConsentEvent
+
+    for row in Touchpoint.objects.order_by("occurred_at", "id").values_list(
+        "person__email", "kind", "occurred_at", "campaign__key", "channel", "utm_term"
+    ):
+        digest.update(repr([*row[:2], rel(row[2]), *row[3:]]).encode())
+    for row in ConsentEvent.objects.order_by("at", "id").values_list(
+        "consent__person__email", "action", "at", "method", "ip", "how"
+    ):
+        digest.update(repr([*row[:2], rel(row[2]), *row[3:]]).encode())
     return digest.hexdigest()
 
 
@@ -264,3 +276,86 @@ def test_the_demo_opens_with_its_possible_duplicates_in_the_review_queue(demo_ou
     page = client.get("/duplicates/").content.decode()
     pair = open_pairs.select_related("person_a").first()
     assert pair is not None and pair.person_a.full_name in page
+
+
+def test_a_realistic_share_of_the_demo_may_be_emailed_with_proof(demo_output, client):
+    from tandem.capture.models import Consent, ConsentEvent, ConsentStatus
+    from tandem.capture.queries import may_email_condition
+
+    status = Counter(Consent.objects.values_list("status", flat=True))
+    assert 1000 < sum(status.values()) < 2500  # far from everyone
+    assert status[ConsentStatus.GRANTED] > 800
+    assert status[ConsentStatus.WITHDRAWN] > 50  # some changed their mind later
+    assert status[ConsentStatus.PENDING] > 20  # some never clicked the confirmation link
+    now = anchor()
+    for consent in Consent.objects.prefetch_related("events"):
+        steps = sorted(consent.events.all(), key=lambda e: e.id)
+        assert [e.at for e in steps] == sorted(e.at for e in steps)
+        assert steps[-1].at == consent.updated_at <= now
+        assert steps[0].at >= consent.person.created_at
+        assert steps[0].method in {"form", "import", "staff"}
+        assert all(e.ip or e.how for e in steps)  # proof: where from, or how it was given
+        if steps[-1].action == "withdrawn":
+            assert consent.status == ConsentStatus.WITHDRAWN
+    assert ConsentEvent.objects.filter(action="confirmed", method="email_link").count() > 500
+    assert ConsentEvent.objects.filter(method="import").exclude(how="").exists()
+    may = Person.objects.filter(may_email_condition("newsletter"))
+    assert may.count() == status[ConsentStatus.GRANTED]
+    client.force_login(User.objects.get(username="marketer"))
+    page = client.get("/people/?may_email=newsletter").content.decode()
+    person = may.order_by("last_name_key", "first_name_key", "id").first()
+    assert person is not None and person.last_name in page
+
+
+def test_the_demo_has_campaigns_with_eighteen_months_of_touchpoints(demo_output):
+    from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint
+
+    campaigns = {c.key: c for c in Campaign.objects.all()}
+    assert len(campaigns) >= 6
+    assert {c.kind for c in campaigns.values()} >= {
+        CampaignKind.WEBINAR,
+        CampaignKind.TRADE_SHOW,
+        CampaignKind.CONTENT,
+        CampaignKind.PAID,
+        CampaignKind.EMAIL,
+    }
+    per_campaign = Counter(Touchpoint.objects.values_list("campaign__key", flat=True))
+    assert all(per_campaign[key] > 50 for key in campaigns), per_campaign
+    times = list(Touchpoint.objects.values_list("occurred_at", flat=True))
+    assert len(times) > 6000
+    assert max(times) <= anchor() and max(times) - min(times) >= dt.timedelta(days=17 * 30)
+    # Everyone came in somehow: a first touchpoint at the moment they were created.
+    firsts = dict(
+        Touchpoint.objects.values("person_id")
+        .annotate(first=Min("occurred_at"))
+        .values_list("person_id", "first")
+    )
+    for pk, created in Person.objects.values_list("pk", "created_at"):
+        assert firsts[pk] == created
+    assert not Touchpoint.objects.filter(occurred_at__lt=F("person__created_at")).exists()
+    # Newsletter opens go to people who had agreed to it.
+    from tandem.capture.models import Consent
+
+    opened = set(Touchpoint.objects.filter(kind="email_open").values_list("person_id", flat=True))
+    assert opened and opened <= set(Consent.objects.values_list("person_id", flat=True))
+
+
+def test_the_demo_audit_trail_is_dated_when_things_happened(demo_output):
+    now = anchor()
+    people = AuditEvent.objects.filter(target_type="people.person")
+    created = dict(people.filter(event="created").values_list("target_id", "at"))
+    assert created == dict(Person.objects.values_list("pk", "created_at"))
+    assert min(people.values_list("at", flat=True)) < now - dt.timedelta(days=365)
+    moves = Counter(
+        (row.target_id, row.at)
+        for row in people.filter(event="stage_changed").only("target_id", "at")
+    )
+    assert moves == Counter(
+        StageChange.objects.exclude(from_stage="").values_list("person_id", "changed_at")
+    )
+    companies = dict(
+        AuditEvent.objects.filter(target_type="people.company", event="created").values_list(
+            "target_id", "at"
+        )
+    )
+    assert companies == dict(Company.objects.values_list("pk", "created_at"))

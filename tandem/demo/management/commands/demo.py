@@ -16,7 +16,8 @@ from tandem.demo.data import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SEED, demo_is_load
 class Command(BaseCommand):
     help = (
         "Load the demo company: a user per role, ~300 companies, ~3,000 people and "
-        "18 months of history. Runs once; a second run changes nothing."
+        "18 months of history (stage changes, activities, campaigns and touchpoints, "
+        "newsletter consents). Runs once; a second run changes nothing."
     )
 
     def add_arguments(self, parser: Any) -> None:
