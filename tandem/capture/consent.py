@@ -17,6 +17,7 @@ Rules this module carries:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -417,6 +418,15 @@ def suppression_for(email: str) -> Suppression | None:
     if not normalized:
         return None
     return Suppression.objects.filter(email_normalized=normalized).first()
+
+
+def suppressions_for(emails: Iterable[str]) -> dict[str, Suppression]:
+    """`suppression_for` for many addresses at once (one query): by normalised address,
+    only the suppressed ones."""
+    wanted = {normalize_email(e or "") for e in emails} - {""}
+    if not wanted:
+        return {}
+    return {s.email_normalized: s for s in Suppression.objects.filter(email_normalized__in=wanted)}
 
 
 def blocks_all_email(suppression: Suppression | None) -> bool:

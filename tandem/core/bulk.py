@@ -12,37 +12,76 @@ holds the write lock, so no one else takes ids meanwhile).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-_plans: dict[tuple[str, type[models.Model]], tuple[str, list[models.Field], list[Callable]]] = {}
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one model's rows are inserted on one database, worked out once."""
+
+    sql: str  # INSERT with the id first, then every other concrete column
+    values: Callable[[models.Model], tuple]  # an instance's values for the other columns
+    stamped: tuple[str, ...]  # auto_now / auto_now_add attnames: set to the insert's time
+    saved_by_field: tuple[tuple[int, models.Field], ...]  # columns whose field's pre_save runs
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, driver conversion)
+
+
+_plans: dict[tuple[str, type[models.Model]], _Plan] = {}
 _sequences: dict[str, str] = {}
 
 
-def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any]:
+def _sqlite_datetime(value: Any) -> Any:
+    """`adapt_datetimefield_value` on SQLite, with a short way for UTC (what
+    timezone.now() gives)."""
+    if value is None:
+        return None
+    if value.tzinfo is dt.UTC:
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any] | None:
+    """What a value of this field needs before the driver gets it (None: nothing)."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
+        encoder = field.encoder
         if vendor == "sqlite":
-            return lambda v: None if v is None else json.dumps(v, cls=field.encoder)
+            return lambda v: None if v is None else json.dumps(v, cls=encoder)
         return lambda v: None if v is None else Jsonb(v)
     if vendor != "sqlite":
-        return lambda v: v
+        return None
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _sqlite_datetime
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.BooleanField):
         return lambda v: None if v is None else int(v)
     if isinstance(field, models.DecimalField):
         return lambda v: None if v is None else str(v)
-    return lambda v: v
+    return None
 
 
-def _plan(model: type[models.Model]) -> tuple[str, list[models.Field], list[Callable]]:
+def _stamped(field: models.Field) -> bool:
+    return isinstance(field, models.DateTimeField) and bool(field.auto_now or field.auto_now_add)
+
+
+def _read_as_is(field: models.Field) -> bool:
+    """True when the field's pre_save on an insert only reads the attribute."""
+    if type(field).pre_save is models.Field.pre_save:
+        return True
+    return isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
+
+
+def _plan(model: type[models.Model]) -> _Plan:
     key = (connection.vendor, model)
     if key not in _plans:
         meta = model._meta
@@ -52,7 +91,24 @@ def _plan(model: type[models.Model]) -> tuple[str, list[models.Field], list[Call
         columns = ", ".join([q(str(meta.pk.column)), *(q(str(f.column)) for f in fields)])
         marks = ", ".join(["%s"] * (len(fields) + 1))
         sql = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        _plans[key] = (sql, fields, [_converter(f, connection.vendor) for f in fields])
+        getter = attrgetter(*(f.attname for f in fields))
+        converted = []
+        for i, f in enumerate(fields):
+            convert = _converter(f, connection.vendor)
+            if convert is not None:
+                converted.append((i, convert))
+        _plans[key] = _Plan(
+            sql=sql,
+            # attrgetter of one name gives the value, not a tuple of one.
+            values=getter if len(fields) > 1 else (lambda obj: (getter(obj),)),
+            stamped=tuple(f.attname for f in fields if _stamped(f)),
+            saved_by_field=tuple(
+                (i, f)
+                for i, f in enumerate(fields)
+                if not _read_as_is(f) and not _stamped(f)  # a pre_save of its own
+            ),
+            converted=tuple(converted),
+        )
     return _plans[key]
 
 
@@ -81,18 +137,32 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
 
 def insert_new(objs: Iterable[models.Model]) -> None:
     """INSERT these unsaved instances of one model, each getting its id (auto_now and
-    auto_now_add fields are set as save() sets them). Inside a transaction. Related
-    objects must be saved first (their ids are read when the instance is built)."""
+    auto_now_add fields are set as save() sets them, one time for the batch). Inside a
+    transaction. Related objects must be saved first (their ids are read when the
+    instance is built)."""
     objs = list(objs)
     if not objs:
         return
     model = type(objs[0])
-    sql, fields, converters = _plan(model)
-    pairs = list(zip(fields, converters, strict=True))
+    plan = _plan(model)
+    now = timezone.now() if plan.stamped else None
+    values, stamped, saved_by_field, converted = (
+        plan.values,
+        plan.stamped,
+        plan.saved_by_field,
+        plan.converted,
+    )
     rows = []
     for obj, pk in zip(objs, next_ids(model, len(objs)), strict=True):
         obj.pk = pk
         obj._state.adding = False
-        rows.append([pk, *(convert(field.pre_save(obj, True)) for field, convert in pairs)])
+        for name in stamped:
+            setattr(obj, name, now)
+        row = [pk, *values(obj)]
+        for i, field in saved_by_field:
+            row[i + 1] = field.pre_save(obj, True)
+        for i, convert in converted:
+            row[i + 1] = convert(row[i + 1])
+        rows.append(row)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(plan.sql, rows)
