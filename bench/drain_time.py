@@ -96,6 +96,7 @@ class DrainTiming:
     wall: float  # seconds
     cpu: float  # seconds of this process
     kinds: Counter[str] = field(default_factory=Counter)
+    server_cpu: float | None = None  # PostgreSQL: seconds of this connection's server process
 
 
 def time_drain(*, statements: bool, profile: int = 0) -> DrainTiming:
@@ -107,6 +108,8 @@ def time_drain(*, statements: bool, profile: int = 0) -> DrainTiming:
 
     waiting = inbox.waiting_count()
     capture = CaptureQueriesContext(connection)
+    backend = _backend_pid()
+    server0 = _server_cpu(backend)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if statements:
         with capture:
@@ -118,14 +121,38 @@ def time_drain(*, statements: bool, profile: int = 0) -> DrainTiming:
     else:
         result = inbox.drain(max_seconds=10**6)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    server = _server_cpu(backend)
     kinds = count_kinds([q["sql"] for q in capture.captured_queries]) if statements else Counter()
-    return DrainTiming(waiting, result.captured, result.failed, wall, cpu, kinds)
+    server_cpu = server - server0 if server is not None and server0 is not None else None
+    return DrainTiming(waiting, result.captured, result.failed, wall, cpu, kinds, server_cpu)
+
+
+def _backend_pid() -> int | None:
+    """PostgreSQL: the server process of this connection (the drain keeps it: same thread)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _server_cpu(pid: int | None) -> float | None:
+    """CPU seconds of a local server process so far (None when it cannot be read)."""
+    if pid is None:
+        return None
+    from bench.capture_load import process_cpu_seconds
+
+    return process_cpu_seconds(pid).get(pid)
 
 
 def report(db_label: str, out: DrainTiming) -> None:
     n = max(1, out.waiting)
     print(f"{db_label}: {out.captured} captured, {out.failed} failed of {out.waiting} waiting")
     print(f"  {out.wall * 1000 / n:.1f} ms a submission (wall), {out.cpu * 1000 / n:.1f} ms CPU")
+    if out.server_cpu is not None:
+        print(f"  {out.server_cpu * 1000 / n:.1f} ms CPU of the PostgreSQL server process")
     if out.kinds:
         total = sum(out.kinds.values())
         print(f"  {total / n:.1f} statements a submission ({total} in all):")

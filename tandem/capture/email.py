@@ -188,23 +188,36 @@ def _enqueue(outbound_id: int, run_after: dt.datetime | None = None) -> None:
 @contextmanager
 def sent_together(
     turn: Callable[[], AbstractContextManager[None]] | None = None,
+    *,
+    into: list[int] | None = None,
 ) -> Iterator[None]:
     """Emails queued (and committed) inside go out from one task when it ends, not a
     task each: the capture inbox drains hundreds of submissions at a time, and a
     task row per confirmation email slowed the queue itself (measured on PostgreSQL:
     some 20 tasks/s with 18,000 waiting, each pick skipping the rows done before).
-    """
-    from tandem.capture.tasks import send_emails
 
-    ids: list[int] = []
+    With `into`, their ids are added to that list instead, for the caller to hand to
+    `send_queued` later (the worker's drain loop gathers a second's worth).
+    """
+    ids: list[int] = [] if into is None else into
     token = _batch.set(ids)
     try:
         yield
     finally:
         _batch.reset(token)
-        if ids:
-            with turn() if turn is not None else nullcontext():
-                send_emails.enqueue(ids)
+        if into is None:
+            send_queued(ids, turn)
+
+
+def send_queued(
+    ids: list[int], turn: Callable[[], AbstractContextManager[None]] | None = None
+) -> None:
+    """Enqueue one task sending these queued (committed) emails."""
+    from tandem.capture.tasks import send_emails
+
+    if ids:
+        with turn() if turn is not None else nullcontext():
+            send_emails.enqueue(list(ids))
 
 
 def send_marketing_email(

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+import psycopg
 from psycopg.types.json import Jsonb
 
 
@@ -164,5 +165,36 @@ def insert_new(objs: Iterable[models.Model]) -> None:
         for i, convert in converted:
             row[i + 1] = convert(row[i + 1])
         rows.append(row)
+    _execute_inserts(plan, rows)
+
+
+_PG_MAX_PARAMETERS = 65535  # the protocol's limit on one statement's parameters
+_multi_row_sql: dict[tuple[str, int], str] = {}
+
+
+def _execute_inserts(plan: _Plan, rows: list[list[Any]]) -> None:
+    """SQLite: the driver's executemany (one prepared statement, stepped per row, in C).
+    PostgreSQL: INSERT ... VALUES (...), (...) with many rows a statement; through
+    Django's client-side binding cursor, executemany sent each row as a statement of
+    its own that the server parsed and planned (some 0.7 ms of server CPU a web-form
+    capture)."""
     with connection.cursor() as cursor:
-        cursor.executemany(plan.sql, rows)
+        if connection.vendor != "postgresql":
+            cursor.executemany(plan.sql, rows)
+            return
+        width = len(rows[0])
+        step = max(1, _PG_MAX_PARAMETERS // width)
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            key = (plan.sql, len(chunk))
+            sql = _multi_row_sql.get(key)
+            if sql is None:
+                head, marks = plan.sql.rsplit(" VALUES ", 1)
+                sql = _multi_row_sql[key] = f"{head} VALUES {', '.join([marks] * len(chunk))}"
+                if len(_multi_row_sql) > 1000:  # many distinct batch sizes: keep it bounded
+                    _multi_row_sql.clear()
+                    _multi_row_sql[key] = sql
+            # The driver's own cursor binds the values on the server (ADR 0007): Django's
+            # quotes each of them into the text in Python.
+            with psycopg.Cursor(connection.connection) as raw:
+                raw.execute(sql, [value for row in chunk for value in row])
