@@ -437,6 +437,7 @@ def drain(
     max_seconds: float = DRAIN_MAX_SECONDS,
     batch: int = DRAIN_BATCH,
     follow_ups: FollowUps | None = None,
+    forms: FormCache | None = None,
 ) -> DrainResult:
     """Capture waiting submissions, oldest first, until none is left or time is up.
 
@@ -445,9 +446,10 @@ def drain(
     deleted in the same transaction. The people it creates are checked for
     duplicates by one task per drain, not one each, and its emails are sent by one
     task; with `follow_ups`, both are added to it instead, for the caller to flush.
+    `forms` keeps what was read of the forms from an earlier drain (the loop's).
     """
     result = DrainResult()
-    forms = _Forms()
+    forms = forms if forms is not None else _Forms()
     held = follow_ups if follow_ups is not None else FollowUps()
     deadline = time.monotonic() + max_seconds
     after = 0
@@ -500,17 +502,29 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
     _drain_loop_running.set()
     follow_ups = FollowUps()
     while not stop.is_set():
-        try:
-            _beat()
-            captured = waiting_count() and drain(follow_ups=follow_ups).captured
-            if follow_ups.due(time.monotonic()):
-                follow_ups.flush()
-            if captured:
-                continue
-        except Exception:  # the loop outlives a bad moment (a lost connection, a full disk)
-            log.exception("the capture inbox drain failed; trying again")
-            connections.close_all()
-        stop.wait(poll_seconds)
+        # What the drains read of the forms and custom fields is kept for FOLLOW_UP_SECONDS
+        # (a drain task keeps it for its whole run): under a burst the loop drains a few
+        # dozen submissions at a time, and reading them again each time cost more than
+        # capturing. A change to a form applies from the next window.
+        window_ends = time.monotonic() + FOLLOW_UP_SECONDS
+        forms = _Forms()
+        with remembered_definitions():
+            while not stop.is_set() and time.monotonic() < window_ends:
+                try:
+                    _beat()
+                    captured = (
+                        waiting_count() and drain(follow_ups=follow_ups, forms=forms).captured
+                    )
+                    if follow_ups.due(time.monotonic()):
+                        follow_ups.flush()
+                    if captured:
+                        continue
+                except Exception:  # the loop outlives a bad moment (a lost connection, ...)
+                    log.exception("the capture inbox drain failed; trying again")
+                    connections.close_all()
+                    stop.wait(poll_seconds)
+                    break  # and reads the forms again
+                stop.wait(poll_seconds)
     try:
         if follow_ups.held():
             follow_ups.flush()
