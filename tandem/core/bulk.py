@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 from django.utils import timezone
-import psycopg
 from psycopg.types.json import Jsonb
 
 

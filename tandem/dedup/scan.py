@@ -102,7 +102,7 @@ def _people_with_email_prefixes(prefixes: list[str]) -> list[int]:
     q = connection.ops.quote_name
     column = q(str(meta.get_field("email_normalized").column))
     ranges = " OR ".join([f"({column} >= %s AND {column} < %s)"] * len(prefixes))
-    params: list[object] = []
+    params: list[str] = []
     for prefix in prefixes:
         params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
     with connection.cursor() as cursor:
