@@ -399,6 +399,18 @@ def _wait_captured(expected_at_least: int, *, quiet_seconds: float = 20.0) -> No
         time.sleep(0.1)
 
 
+def _wait_drain_loop(worker: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    """Until the worker's own drain loop runs (its heartbeat file is fresh): on a loaded
+    machine the worker's start-up (system checks, imports) takes longer than the pause."""
+    from tandem.capture import inbox
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and worker.poll() is None:
+        if inbox.drain_loop_alive_anywhere():
+            return
+        time.sleep(0.2)
+
+
 def _wait_tasks(quiet_seconds: float = 60.0) -> None:
     from django_tasks_db.models import DBTaskResult
 
@@ -444,6 +456,8 @@ def run_tandem(
             stderr=subprocess.PIPE,
         )
         time.sleep(2)  # the worker's start-up (imports, first poll) is not part of the burst
+        if with_worker:
+            _wait_drain_loop(worker)
         if server.poll() is not None or worker.poll() is not None:
             raise SystemExit("tandem serve or tandem worker stopped at start-up")
         from django.db import connection
@@ -485,6 +499,8 @@ def run_tandem(
         last_person = Person.objects.aggregate(Max("created_at"))["created_at__max"]
         end_to_end = last_person.timestamp() - started if last_person else float("inf")
         _wait_tasks()
+        if worker is not None:  # all its work for the burst: captures, emails, duplicate checks
+            result["cpu"]["worker_total"] = sum(process_cpu_seconds(worker.pid).values()) - cpu0[1]
         stored_emails = set(
             Person.objects.filter(email__startswith="load").values_list("email", flat=True)
         )
@@ -585,6 +601,13 @@ def report(db: str, floor: dict[str, Any], tandem: dict[str, Any]) -> bool:
         f"CPU during the load: web server {cpu['server']:.1f} s, worker {cpu['worker']:.1f} s; "
         f"machine {cpu['machine_busy']:.0%} busy (all processes, both cores)"
     )
+    if "worker_total" in cpu:
+        stored = max(1, tandem["stored"])
+        print(
+            f"CPU per post: web server {cpu['server'] * 1000 / stored:.2f} ms during the load; "
+            f"worker {cpu['worker_total'] * 1000 / stored:.2f} ms until its last task "
+            f"(captures, emails, duplicate checks)"
+        )
     print(f"expected: {tandem['expected']}")
     print(f"counted:  {tandem['counts']}")
     print(f"exact counts: {'yes' if tandem['exact'] else 'NO'}")

@@ -1,14 +1,17 @@
 """How long the worker's drain takes per web-form submission, and what it runs.
 
     python -m bench.drain_time --db sqlite|postgres [--rows 1000] [--statements]
+        [--profile N] [--pg-name NAME] [--repeat-share 0.1]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
 PostgreSQL database `tandem_drain_time_bench`, dropped and created with psql),
 builds the J1 form (`demo-guide`) and posts `--rows` submissions to it through
 Django's test client with the database task backend, so they wait in the
 capture inbox (the same bodies as `bench.capture_load`, 10% of them an earlier
-email again). Then it drains them in this process with `capture.inbox.drain`
-and prints the wall time and the CPU time of the process per submission.
+email again; `--repeat-share 0` makes every one a new person, as
+`bench.capture_e2e` posts). Then it drains them in this process with
+`capture.inbox.drain` and prints the wall time and the CPU time of the process
+per submission.
 
 With `--statements` the drain runs under Django's query capture instead and
 the statements are counted by kind (SELECT, INSERT, SAVEPOINT, ...), per
@@ -16,13 +19,18 @@ submission: the timing of that run includes the capture's own cost, so time
 and count are separate runs. Statements sent on a raw driver cursor (the
 inbox insert, ADR 0007) are not in the count; the drain uses none.
 
+With `--profile N` the drain runs under cProfile and the N functions with the
+most cumulative time are printed after the figures (the profiler slows it too).
+
 Deterministic: the same rows give the same people and the same statements.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import re
 import subprocess
 import sys
@@ -88,9 +96,10 @@ class DrainTiming:
     wall: float  # seconds
     cpu: float  # seconds of this process
     kinds: Counter[str] = field(default_factory=Counter)
+    server_cpu: float | None = None  # PostgreSQL: seconds of this connection's server process
 
 
-def time_drain(*, statements: bool) -> DrainTiming:
+def time_drain(*, statements: bool, profile: int = 0) -> DrainTiming:
     """Drain the inbox once: submissions captured, wall and CPU seconds, statement kinds."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -99,21 +108,51 @@ def time_drain(*, statements: bool) -> DrainTiming:
 
     waiting = inbox.waiting_count()
     capture = CaptureQueriesContext(connection)
+    backend = _backend_pid()
+    server0 = _server_cpu(backend)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if statements:
         with capture:
             result = inbox.drain(max_seconds=10**6)
+    elif profile:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(inbox.drain, max_seconds=10**6)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
     else:
         result = inbox.drain(max_seconds=10**6)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    server = _server_cpu(backend)
     kinds = count_kinds([q["sql"] for q in capture.captured_queries]) if statements else Counter()
-    return DrainTiming(waiting, result.captured, result.failed, wall, cpu, kinds)
+    server_cpu = server - server0 if server is not None and server0 is not None else None
+    return DrainTiming(waiting, result.captured, result.failed, wall, cpu, kinds, server_cpu)
+
+
+def _backend_pid() -> int | None:
+    """PostgreSQL: the server process of this connection (the drain keeps it: same thread)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _server_cpu(pid: int | None) -> float | None:
+    """CPU seconds of a local server process so far (None when it cannot be read)."""
+    if pid is None:
+        return None
+    from bench.capture_load import process_cpu_seconds
+
+    return process_cpu_seconds(pid).get(pid)
 
 
 def report(db_label: str, out: DrainTiming) -> None:
     n = max(1, out.waiting)
     print(f"{db_label}: {out.captured} captured, {out.failed} failed of {out.waiting} waiting")
     print(f"  {out.wall * 1000 / n:.1f} ms a submission (wall), {out.cpu * 1000 / n:.1f} ms CPU")
+    if out.server_cpu is not None:
+        print(f"  {out.server_cpu * 1000 / n:.1f} ms CPU of the PostgreSQL server process")
     if out.kinds:
         total = sum(out.kinds.values())
         print(f"  {total / n:.1f} statements a submission ({total} in all):")
@@ -128,15 +167,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--statements", action="store_true", help="count the drain's statements by kind"
     )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="profile the drain: top N functions"
+    )
+    parser.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database to (re)create")
+    parser.add_argument(
+        "--repeat-share", type=float, default=0.1, help="share of posts with an earlier email"
+    )
     args = parser.parse_args(argv)
+    pg_name = args.pg_name
     work = Path(tempfile.mkdtemp(prefix="drain-time-"))
     env = bench_env(args.db, work / "data")
     if args.db == "postgres":
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
         subprocess.run(
-            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=True
+            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=True
         )
-        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{PG_NAME}"'], check=True)
+        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{pg_name}"'], check=True)
     os.environ.clear()
     os.environ.update(env)
     warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
@@ -147,9 +194,9 @@ def main(argv: list[str]) -> int:
         from bench.common import database_label, migrate
 
         migrate()
-        waiting = fill_inbox(args.rows)
+        waiting = fill_inbox(args.rows, repeat_share=args.repeat_share)
         print(f"{waiting} submissions waiting in the inbox")
-        out = time_drain(statements=args.statements)
+        out = time_drain(statements=args.statements, profile=args.profile)
         report(database_label(), out)
         return 0 if out.failed == 0 and out.captured == waiting else 1
     finally:
@@ -158,7 +205,7 @@ def main(argv: list[str]) -> int:
         connections.close_all()
         if args.db == "postgres":
             subprocess.run(
-                [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'],
+                [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'],
                 check=False,
             )
         subprocess.run(["rm", "-rf", str(work)], check=False)

@@ -17,6 +17,7 @@ Rules this module carries:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from tandem.accounts.models import User
@@ -289,9 +290,26 @@ def confirmation_max_age() -> dt.timedelta:
     return dt.timedelta(days=int(getattr(settings, "TANDEM_CONSENT_CONFIRM_DAYS", 14)))
 
 
+_CONFIRM_MARK = "TANDEMCONFIRMTOKEN"
+_confirm_paths: dict[tuple[str, object], tuple[str, str]] = {}
+
+
+def _confirm_path(token: str) -> str:
+    """`reverse` of the confirmation page for `token`, the URL resolved once (per script
+    prefix and URLconf) for all tokens: a drain writes thousands of these links. A signed
+    token's characters (URL-safe base64 and ":") come out of `reverse` unchanged."""
+    key = (get_script_prefix(), get_urlconf())
+    parts = _confirm_paths.get(key)
+    if parts is None:
+        head, _, tail = reverse("capture:consent_confirm", args=[_CONFIRM_MARK]).partition(
+            _CONFIRM_MARK
+        )
+        parts = _confirm_paths[key] = (head, tail)
+    return f"{parts[0]}{token}{parts[1]}"
+
+
 def confirmation_url(person: Person, consents: list[Consent], *, base_url: str = "") -> str:
-    path = reverse("capture:consent_confirm", args=[confirmation_token(person, consents)])
-    return _absolute(path, base_url)
+    return _absolute(_confirm_path(confirmation_token(person, consents)), base_url)
 
 
 def read_confirmation_token(token: str) -> tuple[int, list[int]]:
@@ -495,6 +513,15 @@ def suppression_for(email: str) -> Suppression | None:
     if not normalized:
         return None
     return Suppression.objects.filter(email_normalized=normalized).first()
+
+
+def suppressions_for(emails: Iterable[str]) -> dict[str, Suppression]:
+    """`suppression_for` for many addresses at once (one query): by normalised address,
+    only the suppressed ones."""
+    wanted = {normalize_email(e or "") for e in emails} - {""}
+    if not wanted:
+        return {}
+    return {s.email_normalized: s for s in Suppression.objects.filter(email_normalized__in=wanted)}
 
 
 def blocks_all_email(suppression: Suppression | None) -> bool:

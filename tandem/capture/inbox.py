@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import psycopg
@@ -397,19 +397,65 @@ def _mark_failed(pk: int, exc: Exception, *, attempts: int | None) -> None:
     )
 
 
-def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -> DrainResult:
+@dataclass
+class FollowUps:
+    """What a drain leaves for after its commits: the people it made (for the duplicate
+    check) and the emails it queued (for sending). `drain` hands them on when it ends;
+    the worker's loop gathers them over FOLLOW_UP_SECONDS instead (`flush`)."""
+
+    created: list[int] = field(default_factory=list)
+    emails: list[int] = field(default_factory=list)
+    since: float = 0.0  # time.monotonic() of the oldest held, 0 when none
+
+    def held(self) -> bool:
+        return bool(self.created or self.emails)
+
+    def due(self, now: float) -> bool:
+        return self.held() and now - self.since >= FOLLOW_UP_SECONDS
+
+    def flush(self) -> None:
+        """Enqueue the duplicate check and the sending, each one task for all held."""
+        created, emails = self.created[:], self.emails[:]
+        self.created.clear()
+        self.emails.clear()
+        self.since = 0.0
+        with _writer_turn():
+            if created:
+                extensions.people_added(created, "capture")  # dedup checks them (ADR 0005)
+            email.send_queued(emails)
+
+
+# The worker's drain loop holds the duplicate checks and emails of its drains this long
+# and enqueues one task of each for all of them: a drain of a few dozen submissions every
+# tenth of a second under a burst made two task rows each (claimed, run and finished by
+# the worker, on SQLite outside the write turns), some 60 a burst of 3,000 posts.
+FOLLOW_UP_SECONDS = 1.0
+
+
+def drain(
+    *,
+    max_seconds: float = DRAIN_MAX_SECONDS,
+    batch: int = DRAIN_BATCH,
+    follow_ups: FollowUps | None = None,
+    forms: FormCache | None = None,
+) -> DrainResult:
     """Capture waiting submissions, oldest first, until none is left or time is up.
 
     Safe to run in several workers at once: each row is captured under a row
     lock (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time) and
     deleted in the same transaction. The people it creates are checked for
-    duplicates by one task per batch, not one each.
+    duplicates by one task per drain, not one each, and its emails are sent by one
+    task; with `follow_ups`, both are added to it instead, for the caller to flush.
+    `forms` keeps what was read of the forms from an earlier drain (the loop's).
     """
     result = DrainResult()
-    forms = _Forms()
+    forms = forms if forms is not None else _Forms()
+    held = follow_ups if follow_ups is not None else FollowUps()
     deadline = time.monotonic() + max_seconds
     after = 0
     while True:
+        if not held.held():
+            held.since = time.monotonic()
         ids = list(
             InboxSubmission.objects.filter(pk__gt=after, attempts__lt=MAX_ATTEMPTS)
             .order_by("pk")
@@ -417,9 +463,9 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
         )
         if not ids:
             return result
-        created: list[int] = []
+        created = held.created
         try:
-            with email.sent_together(_writer_turn), remembered_definitions():
+            with email.sent_together(into=held.emails), remembered_definitions():
                 size = write_batch_size()
                 for start in range(0, len(ids), size):
                     chunk = ids[start : start + size]
@@ -439,8 +485,8 @@ def drain(*, max_seconds: float = DRAIN_MAX_SECONDS, batch: int = DRAIN_BATCH) -
                         result.waiting = waiting_count()
                         return result
         finally:
-            with _writer_turn():
-                extensions.people_added(created, "capture")  # dedup checks them (ADR 0005)
+            if follow_ups is None or held.due(time.monotonic()):
+                held.flush()
 
 
 def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POLL_SECONDS) -> None:
@@ -454,15 +500,36 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
     stays for a worker started without it (and a backlog after a restart).
     """
     _drain_loop_running.set()
+    follow_ups = FollowUps()
     while not stop.is_set():
-        try:
-            _beat()
-            if waiting_count() and drain().captured:
-                continue
-        except Exception:  # the loop outlives a bad moment (a lost connection, a full disk)
-            log.exception("the capture inbox drain failed; trying again")
-            connections.close_all()
-        stop.wait(poll_seconds)
+        # What the drains read of the forms and custom fields is kept for FOLLOW_UP_SECONDS
+        # (a drain task keeps it for its whole run): under a burst the loop drains a few
+        # dozen submissions at a time, and reading them again each time cost more than
+        # capturing. A change to a form applies from the next window.
+        window_ends = time.monotonic() + FOLLOW_UP_SECONDS
+        forms = _Forms()
+        with remembered_definitions():
+            while not stop.is_set() and time.monotonic() < window_ends:
+                try:
+                    _beat()
+                    captured = (
+                        waiting_count() and drain(follow_ups=follow_ups, forms=forms).captured
+                    )
+                    if follow_ups.due(time.monotonic()):
+                        follow_ups.flush()
+                    if captured:
+                        continue
+                except Exception:  # the loop outlives a bad moment (a lost connection, ...)
+                    log.exception("the capture inbox drain failed; trying again")
+                    connections.close_all()
+                    stop.wait(poll_seconds)
+                    break  # and reads the forms again
+                stop.wait(poll_seconds)
+    try:
+        if follow_ups.held():
+            follow_ups.flush()
+    except Exception:
+        log.exception("could not enqueue the capture drain's duplicate checks and emails")
     _drain_loop_running.clear()
     _end_beat()
     connections.close_all()
@@ -516,6 +583,12 @@ def _drain_loop_alive() -> bool:
         return time.time() - os.stat(name).st_mtime < _HEARTBEAT_SECONDS
     except OSError:
         return False
+
+
+def drain_loop_alive_anywhere() -> bool:
+    """True when a worker's drain loop for this database has beaten lately (any process
+    that shares the heartbeat file: the database's folder, or TANDEM_DATA_DIR)."""
+    return _drain_loop_alive()
 
 
 def drain_loop_running() -> bool:

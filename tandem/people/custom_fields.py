@@ -39,7 +39,10 @@ def remembered_definitions() -> Iterator[None]:
     """Read each entity's definitions once inside the block: for a background batch
     (the capture inbox's drain) that checks hundreds of records in a few seconds. A
     definition changed meanwhile applies from the next batch, as if it had come a
-    moment later."""
+    moment later. Inside another such block, the outer one's reading is kept."""
+    if _remembered.get() is not None:
+        yield
+        return
     token = _remembered.set({})
     try:
         yield

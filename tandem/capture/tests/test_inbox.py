@@ -254,3 +254,30 @@ def test_the_workers_own_drain_loop_captures_posts_as_they_arrive(queued, guide)
     assert not loop.is_alive()
     assert Consent.objects.get(person__email="loop@example.com").status == "pending"
     assert not InboxSubmission.objects.exists()
+
+
+def test_the_drain_loop_sends_the_emails_and_checks_the_people_of_several_drains_together(
+    queued, guide
+):
+    """Held follow-ups: two drains' people are checked for duplicates by one task and their
+    confirmation emails go out from one task, once the loop flushes them; nothing is lost."""
+    follow_ups = inbox.FollowUps()
+    tasks = DBTaskResult.objects.exclude(task_path__endswith="drain_capture_inbox")
+    for batch in (("one@example.com", "two@example.com"), ("three@example.com",)):
+        for address in batch:
+            assert post(guide, address, consent_newsletter="on") == 303
+        assert inbox.drain(follow_ups=follow_ups).captured == len(batch)
+    assert not tasks.exists()  # held, not enqueued yet
+    people = sorted(Person.objects.values_list("id", flat=True))
+    emails = sorted(OutboundEmail.objects.values_list("id", flat=True))
+    assert (sorted(follow_ups.created), sorted(follow_ups.emails)) == (people, emails)
+
+    follow_ups.flush()
+
+    assert not follow_ups.held()
+    sending = tasks.get(task_path__endswith="send_emails")
+    assert sorted(sending.args_kwargs["args"][0]) == emails
+    checking = tasks.get(task_path__endswith="find_duplicates")
+    assert sorted(checking.args_kwargs["kwargs"]["person_ids"]) == people
+    call_command("worker", burst=True)
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"sent"}
