@@ -646,7 +646,7 @@ def log_activity(
         raise ValidationError({"outcome": "At most 200 characters."})
     if company is None and person is not None:
         company = None  # a person's activity shows on their company via the person
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         kind=kind,
         person=person,
         company=company,
@@ -657,6 +657,9 @@ def log_activity(
         body=(body or "").strip(),
         outcome=(outcome or "").strip(),
     )
+    if person is not None:
+        extensions.people_touched([person.pk], "activity")  # scoring rescores (ADR 0005)
+    return activity
 
 
 # --- companies ------------------------------------------------------------------------
