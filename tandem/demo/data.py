@@ -68,6 +68,7 @@ from tandem.people.models import (
 )
 from tandem.people.normalize import clean_email, clean_phone, name_key
 from tandem.people.services import PERSON_AUDITED, create_company, needs_reason
+from tandem.scoring.demo import load_demo_rules
 
 T = TypeVar("T")
 
@@ -700,6 +701,7 @@ def load_demo(
         from tandem.dedup.services import scan_all
 
         counts["duplicate_pairs"] = scan_all().found
+        load_demo_rules(builder.system)  # scoring: active rules, everyone scored on commit
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(
             actor=builder.system,

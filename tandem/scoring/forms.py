@@ -20,9 +20,7 @@ class RuleSetForm(TandemForm):
         min_value=0,
         help_text="A combined score at or above this makes a marketing-qualified lead.",
     )
-    notes = forms.CharField(
-        label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RuleForm(TandemForm):
@@ -87,11 +85,11 @@ class OverrideForm(TandemForm):
     kind = forms.ChoiceField(label="Override", choices=OverrideKind.choices)
     score = forms.IntegerField(label="Score", required=False, min_value=-1000, max_value=1000)
     grade = forms.ChoiceField(
-        label="Grade", required=False, choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+        label="Grade",
+        required=False,
+        choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
     )
-    reason = forms.CharField(
-        label="Why", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    reason = forms.CharField(label="Why", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     expires_at = forms.DateTimeField(
         label="Until",
         required=False,

@@ -58,9 +58,7 @@ def rule_sets(request: HttpRequest) -> HttpResponse:
 @require_POST
 def rule_set_create(request: HttpRequest) -> HttpResponse:
     """A new draft: a copy of the active set (or empty when none is active)."""
-    rule_set = services.create_rule_set(
-        actor=_actor(request), copy_from=queries.active_rule_set()
-    )
+    rule_set = services.create_rule_set(actor=_actor(request), copy_from=queries.active_rule_set())
     messages.success(request, f"Made draft version {rule_set.version}.")
     return redirect("scoring:set_detail", pk=rule_set.pk)
 

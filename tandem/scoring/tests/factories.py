@@ -19,7 +19,14 @@ def active_rules(rules: list[dict[str, Any]], *, threshold: int = 50) -> RuleSet
 
 
 def fit(field: str, operator: str, value: Any, points: int, **extra: Any) -> dict[str, Any]:
-    return {"kind": "fit", "field": field, "operator": operator, "value": value, "points": points, **extra}
+    return {
+        "kind": "fit",
+        "field": field,
+        "operator": operator,
+        "value": value,
+        "points": points,
+        **extra,
+    }
 
 
 def engagement(points: int, **extra: Any) -> dict[str, Any]:

@@ -38,7 +38,13 @@ def test_fit_rules_score_who_the_person_is():
         ]
     )
     company = Company.objects.create(name="Acme", name_key="acme", industry="saas", size="201-1000")
-    head = _person(first_name="Hana", last_name="Head", title="Head of Marketing", email="hana@acme.com", country="DE")
+    head = _person(
+        first_name="Hana",
+        last_name="Head",
+        title="Head of Marketing",
+        email="hana@acme.com",
+        country="DE",
+    )
     head.company = company
     head.save()
     free = _person(last_name="Free", title="Intern", email="free@gmail.com")
@@ -55,7 +61,9 @@ def test_fit_rules_score_who_the_person_is():
 def test_engagement_decays_and_says_how_much_it_was(django_capture_on_commit_callbacks):
     with time_machine.travel(START, tick=False):
         campaign = Campaign.objects.create(name="Buyer's guide 2026", key="guide")
-        active_rules([engagement(15, touchpoint_kind="form_fill", campaign=campaign.pk, half_life_days=30)])
+        active_rules(
+            [engagement(15, touchpoint_kind="form_fill", campaign=campaign.pk, half_life_days=30)]
+        )
         person = _person(last_name="Reader", email="reader@acme.com")
         with django_capture_on_commit_callbacks(execute=True):
             record_touchpoint(person_id=person.pk, kind="form_fill", campaign=campaign)
@@ -91,7 +99,9 @@ def test_a_cap_and_negative_points(django_capture_on_commit_callbacks):
 
 @time_machine.travel(START, tick=False)
 def test_custom_fields_and_company_custom_fields_are_rule_fields():
-    active_rules([fit("custom.seats", "between", "10, 100", 7), fit("custom.plan", "equals", "pro", 3)])
+    active_rules(
+        [fit("custom.seats", "between", "10, 100", 7), fit("custom.plan", "equals", "pro", 3)]
+    )
     inside = _person(last_name="In", custom_fields={})
     Person.objects.filter(pk=inside.pk).update(custom_fields={"seats": 40, "plan": "Pro"})
     outside = _person(last_name="Out")
