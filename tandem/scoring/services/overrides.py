@@ -47,6 +47,8 @@ def override_score(
     if kind == OverrideKind.GRADE and grade not in GRADES:
         errors["grade"] = f"Use one of: {', '.join(GRADES)}."
     now = timezone.now()
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = expires_at.replace(tzinfo=dt.UTC)  # a time without an offset is UTC
     if expires_at is not None and expires_at <= now:
         errors["expires_at"] = "The expiry must be in the future."
     if errors:
