@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, FloatField, Func, Max, Q, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Min,
+    Q,
+    Value,
+    When,
+)
 from django.db.models import Sum as SumOf
 from django.utils import timezone
 
@@ -42,28 +54,41 @@ RANGE_SIZE = 50_000
 ID_SLICE = 500  # ids per `IN (...)` when rescoring given people
 
 
-class DecayFactor(Func):
-    """0.5 ** (age in days / half-life) of an event at `occurred_at`, as of `now`
-    (an event dated in the future counts as new)."""
+class AgeDays(Func):
+    """Days from `occurred_at` to `now`, as a float (an event dated in the future: 0)."""
 
     output_field = FloatField()
 
-    def __init__(self, occurred_at: str, now: Any, half_life_days: int) -> None:
-        super().__init__(occurred_at)
-        self.now, self.half_life = now, float(half_life_days)
+    def __init__(self, occurred_at: str, now: Any) -> None:
+        super().__init__(F(occurred_at))
+        self.now = now
 
     def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
         col, params = compiler.compile(self.source_expressions[0])
         now = conn.ops.adapt_datetimefield_value(self.now)
-        sql = f"POWER(0.5, MAX(julianday(%s) - julianday({col}), 0) / %s)"
-        return sql, [now, *params, self.half_life]
+        return f"MAX(julianday(%s) - julianday({col}), 0)", [now, *params]
 
     def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
         col, params = compiler.compile(self.source_expressions[0])
         sql = (
-            f"POWER(0.5, GREATEST(EXTRACT(EPOCH FROM (%s::timestamptz - {col})) / 86400.0, 0) / %s)"
+            f"GREATEST(CAST(EXTRACT(EPOCH FROM (%s::timestamptz - {col})) AS double precision)"
+            " / 86400.0, 0)"
         )
-        return sql, [self.now, *params, self.half_life]
+        return sql, [self.now, *params]
+
+
+class DecayFactor(Func):
+    """0.5 ** (age in days / half-life): what one event's points are worth now."""
+
+    output_field = FloatField()
+
+    def __init__(self, occurred_at: str, now: Any, half_life_days: int) -> None:
+        super().__init__(AgeDays(occurred_at, now))
+        self.half_life = float(half_life_days)
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        age, params = compiler.compile(self.source_expressions[0])
+        return f"POWER(0.5, ({age}) / %s)", [*params, self.half_life]
 
 
 @dataclass
@@ -94,7 +119,7 @@ def active_plan() -> Plan:
 class _Person:
     fit: int = 0
     engagement: int = 0
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)  # JSON objects, already encoded
 
 
 def _ago(days: float) -> str:
@@ -114,73 +139,112 @@ def _engagement_detail(rule: Rule, count: int, last_days: float, raw: int, point
     return parts[0] + (f" ({', '.join(notes)})" if notes else "")
 
 
+def _item(words: str, points: int, detail: str, kind: str) -> str:
+    return json.dumps({"rule": words, "points": points, "detail": detail, "kind": kind})
+
+
+def _rows_of(qs: Any) -> list[tuple]:
+    """The rows of `qs` straight from the driver: numbers only, so no per-value converters."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_MASK_BITS = 60  # fit rules per mask column (an int64 holds them)
+
+
+def _fit_masks(plan: Plan) -> dict[str, Any]:
+    """One integer per person per 60 fit rules: bit i set when rule i holds (a CASE each)."""
+    masks: dict[str, Any] = {}
+    for start in range(0, len(plan.fit), _MASK_BITS):
+        expr: Any = Value(0)
+        for bit, (rule, _) in enumerate(plan.fit[start : start + _MASK_BITS]):
+            expr = expr + Case(When(fit_condition(rule), then=Value(1 << bit)), default=Value(0))
+        masks[f"m{start // _MASK_BITS}"] = ExpressionWrapper(expr, output_field=BigIntegerField())
+    return masks
+
+
 def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person]:
     people: dict[int, _Person] = {}
-    cases = {
-        f"r{i}": Case(
-            When(fit_condition(rule), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-        for i, (rule, _) in enumerate(plan.fit)
-    }
-    # Query 1: who is in the slice and which fit rules each person meets.
-    rows = (
+    masks = _fit_masks(plan)
+    # Query 1: who is in the slice and which fit rules each person meets (bit masks).
+    rows = _rows_of(
         Person.objects.filter(person_q, deleted_at__isnull=True)
-        .annotate(**cases)
-        .values_list("pk", *cases)
+        .order_by()
+        .annotate(**masks)
+        .values_list("pk", *masks)
     )
-    for row in rows.iterator(chunk_size=10_000):
-        person = people[row[0]] = _Person()
-        for hit, (rule, words) in zip(row[1:], plan.fit, strict=True):
-            if hit:
-                person.fit += rule.points
-                person.items.append(
-                    {"rule": words, "points": rule.points, "detail": "", "kind": "fit"}
-                )
+    by_masks: dict[tuple, tuple[int, list[str]]] = {}  # the same rules met: the same items
+    for row in rows:
+        key = row[1:]
+        known = by_masks.get(key)
+        if known is None:
+            fit, items = 0, []
+            for index, (rule, words) in enumerate(plan.fit):
+                if key[index // _MASK_BITS] >> (index % _MASK_BITS) & 1:
+                    fit += rule.points
+                    items.append(_item(words, rule.points, "", "fit"))
+            known = by_masks[key] = (fit, items)
+        people[row[0]] = _Person(fit=known[0], items=list(known[1]))
     if not people:
         return people
-    # One aggregate per engagement rule: matching events grouped by person.
-    for rule, words in plan.engagement:
-        model = Activity if rule.source == EngagementSource.ACTIVITY else Touchpoint
-        weight = (
-            DecayFactor("occurred_at", now, rule.half_life_days) if rule.half_life_days else None
-        )
-        aggregates: dict[str, Any] = {"n": Count("id"), "last": Max("occurred_at")}
-        if weight is not None:
-            aggregates["w"] = SumOf(weight)
-        events = (
-            model.objects.filter(event_q, engagement_filter(rule))
+    # One pass per event table (touchpoints, activities): events grouped by person, with
+    # each rule's count, youngest age and decayed weight as filtered aggregates.
+    for model, source in (
+        (Touchpoint, EngagementSource.TOUCHPOINT),
+        (Activity, EngagementSource.ACTIVITY),
+    ):
+        rules = [(rule, words) for rule, words in plan.engagement if rule.source == source]
+        if not rules:
+            continue
+        aggregates: dict[str, Any] = {}
+        any_rule = Q(pk__in=[])
+        for i, (rule, _) in enumerate(rules):
+            cond = engagement_filter(rule)
+            any_rule |= cond
+            aggregates[f"n{i}"] = Count("id", filter=cond)
+            aggregates[f"a{i}"] = Min(AgeDays("occurred_at", now), filter=cond)
+            if rule.half_life_days is not None:
+                aggregates[f"w{i}"] = SumOf(
+                    DecayFactor("occurred_at", now, rule.half_life_days), filter=cond
+                )
+        events = _rows_of(
+            model.objects.filter(event_q)
+            .filter(any_rule)
             .order_by()
             .values("person_id")
             .annotate(**aggregates)
+            .values_list("person_id", *aggregates)
         )
-        for ev in events:
-            person = people.get(ev["person_id"])
+        names = list(aggregates)
+        for row in events:
+            person = people.get(row[0])
             if person is None:  # deleted person
                 continue
-            raw = rule.points * ev["n"]
-            exact = rule.points * ev["w"] if weight is not None else float(raw)
-            points = math.floor(exact + 0.5) if exact >= 0 else -math.floor(-exact + 0.5)
-            if rule.max_points is not None:
-                points = (
-                    min(points, rule.max_points)
-                    if rule.points >= 0
-                    else max(points, rule.max_points)
-                )
-            if points == 0 and raw != 0 and weight is not None:
-                continue  # decayed away: nothing left to explain
-            last_days = max((now - ev["last"]).total_seconds() / 86400, 0)
-            person.engagement += points
-            person.items.append(
-                {
-                    "rule": words,
-                    "points": points,
-                    "detail": _engagement_detail(rule, ev["n"], last_days, raw, points),
-                    "kind": "engagement",
-                }
-            )
+            values = dict(zip(names, row[1:], strict=True))
+            for i, (rule, words) in enumerate(rules):
+                count = values[f"n{i}"]
+                if not count:
+                    continue
+                _add_engagement(person, rule, words, count, values[f"a{i}"], values.get(f"w{i}"))
     return people
+
+
+def _add_engagement(
+    person: _Person, rule: Rule, words: str, count: int, age: float | None, weight: float | None
+) -> None:
+    raw = rule.points * count
+    decays = weight is not None
+    exact = rule.points * float(weight) if weight is not None else float(raw)
+    points = math.floor(exact + 0.5) if exact >= 0 else -math.floor(-exact + 0.5)
+    if rule.max_points is not None:
+        points = min(points, rule.max_points) if rule.points >= 0 else max(points, rule.max_points)
+    if points == 0 and raw != 0 and decays:
+        return  # decayed away: nothing left to explain
+    person.engagement += points
+    detail = _engagement_detail(rule, count, float(age or 0), raw, points)
+    person.items.append(_item(words, points, detail, "engagement"))
 
 
 def _overrides(person_q: Q, now: Any) -> dict[int, ScoreOverride]:
@@ -221,7 +285,7 @@ def _rows(plan: Plan, people: dict[int, _Person], overrides: dict[int, ScoreOver
         override = overrides.get(pk)
         if override is not None:
             expires = override.expires_at
-            items = [override_item(override), *items]
+            items = [json.dumps(override_item(override)), *items]
             if override.kind == OverrideKind.SCORE:
                 score = override.score or 0
             elif override.kind == OverrideKind.GRADE:
@@ -235,7 +299,7 @@ def _rows(plan: Plan, people: dict[int, _Person], overrides: dict[int, ScoreOver
             score,
             grade,
             not_lead,
-            items,
+            "[" + ", ".join(items) + "]",
             version,
             expires,
             now,
@@ -258,11 +322,12 @@ def _write(rows: list[tuple]) -> None:
         if connection.vendor == "sqlite":
             adapt = connection.ops.adapt_datetimefield_value
             marks = ", ".join(["%s"] * len(_COLUMNS))
+            scored_at = adapt(rows[0][9])
             cursor.executemany(
                 f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '  # noqa: S608
                 f'ON CONFLICT ("person_id") DO UPDATE SET {updates}',
                 [
-                    (*r[:5], int(r[5]), json.dumps(r[6]), r[7], adapt(r[8]), adapt(r[9]))
+                    (*r[:5], int(r[5]), r[6], r[7], adapt(r[8]) if r[8] else None, scored_at)
                     for r in rows
                 ],
             )
@@ -273,7 +338,7 @@ def _write(rows: list[tuple]) -> None:
         cursor.execute('TRUNCATE "scoring_stage"')  # an outer transaction may hold old rows
         with cursor.cursor.copy(f'COPY "scoring_stage" ({cols}) FROM STDIN') as copy:
             for r in rows:
-                copy.write_row((*r[:6], json.dumps(r[6]), *r[7:]))
+                copy.write_row(r)
         cursor.execute(
             f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "scoring_stage" '  # noqa: S608
             f'ON CONFLICT ("person_id") DO UPDATE SET {updates}'

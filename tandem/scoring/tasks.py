@@ -40,8 +40,7 @@ def _after_commit(ids: list[int]) -> None:
     try:
         engine.rescore_people(ids)
     except Exception:  # a score is advice: never fail the write that triggered it
-        log.exception("rescoring %s people failed; queued instead", len(ids))
-        rescore_people.enqueue(person_ids=ids)
+        log.exception("rescoring %s people failed; the next scheduled rescore retries", len(ids))
 
 
 def people_touched(person_ids: list[int], why: str) -> None:

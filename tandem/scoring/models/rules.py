@@ -122,7 +122,7 @@ class PersonScore(models.Model):
     )
     fit_score = models.IntegerField(default=0, db_index=True)
     engagement_score = models.IntegerField(default=0, db_index=True)
-    score = models.IntegerField(default=0, db_index=True)
+    score = models.IntegerField(default=0)  # indexed by personscore_rank_idx
     grade = models.CharField(max_length=2, blank=True, help_text="Set by an override.")
     is_not_a_lead = models.BooleanField(default=False, help_text="Set by an override.")
     # [{"rule", "points", "detail"}, ...] in the order shown (override first).
