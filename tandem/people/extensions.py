@@ -19,8 +19,8 @@ people reads only this registry:
   queue the duplicate check after the commit).
 - `ErasureStep`: what another app keeps about a person that erasing them must
   delete too (capture: web-form submissions not captured yet).
-- `PeopleTouchedStep`: what runs when people got new touchpoints or activities
-  (scoring: rescore them after the commit, a batch at once).
+- `PeopleTouchedStep`: what runs when people were added or edited, or got new
+  touchpoints or activities (scoring: rescore them after the commit, a batch at once).
 
 No signals, no discovery: `grep -rn "register_" tandem/*/apps.py` lists every
 contributor. Registering the same key again replaces the entry (tests, reloads).
@@ -112,8 +112,8 @@ class NewPeopleCheck:
 
 @dataclass(frozen=True)
 class PeopleTouchedStep:
-    """A follow-up on people who just got touchpoints or activities (campaigns records
-    one, capture's drain a batch, people logs an activity).
+    """A follow-up on people just added, edited, or given touchpoints or activities
+    (people's create/update/log_activity, campaigns' record_touchpoint, capture's batch).
 
     `touched(person_ids, why)` is called inside the writing transaction; it must
     defer real work to `transaction.on_commit`, so a rollback leaves nothing behind.

@@ -289,6 +289,7 @@ def create_person(
             reason=reason or "Created",
         )
         record_audit(actor=actor, event="created", target=person, changes=created_changes(person))
+        extensions.people_touched([person.pk], "created")  # scoring scores them (ADR 0005)
     return person
 
 
@@ -324,6 +325,7 @@ def update_person(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
         if changes:
             person.save()
             record_audit(actor=actor, event="changed", target=person, changes=changes)
+            extensions.people_touched([person.pk], "edited")  # fit rules read the fields
     return person
 
 

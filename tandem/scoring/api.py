@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import P, PathEx, Router, Status
@@ -50,7 +51,11 @@ def list_rule_sets(request: HttpRequest) -> list[RuleSet]:
 @router.post("/rule-sets", response={201: RuleSetOut})
 def create_rule_set(request: HttpRequest, payload: RuleSetIn) -> Status:
     """A new draft version, empty or a copy of `copy_from`."""
-    source = get_object_or_404(RuleSet, pk=payload.copy_from) if payload.copy_from else None
+    source = None
+    if payload.copy_from:
+        source = RuleSet.objects.filter(pk=payload.copy_from).first()
+        if source is None:
+            raise ValidationError({"copy_from": "There is no such rule set."})
     rule_set = services.create_rule_set(
         actor=_actor(request),
         name=payload.name,
