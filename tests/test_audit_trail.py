@@ -740,7 +740,13 @@ def _(ctx: Ctx) -> list[Expect]:
 
 # scoring -------------------------------------------------------------------------------------
 
-FIT_RULE = {"kind": "fit", "field": "title", "operator": "contains", "value": "Head of", "points": 20}
+FIT_RULE = {
+    "kind": "fit",
+    "field": "title",
+    "operator": "contains",
+    "value": "Head of",
+    "points": 20,
+}
 
 
 def rule_set(ctx: Ctx, *, active: bool = False) -> Any:

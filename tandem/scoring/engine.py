@@ -63,7 +63,7 @@ class AgeDays(Func):
         super().__init__(F(occurred_at))
         self.now = now
 
-    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
         col, params = compiler.compile(self.source_expressions[0])
         now = conn.ops.adapt_datetimefield_value(self.now)
         return f"MAX(julianday(%s) - julianday({col}), 0)", [now, *params]

@@ -71,6 +71,7 @@ class RuleForm(TandemForm):
 
     def rule_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        keep: tuple[str, ...]
         if data.get("kind") == RuleKind.FIT:
             keep = ("kind", "points", "label", "field", "operator", "value")
         else:

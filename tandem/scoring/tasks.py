@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from functools import partial
@@ -52,14 +53,14 @@ def people_touched(person_ids: list[int], why: str) -> None:
 
 
 def decay_interval_hours() -> float:
-    return float(getattr(settings, "TANDEM_SCORING_DECAY_HOURS", 24))
+    return float(settings.TANDEM_SCORING_DECAY_HOURS)
 
 
 def claim_decay(now=None) -> bool:
     """True for the one caller that may start the scheduled rescore now (a conditional
     UPDATE, so workers running side by side start it once)."""
     now = now or timezone.now()
-    next_due = now + timezone.timedelta(hours=decay_interval_hours())
+    next_due = now + dt.timedelta(hours=decay_interval_hours())
     ScoringClock.objects.get_or_create(pk=1, defaults={"decay_due_at": now})
     return bool(
         ScoringClock.objects.filter(pk=1, decay_due_at__lte=now).update(decay_due_at=next_due)
