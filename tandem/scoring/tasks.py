@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -34,7 +33,14 @@ def rescore_everyone() -> int:
     return engine.rescore_everyone()
 
 
-def _after_commit(ids: list[int]) -> None:
+_pending = threading.local()  # ids touched in this thread's open transaction
+
+
+def _after_commit() -> None:
+    ids = sorted(getattr(_pending, "ids", set()))
+    _pending.ids = set()
+    if not ids:
+        return
     if len(ids) > INLINE_LIMIT:
         rescore_everyone.enqueue()
         return
@@ -45,11 +51,16 @@ def _after_commit(ids: list[int]) -> None:
 
 
 def people_touched(person_ids: list[int], why: str) -> None:
-    """People got touchpoints, activities, or were added: rescore them after the commit
-    (people's extension point, ADR 0005); a capture batch is scored as one set."""
-    ids = sorted({int(i) for i in person_ids})
-    if ids:
-        transaction.on_commit(partial(_after_commit, ids))
+    """People were added, edited, or got touchpoints or activities: rescore them after the
+    commit (people's extension point, ADR 0005). The ids of one transaction are gathered,
+    so a capture (person created, then touchpoint recorded) or a batch is scored once."""
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    pending.update(int(i) for i in person_ids)
+    # Each call asks for the flush (a rolled-back transaction drops its callback); the
+    # first flush after the commit takes every id, the others find none.
+    transaction.on_commit(_after_commit)
 
 
 def decay_interval_hours() -> float:
