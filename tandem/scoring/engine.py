@@ -90,6 +90,23 @@ class DecayFactor(Func):
         age, params = compiler.compile(self.source_expressions[0])
         return f"POWER(0.5, ({age}) / %s)", [*params, self.half_life]
 
+    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
+        # Django replaces SQLite's POWER with a Python function (one call per event);
+        # SQLite's own `pow` is C, where the library has its math functions.
+        age, params = compiler.compile(self.source_expressions[0])
+        name = "pow" if _native_pow(conn) else "POWER"
+        return f"{name}(0.5, ({age}) / %s)", [*params, self.half_life]
+
+
+def _native_pow(conn: Any) -> bool:
+    found = getattr(conn, "_tandem_native_pow", None)
+    if found is None:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT sqlite_compileoption_used('ENABLE_MATH_FUNCTIONS')")
+            found = bool(cursor.fetchone()[0])
+        conn._tandem_native_pow = found
+    return found
+
 
 @dataclass
 class Plan:
