@@ -108,7 +108,14 @@ def person_score(person: Person) -> ScoreCard:
             card.reasons = [r for r in card.reasons if r.kind != "override"]
             card.score = row.fit_score + row.engagement_score
             card.grade, card.is_not_a_lead = "", False
-    card.override = override_in_force(person.pk, now)
+    card.override = next(
+        (
+            o
+            for o in card.history
+            if o.ended_at is None and (o.expires_at is None or o.expires_at > now)
+        ),
+        None,
+    )
     person._score_card = card  # type: ignore[attr-defined]
     return card
 
@@ -141,11 +148,8 @@ def min_engagement_condition(value: str) -> Q:
 
 
 def score_choices() -> list[tuple[str, str]]:
-    rule_set = active_rule_set()
-    marks = [10, 25, 50, 75, 100]
-    if rule_set and rule_set.mql_threshold not in marks:
-        marks = sorted([*marks, rule_set.mql_threshold])
-    return [(str(m), f"{m} or more") for m in marks]
+    """The list's score filter steps (fixed, so the list page asks no more queries)."""
+    return [(str(m), f"{m} or more") for m in (10, 25, 50, 75, 100)]
 
 
 def score_export_columns() -> list[tuple[str, Any]]:
