@@ -39,7 +39,7 @@ def _pick(values: tuple[str, ...], expr: str) -> str:
 
 def _series(vendor: str, count: int) -> str:
     if vendor == "postgresql":
-        return f"SELECT generate_series(1, {count}) AS n"
+        return f"SELECT generate_series(1, {count})::bigint AS n"
     return (
         f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
         "SELECT n FROM s"
