@@ -143,6 +143,8 @@ CONN_MAX_AGE = env_int("TANDEM_CONN_MAX_AGE", 600, minimum=0)
 # on PostgreSQL, lock_timeout, only when set (PostgreSQL waits for row locks by default).
 _lock_timeout_set = bool(env_str("TANDEM_DB_LOCK_TIMEOUT_MS"))
 TANDEM_DB_LOCK_TIMEOUT_MS = env_int("TANDEM_DB_LOCK_TIMEOUT_MS", 20_000, minimum=1)
+# How often the worker's scheduled rescore brings score decay up to date (scoring/tasks.py).
+TANDEM_SCORING_DECAY_HOURS = env_int("TANDEM_SCORING_DECAY_HOURS", 24, minimum=1)
 _database_url = env_str("DATABASE_URL")
 
 

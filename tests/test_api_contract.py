@@ -57,6 +57,15 @@ UNSTATED = {
     "purpose": "an existing consent purpose with a text",
     "text_version": "a version of that purpose's text",
     "Idempotency-Key": "the same key is not reused with another body",
+    # scoring
+    "copy_from": "an existing rule set's id",
+    "rule_set": "only a draft changes; a set is activated with at least one rule",
+    "field": "a field a fit rule can test (standard, or custom.<key> of a defined field)",
+    "operator": "is_free_mail tests only the email",
+    "value": "what the operator takes: text, a list for `in`, two numbers for `between`",
+    "score": "given for an override of kind `score`",
+    "grade": "given for an override of kind `grade`",
+    "expires_at": "in the future",
 }
 # And where a rule depends on the record as it is.
 UNSTATED_IN = {

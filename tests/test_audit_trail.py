@@ -55,6 +55,7 @@ from tandem.people import bulk as people_bulk
 from tandem.people import custom_fields
 from tandem.people import services as people
 from tandem.people.models import Activity, Company, Person, StageChange
+from tandem.scoring import services as scoring
 
 pytestmark = pytest.mark.django_db
 
@@ -807,6 +808,89 @@ def _(ctx: Ctx) -> list[Expect]:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert b"Lovelace" in body
     return [Expect("exported", ctx.user)]
+
+
+# scoring -------------------------------------------------------------------------------------
+
+FIT_RULE = {
+    "kind": "fit",
+    "field": "title",
+    "operator": "contains",
+    "value": "Head of",
+    "points": 20,
+}
+
+
+def rule_set(ctx: Ctx, *, active: bool = False) -> Any:
+    draft = scoring.create_rule_set(actor=ctx.setup, name="Q3")
+    scoring.add_rule(actor=ctx.setup, rule_set=draft, data=FIT_RULE)
+    return scoring.activate_rule_set(actor=ctx.setup, rule_set=draft) if active else draft
+
+
+@walks("scoring.create_rule_set", "created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    draft = scoring.create_rule_set(actor=ctx.actor, name="Q3")
+    return [Expect("created", draft)]
+
+
+@walks("scoring.update_rule_set", "changed")
+def _(ctx: Ctx) -> list[Expect]:
+    draft = rule_set(ctx)
+    ctx.start()
+    scoring.update_rule_set(actor=ctx.actor, rule_set=draft, data={"mql_threshold": 40})
+    return [Expect("changed", draft)]
+
+
+@walks("scoring.add_rule", "rule_added")
+def _(ctx: Ctx) -> list[Expect]:
+    draft = scoring.create_rule_set(actor=ctx.setup)
+    ctx.start()
+    scoring.add_rule(actor=ctx.actor, rule_set=draft, data=FIT_RULE)
+    return [Expect("rule_added", draft)]
+
+
+@walks("scoring.update_rule", "rule_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    draft = rule_set(ctx)
+    ctx.start()
+    scoring.update_rule(actor=ctx.actor, rule=draft.rules.get(), data={"points": 25})
+    return [Expect("rule_changed", draft)]
+
+
+@walks("scoring.delete_rule", "rule_removed")
+def _(ctx: Ctx) -> list[Expect]:
+    draft = rule_set(ctx)
+    ctx.start()
+    scoring.delete_rule(actor=ctx.actor, rule=draft.rules.get())
+    return [Expect("rule_removed", draft)]
+
+
+@walks("scoring.activate_rule_set", "activated", "retired")
+def _(ctx: Ctx) -> list[Expect]:
+    old = rule_set(ctx, active=True)
+    new = scoring.create_rule_set(actor=ctx.setup, copy_from=old)
+    ctx.start()
+    scoring.activate_rule_set(actor=ctx.actor, rule_set=new, reason="Q3 review")
+    return [Expect("activated", new), Expect("retired", old)]
+
+
+@walks("scoring.override_score", "score_overridden")
+def _(ctx: Ctx) -> list[Expect]:
+    rule_set(ctx, active=True)
+    ada = person(ctx)
+    ctx.start()
+    scoring.override_score(actor=ctx.actor, person=ada, kind="score", score=90, reason="Fair")
+    return [Expect("score_overridden", ada)]
+
+
+@walks("scoring.end_override", "score_override_ended")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx)
+    scoring.override_score(actor=ctx.setup, person=ada, kind="grade", grade="A", reason="Fits")
+    ctx.start()
+    scoring.end_override(actor=ctx.actor, person=ada, reason="Left the company")
+    return [Expect("score_override_ended", ada)]
 
 
 # --- the checks ------------------------------------------------------------------------------

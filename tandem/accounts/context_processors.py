@@ -18,6 +18,7 @@ MAIN_MENU = (
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
+    ("Scoring", "scoring:rules", "/scoring/"),
     ("Forms", "capture:form_list", "/forms/"),
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),

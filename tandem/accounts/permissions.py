@@ -30,7 +30,16 @@ _EVERYONE = {
     "companies.log_activity",
 }
 # Marketing's tools: campaigns and forms.
-_MARKETING = {"campaigns.manage", "capture.manage_forms", "imports.run", "people.export"}
+_MARKETING = {
+    "campaigns.manage",
+    "capture.manage_forms",
+    "imports.run",
+    "people.export",
+    "scoring.manage_rules",
+}
+# On one person: all for these roles; a salesperson only for the people they own
+# (scores advise, people decide: the owner knows the lead best).
+_OWNER_ONLY = {"scoring.override"}
 # Actions on one record: all for these roles, own-or-unowned for salespeople.
 _RECORD_EDIT = {
     "people.edit",
@@ -51,7 +60,7 @@ _ADMIN_ONLY = {
 }
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
 _READ_ACTIONS = {"people.view", "companies.view"}
-ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING)
+ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING | _OWNER_ONLY)
 # How the admin's roles page names each action (in this order): words, not codes.
 ACTION_LABELS = {
     "people.view": "See people",
@@ -77,6 +86,8 @@ ACTION_LABELS = {
     "campaigns.manage": "Manage campaigns",
     "capture.manage_forms": "Manage web forms",
     "imports.run": "Import people and companies",
+    "scoring.manage_rules": "Write and activate scoring rules",
+    "scoring.override": "Override a person's score, grade or lead status",
 }
 
 
@@ -90,6 +101,12 @@ def _user_can(user: User, action: str, obj: Any = None) -> bool:
         return role == Role.ADMIN
     if action in _MARKETING:
         return role in _EDIT_ALL_ROLES
+    if action in _OWNER_ONLY:
+        if role in _EDIT_ALL_ROLES:
+            return True
+        if obj is None:  # "may do it for some people", e.g. to show a form
+            return True
+        return getattr(obj, "owner_id", None) == user.pk
     if action in _RECORD_EDIT:
         if role in _EDIT_ALL_ROLES:
             return True
@@ -151,7 +168,7 @@ class _OwnedBySomeoneElse:
 
 
 def describe_access(role: str, action: str) -> str:
-    """How far `role` may take `action`: "all", "own_or_unowned" or "no".
+    """How far `role` may take `action`: "all", "own_or_unowned", "own" or "no".
 
     Read-only, for the admin's roles page: it asks `_user_can` itself, so the
     page cannot drift from the rules enforced above.
@@ -160,5 +177,5 @@ def describe_access(role: str, action: str) -> str:
     if _user_can(probe, action, _OwnedBySomeoneElse()):
         return "all"
     if _user_can(probe, action, None):
-        return "own_or_unowned"
+        return "own" if action in _OWNER_ONLY else "own_or_unowned"
     return "no"

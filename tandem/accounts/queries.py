@@ -11,7 +11,7 @@ from tandem.accounts.models import ApiToken, Role, Team, User
 from tandem.accounts.permissions import ACTION_LABELS, ACTIONS, describe_access
 from tandem.core.audit import audit_for
 
-ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "no": "No"}
+ACCESS_LABELS = {"all": "All", "own_or_unowned": "Own or unowned", "own": "Own only", "no": "No"}
 
 
 def users_for_admin() -> QuerySet[User]:
@@ -32,7 +32,7 @@ def tokens_for_admin() -> QuerySet[ApiToken]:
 @dataclass(frozen=True)
 class AccessCell:
     role_label: str
-    access: str  # "all", "own_or_unowned" or "no"
+    access: str  # "all", "own_or_unowned", "own" or "no"
     label: str
 
 

@@ -16,6 +16,7 @@ from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
 from tandem.core.audit import record_audit
 from tandem.core.bulk import insert_new
+from tandem.people import extensions
 
 _TOUCHPOINT_KINDS = frozenset(TouchpointKind.values)
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -156,6 +157,7 @@ def record_touchpoint(**kwargs: Any) -> Touchpoint:
     permissions and resolved the person."""
     touchpoint = build_touchpoint(**kwargs)
     touchpoint.save(force_insert=True)
+    extensions.people_touched([touchpoint.person_id], "touchpoint")  # scoring rescores (ADR 0005)
     return touchpoint
 
 

@@ -45,6 +45,7 @@ from tandem.capture.email import claim_confirmation_emails, queue_emails
 from tandem.capture.models import Consent, ConsentStatus, ConsentText, InboxSubmission, WebForm
 from tandem.capture.services import TouchpointIn
 from tandem.core.bulk import insert_new
+from tandem.people import extensions
 from tandem.people.bulk import create_people_bulk, find_or_create_companies
 from tandem.people.models import PersonEmail
 from tandem.people.normalize import clean_email, clean_phone
@@ -293,6 +294,7 @@ def _write(ready: list[_NewOne], forms: FormCache, result: BatchResult) -> None:
         )
         for one in written
     )
+    extensions.people_touched([one.new.person.pk for one in written], "capture")  # scored set-based
     given = [
         (one, text)
         for one in written

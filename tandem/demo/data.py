@@ -66,6 +66,7 @@ from tandem.people.bulk import (
     create_people_with_history,
 )
 from tandem.people.models import FUNNEL_ORDER, ActivityKind, Company, Person, PhoneKind, Stage
+from tandem.scoring.demo import load_demo_rules
 
 T = TypeVar("T")
 
@@ -647,6 +648,7 @@ def load_demo(
         from tandem.dedup.services import scan_all
 
         counts["duplicate_pairs"] = scan_all().found
+        load_demo_rules(builder.system)  # scoring: active rules, everyone scored on commit
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(
             actor=builder.system,

@@ -19,6 +19,8 @@ people reads only this registry:
   queue the duplicate check after the commit).
 - `ErasureStep`: what another app keeps about a person that erasing them must
   delete too (capture: web-form submissions not captured yet).
+- `PeopleTouchedStep`: what runs when people were added or edited, or got new
+  touchpoints or activities (scoring: rescore them after the commit, a batch at once).
 
 No signals, no discovery: `grep -rn "register_" tandem/*/apps.py` lists every
 contributor. Registering the same key again replaces the entry (tests, reloads).
@@ -108,12 +110,26 @@ class NewPeopleCheck:
     check: Callable[[list[int], str], Any]
 
 
+@dataclass(frozen=True)
+class PeopleTouchedStep:
+    """A follow-up on people just added, edited, or given touchpoints or activities
+    (people's create/update/log_activity, campaigns' record_touchpoint, capture's batch).
+
+    `touched(person_ids, why)` is called inside the writing transaction; it must
+    defer real work to `transaction.on_commit`, so a rollback leaves nothing behind.
+    """
+
+    key: str
+    touched: Callable[[list[int], str], Any]
+
+
 _sections: dict[str, PersonSection] = {}
 _conditions: dict[str, ListCondition] = {}
 _export_columns: dict[str, ExportColumns] = {}
 _timeline_sources: dict[str, TimelineSource] = {}
 _erasure_steps: dict[str, ErasureStep] = {}
 _new_people_checks: dict[str, NewPeopleCheck] = {}
+_touched_steps: dict[str, PeopleTouchedStep] = {}
 
 
 def register_person_section(section: PersonSection) -> None:
@@ -138,6 +154,10 @@ def register_erasure_step(step: ErasureStep) -> None:
 
 def register_new_people_check(check: NewPeopleCheck) -> None:
     _new_people_checks[check.key] = check
+
+
+def register_people_touched(step: PeopleTouchedStep) -> None:
+    _touched_steps[step.key] = step
 
 
 def person_sections() -> list[PersonSection]:
@@ -176,3 +196,12 @@ def people_added(person_ids: list[int], found_by: str) -> None:
     """Tell the apps above that these people were just added (inside the writing transaction)."""
     for entry in _new_people_checks.values():
         entry.check(person_ids, found_by)
+
+
+def people_touched(person_ids: list[int], why: str) -> None:
+    """Tell the apps above that these people got touchpoints or activities (inside the
+    writing transaction)."""
+    if not person_ids:
+        return
+    for entry in _touched_steps.values():
+        entry.touched(person_ids, why)

@@ -183,6 +183,15 @@ class PersonFilter(QueryFilter):
             "that is not suppressed)"
         ),
     )
+    min_score: int | None = Field(
+        None, ge=-(10**9), le=10**9, description="Combined score at least this (scoring)"
+    )
+    min_fit_score: int | None = Field(
+        None, ge=-(10**9), le=10**9, description="Fit score at least this (scoring)"
+    )
+    min_engagement_score: int | None = Field(
+        None, ge=-(10**9), le=10**9, description="Engagement score at least this (scoring)"
+    )
     sort: PersonSort = "name"
 
     @property
@@ -200,6 +209,9 @@ class PersonFilter(QueryFilter):
                 self.company,
                 self.updated_since,
                 self.may_email,
+                self.min_score is not None,
+                self.min_fit_score is not None,
+                self.min_engagement_score is not None,
             ]
         )
 
@@ -232,6 +244,11 @@ class PersonFilter(QueryFilter):
         if self.may_email and self.may_email.strip():
             # Consent lives in capture, above people: capture gives the condition (ADR 0005).
             qs = qs.filter(extensions.list_condition("may_email", self.may_email))
+        # Scores are scoring's, above people: it gives the conditions (ADR 0005).
+        for param in ("min_score", "min_fit_score", "min_engagement_score"):
+            value = getattr(self, param)
+            if value is not None:
+                qs = qs.filter(extensions.list_condition(param, str(value)))
         return qs
 
 

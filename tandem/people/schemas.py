@@ -338,10 +338,52 @@ class PersonConsentOut(Schema):
     )
 
 
+class ScoreReasonOut(Schema):
+    """One line of a score's explanation."""
+
+    rule: str = Field(description="The rule (or override) in words.")
+    points: int = Field(description="Points it gives now (after decay and caps).")
+    detail: str = Field(description="When and how often, the points before decay, who overrode.")
+
+
 class PersonDetailOut(PersonOut):
-    """One person as GET /people/{id} returns it: the list's fields and their consents."""
+    """One person as GET /people/{id} returns it: the list's fields, consents and score."""
 
     consents: list[PersonConsentOut] = Field(description="Every consent purpose, with the state.")
+    score: int = Field(
+        0, description="Combined score (fit + engagement, or the override's while one holds)."
+    )
+    fit_score: int = Field(0, description="Points from who the person is (fit rules).")
+    engagement_score: int = Field(0, description="Points from what they did, decayed.")
+    score_explanation: list[ScoreReasonOut] = Field(
+        default_factory=list, description="Which rules (and override) gave the score."
+    )
+
+    @staticmethod
+    def _score(obj: Person) -> Any:
+        # Scores are scoring's, above people: scoring provides them (ADR 0005).
+        section = extensions.person_section("score")
+        return section.load(obj) if section else None
+
+    @staticmethod
+    def resolve_score(obj: Person) -> int:
+        card = PersonDetailOut._score(obj)
+        return card.score if card else 0
+
+    @staticmethod
+    def resolve_fit_score(obj: Person) -> int:
+        card = PersonDetailOut._score(obj)
+        return card.fit_score if card else 0
+
+    @staticmethod
+    def resolve_engagement_score(obj: Person) -> int:
+        card = PersonDetailOut._score(obj)
+        return card.engagement_score if card else 0
+
+    @staticmethod
+    def resolve_score_explanation(obj: Person) -> list[Any]:
+        card = PersonDetailOut._score(obj)
+        return card.explanation if card else []
 
     @staticmethod
     def resolve_consents(obj: Person) -> list[Any]:

@@ -289,6 +289,7 @@ def create_person(
             reason=reason or "Created",
         )
         record_audit(actor=actor, event="created", target=person, changes=created_changes(person))
+        extensions.people_touched([person.pk], "created")  # scoring scores them (ADR 0005)
     return person
 
 
@@ -324,6 +325,7 @@ def update_person(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
         if changes:
             person.save()
             record_audit(actor=actor, event="changed", target=person, changes=changes)
+            extensions.people_touched([person.pk], "edited")  # fit rules read the fields
     return person
 
 
@@ -654,7 +656,7 @@ def log_activity(
     check_activity(kind=kind, subject=subject, body=body, outcome=outcome)
     if company is None and person is not None:
         company = None  # a person's activity shows on their company via the person
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         kind=kind,
         person=person,
         company=company,
@@ -665,6 +667,9 @@ def log_activity(
         body=(body or "").strip(),
         outcome=(outcome or "").strip(),
     )
+    if person is not None:
+        extensions.people_touched([person.pk], "activity")  # scoring rescores (ADR 0005)
+    return activity
 
 
 # --- companies ------------------------------------------------------------------------

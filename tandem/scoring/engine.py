@@ -1,0 +1,418 @@
+"""The scoring engine: set-based, a few statements per rule for any number of people.
+
+For a slice of people (an id range of a full rescore, or the ids a capture batch
+touched) it runs one query for all fit rules (a CASE per rule), one aggregate
+per engagement rule (events grouped by person, each weighted by its decay
+0.5^(age_days / half_life)), one for the overrides in force, then upserts
+every PersonScore of the slice in one statement batch (PostgreSQL: COPY into a
+temporary table, then one INSERT ... ON CONFLICT). The explanation is built from
+the same per-rule results, so it always says what gave the points.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Min,
+    Q,
+    Value,
+    When,
+)
+from django.db.models import Sum as SumOf
+from django.utils import timezone
+
+from tandem.campaigns.models import Touchpoint
+from tandem.people.models import Activity, Person
+from tandem.scoring.conditions import describe, engagement_filter, fit_condition, fit_field_choices
+from tandem.scoring.models import (
+    EngagementSource,
+    OverrideKind,
+    PersonScore,
+    Rule,
+    RuleKind,
+    RuleSet,
+    RuleSetStatus,
+    ScoreOverride,
+)
+
+# People per slice of a full rescore (an id range): big enough that per-statement cost
+# vanishes, small enough that a slice's rows sit comfortably in memory.
+RANGE_SIZE = 50_000
+ID_SLICE = 500  # ids per `IN (...)` when rescoring given people
+
+
+class AgeDays(Func):
+    """Days from `occurred_at` to `now`, as a float (an event dated in the future: 0)."""
+
+    output_field = FloatField()
+
+    def __init__(self, occurred_at: str, now: Any) -> None:
+        super().__init__(F(occurred_at))
+        self.now = now
+
+    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
+        col, params = compiler.compile(self.source_expressions[0])
+        now = conn.ops.adapt_datetimefield_value(self.now)
+        return f"MAX(julianday(%s) - julianday({col}), 0)", [now, *params]
+
+    def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+        col, params = compiler.compile(self.source_expressions[0])
+        sql = (
+            f"GREATEST(CAST(EXTRACT(EPOCH FROM (%s::timestamptz - {col})) AS double precision)"
+            " / 86400.0, 0)"
+        )
+        return sql, [self.now, *params]
+
+
+class DecayFactor(Func):
+    """0.5 ** (age in days / half-life): what one event's points are worth now."""
+
+    output_field = FloatField()
+
+    def __init__(self, occurred_at: str, now: Any, half_life_days: int) -> None:
+        super().__init__(AgeDays(occurred_at, now))
+        self.half_life = float(half_life_days)
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        age, params = compiler.compile(self.source_expressions[0])
+        return f"POWER(0.5, ({age}) / %s)", [*params, self.half_life]
+
+    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
+        # Django replaces SQLite's POWER with a Python function (one call per event);
+        # SQLite's own `pow` is C, where the library has its math functions.
+        age, params = compiler.compile(self.source_expressions[0])
+        name = "pow" if _native_pow(conn) else "POWER"
+        return f"{name}(0.5, ({age}) / %s)", [*params, self.half_life]
+
+
+def _native_pow(conn: Any) -> bool:
+    found = getattr(conn, "_tandem_native_pow", None)
+    if found is None:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT sqlite_compileoption_used('ENABLE_MATH_FUNCTIONS')")
+            found = bool(cursor.fetchone()[0])
+        conn._tandem_native_pow = found
+    return found
+
+
+@dataclass
+class Plan:
+    """The active rule set, ready to run: each rule with its words."""
+
+    rule_set: RuleSet | None
+    fit: list[tuple[Rule, str]] = field(default_factory=list)
+    engagement: list[tuple[Rule, str]] = field(default_factory=list)
+
+
+def plan_for(rule_set: RuleSet | None) -> Plan:
+    plan = Plan(rule_set)
+    if rule_set is None:
+        return plan
+    words = dict(fit_field_choices())
+    for rule in rule_set.rules.select_related("campaign").order_by("kind", "position", "id"):
+        target = plan.fit if rule.kind == RuleKind.FIT else plan.engagement
+        target.append((rule, describe(rule, words)))
+    return plan
+
+
+def active_plan() -> Plan:
+    return plan_for(RuleSet.objects.filter(status=RuleSetStatus.ACTIVE).first())
+
+
+@dataclass
+class _Person:
+    fit: int = 0
+    engagement: int = 0
+    items: list[str] = field(default_factory=list)  # JSON objects, already encoded
+
+
+def _ago(days: float) -> str:
+    whole = int(days)
+    if whole <= 0:
+        return "today"
+    return "1 day ago" if whole == 1 else f"{whole} days ago"
+
+
+def _engagement_detail(rule: Rule, count: int, last_days: float, raw: int, points: int) -> str:
+    parts = [f"{count} times, last {_ago(last_days)}" if count > 1 else _ago(last_days)]
+    notes = []
+    if raw != points:
+        notes.append(f"was {raw:+d}")
+    if rule.max_points is not None and points == rule.max_points and raw > rule.max_points:
+        notes.append(f"capped at {rule.max_points}")
+    return parts[0] + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _item(words: str, points: int, detail: str, kind: str) -> str:
+    return json.dumps({"rule": words, "points": points, "detail": detail, "kind": kind})
+
+
+def _rows_of(qs: Any) -> list[tuple]:
+    """The rows of `qs` straight from the driver: numbers only, so no per-value converters."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_MASK_BITS = 60  # fit rules per mask column (an int64 holds them)
+
+
+def _fit_masks(plan: Plan) -> dict[str, Any]:
+    """One integer per person per 60 fit rules: bit i set when rule i holds (a CASE each)."""
+    masks: dict[str, Any] = {}
+    for start in range(0, len(plan.fit), _MASK_BITS):
+        expr: Any = Value(0)
+        for bit, (rule, _) in enumerate(plan.fit[start : start + _MASK_BITS]):
+            expr = expr + Case(When(fit_condition(rule), then=Value(1 << bit)), default=Value(0))
+        masks[f"m{start // _MASK_BITS}"] = ExpressionWrapper(expr, output_field=BigIntegerField())
+    return masks
+
+
+def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person]:
+    people: dict[int, _Person] = {}
+    masks = _fit_masks(plan)
+    # Query 1: who is in the slice and which fit rules each person meets (bit masks).
+    rows = _rows_of(
+        Person.objects.filter(person_q, deleted_at__isnull=True)
+        .order_by()
+        .annotate(**masks)
+        .values_list("pk", *masks)
+    )
+    by_masks: dict[tuple, tuple[int, list[str]]] = {}  # the same rules met: the same items
+    for row in rows:
+        key = row[1:]
+        known = by_masks.get(key)
+        if known is None:
+            fit, items = 0, []
+            for index, (rule, words) in enumerate(plan.fit):
+                if key[index // _MASK_BITS] >> (index % _MASK_BITS) & 1:
+                    fit += rule.points
+                    items.append(_item(words, rule.points, "", "fit"))
+            known = by_masks[key] = (fit, items)
+        people[row[0]] = _Person(fit=known[0], items=list(known[1]))
+    if not people:
+        return people
+    # One pass per event table (touchpoints, activities): events grouped by person, with
+    # each rule's count, youngest age and decayed weight as filtered aggregates.
+    for model, source in (
+        (Touchpoint, EngagementSource.TOUCHPOINT),
+        (Activity, EngagementSource.ACTIVITY),
+    ):
+        rules = [(rule, words) for rule, words in plan.engagement if rule.source == source]
+        if not rules:
+            continue
+        aggregates: dict[str, Any] = {}
+        any_rule = Q(pk__in=[])
+        for i, (rule, _) in enumerate(rules):
+            cond = engagement_filter(rule)
+            any_rule |= cond
+            aggregates[f"n{i}"] = Count("id", filter=cond)
+            aggregates[f"a{i}"] = Min(AgeDays("occurred_at", now), filter=cond)
+            if rule.half_life_days is not None:
+                aggregates[f"w{i}"] = SumOf(
+                    DecayFactor("occurred_at", now, rule.half_life_days), filter=cond
+                )
+        events = _rows_of(
+            model.objects.filter(event_q)
+            .filter(any_rule)
+            .order_by()
+            .values("person_id")
+            .annotate(**aggregates)
+            .values_list("person_id", *aggregates)
+        )
+        names = list(aggregates)
+        for row in events:
+            person = people.get(row[0])
+            if person is None:  # deleted person
+                continue
+            values = dict(zip(names, row[1:], strict=True))
+            for i, (rule, words) in enumerate(rules):
+                count = values[f"n{i}"]
+                if not count:
+                    continue
+                _add_engagement(person, rule, words, count, values[f"a{i}"], values.get(f"w{i}"))
+    return people
+
+
+def _add_engagement(
+    person: _Person, rule: Rule, words: str, count: int, age: float | None, weight: float | None
+) -> None:
+    raw = rule.points * count
+    decays = weight is not None
+    exact = rule.points * float(weight) if weight is not None else float(raw)
+    points = math.floor(exact + 0.5) if exact >= 0 else -math.floor(-exact + 0.5)
+    if rule.max_points is not None:
+        points = min(points, rule.max_points) if rule.points >= 0 else max(points, rule.max_points)
+    if points == 0 and raw != 0 and decays:
+        return  # decayed away: nothing left to explain
+    person.engagement += points
+    detail = _engagement_detail(rule, count, float(age or 0), raw, points)
+    person.items.append(_item(words, points, detail, "engagement"))
+
+
+def _overrides(person_q: Q, now: Any) -> dict[int, ScoreOverride]:
+    """The override in force per person of the slice (the newest one not ended or expired)."""
+    found: dict[int, ScoreOverride] = {}
+    rows = (
+        ScoreOverride.objects.filter(person_q, ended_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("person_id", "created_at", "id")
+    )
+    for row in rows:
+        found[row.person_id] = row
+    return found
+
+
+def override_item(override: ScoreOverride) -> dict[str, Any]:
+    what = {
+        OverrideKind.SCORE: f"Score set to {override.score}",
+        OverrideKind.GRADE: f"Grade set to {override.grade}",
+        OverrideKind.NOT_A_LEAD: "Marked not a lead",
+    }[OverrideKind(override.kind)]
+    detail = f"by {override.created_by_label}: {override.reason}"
+    if override.expires_at:
+        detail += f" (until {timezone.localtime(override.expires_at):%Y-%m-%d %H:%M})"
+    return {
+        "rule": f"Override: {what}",
+        "points": override.score if override.kind == OverrideKind.SCORE else 0,
+        "detail": detail,
+        "kind": "override",
+    }
+
+
+def _rows(plan: Plan, people: dict[int, _Person], overrides: dict[int, ScoreOverride], now: Any):
+    version = plan.rule_set.version if plan.rule_set else None
+    for pk, person in people.items():
+        score, grade, not_lead, expires = person.fit + person.engagement, "", False, None
+        items = person.items
+        override = overrides.get(pk)
+        if override is not None:
+            expires = override.expires_at
+            items = [json.dumps(override_item(override)), *items]
+            if override.kind == OverrideKind.SCORE:
+                score = override.score or 0
+            elif override.kind == OverrideKind.GRADE:
+                grade = override.grade
+            else:
+                not_lead, score = True, 0
+        yield (
+            pk,
+            person.fit,
+            person.engagement,
+            score,
+            grade,
+            not_lead,
+            "[" + ", ".join(items) + "]",
+            version,
+            expires,
+            now,
+        )
+
+
+_COLUMNS = (
+    "person_id", "fit_score", "engagement_score", "score", "grade", "is_not_a_lead",
+    "explanation", "rule_set_version", "override_expires_at", "scored_at",
+)  # fmt: skip
+
+
+def _write(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    table = PersonScore._meta.db_table
+    cols = ", ".join(f'"{c}"' for c in _COLUMNS)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _COLUMNS[1:])
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            adapt = connection.ops.adapt_datetimefield_value
+            marks = ", ".join(["%s"] * len(_COLUMNS))
+            scored_at = adapt(rows[0][9])
+            cursor.executemany(
+                f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '  # noqa: S608
+                f'ON CONFLICT ("person_id") DO UPDATE SET {updates}',
+                [
+                    (*r[:5], int(r[5]), r[6], r[7], adapt(r[8]) if r[8] else None, scored_at)
+                    for r in rows
+                ],
+            )
+            return
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "scoring_stage" (LIKE "{table}") ON COMMIT DELETE ROWS'
+        )
+        cursor.execute('TRUNCATE "scoring_stage"')  # an outer transaction may hold old rows
+        with cursor.cursor.copy(f'COPY "scoring_stage" ({cols}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row(r)
+        cursor.execute(
+            f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "scoring_stage" '  # noqa: S608
+            f'ON CONFLICT ("person_id") DO UPDATE SET {updates}'
+        )
+
+
+def _score_slice(plan: Plan, person_q: Q, event_q: Q, override_q: Q, now: Any) -> int:
+    with transaction.atomic():
+        people = _compute(plan, person_q, event_q, now)
+        overrides = _overrides(override_q, now) if people else {}
+        rows = list(_rows(plan, people, overrides, now))
+        _write(rows)
+    return len(rows)
+
+
+def rescore_people(person_ids: Iterable[int], *, now: Any = None, plan: Plan | None = None) -> int:
+    """Rescore these people (a touchpoint, a batch, an override); returns how many."""
+    ids = sorted({int(i) for i in person_ids})
+    now = now or timezone.now()
+    plan = plan or active_plan()
+    done = 0
+    for start in range(0, len(ids), ID_SLICE):
+        part = ids[start : start + ID_SLICE]
+        done += _score_slice(
+            plan, Q(pk__in=part), Q(person_id__in=part), Q(person_id__in=part), now
+        )
+    return done
+
+
+def rescore_everyone(
+    *, now: Any = None, progress: Callable[[int, int], object] | None = None
+) -> int:
+    """Rescore every live person, one id range at a time; `progress(done_ids, total_ids)`
+    is called after each range (the CLI's progress bar)."""
+    now = now or timezone.now()
+    plan = active_plan()
+    bounds = Person.objects.filter(deleted_at__isnull=True).order_by().values_list("pk", flat=True)
+    low = bounds.order_by("pk").first()
+    high = bounds.order_by("-pk").first()
+    if low is None or high is None:
+        return 0
+    done = 0
+    for start in range(low, high + 1, RANGE_SIZE):
+        end = start + RANGE_SIZE
+        span = Q(pk__gte=start, pk__lt=end)
+        event_span = Q(person_id__gte=start, person_id__lt=end)
+        done += _score_slice(plan, span, event_span, event_span, now)
+        if progress is not None:
+            progress(min(end, high + 1) - low, high + 1 - low)
+    return done
+
+
+def lapse_overrides(*, now: Any = None) -> int:
+    """Rescore people whose override expired since they were scored (time-driven: the
+    worker's scoring loop calls it every minute)."""
+    now = now or timezone.now()
+    ids = list(
+        PersonScore.objects.filter(override_expires_at__lte=now).values_list("person_id", flat=True)
+    )
+    return rescore_people(ids, now=now) if ids else 0
