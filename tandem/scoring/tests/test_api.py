@@ -98,7 +98,7 @@ def test_override_over_the_api(api, system):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["score"] == 70 and body["override"]["created_by"] == "mia (token t)"
+    assert body["score"] == 70 and body["override"]["created_by"] == "Mia Marketer (API token “t”)"
     assert (
         api(
             "post", f"/scoring/people/{person.pk}/override", {"kind": "score", "score": 1}

@@ -44,7 +44,8 @@ def test_override_sets_the_score_and_the_explanation_says_who_and_why(lead, mark
     assert card.score == 80
     assert card.fit_score == 20  # the rules' view stays visible beside it
     assert (
-        card.reasons[0].words == "Override: Score set to 80, by mia: Asked for a demo at the fair"
+        card.reasons[0].words
+        == "Override: Score set to 80, by Mia Marketer: Asked for a demo at the fair"
     )
     assert "+20 Title contains 'Head of'" in [r.words for r in card.reasons]
 

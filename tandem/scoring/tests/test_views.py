@@ -54,4 +54,4 @@ def test_the_owner_overrides_with_a_reason_on_the_page(client, salesperson, syst
     assert response.status_code == 302
     assert ScoreOverride.objects.get(person=lead).created_by == salesperson
     page = client.get(f"/people/{lead.pk}/").content.decode()
-    assert "Override: Marked not a lead, by sam: Works for a competitor" in page
+    assert "Override: Marked not a lead, by Sam Sales: Works for a competitor" in page
