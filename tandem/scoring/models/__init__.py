@@ -1,1 +1,1 @@
-"""Scoring's tables, one module per part (rules and scores; the predictive model)."""
+from tandem.scoring.models.predictive import ModelMethod, ModelVersion, PersonPrediction  # noqa: F401
