@@ -54,6 +54,7 @@ api.add_router("", companies_router)
 api.add_router("", accounts_router)
 api.add_router("", campaigns_router)
 api.add_router("/capture", "tandem.capture.api.router")
+api.add_router("", "tandem.scoring.predictive.api.router")
 
 
 def docs(request: HttpRequest) -> HttpResponse:

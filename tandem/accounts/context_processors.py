@@ -22,6 +22,7 @@ MAIN_MENU = (
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),
     ("Duplicates", "dedup:queue", "/duplicates/"),
+    ("Predictive model", "scoring:model", "/scoring/model"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )

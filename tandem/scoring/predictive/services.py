@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import partial
 from typing import Any
 
 import joblib
@@ -313,7 +314,7 @@ def _score_if_needed(version: ModelVersion) -> None:
     from tandem.scoring.predictive.tasks import score_people_with
 
     if not version.predictions.exists():
-        score_people_with.enqueue(version_id=version.pk)
+        transaction.on_commit(partial(score_people_with.enqueue, version_id=version.pk))
 
 
 def _switch_off() -> ModelVersion | None:
