@@ -111,7 +111,7 @@ def _boosting_effects(
 def _top(
     effects: np.ndarray, columns: list[int], part: np.ndarray, features: Features, unit: str
 ) -> list[list[dict[str, Any]]]:
-    out = []
+    out: list[list[dict[str, Any]]] = []
     size = min(TOP_FACTORS, effects.shape[1])
     for i in range(len(part)):
         row = effects[i]

@@ -46,8 +46,9 @@ def rule_scores(person_ids: np.ndarray) -> np.ndarray:
     this app and may not be installed yet; then every rule score is 0.
     """
     scores = np.zeros(len(person_ids))
+    app_label, model_name = "scoring", "PersonScore"
     try:
-        person_score = apps.get_model("scoring", "PersonScore")
+        person_score = apps.get_model(app_label, model_name)
     except LookupError:
         return scores
     index = {int(p): i for i, p in enumerate(person_ids)}
@@ -288,12 +289,10 @@ def restore_previous_model(*, actor: Actor) -> ModelVersion:
     require(actor, "scoring.activate_model")
     with transaction.atomic():
         current = ModelVersion.objects.select_for_update().filter(is_active=True).first()
-        earlier = (
-            ModelVersion.objects.filter(deactivated_at__isnull=False)
-            .exclude(pk=current.pk if current else None)
-            .order_by("-deactivated_at", "-number")
-            .first()
-        )
+        candidates = ModelVersion.objects.filter(deactivated_at__isnull=False)
+        if current is not None:
+            candidates = candidates.exclude(pk=current.pk)
+        earlier = candidates.order_by("-deactivated_at", "-number").first()
         if earlier is None:
             raise ValidationError({"version": "No earlier active version to restore."})
         _switch_off()

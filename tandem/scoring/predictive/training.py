@@ -158,12 +158,18 @@ def held_out_predictions(
 
 
 def top_decile_lift(y: np.ndarray, scores: np.ndarray) -> float:
-    """Outcome rate among the highest-scored tenth over the rate among all (1.0 = no better)."""
+    """Outcome rate among the highest-scored tenth over the rate among all (1.0 = no better).
+
+    People tied at the tenth's edge count by their share, so a score that ranks
+    no one (every rule score 0) has a lift of exactly 1.0, whatever the row order.
+    """
     if not len(y) or not y.sum():
         return 0.0
-    order = np.argsort(-scores, kind="stable")
-    top = order[: max(1, int(np.ceil(len(y) / 10)))]
-    return float(y[top].mean() / y.mean())
+    k = max(1, int(np.ceil(len(y) / 10)))
+    edge = np.sort(scores)[::-1][k - 1]
+    above, tied = scores > edge, scores == edge
+    hits = y[above].sum() + (k - above.sum()) * y[tied].mean()
+    return float((hits / k) / y.mean())
 
 
 def auc(y: np.ndarray, scores: np.ndarray) -> float:
