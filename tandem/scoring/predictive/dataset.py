@@ -236,6 +236,8 @@ class Features:
             return f"{label}: {text}"
         if np.isnan(value):
             return f"{label}: empty"
+        if self.names[column] in self.spec.get("booleans", ()):
+            return f"{label}: {'yes' if value else 'no'}"
         return f"{label}: {value:g}"
 
 
@@ -316,7 +318,10 @@ def build_features(
     _company_features(company_of, company_defs, num, cat, categorical)
     campaigns = _count_features(person_ids, index, cutoffs, numeric, spec)
     if spec is None:
-        spec = {"categories": _vocabularies(cat), "campaigns": campaigns}
+        booleans = ["has_phone", "free_mail", "has_company"] + [
+            f"{entity}.{key}" for entity, key, _, kind in defs if kind == CustomFieldType.BOOL
+        ]
+        spec = {"categories": _vocabularies(cat), "campaigns": campaigns, "booleans": booleans}
     return _encode(num, cat, labels, spec)
 
 
