@@ -1,6 +1,7 @@
 """How long `tandem scoring train` takes on 100k people (issue 19, point 10: at most 60 s).
 
     python -m bench.scoring_train --db sqlite|postgres [--people 100000] [--fields 100]
+        [--reuse [--data-dir DIR]]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
 PostgreSQL database `tandem_scoring_train_bench`, dropped and created with
@@ -40,10 +41,29 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--fields", type=int, default=100, help="numeric custom fields")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database (SQLite: --data-dir) and its history between runs: "
+        "writing 100k people takes minutes, training is what is timed",
+    )
+    parser.add_argument("--data-dir", help="SQLite folder (default: a new temporary one)")
     args = parser.parse_args(argv)
-    scratch = Path(tempfile.mkdtemp(prefix="tandem-scoring-bench-"))
+    scratch = Path(args.data_dir or tempfile.mkdtemp(prefix="tandem-scoring-bench-"))
+    scratch.mkdir(parents=True, exist_ok=True)
     os.environ["TANDEM_DATA_DIR"] = str(scratch)
-    if args.db == "postgres":
+    fresh = not args.reuse
+    if args.db == "postgres" and args.reuse:
+        exists = subprocess.run(
+            [*PG_ADMIN, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{PG_NAME}'"],  # noqa: S608
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        fresh = exists.stdout.strip() != "1"
+    if args.db == "postgres" and not fresh:
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+    elif args.db == "postgres":
         subprocess.run(
             [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=True
         )
@@ -56,17 +76,24 @@ def main(argv: list[str]) -> int:
     setup_django()
     migrate()
     from tandem.accounts.actor import Actor
+    from tandem.people.models import Person
+    from tandem.scoring.models import ModelVersion
     from tandem.scoring.predictive.services import score_people, train_model
     from tandem.scoring.tests.history import make_history
 
     print(f"{machine_label()}; {database_label()}")
+    if Person.objects.exists():
+        ModelVersion.objects.all().delete()
+        print(f"history: {Person.objects.count()} people already there (--reuse)")
+    else:
+        started = time.perf_counter()
+        history = make_history(people=args.people, numeric_fields=args.fields, now=NOW)
+        written = time.perf_counter() - started
+        print(
+            f"history: {history.people} people, {args.fields} numeric custom fields, "
+            f"written in {written:.1f} s"
+        )
     load_before = os.getloadavg()
-    started = time.perf_counter()
-    history = make_history(people=args.people, numeric_fields=args.fields, now=NOW)
-    written = time.perf_counter() - started
-    print(
-        f"history: {history.people} people, {args.fields} numeric custom fields, written in {written:.1f} s"
-    )
 
     started = time.perf_counter()
     cpu = time.process_time()
@@ -85,7 +112,7 @@ def main(argv: list[str]) -> int:
     )
     print(f"score: {score_s:.1f} s for {scored} people (likelihood and top factors stored)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
-    if args.db == "postgres":
+    if args.db == "postgres" and not args.reuse:
         from django.db import connections
 
         connections.close_all()

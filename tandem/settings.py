@@ -264,6 +264,9 @@ TANDEM_DUPLICATE_THRESHOLD = env_int("TANDEM_DUPLICATE_THRESHOLD_PERCENT", 85, m
 # Predictive scoring: a lead with no move forward for this many days counts as a
 # negative outcome; one still inside the window is left out of training.
 TANDEM_SCORING_OUTCOME_WINDOW_DAYS = env_int("TANDEM_SCORING_OUTCOME_WINDOW_DAYS", 90, minimum=1)
+# Threads a model fit may use (OpenMP/BLAS); one is the polite, predictable choice on a
+# machine that also serves web requests.
+TANDEM_SCORING_THREADS = env_int("TANDEM_SCORING_THREADS", 1, minimum=1)
 
 # --- Email --------------------------------------------------------------------------
 EMAIL_HOST = env_str("TANDEM_EMAIL_HOST", "localhost")

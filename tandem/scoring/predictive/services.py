@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.permissions import require
@@ -87,6 +88,13 @@ def load_pipeline(version: ModelVersion) -> Pipeline:
     return joblib.load(io.BytesIO(bytes(version.model_bytes)))
 
 
+def _threads() -> threadpool_limits:
+    """Cap OpenMP/BLAS threads while fitting: on a machine shared with web processes,
+    gradient boosting's spinning threads cost 4x the wall time of one thread
+    (docs/benchmarks.md); TANDEM_SCORING_THREADS raises it on an idle machine."""
+    return threadpool_limits(limits=settings.TANDEM_SCORING_THREADS)
+
+
 def train_model(
     *, actor: Actor, now: dt.datetime | None = None, window: int | None = None
 ) -> ModelVersion:
@@ -108,9 +116,10 @@ def train_model(
     empty = [features.names[j] for j in training.empty_columns(X, split)]
     features.spec["dropped"] = sorted({*leaks, *empty})
     blank_dropped(features.matrix, features.names, features.spec["dropped"])
-    result = training.train(
-        X, y, found.lead_at, features.is_categorical, rule_scores(found.person_ids)
-    )
+    with _threads():
+        result = training.train(
+            X, y, found.lead_at, features.is_categorical, rule_scores(found.person_ids)
+        )
     spec = features.spec
     spec["reference"] = explain.reference_values(X, features.is_categorical)
     spec["attributed"] = result.attributed
@@ -178,9 +187,10 @@ def score_people(version: ModelVersion, *, now: dt.datetime | None = None) -> in
     pipeline = load_pipeline(version)
     features = dataset.build_features(ids, np.full(len(ids), now.timestamp()), spec=version.spec)
     blank_dropped(features.matrix, features.names, version.spec.get("dropped", []))
-    likelihood, reasons = explain.predict_with_reasons(
-        pipeline, version.method, features, version.spec
-    )
+    with _threads():
+        likelihood, reasons = explain.predict_with_reasons(
+            pipeline, version.method, features, version.spec
+        )
     with transaction.atomic():
         keep = [
             version.pk,
@@ -232,7 +242,8 @@ def evaluate_model(
     empty = [features.names[j] for j in training.empty_columns(features.matrix, split)]
     blank_dropped(features.matrix, features.names, empty)
     estimator = clone(load_pipeline(version))
-    rows, probabilities = training.held_out_predictions(estimator, features.matrix, y, split)
+    with _threads():
+        rows, probabilities = training.held_out_predictions(estimator, features.matrix, y, split)
     return {
         "version": version.number,
         "method": version.method,
