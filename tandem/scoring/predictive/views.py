@@ -19,7 +19,7 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.accounts.permissions import can, page_requires
 from tandem.core.audit import audit_for
-from tandem.scoring.models import ModelVersion
+from tandem.scoring.models import ModelMethod, ModelVersion
 from tandem.scoring.predictive import queries, services
 
 
@@ -43,6 +43,10 @@ def model_page(request: HttpRequest, number: int | None = None) -> HttpResponse:
         "active": next((v for v in versions if v.is_active), None) or queries.active_version(),
         "calibration": queries.calibration_rows(shown) if shown else [],
         "evaluation": shown.evaluation if shown else {},
+        "families": [
+            (dict(ModelMethod.choices).get(method, method), auc)
+            for method, auc in (shown.evaluation.get("family_auc", {}) if shown else {}).items()
+        ],
         "can_switch": can(_user(request), "scoring.activate_model"),
         "can_restore": ModelVersion.objects.filter(deactivated_at__isnull=False).exists(),
         "audit": audit_for(shown, limit=20) if shown else [],
