@@ -31,8 +31,9 @@ SQLITE_BREADTH_PROBES = 3
 # + the person joined to company and owner, their emails, their phones, the custom field
 #   definitions, the stage history, the timeline's activities, stage changes and
 #   touchpoints, the audit events, then the owners and the companies those events name,
-#   then the consent card (ADR 0005): purposes, the person's consents, their events
-PERSON_PAGE = AUTH + 14
+#   then the consent card (ADR 0005): purposes, the person's consents, their events,
+#   then the predicted likelihood card (scoring, ADR 0011): the prediction with its version
+PERSON_PAGE = AUTH + 15
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities
 COMPANY_PAGE = AUTH + 7

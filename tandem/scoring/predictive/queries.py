@@ -68,16 +68,12 @@ def calibration_rows(version: ModelVersion) -> list[dict[str, Any]]:
 
 def person_prediction(person: Person) -> dict[str, Any] | None:
     """A person's likelihood by the shown version, with its reasons in words; None if none."""
+    # One query: the active version's prediction first, else the newest version's.
     row = (
-        PersonPrediction.objects.filter(person=person, version__is_active=True)
-        .select_related("version")
-        .defer("version__model_bytes", "version__spec")
-        .first()
-    ) or (
         PersonPrediction.objects.filter(person=person)
         .select_related("version")
         .defer("version__model_bytes", "version__spec")
-        .order_by("-version__number")
+        .order_by("-version__is_active", "-version__number")
         .first()
     )
     if row is None:
