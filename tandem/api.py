@@ -55,6 +55,7 @@ api.add_router("", accounts_router)
 api.add_router("", campaigns_router)
 api.add_router("/capture", "tandem.capture.api.router")
 api.add_router("/scoring", "tandem.scoring.api.router")
+api.add_router("", "tandem.scoring.predictive.api.router")
 
 
 def docs(request: HttpRequest) -> HttpResponse:

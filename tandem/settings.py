@@ -263,6 +263,12 @@ TANDEM_UNSUBSCRIBE_MAILTO = env_str("TANDEM_UNSUBSCRIBE_MAILTO")  # adds mailto:
 TANDEM_IMPORT_READER_PROCESS_ROWS = env_int("TANDEM_IMPORT_READER_PROCESS_ROWS", 20_000, minimum=0)
 TANDEM_IMPORT_DEFER_INDEXES_ROWS = env_int("TANDEM_IMPORT_DEFER_INDEXES_ROWS", 50_000, minimum=0)
 TANDEM_DUPLICATE_THRESHOLD = env_int("TANDEM_DUPLICATE_THRESHOLD_PERCENT", 85, minimum=1) / 100
+# Predictive scoring: a lead with no move forward for this many days counts as a
+# negative outcome; one still inside the window is left out of training.
+TANDEM_SCORING_OUTCOME_WINDOW_DAYS = env_int("TANDEM_SCORING_OUTCOME_WINDOW_DAYS", 90, minimum=1)
+# Threads a model fit may use (OpenMP/BLAS); one is the polite, predictable choice on a
+# machine that also serves web requests.
+TANDEM_SCORING_THREADS = env_int("TANDEM_SCORING_THREADS", 1, minimum=1)
 
 # --- Email --------------------------------------------------------------------------
 EMAIL_HOST = env_str("TANDEM_EMAIL_HOST", "localhost")

@@ -56,6 +56,9 @@ from tandem.people import custom_fields
 from tandem.people import services as people
 from tandem.people.models import Activity, Company, Person, StageChange
 from tandem.scoring import services as scoring
+from tandem.scoring.models import ModelVersion, PersonPrediction
+from tandem.scoring.predictive import services as predictive
+from tandem.scoring.tests.history import make_history
 
 pytestmark = pytest.mark.django_db
 
@@ -891,6 +894,59 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     scoring.end_override(actor=ctx.actor, person=ada, reason="Left the company")
     return [Expect("score_override_ended", ada)]
+
+
+def model_version(number: int, **extra: Any) -> ModelVersion:
+    """A stored version with one prediction, so switching it in scores nobody again."""
+    figures = {"auc": 0.7, "top_decile_lift": 2.0, "calibration": []}
+    version = ModelVersion.objects.create(
+        number=number, trained_at=timezone.now(), trained_by="setup", method="logistic_regression",
+        auc=0.7, top_decile_lift=2.0, positives=60, negatives=80, features=[],
+        evaluation={"model": figures, "rules": figures}, spec={}, model_bytes=b"",
+        sklearn_version="0", **extra,
+    )  # fmt: skip
+    PersonPrediction.objects.create(
+        version=version, person=_someone(),
+        likelihood=0.5, factors=[], scored_at=timezone.now(),
+    )  # fmt: skip
+    return version
+
+
+def _someone() -> Person:
+    return people.create_person(actor=Actor.system("setup"), data={"last_name": "Scored"})
+
+
+@walks("scoring.train_model", "model_trained")
+def _(ctx: Ctx) -> list[Expect]:
+    make_history(people=400, now=timezone.now())
+    ctx.start()
+    version = predictive.train_model(actor=ctx.actor)
+    return [Expect("model_trained", version)]
+
+
+@walks("scoring.activate_model", "model_activated")
+def _(ctx: Ctx) -> list[Expect]:
+    version = model_version(1)
+    ctx.start()
+    predictive.activate_model(actor=ctx.actor, version=version)
+    return [Expect("model_activated", version)]
+
+
+@walks("scoring.deactivate_model", "model_deactivated")
+def _(ctx: Ctx) -> list[Expect]:
+    version = model_version(1, is_active=True, activated_at=timezone.now())
+    ctx.start()
+    predictive.deactivate_model(actor=ctx.actor)
+    return [Expect("model_deactivated", version)]
+
+
+@walks("scoring.restore_previous_model", "model_restored")
+def _(ctx: Ctx) -> list[Expect]:
+    earlier = model_version(1, deactivated_at=timezone.now())
+    model_version(2, is_active=True, activated_at=timezone.now())
+    ctx.start()
+    predictive.restore_previous_model(actor=ctx.actor)
+    return [Expect("model_restored", earlier)]
 
 
 # --- the checks ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ MAIN_MENU = (
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),
     ("Duplicates", "dedup:queue", "/duplicates/"),
+    ("Predictive model", "scoring:model", "/scoring/model"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )
@@ -51,15 +52,14 @@ def menu_for(user: Any, path: str = "") -> list[dict[str, Any]]:
     """The main menu links `user` may open, the current one marked."""
     if not (user and user.is_authenticated):
         return []
-    return [
-        {
-            "label": link.label,
-            "url": link.url,
-            "current": path == link.url or bool(link.prefix and path.startswith(link.prefix)),
-        }
-        for link in _menu()
-        if link.action is None or can(user, link.action)
+    links = [link for link in _menu() if link.action is None or can(user, link.action)]
+    # The section is the link whose prefix matches the most of the path ("/scoring/model"
+    # over "/scoring/"), so one link is marked at a time.
+    matches = [
+        link for link in links if path == link.url or (link.prefix and path.startswith(link.prefix))
     ]
+    current = max(matches, key=lambda link: len(link.prefix or link.url), default=None)
+    return [{"label": link.label, "url": link.url, "current": link is current} for link in links]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

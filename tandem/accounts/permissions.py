@@ -58,8 +58,12 @@ _ADMIN_ONLY = {
     "accounts.manage_tokens",
     "people.manage_custom_fields",
 }
+# Predictive scoring (issue 19): marketers and managers read the model's figures; only an
+# admin trains one, or decides which version (if any) feeds the MQL decision.
+_MARKETING |= {"scoring.view_model"}
+_ADMIN_ONLY |= {"scoring.train_model", "scoring.activate_model"}
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
-_READ_ACTIONS = {"people.view", "companies.view"}
+_READ_ACTIONS = {"people.view", "companies.view", "scoring.view_model"}
 ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING | _OWNER_ONLY)
 # How the admin's roles page names each action (in this order): words, not codes.
 ACTION_LABELS = {
@@ -88,6 +92,9 @@ ACTION_LABELS = {
     "imports.run": "Import people and companies",
     "scoring.manage_rules": "Write and activate scoring rules",
     "scoring.override": "Override a person's score, grade or lead status",
+    "scoring.view_model": "See the predictive model's figures",
+    "scoring.train_model": "Train a predictive model",
+    "scoring.activate_model": "Switch a predictive model in or out of the MQL decision",
 }
 
 

@@ -43,3 +43,7 @@ class ScoringConfig(AppConfig):
         )
         # Decay is reapplied by a scheduled full rescore; expired overrides lapse each minute.
         register_worker_loop("scoring.loop", tasks.scoring_loop)
+        # The predicted likelihood card and its people section (ADR 0012).
+        from tandem.scoring.predictive.extensions import register_predictive
+
+        register_predictive()

@@ -33,8 +33,9 @@ SQLITE_BREADTH_PROBES = 3
 #   touchpoints, the audit events, then the owners and the companies those events name,
 #   then the consent card (ADR 0005): purposes, the person's consents, their events,
 #   then the score card (scoring's, ADR 0005): the stored score, the active rule set,
-#   the override history
-PERSON_PAGE = AUTH + 17
+#   the override history;
+#   then the predicted likelihood card (scoring, ADR 0012): the prediction with its version
+PERSON_PAGE = AUTH + 18
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities
 COMPANY_PAGE = AUTH + 7

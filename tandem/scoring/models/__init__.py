@@ -1,3 +1,4 @@
+from tandem.scoring.models.predictive import ModelMethod, ModelVersion, PersonPrediction
 from tandem.scoring.models.rules import (
     GRADES,
     EngagementSource,
@@ -15,8 +16,11 @@ from tandem.scoring.models.state import ScoringClock
 __all__ = [
     "GRADES",
     "EngagementSource",
+    "ModelMethod",
+    "ModelVersion",
     "Operator",
     "OverrideKind",
+    "PersonPrediction",
     "PersonScore",
     "Rule",
     "RuleKind",
