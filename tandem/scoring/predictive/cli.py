@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tandem.accounts.actor import Actor
-from tandem.scoring.models import ModelVersion
+from tandem.scoring.models import ModelMethod, ModelVersion
 from tandem.scoring.predictive import dataset, services, training
 from tandem.scoring.predictive.training import NotEnoughHistory
 
@@ -38,9 +38,13 @@ def train(out: IO[str], *, window: int | None, now: str | None, score: bool = Tr
     except NotEnoughHistory as exc:
         raise CommandError(str(exc)) from None
     evaluation = version.evaluation
+    families = ", ".join(
+        f"{ModelMethod(key).label.lower()} {auc:.3f}"
+        for key, auc in sorted(evaluation["family_auc"].items(), key=lambda kv: -kv[1])
+    )
     console.print(
-        f"Trained model v{version.number}: {version.get_method_display()} "
-        f"(held-out AUC {evaluation['family_auc']}), kept for its better AUC."
+        f"Trained model v{version.number}: {version.get_method_display()}, "
+        f"kept for its better held-out AUC ({families})."
     )
     console.print(
         f"{version.positives} positive, {version.negatives} negative outcomes "
