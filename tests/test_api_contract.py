@@ -147,7 +147,18 @@ def refused_only_by_unstated_rules(ctx, response, case):
 @schema.parametrize()
 @HYPOTHESIS
 def test_every_operation_keeps_its_contract(case, live_server, bearer):
-    case.call_and_validate(base_url=live_server.url, headers=bearer)
+    headers = bearer
+    if (
+        case.meta is not None
+        and not case.meta.generation.mode.is_positive
+        and "Authorization" in (case.headers or {})
+    ):
+        # A negative case whose credentials are among what it made invalid: send them as
+        # made. Replacing them with a good token would leave a request Schemathesis
+        # believes invalid but whose one other change may serialize to a valid value
+        # (q=[false] is sent as q=false, a fine search word).
+        headers = {}
+    case.call_and_validate(base_url=live_server.url, headers=headers)
 
 
 @pytest.mark.django_db(transaction=True)
