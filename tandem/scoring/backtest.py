@@ -155,7 +155,7 @@ def _replay(plan: Plan, threshold: int, label: str, history: _History) -> Result
     first_mql: dict[int, dt.datetime] = {}
     before: set[int] = set()
     for index, at in enumerate(points):
-        scores = _compute(plan, Q(created_at__lte=at), Q(occurred_at__lte=at), at)
+        scores = _compute(plan, Q(created_at__lte=at), Q(occurred_at__lte=at), at, explain=False)
         for pk, person in scores.items():
             if pk in first_mql or pk in before or person.fit + person.engagement < threshold:
                 continue

@@ -54,6 +54,7 @@ ENDPOINTS = {
     "edit rule": Call("patch", "/scoring/rules/{draft_rule}", {"points": 7}, "rules"),
     "delete rule": Call("delete", "/scoring/rules/{draft_rule}", None, "rules", 204),
     "activate": Call("post", "/scoring/rule-sets/{draft}/activate", {"reason": "Q3"}, "rules"),
+    "backtest": Call("get", "/scoring/rule-sets/{draft}/backtest?months=2", None, "rules"),
     "override": Call(
         "post",
         "/scoring/people/{person}/override",
