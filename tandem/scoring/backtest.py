@@ -37,8 +37,8 @@ from tandem.scoring.models import Rule, RuleKind, RuleSet, RuleSetStatus
 
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
-POSITIVE = [Stage.OPPORTUNITY, Stage.CUSTOMER, Stage.ADVOCATE]
-CLOSED = [*POSITIVE, Stage.DISQUALIFIED]
+POSITIVE: list[str] = [Stage.OPPORTUNITY, Stage.CUSTOMER, Stage.ADVOCATE]
+CLOSED: list[str] = [*POSITIVE, Stage.DISQUALIFIED]
 
 
 @dataclass
