@@ -243,15 +243,22 @@ def backtest_rule_set(
     return run(plan_for(rule_set), rule_set.mql_threshold, months=months, now=now)
 
 
+# What `GET /api/v1/scoring/rule-sets/{id}` returns besides the settings: a saved set's
+# response can be given as it is.
+_READ_ONLY_SET = {"id", "version", "status", "created_at", "activated_at"}
+
+
 def plan_from_data(data: Any) -> tuple[Plan, int]:
     """A rule set given as data (the API's shape: `{"name", "mql_threshold", "rules":
-    [rule, ...]}`), checked like the API checks it; nothing is saved. A bad field
+    [rule, ...]}`, or a set as the API returns it), checked like the API checks it; nothing
+    is saved. A bad field
     raises ValidationError naming it (`rules[2].points`)."""
     from tandem.scoring.schemas import RuleIn
     from tandem.scoring.services.rules import clean_rule
 
     if not isinstance(data, dict):
         raise ValidationError({"rules": "Give an object with a list of rules under `rules`."})
+    data = {k: v for k, v in data.items() if k not in _READ_ONLY_SET}
     unknown = set(data) - {"name", "mql_threshold", "notes", "rules"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "Not a rule set setting."})
@@ -265,6 +272,10 @@ def plan_from_data(data: Any) -> tuple[Plan, int]:
     words = dict(fit_field_choices())
     for index, raw in enumerate(rules):
         where = f"rules[{index}]"
+        if isinstance(raw, dict):  # a rule as the API returns it: its read-only keys go
+            raw = {k: v for k, v in raw.items() if k not in ("id", "words")}
+            if raw.get("kind") == RuleKind.FIT and raw.get("source") == "":
+                raw.pop("source")
         try:
             checked = RuleIn.model_validate(raw).model_dump()
         except PydanticError as exc:

@@ -218,6 +218,22 @@ def test_the_cli_refuses_a_bad_file_naming_the_field(funnel, tmp_path, content, 
         call_command("scoring", "backtest", "--rules", str(rules))
 
 
+def test_a_set_as_the_api_returns_it_can_be_backtested_from_a_file(
+    client, system, funnel, marketer, capsys, tmp_path
+):
+    _, raw = create_token(actor=system, user=marketer, name="bt", scope=TokenScope.READ_WRITE)
+    headers = {"Authorization": f"Bearer {raw}"}
+    saved = client.get(f"/api/v1/scoring/rule-sets/{funnel['active'].pk}", headers=headers)
+    rules = tmp_path / "active.json"
+    rules.write_text(saved.content.decode())
+    call_command(
+        "scoring", "backtest", "--rules", str(rules), "--months", "3",
+        "--now", NOW.isoformat(), "--json",
+    )  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["draft"]["mql_before"] == out["current"]["mql_before"] == 1
+
+
 def test_the_cli_refuses_an_unknown_id(funnel):
     with pytest.raises(CommandError, match="no rule set with this id"):
         call_command("scoring", "backtest", "--rules", "999")

@@ -140,6 +140,9 @@ def test_api_permission_matrix(client, system, users_by_role, caller, endpoint):
 PAGES = {
     "rules page": ("get", "/scoring/", "read", 200),
     "rule set page": ("get", "/scoring/sets/{draft}/", "read", 200),
+    # The page answers everyone; its Backtest section only those who manage rules
+    # (test_backtest.py checks what each sees).
+    "rule set page, backtest": ("get", "/scoring/sets/{draft}/?months=2", "read", 200),
     "new draft": ("post", "/scoring/sets/new/", "rules", 302),
     "new rule form": ("get", "/scoring/sets/{draft}/rules/new/", "rules", 200),
     "edit rule form": ("get", "/scoring/rules/{draft_rule}/edit/", "rules", 200),
