@@ -12,14 +12,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import P, PathEx, Router, Status
+from ninja import P, PathEx, Query, Router, Schema, Status
+from pydantic import Field
 
 from tandem.accounts.actor import Actor
+from tandem.accounts.permissions import require
 from tandem.people.models import Person
-from tandem.scoring import queries, services
+from tandem.scoring import backtest, queries, services
 from tandem.scoring.models import Rule, RuleSet
 from tandem.scoring.schemas import (
     ActivateIn,
+    BacktestOut,
     EndOverrideIn,
     OverrideIn,
     PersonScoreOut,
@@ -87,6 +90,27 @@ def activate_rule_set(request: HttpRequest, rule_set_id: Id, payload: ActivateIn
     return services.activate_rule_set(
         actor=_actor(request), rule_set=rule_set, reason=payload.reason
     )
+
+
+class BacktestQuery(Schema):
+    months: int = Field(
+        backtest.DEFAULT_MONTHS,
+        ge=1,
+        le=backtest.MAX_MONTHS,
+        description="How many months of outcomes to replay.",
+    )
+
+
+@router.get("/rule-sets/{rule_set_id}/backtest", response=BacktestOut)
+def backtest_rule_set(
+    request: HttpRequest, rule_set_id: Id, query: Query[BacktestQuery]
+) -> dict[str, Any]:
+    """Replay this set over the last `months` of outcomes, beside the active set: new MQLs,
+    precision, recall and MQLs per week (see ADR 0011). Reads only; needs the right to
+    manage rules."""
+    require(_actor(request), "scoring.manage_rules")
+    rule_set = get_object_or_404(RuleSet, pk=rule_set_id)
+    return backtest.backtest_rule_set(rule_set, months=query.months).as_dict()
 
 
 @router.post("/rule-sets/{rule_set_id}/rules", response={201: RuleOut})

@@ -182,7 +182,11 @@ def _fit_masks(plan: Plan) -> dict[str, Any]:
     return masks
 
 
-def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person]:
+def _compute(
+    plan: Plan, person_q: Q, event_q: Q, now: Any, *, explain: bool = True
+) -> dict[int, _Person]:
+    """Every person of `person_q` with their fit and engagement points as of `now`, from the
+    events of `event_q`; with `explain`, the explanation items too (the backtest skips them)."""
     people: dict[int, _Person] = {}
     masks = _fit_masks(plan)
     # Query 1: who is in the slice and which fit rules each person meets (bit masks).
@@ -201,9 +205,10 @@ def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person
             for index, (rule, words) in enumerate(plan.fit):
                 if key[index // _MASK_BITS] >> (index % _MASK_BITS) & 1:
                     fit += rule.points
-                    items.append(_item(words, rule.points, "", "fit"))
+                    if explain:
+                        items.append(_item(words, rule.points, "", "fit"))
             known = by_masks[key] = (fit, items)
-        people[row[0]] = _Person(fit=known[0], items=list(known[1]))
+        people[row[0]] = _Person(fit=known[0], items=list(known[1]) if explain else [])
     if not people:
         return people
     # One pass per event table (touchpoints, activities): events grouped by person, with
@@ -244,12 +249,20 @@ def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person
                 count = values[f"n{i}"]
                 if not count:
                     continue
-                _add_engagement(person, rule, words, count, values[f"a{i}"], values.get(f"w{i}"))
+                _add_engagement(
+                    person, rule, words, count, values[f"a{i}"], values.get(f"w{i}"), explain
+                )
     return people
 
 
 def _add_engagement(
-    person: _Person, rule: Rule, words: str, count: int, age: float | None, weight: float | None
+    person: _Person,
+    rule: Rule,
+    words: str,
+    count: int,
+    age: float | None,
+    weight: float | None,
+    explain: bool = True,
 ) -> None:
     raw = rule.points * count
     decays = weight is not None
@@ -260,6 +273,8 @@ def _add_engagement(
     if points == 0 and raw != 0 and decays:
         return  # decayed away: nothing left to explain
     person.engagement += points
+    if not explain:
+        return
     detail = _engagement_detail(rule, count, float(age or 0), raw, points)
     person.items.append(_item(words, points, detail, "engagement"))
 

@@ -196,3 +196,34 @@ class PersonScoreOut(Schema):
     score_explanation: list[ScoreReasonOut]
     override: OverrideOut | None = Field(description="The override in force, if any.")
     overrides: list[OverrideOut] = Field(description="History, newest first (up to 20).")
+
+
+class BacktestWeekOut(Schema):
+    starts: dt.date = Field(description="The week's first day.")
+    mql: int = Field(description="People who became MQL that week.")
+
+
+class BacktestResultOut(Schema):
+    label: str
+    version: int | None = Field(description="The rule set's version (null: rules from a file).")
+    mql_threshold: int
+    mql: int = Field(description="People who became MQL inside the window.")
+    mql_before: int = Field(description="Already at or above the threshold when it opened.")
+    converted: int = Field(description="Of `mql`, reached opportunity or later afterwards.")
+    precision: float | None = Field(description="converted / mql (null: no MQLs).")
+    positives: int = Field(description="People who reached opportunity or later in the window.")
+    caught: int = Field(description="Of `positives`, flagged MQL before they got there.")
+    recall: float | None = Field(description="caught / positives (null: none).")
+    weeks: list[BacktestWeekOut]
+
+
+class BacktestOut(Schema):
+    months: int
+    starts: dt.datetime
+    ends: dt.datetime
+    people: int = Field(description="People who existed at the end of the window.")
+    draft: BacktestResultOut = Field(description="The rule set asked about.")
+    current: BacktestResultOut | None = Field(
+        description="The active set over the same weeks (null: none, or it is the one asked about)."
+    )
+    seconds: float

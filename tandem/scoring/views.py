@@ -21,7 +21,7 @@ from tandem.accounts.models import User
 from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
 from tandem.people.models import Person
-from tandem.scoring import queries, services
+from tandem.scoring import backtest, queries, services
 from tandem.scoring.engine import plan_for
 from tandem.scoring.forms import OverrideForm, RuleForm, RuleSetForm
 from tandem.scoring.models import Rule, RuleKind, RuleSet, RuleSetStatus
@@ -89,19 +89,33 @@ def rule_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Saved.")
                 return redirect("scoring:set_detail", pk=rule_set.pk)
     plan = plan_for(rule_set)
+    context: dict[str, Any] = {
+        "rule_set": rule_set,
+        "form": form,
+        "fit_rules": plan.fit,
+        "engagement_rules": plan.engagement,
+        "is_editable": is_editable,
+        "can_manage": can_manage,
+        "audit": audit_for(rule_set, limit=30),
+        "months": backtest.DEFAULT_MONTHS,
+        "max_months": backtest.MAX_MONTHS,
+    }
+    bad = False
+    if can_manage and request.method == "GET" and "months" in request.GET:
+        # The backtest: replayed on request (it reads every person's history), never saved.
+        context["months"] = request.GET["months"]
+        try:
+            context["backtest"] = backtest.run(
+                plan, rule_set.mql_threshold, months=request.GET["months"]
+            )
+        except ValidationError as exc:
+            context["backtest_error"] = exc.messages[0]
+            bad = True
     return render(
         request,
         "scoring/rule_set_detail.html",
-        {
-            "rule_set": rule_set,
-            "form": form,
-            "fit_rules": plan.fit,
-            "engagement_rules": plan.engagement,
-            "is_editable": is_editable,
-            "can_manage": can_manage,
-            "audit": audit_for(rule_set, limit=30),
-        },
-        status=400 if form.errors else 200,
+        context,
+        status=400 if form.errors or bad else 200,
     )
 
 

@@ -101,7 +101,7 @@ def update_rule_set(*, actor: Actor, rule_set: RuleSet, data: dict[str, Any]) ->
     return rule_set
 
 
-def _clean_rule(data: dict[str, Any], current: Rule | None) -> dict[str, Any]:
+def clean_rule(data: dict[str, Any], current: Rule | None) -> dict[str, Any]:
     unknown = set(data) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "Not a rule setting."})
@@ -152,7 +152,7 @@ def _rule_changes(before: dict[str, Any], rule: Rule) -> dict[str, list[Any]]:
 def add_rule(*, actor: Actor, rule_set: RuleSet, data: dict[str, Any]) -> Rule:
     require(actor, "scoring.manage_rules")
     _draft(rule_set)
-    clean = _clean_rule(data, None)
+    clean = clean_rule(data, None)
     with transaction.atomic():
         rule = Rule.objects.create(rule_set=rule_set, **clean)
         record_audit(
@@ -167,7 +167,7 @@ def add_rule(*, actor: Actor, rule_set: RuleSet, data: dict[str, Any]) -> Rule:
 def update_rule(*, actor: Actor, rule: Rule, data: dict[str, Any]) -> Rule:
     require(actor, "scoring.manage_rules")
     _draft(rule.rule_set)
-    clean = _clean_rule(data, rule)
+    clean = clean_rule(data, rule)
     with transaction.atomic():
         before = snapshot(rule, _AUDITED_RULE_FIELDS)
         for name, value in clean.items():

@@ -54,6 +54,7 @@ ENDPOINTS = {
     "edit rule": Call("patch", "/scoring/rules/{draft_rule}", {"points": 7}, "rules"),
     "delete rule": Call("delete", "/scoring/rules/{draft_rule}", None, "rules", 204),
     "activate": Call("post", "/scoring/rule-sets/{draft}/activate", {"reason": "Q3"}, "rules"),
+    "backtest": Call("get", "/scoring/rule-sets/{draft}/backtest?months=2", None, "rules"),
     "override": Call(
         "post",
         "/scoring/people/{person}/override",
@@ -139,6 +140,9 @@ def test_api_permission_matrix(client, system, users_by_role, caller, endpoint):
 PAGES = {
     "rules page": ("get", "/scoring/", "read", 200),
     "rule set page": ("get", "/scoring/sets/{draft}/", "read", 200),
+    # The page answers everyone; its Backtest section only those who manage rules
+    # (test_backtest.py checks what each sees).
+    "rule set page, backtest": ("get", "/scoring/sets/{draft}/?months=2", "read", 200),
     "new draft": ("post", "/scoring/sets/new/", "rules", 302),
     "new rule form": ("get", "/scoring/sets/{draft}/rules/new/", "rules", 200),
     "edit rule form": ("get", "/scoring/rules/{draft_rule}/edit/", "rules", 200),

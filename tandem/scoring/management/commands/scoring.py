@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tandem.scoring import engine
+from tandem.scoring import backtest_cli, engine
 from tandem.scoring.predictive import cli
 
 
@@ -22,11 +22,14 @@ def _window(raw: int | None) -> int | None:
 class Command(BaseCommand):
     help = (
         "rescore: score every person with the active rule set (decay brought up to date, "
-        "expired overrides lapsed), set-based. train / evaluate: the predictive model."
+        "expired overrides lapsed), set-based. train / evaluate: the predictive model. "
+        "backtest: a rule set replayed over past outcomes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="rescore|train|evaluate")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="rescore|train|evaluate|backtest"
+        )
         rescore = sub.add_parser("rescore", help="Rescore everyone with the active rules.")
         rescore.add_argument("--quiet", action="store_true", help="No progress bar.")
         train = sub.add_parser(
@@ -49,6 +52,17 @@ class Command(BaseCommand):
         evaluate.add_argument("--window", type=int)
         evaluate.add_argument("--now")
         evaluate.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+        back = sub.add_parser(
+            "backtest", help="Replay a rule set over past outcomes, beside the active set."
+        )
+        back.add_argument(
+            "--rules",
+            required=True,
+            help="A JSON file of a rule set with rules (the API's shape), or a rule set id.",
+        )
+        back.add_argument("--months", type=int, default=6, help="Months back (default 6).")
+        back.add_argument("--now", help="Treat this moment as now (ISO).")
+        back.add_argument("--json", action="store_true", help="Print the figures as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "rescore":
@@ -58,6 +72,14 @@ class Command(BaseCommand):
         window = _window(options.get("window"))
         if options["action"] == "train":
             cli.train(out, window=window, now=options.get("now"), score=not options["no_score"])
+        elif options["action"] == "backtest":
+            backtest_cli.run(
+                out,
+                rules=options["rules"],
+                months=options["months"],
+                now=options.get("now"),
+                as_json=options["json"],
+            )
         elif options["action"] == "evaluate":
             cli.evaluate(
                 out,
