@@ -214,15 +214,15 @@ def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person
     by_masks: dict[tuple, tuple[int, list[str], str]] = {}  # the same rules met: the same items
     for row in rows:
         key = row[1:]
-        known = by_masks.get(key)
-        if known is None:
+        shared = by_masks.get(key)
+        if shared is None:
             fit, items = 0, []
             for index, (rule, words) in enumerate(plan.fit):
                 if key[index // _MASK_BITS] >> (index % _MASK_BITS) & 1:
                     fit += rule.points
                     items.append(_item(words, rule.points, "", "fit"))
-            known = by_masks[key] = (fit, items, "[" + ", ".join(items) + "]")
-        people[row[0]] = _Person(*known)
+            shared = by_masks[key] = (fit, items, "[" + ", ".join(items) + "]")
+        people[row[0]] = _Person(*shared)
     if not people:
         return people
     # One pass per event table (touchpoints, activities): events grouped by person, with
@@ -260,7 +260,7 @@ def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person
             (i, rule, words, at[f"n{i}"], at[f"a{i}"], at.get(f"w{i}"))
             for i, (rule, words) in enumerate(rules)
         ]
-        items: dict[tuple, tuple[int, str | None]] = {}  # the same facts: the same line
+        lines: dict[tuple, tuple[int, str | None]] = {}  # the same facts: the same line
         for row in events:
             person = people.get(row[0])
             if person is None:  # deleted person
@@ -269,12 +269,18 @@ def _compute(plan: Plan, person_q: Q, event_q: Q, now: Any) -> dict[int, _Person
                 count = row[n]
                 if not count:
                     continue
-                weight = row[w] if w is not None else None
-                points = _engagement_points(rule, count, weight)
-                key = (i, count, int(row[a] or 0), points)
-                known = items.get(key)
+                weight = None if w is None else row[w]
+                if weight is None:  # no decay: the points per event times the events
+                    key = (i, count, int(row[a] or 0), None)
+                    points = None
+                else:
+                    points = _engagement_points(rule, count, weight)
+                    key = (i, count, int(row[a] or 0), points)
+                known = lines.get(key)
                 if known is None:
-                    known = items[key] = _engagement_item(
+                    if points is None:
+                        points = _engagement_points(rule, count, None)
+                    known = lines[key] = _engagement_item(
                         rule, words, count, float(row[a] or 0), points, weight is not None
                     )
                 if known[1] is not None:
