@@ -111,3 +111,11 @@ def test_the_people_list_offers_and_applies_the_score_sort(client, marketer, sco
     rows = [f'href="/people/{scored[k][-1]}/"' for k in ("vp", "head", "intern", "unscored")]
     at = [page.index(row) for row in rows]
     assert at == sorted(at)
+
+
+def test_the_export_follows_the_score_sort(client, marketer, scored):
+    client.force_login(marketer)
+    response = client.get("/people/export.csv?sort=-score")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    ids = [int(line.split(",")[0]) for line in lines[1:]]
+    assert ids[:2] == sorted(scored["vp"], reverse=True) and ids[-1] == scored["unscored"][0]
