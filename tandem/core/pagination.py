@@ -26,15 +26,28 @@ MAX_LIMIT = 200
 
 @dataclass(frozen=True)
 class SortSpec:
-    """Columns of one sort order, all ascending or all descending, ending with the id."""
+    """Columns of one sort order, all ascending or all descending, ending with the id.
+
+    A column may be an annotation rather than a field (a higher app's value, such
+    as a score over a reverse one-to-one): `annotations` gives (name, expression)
+    pairs, each expression non-NULL and integer-valued, and `ordered(qs)` adds
+    them before ordering. The cursor then carries the annotated values.
+    """
 
     columns: tuple[str, ...]
     descending: bool = False
+    annotations: tuple[tuple[str, Any], ...] = ()
 
     @property
     def order_by(self) -> list[str]:
         sign = "-" if self.descending else ""
         return [sign + c for c in (*self.columns, "id")]
+
+    def ordered(self, qs: QuerySet) -> QuerySet:
+        """`qs` with the sort's annotations, in the sort's order."""
+        if self.annotations:
+            qs = qs.annotate(**dict(self.annotations))
+        return qs.order_by(*self.order_by)
 
 
 @dataclass
@@ -64,7 +77,13 @@ def _decode(cursor: str, spec: SortSpec, model: type[Model]) -> list[Any]:
         if not isinstance(values, list) or len(values) != len(spec.columns) + 1:
             raise ValueError
         out = []
+        annotated = {name for name, _ in spec.annotations}
         for name, value in zip((*spec.columns, "id"), values, strict=True):
+            if name in annotated:  # integer expressions (SortSpec)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError
+                out.append(value)
+                continue
             internal = model._meta.get_field(name).get_internal_type()
             if internal == "DateTimeField":
                 value = dt.datetime.fromisoformat(value)
@@ -86,6 +105,8 @@ def _decode(cursor: str, spec: SortSpec, model: type[Model]) -> list[Any]:
 
 def _after(qs: QuerySet, spec: SortSpec, values: list[Any]) -> QuerySet:
     """Rows after `values` in sort order, as one row-value comparison the index can seek."""
+    if spec.annotations:
+        return qs.filter(_after_condition(spec, values))
     table = qs.model._meta.db_table
     model = qs.model
     cols = ", ".join(
@@ -96,6 +117,18 @@ def _after(qs: QuerySet, spec: SortSpec, values: list[Any]) -> QuerySet:
     ops = connections[qs.db].ops
     values = [ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v for v in values]
     return qs.extra(where=[f"({cols}) {op} ({marks})"], params=values)  # noqa: S610 (columns are ours)
+
+
+def _after_condition(spec: SortSpec, values: list[Any]) -> Q:
+    """The row-value comparison spelt out (a > x, or a = x and b > y, ...): annotations
+    cannot go into raw SQL, and the sort is not served by one index anyway."""
+    op = "lt" if spec.descending else "gt"
+    names = (*spec.columns, "id")
+    cond = Q()
+    for i in reversed(range(len(names))):
+        step = Q(**{f"{names[i]}__{op}": values[i]})
+        cond = step if i == len(names) - 1 else step | (Q(**{names[i]: values[i]}) & cond)
+    return cond
 
 
 def capped_count(qs: QuerySet) -> tuple[int, bool]:
@@ -114,7 +147,7 @@ def paginate(
 ) -> Page:
     _check_window(limit, offset, cursor)
     count, exact = capped_count(qs) if with_count else (0, False)
-    ordered = qs.order_by(*spec.order_by)
+    ordered = spec.ordered(qs)
     if cursor:
         ordered = _after(ordered, spec, _decode(cursor, spec, qs.model))
     rows = list(ordered[offset : offset + limit + 1])
@@ -180,7 +213,7 @@ def paginate_any_of(
             items=[], count=0, count_exact=True, next_cursor=None, limit=limit, offset=offset
         )
     columns = (*spec.columns, "id")
-    ordered = qs.order_by(*spec.order_by)
+    ordered = spec.ordered(qs)
     if cursor:
         ordered = _after(ordered, spec, _decode(cursor, spec, qs.model))
     need = offset + limit + 1

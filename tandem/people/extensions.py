@@ -11,6 +11,9 @@ people reads only this registry:
   so the API's contract stays written down in people).
 - `ListCondition`: what one `PersonFilter` parameter means (the parameter is
   declared in `filters.PersonFilter`, ADR 0001); a set-based condition.
+- `ListSort`: what one value of the list's `sort` parameter means when another app
+  owns the value sorted by (scoring: the scores); the value itself is declared
+  in `filters.PersonSort`, so the API's enum stays written down in people.
 - `ExportColumns`: extra columns of the people CSV, as SQL expressions, so the
   export stays one streamed query.
 - `TimelineSource`: entries of the person's timeline that another app records
@@ -35,6 +38,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from tandem.core.pagination import SortSpec
 from tandem.people.models import Person
 
 
@@ -58,6 +62,20 @@ class ListCondition:
     # A set-based condition on Person (EXISTS / subquery, never a list of ids) for a value;
     # raises ValidationError naming `param` for a value it does not know.
     condition: Callable[[str], Q]
+
+
+@dataclass(frozen=True)
+class ListSort:
+    """One sort of the people list over a value another app keeps.
+
+    `spec` orders by annotations (SortSpec.annotations): integer expressions on
+    Person, never NULL (a person the app knows nothing about gets a value that
+    puts them where a user expects, e.g. last), so keyset cursors can carry them.
+    """
+
+    key: str  # a PersonSort value
+    label: str  # the choice on the people list
+    spec: SortSpec
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,7 @@ class PeopleTouchedStep:
 _sections: dict[str, PersonSection] = {}
 _conditions: dict[str, ListCondition] = {}
 _export_columns: dict[str, ExportColumns] = {}
+_sorts: dict[str, ListSort] = {}
 _timeline_sources: dict[str, TimelineSource] = {}
 _erasure_steps: dict[str, ErasureStep] = {}
 _new_people_checks: dict[str, NewPeopleCheck] = {}
@@ -138,6 +157,10 @@ def register_person_section(section: PersonSection) -> None:
 
 def register_list_condition(condition: ListCondition) -> None:
     _conditions[condition.param] = condition
+
+
+def register_list_sort(sort: ListSort) -> None:
+    _sorts[sort.key] = sort
 
 
 def register_export_columns(columns: ExportColumns) -> None:
@@ -178,6 +201,18 @@ def list_condition(param: str, value: str) -> Q:
     if entry is None:
         raise ValidationError({param: "This filter is not available here."})
     return entry.condition(value)
+
+
+def list_sorts() -> list[ListSort]:
+    return list(_sorts.values())
+
+
+def list_sort(key: str) -> SortSpec:
+    """The spec another app gives sort `key`; a 4xx naming `sort` if none does."""
+    entry = _sorts.get(key)
+    if entry is None:
+        raise ValidationError({"sort": "This sort is not available here."})
+    return entry.spec
 
 
 def export_columns() -> list[tuple[str, Any]]:

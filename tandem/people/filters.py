@@ -21,6 +21,8 @@ from tandem.people.schemas import in_utc, iso_8601, state_storable
 PersonSort = Literal[
     "name", "-name", "last_name", "-last_name", "created_at", "-created_at",
     "updated_at", "-updated_at", "email", "-email",
+    # Owned by scoring (extensions.ListSort, ADR 0005); unscored people come last.
+    "-score", "score", "-fit_score", "fit_score", "-engagement_score", "engagement_score",
 ]  # fmt: skip
 
 PERSON_SORTS: dict[str, SortSpec] = {
@@ -196,7 +198,9 @@ class PersonFilter(QueryFilter):
 
     @property
     def sort_spec(self) -> SortSpec:
-        return PERSON_SORTS[self.sort]
+        if self.sort in PERSON_SORTS:
+            return PERSON_SORTS[self.sort]
+        return extensions.list_sort(self.sort)  # scores are scoring's (ADR 0005)
 
     @property
     def is_filtered(self) -> bool:

@@ -255,8 +255,7 @@ def people_export_rows(*, viewer: User | None, filters: PersonFilter) -> Iterato
     added = extensions.export_columns()
     names = [f"extension_{i}" for i in range(len(added))]
     qs = (
-        people_for_list(viewer=viewer, filters=filters)
-        .order_by(*filters.sort_spec.order_by)
+        filters.sort_spec.ordered(people_for_list(viewer=viewer, filters=filters))
         .annotate(**{name: expr for name, (_, expr) in zip(names, added, strict=True)})
         .values_list(
             "id", "first_name", "last_name", "email", "phone", "title", "company__name",

@@ -32,6 +32,8 @@ class ScoringConfig(AppConfig):
                     condition=condition,
                 )
             )
+        for sort in queries.score_sorts():
+            extensions.register_list_sort(sort)
         extensions.register_export_columns(
             extensions.ExportColumns(key="score", columns=queries.score_export_columns)
         )

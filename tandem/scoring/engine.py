@@ -11,6 +11,7 @@ the same per-rule results, so it always says what gave the points.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -26,7 +27,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    Min,
+    Max,
     Q,
     Value,
     When,
@@ -59,14 +60,15 @@ class AgeDays(Func):
 
     output_field = FloatField()
 
-    def __init__(self, occurred_at: str, now: Any) -> None:
-        super().__init__(F(occurred_at))
+    def __init__(self, occurred_at: Any, now: Any) -> None:
+        super().__init__(F(occurred_at) if isinstance(occurred_at, str) else occurred_at)
         self.now = now
 
     def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
+        # `now` as SQLite's own julianday() gives it (whole milliseconds), passed as a number:
+        # SQLite would otherwise parse the same text again for every event.
         col, params = compiler.compile(self.source_expressions[0])
-        now = conn.ops.adapt_datetimefield_value(self.now)
-        return f"MAX(julianday(%s) - julianday({col}), 0)", [now, *params]
+        return f"MAX(%s - julianday({col}), 0)", [_julian_day(self.now), *params]
 
     def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
         col, params = compiler.compile(self.source_expressions[0])
@@ -75,6 +77,17 @@ class AgeDays(Func):
             " / 86400.0, 0)"
         )
         return sql, [self.now, *params]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_JD_MS = 210_866_760_000_000  # the Unix epoch as a Julian day, in milliseconds
+
+
+def _julian_day(moment: dt.datetime) -> float:
+    """The Julian day of `moment`, rounded to the millisecond as SQLite's julianday() is."""
+    since = moment.astimezone(dt.UTC) - _EPOCH
+    ms = since.days * 86_400_000 + since.seconds * 1000 + int(since.microseconds / 1000 + 0.5)
+    return (_EPOCH_JD_MS + ms) / 86_400_000.0
 
 
 class DecayFactor(Func):
@@ -134,9 +147,15 @@ def active_plan() -> Plan:
 
 @dataclass
 class _Person:
-    fit: int = 0
+    """One person's scores in a slice. Fit reasons are shared by everyone meeting the same
+    fit rules (`fit_items`, with its encoded JSON list in `fit_json`); engagement lines are
+    the person's own."""
+
+    fit: int
+    fit_items: list[str]
+    fit_json: str
     engagement: int = 0
-    items: list[str] = field(default_factory=list)  # JSON objects, already encoded
+    items: list[str] | None = None  # engagement lines, JSON objects already encoded
 
 
 def _ago(days: float) -> str:
@@ -186,7 +205,7 @@ def _compute(
     plan: Plan, person_q: Q, event_q: Q, now: Any, *, explain: bool = True
 ) -> dict[int, _Person]:
     """Every person of `person_q` with their fit and engagement points as of `now`, from the
-    events of `event_q`; with `explain`, the explanation items too (the backtest skips them)."""
+    events of `event_q`; with `explain`, the engagement lines too (the backtest skips them)."""
     people: dict[int, _Person] = {}
     masks = _fit_masks(plan)
     # Query 1: who is in the slice and which fit rules each person meets (bit masks).
@@ -196,19 +215,18 @@ def _compute(
         .annotate(**masks)
         .values_list("pk", *masks)
     )
-    by_masks: dict[tuple, tuple[int, list[str]]] = {}  # the same rules met: the same items
+    by_masks: dict[tuple, tuple[int, list[str], str]] = {}  # the same rules met: the same items
     for row in rows:
         key = row[1:]
-        known = by_masks.get(key)
-        if known is None:
+        shared = by_masks.get(key)
+        if shared is None:
             fit, items = 0, []
             for index, (rule, words) in enumerate(plan.fit):
                 if key[index // _MASK_BITS] >> (index % _MASK_BITS) & 1:
                     fit += rule.points
-                    if explain:
-                        items.append(_item(words, rule.points, "", "fit"))
-            known = by_masks[key] = (fit, items)
-        people[row[0]] = _Person(fit=known[0], items=list(known[1]) if explain else [])
+                    items.append(_item(words, rule.points, "", "fit"))
+            shared = by_masks[key] = (fit, items, "[" + ", ".join(items) + "]")
+        people[row[0]] = _Person(*shared)
     if not people:
         return people
     # One pass per event table (touchpoints, activities): events grouped by person, with
@@ -226,7 +244,8 @@ def _compute(
             cond = engagement_filter(rule)
             any_rule |= cond
             aggregates[f"n{i}"] = Count("id", filter=cond)
-            aggregates[f"a{i}"] = Min(AgeDays("occurred_at", now), filter=cond)
+            # The youngest event's age: one date subtraction per person, not per event.
+            aggregates[f"a{i}"] = AgeDays(Max("occurred_at", filter=cond), now)
             if rule.half_life_days is not None:
                 aggregates[f"w{i}"] = SumOf(
                     DecayFactor("occurred_at", now, rule.half_life_days), filter=cond
@@ -239,44 +258,65 @@ def _compute(
             .annotate(**aggregates)
             .values_list("person_id", *aggregates)
         )
-        names = list(aggregates)
+        # Column positions per rule (count, youngest age, decayed weight or None).
+        at = {name: 1 + i for i, name in enumerate(aggregates)}
+        slots = [
+            (i, rule, words, at[f"n{i}"], at[f"a{i}"], at.get(f"w{i}"))
+            for i, (rule, words) in enumerate(rules)
+        ]
+        lines: dict[tuple, tuple[int, str | None]] = {}  # the same facts: the same line
         for row in events:
             person = people.get(row[0])
             if person is None:  # deleted person
                 continue
-            values = dict(zip(names, row[1:], strict=True))
-            for i, (rule, words) in enumerate(rules):
-                count = values[f"n{i}"]
+            for i, rule, words, n, a, w in slots:
+                count = row[n]
                 if not count:
                     continue
-                _add_engagement(
-                    person, rule, words, count, values[f"a{i}"], values.get(f"w{i}"), explain
-                )
+                weight = None if w is None else row[w]
+                if not explain:
+                    person.engagement += _engagement_points(rule, count, weight)
+                    continue
+                if weight is None:  # no decay: the points per event times the events
+                    key = (i, count, int(row[a] or 0), None)
+                    points = None
+                else:
+                    points = _engagement_points(rule, count, weight)
+                    key = (i, count, int(row[a] or 0), points)
+                known = lines.get(key)
+                if known is None:
+                    if points is None:
+                        points = _engagement_points(rule, count, None)
+                    known = lines[key] = _engagement_item(
+                        rule, words, count, float(row[a] or 0), points, weight is not None
+                    )
+                if known[1] is not None:
+                    person.engagement += known[0]
+                    if person.items is None:
+                        person.items = [known[1]]
+                    else:
+                        person.items.append(known[1])
     return people
 
 
-def _add_engagement(
-    person: _Person,
-    rule: Rule,
-    words: str,
-    count: int,
-    age: float | None,
-    weight: float | None,
-    explain: bool = True,
-) -> None:
-    raw = rule.points * count
-    decays = weight is not None
-    exact = rule.points * float(weight) if weight is not None else float(raw)
+def _engagement_points(rule: Rule, count: int, weight: float | None) -> int:
+    """The rule's points now: points per event × Σ decay (rounded half away from 0), capped."""
+    exact = rule.points * float(weight) if weight is not None else float(rule.points * count)
     points = math.floor(exact + 0.5) if exact >= 0 else -math.floor(-exact + 0.5)
     if rule.max_points is not None:
         points = min(points, rule.max_points) if rule.points >= 0 else max(points, rule.max_points)
+    return points
+
+
+def _engagement_item(
+    rule: Rule, words: str, count: int, age: float, points: int, decays: bool
+) -> tuple[int, str | None]:
+    """(points, the explanation line), or (0, None) when decay left nothing to explain."""
+    raw = rule.points * count
     if points == 0 and raw != 0 and decays:
-        return  # decayed away: nothing left to explain
-    person.engagement += points
-    if not explain:
-        return
-    detail = _engagement_detail(rule, count, float(age or 0), raw, points)
-    person.items.append(_item(words, points, detail, "engagement"))
+        return 0, None
+    detail = _engagement_detail(rule, count, age, raw, points)
+    return points, _item(words, points, detail, "engagement")
 
 
 def _overrides(person_q: Q, now: Any) -> dict[int, ScoreOverride]:
@@ -313,11 +353,16 @@ def _rows(plan: Plan, people: dict[int, _Person], overrides: dict[int, ScoreOver
     version = plan.rule_set.version if plan.rule_set else None
     for pk, person in people.items():
         score, grade, not_lead, expires = person.fit + person.engagement, "", False, None
-        items = person.items
         override = overrides.get(pk)
+        if override is None and person.items is None:
+            explanation = person.fit_json  # most people: their fit reasons only
+        else:
+            items = [*person.fit_items, *(person.items or ())]
+            if override is not None:
+                items.insert(0, json.dumps(override_item(override)))
+            explanation = "[" + ", ".join(items) + "]"
         if override is not None:
             expires = override.expires_at
-            items = [json.dumps(override_item(override)), *items]
             if override.kind == OverrideKind.SCORE:
                 score = override.score or 0
             elif override.kind == OverrideKind.GRADE:
@@ -331,7 +376,7 @@ def _rows(plan: Plan, people: dict[int, _Person], overrides: dict[int, ScoreOver
             score,
             grade,
             not_lead,
-            "[" + ", ".join(items) + "]",
+            explanation,
             version,
             expires,
             now,
@@ -350,6 +395,11 @@ def _write(rows: list[tuple]) -> None:
     table = PersonScore._meta.db_table
     cols = ", ".join(f'"{c}"' for c in _COLUMNS)
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _COLUMNS[1:])
+    # Only rows whose score or reasons changed are written (a daily rescore changes the few
+    # whose decayed points or "N days ago" moved); `scored_at` is when they last changed.
+    compared = _COLUMNS[1:-1]
+    stored = ", ".join(f'"{table}"."{c}"' for c in compared)
+    fresh = ", ".join(f'excluded."{c}"' for c in compared)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             adapt = connection.ops.adapt_datetimefield_value
@@ -357,7 +407,8 @@ def _write(rows: list[tuple]) -> None:
             scored_at = adapt(rows[0][9])
             cursor.executemany(
                 f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '  # noqa: S608
-                f'ON CONFLICT ("person_id") DO UPDATE SET {updates}',
+                f'ON CONFLICT ("person_id") DO UPDATE SET {updates} WHERE '
+                + " OR ".join(f'"{table}"."{c}" IS NOT excluded."{c}"' for c in compared),
                 [
                     (*r[:5], int(r[5]), r[6], r[7], adapt(r[8]) if r[8] else None, scored_at)
                     for r in rows
@@ -373,7 +424,8 @@ def _write(rows: list[tuple]) -> None:
                 copy.write_row(r)
         cursor.execute(
             f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "scoring_stage" '  # noqa: S608
-            f'ON CONFLICT ("person_id") DO UPDATE SET {updates}'
+            f'ON CONFLICT ("person_id") DO UPDATE SET {updates} '
+            f"WHERE ({stored}) IS DISTINCT FROM ({fresh})"
         )
 
 

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.core.pagination import SortSpec
+from tandem.people.extensions import ListSort
 from tandem.people.models import Person
 from tandem.scoring.models import PersonScore, RuleSet, RuleSetStatus, ScoreOverride
 
@@ -161,6 +164,40 @@ def score_export_columns() -> list[tuple[str, Any]]:
         ("fit_score", column("fit_score")),
         ("engagement_score", column("engagement_score")),
     ]
+
+
+SORTED_SCORES = (
+    ("score", "Score"),
+    ("fit_score", "Fit score"),
+    ("engagement_score", "Engagement score"),
+)
+
+
+def score_sorts() -> list[ListSort]:
+    """The people list's sorts by score (people's `sort`, ADR 0005), highest first and lowest
+    first. People not scored yet come last either way: a flag column (scored or not) leads
+    the order, then the score (0 for the unscored, never NULL, so a cursor can carry it), then
+    the id. The score is read through the LEFT JOIN to the person's score row."""
+    sorts = []
+    for column, noun in SORTED_SCORES:
+        value = (f"{column}_sorted", Coalesce(F(f"score_row__{column}"), Value(0)))
+        for descending in (True, False):
+            # Descending: scored = 1 comes first; ascending: scored = 0 comes first.
+            scored, unscored = (1, 0) if descending else (0, 1)
+            flag = (
+                f"{column}_unscored_last",
+                Case(When(score_row__isnull=True, then=Value(unscored)), default=Value(scored)),
+            )
+            sorts.append(
+                ListSort(
+                    key=("-" if descending else "") + column,
+                    label=f"{noun}, {'highest' if descending else 'lowest'} first",
+                    spec=SortSpec(
+                        (flag[0], value[0]), descending=descending, annotations=(flag, value)
+                    ),
+                )
+            )
+    return sorts
 
 
 def rule_sets() -> QuerySet[RuleSet]:

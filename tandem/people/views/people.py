@@ -171,7 +171,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     context.update(
         stages=Stage.choices,
         owners=owner_options(user),
-        sorts=PERSON_SORTS,
+        sorts=PERSON_SORTS + [(s.key, s.label) for s in extensions.list_sorts()],
         extra_filters=_extra_filters(context["params"]),
     )
     status = 400 if context["errors"] else 200
