@@ -8,9 +8,13 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["tandem", *sys.argv[1:]])
+    try:
+        execute_from_command_line(["tandem", *sys.argv[1:]])
+    except ImproperlyConfigured as exc:  # a setting the environment got wrong: one line
+        sys.exit(f"tandem: {exc}")
 
 
 if __name__ == "__main__":

@@ -94,3 +94,11 @@ def test_a_refused_request_is_logged_once(debug: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("Forbidden (probe)") == 1, done.stderr
+
+
+def test_a_missing_secret_key_is_one_line_not_a_traceback() -> None:
+    result = run_tandem(["token", "list"], TANDEM_ALLOWED_HOSTS="crm.example.com")
+    assert result.returncode != 0
+    assert "TANDEM_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
