@@ -32,7 +32,7 @@ from pydantic import ValidationError as PydanticError
 
 from tandem.people.models import Person, Stage, StageChange
 from tandem.scoring.conditions import describe, fit_field_choices
-from tandem.scoring.engine import Plan, _compute, plan_for
+from tandem.scoring.engine import Plan, compute_scores, plan_for
 from tandem.scoring.models import Rule, RuleKind, RuleSet, RuleSetStatus
 
 DEFAULT_MONTHS = 6
@@ -155,7 +155,9 @@ def _replay(plan: Plan, threshold: int, label: str, history: _History) -> Result
     first_mql: dict[int, dt.datetime] = {}
     before: set[int] = set()
     for index, at in enumerate(points):
-        scores = _compute(plan, Q(created_at__lte=at), Q(occurred_at__lte=at), at, explain=False)
+        scores = compute_scores(
+            plan, Q(created_at__lte=at), Q(occurred_at__lte=at), at, explain=False
+        )
         for pk, person in scores.items():
             if pk in first_mql or pk in before or person.fit + person.engagement < threshold:
                 continue

@@ -14,7 +14,7 @@ from rich.table import Table
 from tandem.scoring import backtest
 from tandem.scoring.engine import Plan, plan_for
 from tandem.scoring.models import RuleSet
-from tandem.scoring.predictive.cli import _when
+from tandem.scoring.predictive.cli import parse_when
 
 
 def _error(exc: ValidationError, where: str) -> CommandError:
@@ -49,7 +49,7 @@ def _ratio(value: float | None) -> str:
 def run(out: IO[str], *, rules: str, months: int, now: str | None, as_json: bool) -> None:
     plan, threshold = _plan(rules)
     try:
-        result = backtest.run(plan, threshold, months=months, now=_when(now))
+        result = backtest.run(plan, threshold, months=months, now=parse_when(now))
     except ValidationError as exc:
         raise _error(exc, "--months") from None
     if as_json:

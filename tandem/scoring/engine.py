@@ -201,7 +201,7 @@ def _fit_masks(plan: Plan) -> dict[str, Any]:
     return masks
 
 
-def _compute(
+def compute_scores(
     plan: Plan, person_q: Q, event_q: Q, now: Any, *, explain: bool = True
 ) -> dict[int, _Person]:
     """Every person of `person_q` with their fit and engagement points as of `now`, from the
@@ -431,7 +431,7 @@ def _write(rows: list[tuple]) -> None:
 
 def _score_slice(plan: Plan, person_q: Q, event_q: Q, override_q: Q, now: Any) -> int:
     with transaction.atomic():
-        people = _compute(plan, person_q, event_q, now)
+        people = compute_scores(plan, person_q, event_q, now)
         overrides = _overrides(override_q, now) if people else {}
         rows = list(_rows(plan, people, overrides, now))
         _write(rows)

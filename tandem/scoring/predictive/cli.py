@@ -16,7 +16,7 @@ from tandem.scoring.predictive import dataset, services, training
 from tandem.scoring.predictive.training import NotEnoughHistory
 
 
-def _when(raw: str | None) -> dt.datetime | None:
+def parse_when(raw: str | None) -> dt.datetime | None:
     if not raw:
         return None
     try:
@@ -33,7 +33,7 @@ def train(out: IO[str], *, window: int | None, now: str | None, score: bool = Tr
     try:
         with console.status("Training: reading the history, fitting both families…"):
             version = services.train_model(
-                actor=Actor.system("tandem scoring train"), now=_when(now), window=window
+                actor=Actor.system("tandem scoring train"), now=parse_when(now), window=window
             )
     except NotEnoughHistory as exc:
         raise CommandError(str(exc)) from None
@@ -99,7 +99,7 @@ def evaluate(
 ) -> dict[str, Any]:
     chosen = _version(version, now)
     try:
-        result = services.evaluate_model(chosen, now=_when(now), window=window)
+        result = services.evaluate_model(chosen, now=parse_when(now), window=window)
     except NotEnoughHistory as exc:
         raise CommandError(str(exc)) from None
     if as_json:
@@ -140,7 +140,7 @@ def _version(number: int | None, now: str | None) -> ModelVersion:
     found = versions.filter(is_active=True).first() or versions.first()
     if found is None:
         # Say how thin the history is, if it is: the same refusal as train.
-        moment = _when(now) or dt.datetime.now(dt.UTC)
+        moment = parse_when(now) or dt.datetime.now(dt.UTC)
         outcome = dataset.outcomes(now=moment, window_days=services.window_days())
         try:
             training.check_enough(outcome.labels)
