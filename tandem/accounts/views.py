@@ -10,19 +10,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from tandem.accounts import queries
-from tandem.accounts.actor import Actor
 from tandem.accounts.forms import (
     LoginForm,
     RoleChangeForm,
@@ -33,6 +32,7 @@ from tandem.accounts.forms import (
     UserEditForm,
 )
 from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.accounts.pages import render_admin, request_actor
 from tandem.accounts.permissions import page_requires
 from tandem.accounts.services import (
     RESET_EMAIL_TEMPLATE,
@@ -190,21 +190,11 @@ def admin_page(action: str) -> Callable[[ViewFunc], ViewFunc]:
     return page_requires(action)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.for_user(cast(User, request.user))
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, section: str, status: int = 200
-) -> HttpResponse:
-    return render(request, template, {**context, "admin_section": section}, status=status)
-
-
 def _email_link(request: HttpRequest, user: User, *, invited: bool) -> bool:
     """Send the set-password link; a failure is shown to the admin, not raised."""
     try:
         send_password_reset(
-            actor=_actor(request),
+            actor=request_actor(request),
             user=user,
             domain=request.get_host(),
             use_https=request.is_secure(),
@@ -226,7 +216,7 @@ def _email_link(request: HttpRequest, user: User, *, invited: bool) -> bool:
 
 @admin_page("accounts.manage_users")
 def user_list(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_admin(
         request, "accounts/users.html", {"users": queries.users_for_admin()}, section="users"
     )
 
@@ -238,7 +228,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = create_user(
-                actor=_actor(request),
+                actor=request_actor(request),
                 username=data["username"],
                 password=data["password"] or None,
                 data={k: data[k] for k in ("first_name", "last_name", "email", "role", "team")},
@@ -251,7 +241,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
                 _email_link(request, user, invited=True)
             return redirect("accounts:user_edit", pk=user.pk)
     status = 400 if form.errors else 200
-    return _render(
+    return render_admin(
         request, "accounts/user_new.html", {"form": form}, section="users", status=status
     )
 
@@ -270,7 +260,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = UserEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            update_user(actor=_actor(request), user=subject, data=form.cleaned_data)
+            update_user(actor=request_actor(request), user=subject, data=form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -283,7 +273,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "tokens": subject.api_tokens.order_by("-created_at"),
     }
     status = 400 if form.errors else 200
-    return _render(request, "accounts/user_edit.html", context, section="users", status=status)
+    return render_admin(request, "accounts/user_edit.html", context, section="users", status=status)
 
 
 @require_POST
@@ -302,7 +292,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            team = create_team(actor=_actor(request), **form.cleaned_data)
+            team = create_team(actor=request_actor(request), **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -310,7 +300,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:teams")
     context = {"teams": queries.teams_with_member_counts(), "form": form}
     status = 400 if form.errors else 200
-    return _render(request, "accounts/teams.html", context, section="teams", status=status)
+    return render_admin(request, "accounts/teams.html", context, section="teams", status=status)
 
 
 @admin_page("accounts.manage_teams")
@@ -321,7 +311,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            rename_team(actor=_actor(request), team=team, **form.cleaned_data)
+            rename_team(actor=request_actor(request), team=team, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -334,7 +324,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "audit": queries.audit_trail(team),
     }
     status = 400 if form.errors else 200
-    return _render(request, "accounts/team_edit.html", context, section="teams", status=status)
+    return render_admin(request, "accounts/team_edit.html", context, section="teams", status=status)
 
 
 # Roles
@@ -349,7 +339,9 @@ def role_list(request: HttpRequest) -> HttpResponse:
             subject = form.cleaned_data["user"]
             try:
                 update_user(
-                    actor=_actor(request), user=subject, data={"role": form.cleaned_data["role"]}
+                    actor=request_actor(request),
+                    user=subject,
+                    data={"role": form.cleaned_data["role"]},
                 )
             except ValidationError as exc:
                 error = {
@@ -378,7 +370,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
         "matrix": queries.role_matrix(),
         "error": error,
     }
-    return _render(
+    return render_admin(
         request, "accounts/roles.html", context, section="roles", status=400 if error else 200
     )
 
@@ -388,7 +380,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 @admin_page("accounts.manage_tokens")
 def token_list(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_admin(
         request, "accounts/tokens.html", {"tokens": queries.tokens_for_admin()}, section="tokens"
     )
 
@@ -399,13 +391,13 @@ def token_new(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = create_token(actor=_actor(request), **form.cleaned_data)
+            token, raw = create_token(actor=request_actor(request), **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
             # The one and only time the plain token is shown: answer the POST itself
             # (no redirect to a page that could show it again) and keep it out of caches.
-            response = _render(
+            response = render_admin(
                 request,
                 "accounts/token_created.html",
                 {"token": token, "raw": raw},
@@ -414,7 +406,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
             response["Cache-Control"] = "no-store"
             return response
     status = 400 if form.errors else 200
-    return _render(
+    return render_admin(
         request, "accounts/token_new.html", {"form": form}, section="tokens", status=status
     )
 
@@ -424,7 +416,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk)
     was_active = token.is_active
-    revoke_token(actor=_actor(request), token=token)
+    revoke_token(actor=request_actor(request), token=token)
     if was_active:
         messages.success(request, f"Revoked {token.name} ({token.user.username}).")
     else:

@@ -4,15 +4,12 @@ teams (`admin_section`), but the fields are people's, so the pages are too."""
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 
-from tandem.accounts.actor import Actor
-from tandem.accounts.models import User
+from tandem.accounts.pages import render_admin, request_actor
 from tandem.accounts.permissions import page_requires
 from tandem.accounts.queries import audit_trail
 from tandem.people.custom_fields import (
@@ -27,19 +24,9 @@ from tandem.people.queries import custom_fields_by_entity
 admin_page = page_requires
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.for_user(cast(User, request.user))
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, section: str, status: int = 200
-) -> HttpResponse:
-    return render(request, template, {**context, "admin_section": section}, status=status)
-
-
 @admin_page("people.manage_custom_fields")
 def custom_field_list(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_admin(
         request,
         "people/custom_fields.html",
         {"groups": custom_fields_by_entity()},
@@ -54,14 +41,14 @@ def custom_field_new(request: HttpRequest) -> HttpResponse:
     form = CustomFieldForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            field = create_custom_field(actor=_actor(request), **form.cleaned_data)
+            field = create_custom_field(actor=request_actor(request), **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, f"Added the field {field.label}.")
             return redirect("people:custom_fields")
     status = 400 if form.errors else 200
-    return _render(
+    return render_admin(
         request,
         "people/custom_field_form.html",
         {"form": form, "field": None},
@@ -85,7 +72,7 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "entity"}
         try:
-            field = update_custom_field(actor=_actor(request), field=field, data=data)
+            field = update_custom_field(actor=request_actor(request), field=field, data=data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -93,7 +80,7 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("people:custom_fields")
     context = {"form": form, "field": field, "audit": audit_trail(field)}
     status = 400 if form.errors else 200
-    return _render(
+    return render_admin(
         request, "people/custom_field_form.html", context, section="custom_fields", status=status
     )
 
@@ -102,9 +89,9 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def custom_field_delete(request: HttpRequest, pk: int) -> HttpResponse:
     field = get_object_or_404(CustomField, pk=pk)
     if request.method == "POST":
-        delete_custom_field(actor=_actor(request), field=field)
+        delete_custom_field(actor=request_actor(request), field=field)
         messages.success(request, f"Deleted the field {field.label}.")
         return redirect("people:custom_fields")
-    return _render(
+    return render_admin(
         request, "people/custom_field_delete.html", {"field": field}, section="custom_fields"
     )
