@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "tandem.imports",
     "tandem.dedup",
     "tandem.scoring",
+    "tandem.notifications",
+    "tandem.sla",
+    "tandem.followups",
+    "tandem.routing",
     "tandem.demo",
 ]
 if env_str("TANDEM_TASKS", "").startswith("redis"):

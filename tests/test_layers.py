@@ -48,8 +48,39 @@ ALLOWED: dict[str, set[str]] = {
     # Scores read people, their touchpoints and activities; capture and imports tell
     # scoring of new people through people's extension points, never by import.
     "scoring": {"core", "accounts", "people", "campaigns"},
+    # News for users (the bell and its emails): who is told, nothing about why.
+    "notifications": {"core", "accounts"},
+    # Business hours and SLA policies: teams' calendars, touchpoint kinds.
+    "sla": {"core", "accounts", "people", "campaigns"},
+    # Tasks are about people and companies; completing a call logs people's activity.
+    "followups": {"core", "accounts", "people", "campaigns"},
+    # Routing hands MQLs to people: it reads scores, starts SLA clocks, makes tasks and
+    # tells owners; capture tells it of "contact me" requests through an extension point.
+    "routing": {
+        "core",
+        "accounts",
+        "people",
+        "campaigns",
+        "scoring",
+        "notifications",
+        "sla",
+        "followups",
+    },
     # The demo company fills every app, so it sits above them all.
-    "demo": {"core", "accounts", "people", "campaigns", "capture", "dedup", "imports", "scoring"},
+    "demo": {
+        "core",
+        "accounts",
+        "people",
+        "campaigns",
+        "capture",
+        "dedup",
+        "imports",
+        "scoring",
+        "notifications",
+        "sla",
+        "followups",
+        "routing",
+    },
 }
 
 # Known debts, each an (importing module, imported app) pair with the reason it

@@ -62,9 +62,33 @@ _ADMIN_ONLY = {
 # admin trains one, or decides which version (if any) feeds the MQL decision.
 _MARKETING |= {"scoring.view_model"}
 _ADMIN_ONLY |= {"scoring.train_model", "scoring.activate_model"}
+# Hand-off, SLAs and tasks (issue 20).
+# Sales management: routing rules, SLA policies and business hours, and the untouched-leads
+# view over everyone's leads are for managers and admins.
+_SALES_MANAGEMENT = {"routing.manage_rules", "sla.manage", "routing.view_untouched"}
+# Reports both teams read (principle 7: one set of numbers): SLA and send-back reports.
+_MARKETING |= {"sla.view_report", "routing.view_send_backs"}
+_ADMIN_ONLY |= {"routing.manage_reasons"}
+# Accepting or sending back a lead: its owner, the owner's team manager, or an admin.
+_HANDOFF = {"routing.respond"}
+_EVERYONE |= {"tasks.view", "tasks.create"}
+# A task: its owner, or anyone who may edit all records (a salesperson edits their own and
+# unowned tasks, as with people).
+_RECORD_EDIT |= {"tasks.edit"}
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
-_READ_ACTIONS = {"people.view", "companies.view", "scoring.view_model"}
-ACTIONS = sorted(_EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING | _OWNER_ONLY)
+_MANAGING_ROLES = {Role.ADMIN, Role.MANAGER}
+_READ_ACTIONS = {
+    "people.view",
+    "companies.view",
+    "scoring.view_model",
+    "tasks.view",
+    "sla.view_report",
+    "routing.view_untouched",
+    "routing.view_send_backs",
+}
+ACTIONS = sorted(
+    _EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING | _OWNER_ONLY | _SALES_MANAGEMENT | _HANDOFF
+)
 # How the admin's roles page names each action (in this order): words, not codes.
 ACTION_LABELS = {
     "people.view": "See people",
@@ -95,6 +119,16 @@ ACTION_LABELS = {
     "scoring.view_model": "See the predictive model's figures",
     "scoring.train_model": "Train a predictive model",
     "scoring.activate_model": "Switch a predictive model in or out of the MQL decision",
+    "routing.manage_rules": "Write and order routing rules",
+    "routing.manage_reasons": "Edit the list of send-back reasons",
+    "routing.view_untouched": "See every team's untouched leads",
+    "routing.view_send_backs": "See send-back reasons by campaign and source",
+    "routing.respond": "Accept a lead or send it back",
+    "sla.manage": "Set SLAs and business hours",
+    "sla.view_report": "See the SLA report",
+    "tasks.view": "See tasks",
+    "tasks.create": "Add tasks",
+    "tasks.edit": "Edit and complete tasks",
 }
 
 
@@ -108,6 +142,18 @@ def _user_can(user: User, action: str, obj: Any = None) -> bool:
         return role == Role.ADMIN
     if action in _MARKETING:
         return role in _EDIT_ALL_ROLES
+    if action in _SALES_MANAGEMENT:
+        return role in _MANAGING_ROLES
+    if action in _HANDOFF:
+        # On a person: its owner; a manager for the people their team's members own.
+        if role == Role.ADMIN or obj is None:
+            return True
+        owner_id = getattr(obj, "owner_id", None)
+        if owner_id is not None and owner_id == user.pk:
+            return True
+        if role == Role.MANAGER and user.team_id is not None and owner_id is not None:
+            return User.objects.filter(pk=owner_id, team_id=user.team_id).exists()
+        return False
     if action in _OWNER_ONLY:
         if role in _EDIT_ALL_ROLES:
             return True

@@ -38,6 +38,7 @@ from django.utils import timezone
 from tandem.campaigns.models import Touchpoint
 from tandem.people.models import Activity, Person
 from tandem.scoring.conditions import describe, engagement_filter, fit_condition, fit_field_choices
+from tandem.scoring.extensions import Crossing, threshold_steps
 from tandem.scoring.models import (
     EngagementSource,
     OverrideKind,
@@ -429,12 +430,33 @@ def _write(rows: list[tuple]) -> None:
         )
 
 
+def _above(person_q: Q, threshold: int) -> dict[int, int]:
+    """Scores at or above `threshold` in the slice (PersonScore's key is the person's)."""
+    return dict(
+        PersonScore.objects.filter(person_q, score__gte=threshold, is_not_a_lead=False)
+        .order_by()
+        .values_list("pk", "score")
+    )
+
+
 def _score_slice(plan: Plan, person_q: Q, event_q: Q, override_q: Q, now: Any) -> int:
+    steps = threshold_steps()
+    threshold = plan.rule_set.mql_threshold if plan.rule_set is not None else None
+    watch = bool(steps) and threshold is not None
     with transaction.atomic():
+        before = _above(person_q, threshold) if watch else {}  # type: ignore[arg-type]
         people = compute_scores(plan, person_q, event_q, now)
         overrides = _overrides(override_q, now) if people else {}
         rows = list(_rows(plan, people, overrides, now))
         _write(rows)
+        if watch and rows:
+            after = _above(person_q, threshold)  # type: ignore[arg-type]
+            crossed = {pk: score for pk, score in after.items() if pk not in before}
+            if crossed:
+                assert plan.rule_set is not None and threshold is not None
+                crossing = Crossing(crossed, threshold, plan.rule_set.version)
+                for step in steps:
+                    transaction.on_commit(lambda step=step: step.crossed(crossing))
     return len(rows)
 
 
