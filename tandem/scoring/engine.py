@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import math
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -154,36 +155,41 @@ def _plan_of(rule_set: RuleSet | None, rules: list[Rule], words: dict[str, str])
     return plan
 
 
-_plans: dict[tuple, Plan] = {}  # what the active rules say -> their plan (this process)
+_plans: dict[tuple, tuple[float, Plan]] = {}  # (rule set, activation) -> (loaded, plan)
+PLAN_WORDS_SECONDS = 60.0  # a kept plan's words (campaign names, field labels) at most this old
 
 
-def _rule_key(rule: Rule) -> str:
-    values = [(k, v) for k, v in sorted(vars(rule).items()) if not k.startswith("_")]
-    return repr((values, rule.campaign.name if rule.campaign is not None else None))
-
-
-def active_plan() -> Plan:
-    """The active rule set's plan. Kept while the rule set, its rules and the words they
-    use (campaign names, field labels) are the same, so batches reuse its statements."""
-    rule_set = RuleSet.objects.filter(status=RuleSetStatus.ACTIVE).first()
-    if rule_set is None:
-        return Plan(None)
-    rules = list(rule_set.rules.select_related("campaign").order_by("kind", "position", "id"))
-    words = dict(fit_field_choices())
-    key = (
-        rule_set.pk,
-        rule_set.version,
-        rule_set.mql_threshold,
-        rule_set.activated_at,
-        tuple(_rule_key(rule) for rule in rules),
-        tuple(sorted(words.items())),
+def active_plan(*, fresh: bool = False) -> Plan:
+    """The active rule set's plan. An active set's rules never change (drafts are edited,
+    then activated), so a process keeps its plan, and the statements compiled for it,
+    under the activation's key: one cheap query per batch. The words the rules use
+    (campaign names, custom field labels) are reloaded after PLAN_WORDS_SECONDS, or at
+    once with `fresh` (the full rescore)."""
+    row = (
+        RuleSet.objects.filter(status=RuleSetStatus.ACTIVE)
+        .values_list("pk", "activation_key")
+        .first()
     )
-    plan = _plans.get(key)
-    if plan is None:
-        if len(_plans) > 8:
-            _plans.clear()
-        plan = _plans[key] = _plan_of(rule_set, rules, words)
+    if row is None:
+        return Plan(None)
+    kept = _plans.get(row)
+    now = time.time()
+    if kept is not None and not fresh and now - kept[0] < PLAN_WORDS_SECONDS:
+        return kept[1]
+    plan = plan_for(RuleSet.objects.get(pk=row[0]))
+    if kept is not None and _same_rules(kept[1], plan):
+        plan.statements = kept[1].statements  # the words changed at most: same statements
+    if len(_plans) > 8:
+        _plans.clear()
+    _plans[row] = (now, plan)
     return plan
+
+
+def _same_rules(a: Plan, b: Plan) -> bool:
+    def ids(plan: Plan) -> list[int]:
+        return [rule.pk for rule, _ in plan.fit + plan.engagement]
+
+    return ids(a) == ids(b)
 
 
 # Statements are compiled once per plan with these stand-ins, then run with the slice's
@@ -372,20 +378,20 @@ def compute_scores(
         rules = [(rule, words) for rule, words in plan.engagement if rule.source == source]
         if not rules:
             continue
-        aggregates: dict[str, Any] = {}
-        any_rule = Q(pk__in=[])
-        for i, (rule, _) in enumerate(rules):
-            cond = engagement_filter(rule)
-            any_rule |= cond
-            aggregates[f"n{i}"] = Count(Value(1), filter=cond)  # COUNT(1): no column read
-            # The youngest event's age: one date subtraction per person, not per event.
-            aggregates[f"a{i}"] = AgeDays(Max("occurred_at", filter=cond), at_now)
-            if rule.half_life_days is not None:
-                aggregates[f"w{i}"] = SumOf(
-                    DecayFactor("occurred_at", at_now, rule.half_life_days), filter=cond
-                )
 
-        def event_query(model: Any = model, any_rule: Q = any_rule, aggregates: Any = aggregates):
+        def event_query(model: Any = model, rules: Any = rules) -> Any:
+            aggregates: dict[str, Any] = {}
+            any_rule = Q(pk__in=[])
+            for i, (rule, _) in enumerate(rules):
+                cond = engagement_filter(rule)
+                any_rule |= cond
+                aggregates[f"n{i}"] = Count(Value(1), filter=cond)  # COUNT(1): no column read
+                # The youngest event's age: one date subtraction per person, not per event.
+                aggregates[f"a{i}"] = AgeDays(Max("occurred_at", filter=cond), at_now)
+                if rule.half_life_days is not None:
+                    aggregates[f"w{i}"] = SumOf(
+                        DecayFactor("occurred_at", at_now, rule.half_life_days), filter=cond
+                    )
             return (
                 model.objects.filter(event_q)
                 .filter(any_rule)
@@ -395,9 +401,13 @@ def compute_scores(
                 .values_list("person_id", *aggregates)
             )
 
+        # The columns, in the order event_query names them.
+        names = []
+        for i, (rule, _) in enumerate(rules):
+            names += [f"n{i}", f"a{i}"] + ([f"w{i}"] if rule.half_life_days is not None else [])
         events = _rows_of(event_query, plan=plan, key=keyed(source), values=values)
         # Column positions per rule (count, youngest age, decayed weight or None).
-        at = {name: 1 + i for i, name in enumerate(aggregates)}
+        at = {name: 1 + i for i, name in enumerate(names)}
         slots = [
             (i, rule, words, at[f"n{i}"], at[f"a{i}"], at.get(f"w{i}"))
             for i, (rule, words) in enumerate(rules)
@@ -637,7 +647,7 @@ def rescore_everyone(
     """Rescore every live person, one id range at a time; `progress(done_ids, total_ids)`
     is called after each range (the CLI's progress bar)."""
     now = now or timezone.now()
-    plan = active_plan()
+    plan = active_plan(fresh=True)
     bounds = Person.objects.filter(deleted_at__isnull=True).order_by().values_list("pk", flat=True)
     low = bounds.order_by("pk").first()
     high = bounds.order_by("-pk").first()

@@ -80,8 +80,12 @@ def test_a_rescore_uses_the_newly_activated_rules_and_current_campaign_names(cro
     record_touchpoint(person_id=person.pk, kind="form_fill", campaign=campaign)
     assert PersonScore.objects.get(pk=person.pk).engagement_score == 10
     update_campaign(actor=Actor.system("test"), campaign=campaign, data={"name": "Guide 2027"})
-    engine.rescore_people([person.pk])
+    engine.rescore_everyone()  # the full rescore reads the words afresh
     assert "Guide 2027" in person_score(Person.objects.get(pk=person.pk)).reasons[0].words
+    update_campaign(actor=Actor.system("test"), campaign=campaign, data={"name": "Guide 2028"})
+    with time_machine.travel(START + dt.timedelta(seconds=61), tick=False):
+        engine.rescore_people([person.pk])  # a batch: words at most a minute old
+    assert "Guide 2028" in person_score(Person.objects.get(pk=person.pk)).reasons[0].words
     active_rules([engagement(40, touchpoint_kind="form_fill")])
     engine.rescore_people([person.pk])
     assert PersonScore.objects.get(pk=person.pk).engagement_score == 40
