@@ -1,13 +1,40 @@
-"""Telling people: `notify` is the one door other apps use."""
+"""Telling people: `notify` is the one door other apps use; the rest are the user's own
+inbox (mark read) and email preferences.
+
+A user's notifications are theirs alone: every write here takes the notification the
+caller fetched through `queries.notification_for` (scoped to the viewer, 404 otherwise)
+and checks again that it is the actor's own.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from tandem.notifications.models import Notification
+from tandem.accounts.actor import Actor
+from tandem.core.audit import record_audit
+from tandem.notifications.models import EmailPreference, Notification, NotificationKind
+
+log = logging.getLogger(__name__)
+
+
+def is_local_path(url: str) -> bool:
+    """True for a path inside Tandem ("/people/12/"), false for anything a browser could
+    take off-site: a scheme or host ("https://x", "//x", "/\\x"), control characters or
+    backslashes (browsers read "\\" as "/"), or a relative path."""
+    if not url or not url.startswith("/") or url.startswith("//"):
+        return False
+    if "\\" in url or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
 
 
 def notify(
@@ -22,8 +49,16 @@ def notify(
     """Tell each of `users` (users or user ids) once per `key`; returns how many were new.
 
     Set-based (one insert that ignores the (user, key) pairs already told), so callers
-    may repeat it safely: a breach seen by two workers is one notification.
+    may repeat it safely: a breach seen by two workers is one notification. Each new
+    notification is emailed to its user once, by a task after the commit (emails.py).
+    `url` must be a path inside Tandem (the bell and the email link follow it).
     """
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if url and not is_local_path(url):
+        raise ValueError(f"a notification links to a path inside Tandem, not {url!r}")
+    if not key:
+        raise ValueError("a notification needs a key (what it is about)")
     ids = sorted({int(getattr(u, "pk", u)) for u in users if u is not None})
     if not ids:
         return 0
@@ -33,14 +68,103 @@ def notify(
     )
     fresh = [
         Notification(
-            user_id=uid, kind=kind, title=title[:200], body=body, url=url, key=key, created_at=now
+            user_id=uid,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            url=url,
+            key=key[:200],
+            created_at=now,
         )
         for uid in ids
         if uid not in known
     ]
+    if not fresh:
+        return 0
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    # Ours are the rows of this instant (a concurrent notify's rows lost the conflict).
+    new_ids = list(
+        Notification.objects.filter(
+            user_id__in=[n.user_id for n in fresh], key=key[:200], created_at=now
+        ).values_list("pk", flat=True)
+    )
+    if new_ids:
+        transaction.on_commit(partial(_enqueue_emails, new_ids))
+    return len(new_ids)
+
+
+def _enqueue_emails(notification_ids: list[int]) -> None:
+    from tandem.notifications.tasks import send_notification_emails
+
+    try:
+        send_notification_emails.enqueue(notification_ids)
+    except Exception:  # the news is committed; the worker's sweep sends the email later
+        log.exception("queueing %s notification emails failed", len(notification_ids))
 
 
 def unread_count(user: Any) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def _own(actor: Actor, notification: Notification) -> None:
+    """Only the user a notification is for changes it, and not with a read-only token."""
+    if actor.user is None or notification.user_id != actor.user.pk:
+        raise PermissionDenied("Not allowed: another user's notification")
+    if not actor.can_write:
+        raise PermissionDenied("Not allowed: a read-only token does not mark notifications read")
+
+
+def mark_read(*, actor: Actor, notification: Notification) -> Notification:
+    """Mark one notification read (again is a no-op: the first read time stays)."""
+    _own(actor, notification)
+    if notification.read_at is None:
+        now = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def mark_all_read(*, actor: Actor) -> int:
+    """Mark every unread notification of the actor read: one UPDATE; returns how many."""
+    if actor.user is None:
+        raise PermissionDenied("Not allowed: only a user has notifications")
+    if not actor.can_write:
+        raise PermissionDenied("Not allowed: a read-only token does not mark notifications read")
+    return Notification.objects.filter(user=actor.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def emailed_kinds(user: Any) -> set[str]:
+    """The kinds of news `user` gets by email (all but those they turned off)."""
+    pref = EmailPreference.objects.filter(user=user).first()
+    muted = set(pref.muted_kinds) if pref else set()
+    return set(NotificationKind.values) - muted
+
+
+def set_email_preferences(*, actor: Actor, user: Any, kinds: Iterable[str]) -> EmailPreference:
+    """Email `user` only about `kinds` from now on (emails not sent yet included).
+
+    A user sets their own; the change is audited."""
+    if actor.user is None or actor.user.pk != user.pk:
+        raise PermissionDenied("Not allowed: another user's email preferences")
+    if not actor.can_write:
+        raise PermissionDenied("Not allowed: a read-only token")
+    wanted = set(kinds)
+    unknown = wanted - set(NotificationKind.values)
+    if unknown:
+        raise ValidationError({"kinds": f"Unknown kinds: {', '.join(sorted(unknown))}."})
+    muted = sorted(set(NotificationKind.values) - wanted)
+    with transaction.atomic():
+        pref, _ = EmailPreference.objects.select_for_update().get_or_create(user=user)
+        before = sorted(pref.muted_kinds or [])
+        pref.muted_kinds = muted
+        pref.save()
+        if before != muted:
+            record_audit(
+                actor=actor,
+                event="notification_email_preferences_changed",
+                target=pref,
+                changes={"muted_kinds": [before, muted]},
+            )
+    return pref
