@@ -41,9 +41,7 @@ def as_user(client, system):
     return make
 
 
-def test_the_list_is_mine_newest_first_filtered_and_paged(
-    as_user, salesperson, other_salesperson
-):
+def test_the_list_is_mine_newest_first_filtered_and_paged(as_user, salesperson, other_salesperson):
     tell(salesperson, 5)
     tell(other_salesperson, 3, prefix="theirs")
     Notification.objects.filter(user=salesperson, key__in=["lead:4", "lead:2"]).update(

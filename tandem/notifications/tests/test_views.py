@@ -79,7 +79,10 @@ def test_the_list_is_mine_newest_first_with_unread_marked_and_paged(
     first = client.get(reverse("notifications:list"))
     items = first.context["items"]
     assert len(items) == PAGE_SIZE
-    assert [i["n"].title for i in items[:2]] == [f"New lead {PAGE_SIZE + 1}", f"New lead {PAGE_SIZE}"]
+    assert [i["n"].title for i in items[:2]] == [
+        f"New lead {PAGE_SIZE + 1}",
+        f"New lead {PAGE_SIZE}",
+    ]
     assert all(i["n"].user_id == salesperson.pk for i in items)
     html = first.content.decode()
     assert html.count('class="notification unread"') == PAGE_SIZE
