@@ -187,3 +187,28 @@ def test_the_email_settings_form_turns_kinds_off_and_is_audited(client, salesper
     bad = client.post(reverse("notifications:settings"), {"kinds": ["nonsense"]})
     assert bad.status_code == 200
     assert "nonsense is not one of the available choices" in bad.content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 25])
+def test_the_list_and_the_bell_cost_the_same_queries_for_one_or_a_full_page(
+    client, salesperson, rows, django_assert_num_queries
+):
+    tell(salesperson, rows)
+    client.force_login(salesperson)
+    # session, user, the bell's unread count, the capped count, the page
+    with django_assert_num_queries(5):
+        response = client.get(reverse("notifications:list"))
+    assert len(response.context["items"]) == rows
+    # session, user, the unread count
+    with django_assert_num_queries(3):
+        client.get(reverse("notifications:bell"))
+
+
+def test_the_bell_adds_no_query_to_other_pages(client, salesperson, django_assert_num_queries):
+    """The count comes by HTMX, so the people list costs what it did before the bell."""
+    from tandem.people.tests.test_views_queries import PEOPLE_LIST
+
+    tell(salesperson, 3)
+    client.force_login(salesperson)
+    with django_assert_num_queries(PEOPLE_LIST):
+        assert 'id="bell"' in client.get(reverse("people:list")).content.decode()
