@@ -26,8 +26,12 @@ class EmailStatus(models.TextChoices):
 
 
 class Notification(models.Model):
+    # No index of its own: the inbox index and the unique (user, key) both lead with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     title = models.CharField(max_length=200)
