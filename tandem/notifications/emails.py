@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -84,19 +85,23 @@ def _skip_reason(row: Notification, muted: dict[int, set[str]]) -> str:
 
 
 def claim(ids: list[int], now: dt.datetime) -> list[int]:
-    """The ids among `ids` this caller now owns: one conditional UPDATE per row, so of two
-    workers racing for a row exactly one sees its UPDATE change it."""
-    won = []
-    for pk in ids:
-        taken = Notification.objects.filter(
-            Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now),
-            pk=pk,
-            emailed_at__isnull=True,
-            email_status=EmailStatus.PENDING,
-        ).update(emailed_at=now, email_status=EmailStatus.SENDING)
-        if taken:
-            won.append(pk)
-    return won
+    """The ids among `ids` this caller now owns. One conditional UPDATE for the batch (only
+    rows whose `emailed_at` is still empty), marked with this claim's token; then the rows
+    bearing it are read back. Of two workers racing for a row, the second's UPDATE finds
+    `emailed_at` set (PostgreSQL re-checks the condition after the first commits; SQLite
+    runs one writer at a time) and leaves it."""
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    Notification.objects.filter(
+        Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now),
+        pk__in=ids,
+        emailed_at__isnull=True,
+        email_status=EmailStatus.PENDING,
+    ).update(emailed_at=now, email_status=EmailStatus.SENDING, email_claim=token)
+    return sorted(
+        Notification.objects.filter(pk__in=ids, email_claim=token).values_list("pk", flat=True)
+    )
 
 
 def send_notification_emails(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:

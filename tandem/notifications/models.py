@@ -49,6 +49,9 @@ class Notification(models.Model):
     email_status = models.CharField(
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
+    # Which sender's claim set `emailed_at` (a random token per claim), so one UPDATE claims
+    # a whole batch and the claimer then reads back the rows that are its own.
+    email_claim = models.CharField(max_length=32, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_retry_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
