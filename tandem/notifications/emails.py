@@ -107,7 +107,16 @@ def claim(ids: list[int], now: dt.datetime) -> list[int]:
 def send_notification_emails(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     """Email these notifications (those still pending and due); counts by outcome."""
     now = now or timezone.now()
-    won = claim(sorted({int(i) for i in ids}), now)
+    ids = sorted({int(i) for i in ids})
+    counts: dict[str, int] = {}
+    for start in range(0, len(ids), SWEEP_BATCH):
+        for outcome, n in _send_batch(ids[start : start + SWEEP_BATCH], now).items():
+            counts[outcome] = counts.get(outcome, 0) + n
+    return counts
+
+
+def _send_batch(ids: list[int], now: dt.datetime) -> dict[str, int]:
+    won = claim(ids, now)
     counts: dict[str, int] = {}
     if not won:
         return counts

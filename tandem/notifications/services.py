@@ -9,8 +9,9 @@ and checks again that it is the actor's own.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,9 @@ from tandem.notifications.models import EmailPreference, Notification, Notificat
 
 log = logging.getLogger(__name__)
 
+KEY_MAX = Notification._meta.get_field("key").max_length or 200
+URL_MAX = Notification._meta.get_field("url").max_length or 500
+
 
 def is_local_path(url: str) -> bool:
     """True for a path inside Tandem ("/people/12/"), false for anything a browser could
@@ -35,6 +39,27 @@ def is_local_path(url: str) -> bool:
         return False
     parts = urlsplit(url)
     return not parts.scheme and not parts.netloc
+
+
+@dataclass(frozen=True)
+class News:
+    """One notification to make: for `user` (a user or a user id), once per `key`."""
+
+    user: Any
+    kind: str
+    title: str
+    key: str
+    body: str = ""
+    url: str = ""
+
+
+def _check(news: News) -> None:
+    if news.kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {news.kind!r}")
+    if news.url and (not is_local_path(news.url) or len(news.url) > URL_MAX):
+        raise ValueError(f"a notification links to a path inside Tandem, not {news.url!r}")
+    if not news.key or len(news.key) > KEY_MAX:
+        raise ValueError(f"a notification needs a key (what it is about) of 1 to {KEY_MAX} chars")
 
 
 def notify(
@@ -53,53 +78,80 @@ def notify(
     notification is emailed to its user once, by a task after the commit (emails.py).
     `url` must be a path inside Tandem (the bell and the email link follow it).
     """
-    if kind not in NotificationKind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    if url and not is_local_path(url):
-        raise ValueError(f"a notification links to a path inside Tandem, not {url!r}")
-    if not key:
-        raise ValueError("a notification needs a key (what it is about)")
-    ids = sorted({int(getattr(u, "pk", u)) for u in users if u is not None})
-    if not ids:
-        return 0
+    return notify_many(
+        News(user=u, kind=kind, title=title, key=key, body=body, url=url)
+        for u in users
+        if u is not None
+    )
+
+
+def notify_many(news: Iterable[News]) -> int:
+    """`notify` for many pieces of news at once (routing a batch of leads): one INSERT and
+    one read-back whatever the number; returns how many were new.
+
+    The emails of everything notified in one transaction go to one task after its commit.
+    """
     now = timezone.now()
-    known = set(
-        Notification.objects.filter(user_id__in=ids, key=key).values_list("user_id", flat=True)
-    )
-    fresh = [
-        Notification(
-            user_id=uid,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            url=url,
-            key=key[:200],
-            created_at=now,
+    rows: dict[tuple[int, str], Notification] = {}
+    for item in news:
+        _check(item)
+        uid = int(getattr(item.user, "pk", item.user))
+        rows.setdefault(
+            (uid, item.key),
+            Notification(
+                user_id=uid,
+                kind=item.kind,
+                title=" ".join(item.title.split())[:200],
+                body=item.body,
+                url=item.url,
+                key=item.key,
+                created_at=now,
+            ),
         )
-        for uid in ids
-        if uid not in known
-    ]
-    if not fresh:
+    if not rows:
         return 0
-    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    # Ours are the rows of this instant (a concurrent notify's rows lost the conflict).
-    new_ids = list(
-        Notification.objects.filter(
-            user_id__in=[n.user_id for n in fresh], key=key[:200], created_at=now
-        ).values_list("pk", flat=True)
-    )
+    Notification.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    # Ours are the rows of this instant: a pair told before keeps its older time, and a
+    # concurrent notify that won a pair wrote its own instant.
+    users = {uid for uid, _ in rows}
+    keys = {key for _, key in rows}
+    new_ids = [
+        pk
+        for pk, uid, key in Notification.objects.filter(
+            user_id__in=users, key__in=keys, created_at=now
+        ).values_list("pk", "user_id", "key")
+        if (uid, key) in rows
+    ]
     if new_ids:
-        transaction.on_commit(partial(_enqueue_emails, new_ids))
+        _email_after_commit(new_ids)
     return len(new_ids)
 
 
-def _enqueue_emails(notification_ids: list[int]) -> None:
+_pending = threading.local()  # ids of new notifications in this thread's open transaction
+
+
+def _email_after_commit(ids: list[int]) -> None:
+    """Gather the ids of one transaction; the first flush after its commit enqueues one task
+    for all (a rolled-back transaction drops its flush; its ids, gone, are then skipped by
+    the task's claim)."""
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    pending.update(ids)
+    transaction.on_commit(_flush_emails)
+
+
+def _flush_emails() -> None:
+    ids = sorted(getattr(_pending, "ids", set()))
+    _pending.ids = set()
+    if not ids:
+        return
     from tandem.notifications.tasks import send_notification_emails
 
     try:
-        send_notification_emails.enqueue(notification_ids)
+        send_notification_emails.enqueue(ids)
     except Exception:  # the news is committed; the worker's sweep sends the email later
-        log.exception("queueing %s notification emails failed", len(notification_ids))
+        log.exception("queueing %s notification emails failed", len(ids))
 
 
 def unread_count(user: Any) -> int:

@@ -214,3 +214,40 @@ def test_a_header_injection_in_the_title_stays_in_the_subject(smtp, sam):
     [message] = smtp.messages
     assert message["Bcc"] is None
     assert message["Subject"] == "[Tandem] Call Bcc: evil@example.com"
+
+
+def test_news_for_a_batch_of_leads_is_one_insert_and_one_task_after_the_commit(
+    smtp, sam, manager, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    news = [
+        services.News(user=u, kind="handoff", title=f"New lead {i}", key=f"lead:{i}")
+        for i in range(150)
+        for u in (sam, manager)
+    ]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        # the insert (in batches on SQLite: its limit of parameters per statement), the
+        # read-back of the new ids; not one query per notification
+        with django_assert_max_num_queries(8):
+            assert services.notify_many(news) == 300
+        assert services.notify_many(news[:10]) == 0
+        hand_off([sam])
+    assert Notification.objects.count() == 301
+    callbacks[0]()  # the first flush after the commit takes every new notification
+    assert len(smtp.to("sam@example.com")) == 151  # the manager has no address
+    for callback in callbacks[1:]:
+        callback()  # the others find nothing left
+    assert len(smtp.messages) == 151
+    assert set(Notification.objects.values_list("email_status", flat=True)) == {"sent", "skipped"}
+
+
+def test_notify_refuses_what_it_could_not_store_or_follow(sam):
+    with pytest.raises(ValueError, match="unknown notification kind"):
+        services.notify([sam], kind="gossip", title="x", key="k")
+    with pytest.raises(ValueError, match="key"):
+        services.notify([sam], kind="task", title="x", key="k" * 201)
+    with pytest.raises(ValueError, match="key"):
+        services.notify([sam], kind="task", title="x", key="")
+    with pytest.raises(ValueError, match="path inside Tandem"):
+        services.notify([sam], kind="task", title="x", key="k", url="/" + "p" * 500)
+    assert services.notify([None], kind="task", title="x", key="k") == 0
+    assert not Notification.objects.exists()
