@@ -9,9 +9,9 @@ and checks again that it is the actor's own.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,10 +86,9 @@ def notify(
 
 
 def notify_many(news: Iterable[News]) -> int:
-    """`notify` for many pieces of news at once (routing a batch of leads): one INSERT and
-    one read-back whatever the number; returns how many were new.
-
-    The emails of everything notified in one transaction go to one task after its commit.
+    """`notify` for many pieces of news at once (routing a batch of leads): one INSERT, one
+    read-back and one email task after the commit, whatever the number; returns how many
+    were new. A loop of `notify` calls makes a task each: batch with this instead.
     """
     now = timezone.now()
     rows: dict[tuple[int, str], Notification] = {}
@@ -127,25 +126,11 @@ def notify_many(news: Iterable[News]) -> int:
     return len(new_ids)
 
 
-_pending = threading.local()  # ids of new notifications in this thread's open transaction
-
-
 def _email_after_commit(ids: list[int]) -> None:
-    """Gather the ids of one transaction; the first flush after its commit enqueues one task
-    for all (a rolled-back transaction drops its flush; its ids, gone, are then skipped by
-    the task's claim)."""
-    pending = getattr(_pending, "ids", None)
-    if pending is None:
-        pending = _pending.ids = set()
-    pending.update(ids)
-    transaction.on_commit(_flush_emails)
+    transaction.on_commit(partial(_enqueue_emails, ids))
 
 
-def _flush_emails() -> None:
-    ids = sorted(getattr(_pending, "ids", set()))
-    _pending.ids = set()
-    if not ids:
-        return
+def _enqueue_emails(ids: list[int]) -> None:
     from tandem.notifications.tasks import send_notification_emails
 
     try:
