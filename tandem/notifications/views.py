@@ -113,12 +113,12 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
-    """The bell with its count, for HTMX to swap in. Signed out (a session that ended while
+    """The bell's count, for HTMX to swap in. Signed out (a session that ended while
     the page stayed open): 204, so HTMX leaves the page alone instead of swapping the log-in
     page into the header."""
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
-    response = render(request, "notifications/_bell.html", {"bell": _bell(_user(request))})
+    response = render(request, "notifications/_bell_count.html", {"bell": _bell(_user(request))})
     response["Cache-Control"] = "no-store"
     return response
 
