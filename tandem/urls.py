@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("tandem.capture.quick.urls")),
     path("", include("tandem.imports.urls")),
     path("", include("tandem.dedup.urls")),
+    path("", include("tandem.sla.urls")),
 ]
