@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Coalesce
 
+from tandem.campaigns.models import TouchpointKind
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -78,7 +80,7 @@ class SlaPolicy(models.Model):
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=100, blank=True)
-    touchpoint_kind = models.CharField(max_length=20, blank=True)
+    touchpoint_kind = models.CharField(max_length=20, blank=True, choices=TouchpointKind.choices)
     minutes = models.PositiveIntegerField(help_text="Time to the first contact, in minutes.")
     unit = models.CharField(max_length=10, choices=SlaUnit.choices, default=SlaUnit.MINUTES)
     remind_at_share = models.FloatField(
