@@ -136,7 +136,7 @@ def create_sla_policy(*, actor: Actor, data: dict[str, Any]) -> SlaPolicy:
             actor=actor,
             event="sla_policy_created",
             target=policy,
-            changes=diff({}, snapshot(policy, POLICY_FIELDS)),
+            changes=_added(snapshot(policy, POLICY_FIELDS)),
         )
     return policy
 
@@ -183,6 +183,10 @@ def delete_sla_policy(*, actor: Actor, policy: SlaPolicy) -> None:
         policy.delete()
         rest = list(SlaPolicy.objects.select_for_update().order_by("position", "id"))
         _renumber(rest)
+
+
+def _added(after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {name: [None, value] for name, value in after.items() if value not in ("", None)}
 
 
 def _removed(before: dict[str, Any]) -> dict[str, list[Any]]:
@@ -261,7 +265,8 @@ def set_business_hours(
         for name, value in values.items():
             setattr(calendar, name, value)
         calendar.save()
-        changes = diff(before, snapshot(calendar, CALENDAR_FIELDS))
+        after = snapshot(calendar, CALENDAR_FIELDS)
+        changes = diff(before, after) if before else _added(after)
         if changes:
             record_audit(actor=actor, event="business_hours_set", target=calendar, changes=changes)
     return calendar
