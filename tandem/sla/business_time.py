@@ -30,7 +30,7 @@ Minutes = tuple[int, int]  # minutes after local midnight, [start, end)
 
 
 def parse_clock(value: str) -> int:
-    """"09:30" → 570; "24:00" closes at midnight. ValueError for anything else."""
+    """ "09:30" → 570; "24:00" closes at midnight. ValueError for anything else."""
     hours, sep, minutes = value.partition(":")
     if not (sep and len(hours) == 2 and len(minutes) == 2):
         raise ValueError(value)

@@ -102,7 +102,7 @@ class SlaPolicy(models.Model):
 
     @property
     def time_display(self) -> str:
-        """"15 business minutes", "1 business hour", "5 business days"."""
+        """ "15 business minutes", "1 business hour", "5 business days"."""
         unit = SlaUnit(self.unit).label
         if self.amount == 1:
             unit = unit.removesuffix("s")

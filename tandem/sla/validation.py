@@ -7,6 +7,7 @@ words next to the input).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zoneinfo
 from functools import lru_cache
@@ -20,7 +21,11 @@ from tandem.sla.business_time import format_clock, parse_clock
 from tandem.sla.models import UNIT_MINUTES, WEEKDAYS, SlaUnit
 
 DAY_NAMES = dict(
-    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+    zip(
+        WEEKDAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
 )
 # Policies longer than this are a typo (a year of business days).
 MAX_MINUTES = 365 * 1440
@@ -48,13 +53,17 @@ def countries() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def subdivisions() -> dict[str, tuple[str, ...]]:
-    return {k: tuple(v) for k, v in holidays.list_supported_countries(include_aliases=False).items()}
+    return {
+        k: tuple(v) for k, v in holidays.list_supported_countries(include_aliases=False).items()
+    }
 
 
 def clean_time_zone(value: Any) -> str:
     name = str(value or "").strip()
     if name not in time_zones():
-        raise ValidationError({"time_zone": f"“{name}” is not a time zone; use e.g. Europe/Berlin."})
+        raise ValidationError(
+            {"time_zone": f"“{name}” is not a time zone; use e.g. Europe/Berlin."}
+        )
     return name
 
 
@@ -117,7 +126,7 @@ def _clean_day(raw: Any, name: str) -> list[tuple[int, int]]:
             raise ValueError(f"{name}: {pair[1]} ends before {pair[0]} starts.")
         intervals.append((start, end))
     intervals.sort()
-    for (a1, b1), (a2, b2) in zip(intervals, intervals[1:], strict=False):
+    for (a1, b1), (a2, b2) in itertools.pairwise(intervals):
         if a2 < b1:
             raise ValueError(
                 f"{name}: {format_clock(a1)}–{format_clock(b1)} overlaps "

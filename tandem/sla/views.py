@@ -45,9 +45,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added the SLA “{policy.name}”.")
             return redirect("sla:policies")
     status = 400 if form.errors else 200
-    return _page(
-        request, "sla/policy_form.html", {"form": form}, section="policies", status=status
-    )
+    return _page(request, "sla/policy_form.html", {"form": form}, section="policies", status=status)
 
 
 @page_requires("sla.manage")

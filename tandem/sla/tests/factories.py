@@ -11,7 +11,9 @@ from tandem.sla.models import BusinessCalendar, SlaPolicy, default_hours
 
 SYSTEM = Actor.system("test")
 EVERY_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-WITH_LUNCH = {d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+WITH_LUNCH = {
+    d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+}
 
 
 def calendar(
@@ -34,7 +36,9 @@ def calendar(
     )
 
 
-def policy(name: str = "Demo requests", amount: int = 15, unit: str = "minutes", **data: Any) -> SlaPolicy:
+def policy(
+    name: str = "Demo requests", amount: int = 15, unit: str = "minutes", **data: Any
+) -> SlaPolicy:
     return services.create_sla_policy(
         actor=SYSTEM, data={"name": name, "amount": amount, "unit": unit, **data}
     )

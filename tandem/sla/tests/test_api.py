@@ -29,14 +29,29 @@ def errors(response) -> dict[str, str]:
 
 
 def test_policies_are_created_listed_moved_changed_and_deleted(api):
-    demo = send(api, "post", "/sla-policies", {
-        "name": "Demo requests", "amount": 15, "touchpoint_kind": "form_fill",
-        "reassign_on_breach": True,
-    })
+    demo = send(
+        api,
+        "post",
+        "/sla-policies",
+        {
+            "name": "Demo requests",
+            "amount": 15,
+            "touchpoint_kind": "form_fill",
+            "reassign_on_breach": True,
+        },
+    )
     assert demo.status_code == 201, demo.content
-    show = send(api, "post", "/sla-policies", {
-        "name": "Trade show", "amount": 5, "unit": "days", "touchpoint_kind": "booth_scan",
-    }).json()
+    show = send(
+        api,
+        "post",
+        "/sla-policies",
+        {
+            "name": "Trade show",
+            "amount": 5,
+            "unit": "days",
+            "touchpoint_kind": "booth_scan",
+        },
+    ).json()
     assert show["minutes"] == 7200 and show["time_display"] == "5 business days"
     assert show["position"] == 2
     moved = send(api, "patch", f"/sla-policies/{show['id']}", {"position": 1})
@@ -47,12 +62,24 @@ def test_policies_are_created_listed_moved_changed_and_deleted(api):
     changed = send(api, "patch", f"/sla-policies/{show['id']}", {"amount": 3}).json()
     assert (changed["unit"], changed["amount"], changed["minutes"]) == ("days", 3, 4320)
     hours = send(api, "patch", f"/sla-policies/{show['id']}", {"unit": "hours"}).json()
-    assert (hours["amount"], hours["minutes"], hours["time_display"]) == (3, 180, "3 business hours")
+    assert (hours["amount"], hours["minutes"], hours["time_display"]) == (
+        3,
+        180,
+        "3 business hours",
+    )
     assert send(api, "delete", f"/sla-policies/{show['id']}").status_code == 204
     assert send(api, "get", f"/sla-policies/{show['id']}").status_code == 404
-    assert list(AuditEvent.objects.filter(target_type="sla.slapolicy").values_list("event", flat=True).order_by("id")) == [
-        "sla_policy_created", "sla_policy_created", "sla_policy_changed",
-        "sla_policy_changed", "sla_policy_changed", "sla_policy_deleted",
+    assert list(
+        AuditEvent.objects.filter(target_type="sla.slapolicy")
+        .values_list("event", flat=True)
+        .order_by("id")
+    ) == [
+        "sla_policy_created",
+        "sla_policy_created",
+        "sla_policy_changed",
+        "sla_policy_changed",
+        "sla_policy_changed",
+        "sla_policy_deleted",
     ]
 
 
@@ -92,7 +119,9 @@ def test_business_hours_per_team_and_the_company_default(api):
         "hours": {"mon": [["13:00", "17:00"], ["08:00", "12:00"]], "fri": [["08:00", "12:00"]]},
         "closing_days": [{"date": "2026-12-31", "name": "New Year's Eve"}],
     }
-    company = send(api, "put", "/business-hours/default", {**body, "country": "DE", "subdivision": ""})
+    company = send(
+        api, "put", "/business-hours/default", {**body, "country": "DE", "subdivision": ""}
+    )
     assert company.json()["uses"] == "company"
     assert send(api, "get", f"/business-hours/{team.pk}").json()["uses"] == "company"
     saved = send(api, "put", f"/business-hours/{team.pk}", body)
@@ -100,7 +129,10 @@ def test_business_hours_per_team_and_the_company_default(api):
     out = saved.json()
     assert out["uses"] == "team" and out["team"] == {"id": team.pk, "name": "Vienna"}
     assert (out["country"], out["subdivision"]) == ("AT", "9")
-    assert out["hours"] == {"mon": [["08:00", "12:00"], ["13:00", "17:00"]], "fri": [["08:00", "12:00"]]}
+    assert out["hours"] == {
+        "mon": [["08:00", "12:00"], ["13:00", "17:00"]],
+        "fri": [["08:00", "12:00"]],
+    }
     assert out["open_minutes_per_week"] == 12 * 60
     listed = send(api, "get", "/business-hours").json()
     assert [(i["team"] and i["team"]["name"], i["uses"]) for i in listed["items"]] == [
@@ -111,7 +143,9 @@ def test_business_hours_per_team_and_the_company_default(api):
     assert (reset["uses"], reset["country"]) == ("company", "DE")
     events = AuditEvent.objects.filter(target_type="sla.businesscalendar").order_by("id")
     assert list(events.values_list("event", flat=True)) == [
-        "business_hours_set", "business_hours_set", "business_hours_reset"
+        "business_hours_set",
+        "business_hours_set",
+        "business_hours_reset",
     ]
 
 
@@ -150,9 +184,18 @@ def test_bad_business_hours_are_refused_naming_the_field(api, change, field, wor
 
 
 def test_several_problems_are_named_at_once(api):
-    found = errors(send(api, "put", "/business-hours/default", {
-        "time_zone": "Nowhere", "country": "ZZ", "hours": {"wed": [["10:00", "09:00"]]},
-    }))
+    found = errors(
+        send(
+            api,
+            "put",
+            "/business-hours/default",
+            {
+                "time_zone": "Nowhere",
+                "country": "ZZ",
+                "hours": {"wed": [["10:00", "09:00"]]},
+            },
+        )
+    )
     assert set(found) == {"time_zone", "country", "hours.wed"}
 
 

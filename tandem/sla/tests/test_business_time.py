@@ -143,9 +143,12 @@ def test_business_seconds_between_skips_the_weekend(berlin_team):
         berlin_team.pk, berlin(2026, 12, 4, 16, 0), berlin(2026, 12, 7, 10, 0)
     )
     assert seconds == 2 * 3600
-    assert services.business_seconds_between(
-        berlin_team.pk, berlin(2026, 12, 7, 10, 0), berlin(2026, 12, 4, 16, 0)
-    ) == 0
+    assert (
+        services.business_seconds_between(
+            berlin_team.pk, berlin(2026, 12, 7, 10, 0), berlin(2026, 12, 4, 16, 0)
+        )
+        == 0
+    )
 
 
 def test_the_batch_form_answers_as_the_single_one(berlin_team):
@@ -161,7 +164,9 @@ def test_the_batch_form_answers_as_the_single_one(berlin_team):
 
 def test_the_batch_form_reads_the_calendar_once(berlin_team, django_assert_num_queries):
     start = berlin(2026, 1, 1)
-    pairs = [(start + dt.timedelta(hours=i), start + dt.timedelta(hours=i + 30)) for i in range(10_000)]
+    pairs = [
+        (start + dt.timedelta(hours=i), start + dt.timedelta(hours=i + 30)) for i in range(10_000)
+    ]
     with django_assert_num_queries(1):  # the team's calendar, with the company default
         assert len(services.business_seconds_between_many(berlin_team.pk, pairs)) == 10_000
 
@@ -207,7 +212,9 @@ CALENDARS = [
     ),
 ]
 moments = st.datetimes(
-    min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)
+    min_value=dt.datetime(2025, 1, 1),
+    max_value=dt.datetime(2027, 12, 31),
+    timezones=st.just(dt.UTC),
 )
 calendars = st.sampled_from(CALENDARS)
 minutes = st.integers(min_value=0, max_value=30 * 8 * 60)

@@ -54,7 +54,10 @@ def test_an_inactive_policy_is_skipped_and_order_can_change(db):
 
 def test_no_policy_no_clock(team):
     clock = services.start_clock(
-        team_id=team.pk, source="Website", touchpoint_kind="form_fill", start=berlin(2026, 12, 4, 18)
+        team_id=team.pk,
+        source="Website",
+        touchpoint_kind="form_fill",
+        start=berlin(2026, 12, 4, 18),
     )
     assert clock == services.NO_SLA
 
@@ -62,7 +65,10 @@ def test_no_policy_no_clock(team):
 def test_a_demo_request_on_friday_evening_is_due_monday_and_reminded_halfway(team):
     demo = policy("Demo requests", 15, touchpoint_kind="form_fill", reassign_on_breach=True)
     clock = services.start_clock(
-        team_id=team.pk, source="Website", touchpoint_kind="form_fill", start=berlin(2026, 12, 4, 18)
+        team_id=team.pk,
+        source="Website",
+        touchpoint_kind="form_fill",
+        start=berlin(2026, 12, 4, 18),
     )
     assert clock.policy_id == demo.pk and clock.policy_name == "Demo requests"
     assert clock.due_at == berlin(2026, 12, 7, 9, 15)
@@ -102,11 +108,15 @@ def test_every_change_is_audited(db):
     services.update_sla_policy(actor=SYSTEM, policy=demo, data={"amount": 30})
     services.delete_sla_policy(actor=SYSTEM, policy=demo)
     events = list(
-        AuditEvent.objects.filter(target_type="sla.slapolicy").order_by("id").values_list(
-            "event", "changes"
-        )
+        AuditEvent.objects.filter(target_type="sla.slapolicy")
+        .order_by("id")
+        .values_list("event", "changes")
     )
-    assert [e for e, _ in events] == ["sla_policy_created", "sla_policy_changed", "sla_policy_deleted"]
+    assert [e for e, _ in events] == [
+        "sla_policy_created",
+        "sla_policy_changed",
+        "sla_policy_deleted",
+    ]
     assert events[1][1] == {"minutes": [15, 30]}
     assert events[2][1]["name"] == ["Demo requests", None]
 
@@ -130,6 +140,10 @@ def test_business_hours_changes_are_audited(db):
         .order_by("id")
         .values_list("event", "changes")
     )
-    assert [e for e, _ in events] == ["business_hours_set", "business_hours_set", "business_hours_reset"]
+    assert [e for e, _ in events] == [
+        "business_hours_set",
+        "business_hours_set",
+        "business_hours_reset",
+    ]
     assert events[1][1] == {"country": ["DE", "AT"]}
     assert not BusinessCalendar.objects.filter(team=team).exists()

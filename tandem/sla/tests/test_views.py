@@ -112,7 +112,12 @@ def test_bad_hours_are_shown_next_to_the_day(signed_in):
     assert not BusinessCalendar.objects.exists()
     response = signed_in.post(
         "/settings/sla/hours/default/",
-        {"time_zone": "Europe/Berlin", "mon": "09:00-13:00, 12:00-17:00", "country": "DE", "subdivision": "XX"},
+        {
+            "time_zone": "Europe/Berlin",
+            "mon": "09:00-13:00, 12:00-17:00",
+            "country": "DE",
+            "subdivision": "XX",
+        },
     )
     page = response.content.decode()
     assert "Monday: 09:00–13:00 overlaps 12:00–17:00." in page
