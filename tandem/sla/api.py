@@ -135,4 +135,8 @@ def reset_team_hours(request: HttpRequest, team_id: Id) -> queries.BusinessHours
 
 def _set(request: HttpRequest, team: Team | None, payload: BusinessHoursIn) -> None:
     data = payload.model_dump()
+    data["hours"] = {day: [list(i) for i in intervals] for day, intervals in data["hours"].items()}
+    data["closing_days"] = [
+        {"date": d["date"].isoformat(), "name": d["name"]} for d in data["closing_days"]
+    ]
     services.set_business_hours(actor=_actor(request), team=team, **data)

@@ -156,16 +156,16 @@ GOOD = {"time_zone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}}
     ("change", "field", "words"),
     [
         ({"time_zone": "Mars/Olympus"}, "time_zone", "not a time zone"),
-        ({"country": "XX"}, "country", "No public holidays known"),
+        ({"country": "XX"}, "country", "not a country with known public holidays"),
         ({"country": "DE", "subdivision": "CA"}, "subdivision", "DE has no subdivision"),
         ({"subdivision": "BY"}, "subdivision", "country first"),
         ({"hours": {"mon": [["17:00", "09:00"]]}}, "hours.mon", "ends before"),
         ({"hours": {"tue": [["09:00", "13:00"], ["12:00", "17:00"]]}}, "hours.tue", "overlaps"),
-        ({"hours": {"mon": [["9", "17:00"]]}}, "hours.mon", "not a time"),
-        ({"hours": {"mon": [["09:00", "25:00"]]}}, "hours.mon", "not a time"),
-        ({"hours": {"funday": [["09:00", "17:00"]]}}, "hours", "Unknown day"),
+        ({"hours": {"mon": [["9", "17:00"]]}}, "hours.mon.0.0", "should match pattern"),
+        ({"hours": {"mon": [["09:00", "25:00"]]}}, "hours.mon.0.1", "should match pattern"),
+        ({"hours": {"funday": [["09:00", "17:00"]]}}, "hours.funday", "Extra inputs"),
         ({"hours": {}}, "hours", "at least one"),
-        ({"closing_days": [{"date": "24.12.2026"}]}, "closing_days", "not a date"),
+        ({"closing_days": [{"date": "24.12.2026"}]}, "closing_days.0.date", "valid date"),
         (
             {"closing_days": [{"date": "2026-12-24"}, {"date": "2026-12-24"}]},
             "closing_days",
@@ -190,13 +190,15 @@ def test_several_problems_are_named_at_once(api):
             "put",
             "/business-hours/default",
             {
-                "time_zone": "Nowhere",
-                "country": "ZZ",
-                "hours": {"wed": [["10:00", "09:00"]]},
+                "time_zone": "Europe/Berlin",
+                "country": "DE",
+                "subdivision": "Texas",
+                "hours": {"wed": [["10:00", "09:00"]], "thu": [["08:00", "09:00"]] * 2},
+                "closing_days": [{"date": "2026-01-01"}] * 2,
             },
         )
     )
-    assert set(found) == {"time_zone", "country", "hours.wed"}
+    assert set(found) == {"subdivision", "hours.wed", "hours.thu", "closing_days"}
 
 
 def test_unknown_team_is_404(api):
