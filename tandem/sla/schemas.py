@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, WithJsonSchema
+from pydantic import AfterValidator, Field, Strict, StrictBool, WithJsonSchema
 
 from tandem.campaigns.models import TouchpointKind
 from tandem.people.schemas import StrictIn
@@ -23,6 +23,7 @@ from tandem.sla.validation import MAX_MINUTES, countries, time_zones
 CLOCK = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 Clock = Annotated[str, Field(pattern=CLOCK, description="HH:MM, 00:00 to 24:00")]
 Interval = tuple[Clock, Clock]
+Share = Annotated[float, Strict()]  # a JSON number (an integer too), never a string
 COUNTRY_CODES = sorted({"", *countries(), *(c.lower() for c in countries())})
 
 
@@ -63,28 +64,30 @@ POSITION_HELP = "Where in the order (1 = checked first); the first matching poli
 
 class SlaPolicyIn(StrictIn):
     name: str = Field(min_length=1, max_length=100, pattern=r"\S")
-    amount: StrictInt = Field(ge=1, le=MAX_MINUTES, description=AMOUNT_HELP)
+    amount: int = Field(ge=1, le=MAX_MINUTES, description=AMOUNT_HELP)
     unit: SlaUnit = SlaUnit.MINUTES
     source: str = Field("", max_length=100, description=SOURCE_HELP)
     touchpoint_kind: Kind = Field("", description=KIND_HELP)
-    remind_at_share: StrictFloat | StrictInt = Field(0.5, ge=0, lt=1, description=SHARE_HELP)
+    remind_at_share: Share = Field(0.5, ge=0, lt=1, description=SHARE_HELP)
     reassign_on_breach: StrictBool = False
     is_active: StrictBool = True
-    position: StrictInt | None = Field(None, ge=1, description=POSITION_HELP + " Default: last.")
+    position: int | None = Field(
+        None, ge=1, le=10_000, description=POSITION_HELP + " Default: last."
+    )
 
 
 class SlaPolicyPatch(StrictIn):
     """Only the fields sent change (none is nullable; None marks "not sent")."""
 
     name: str = Field(None, min_length=1, max_length=100, pattern=r"\S")  # type: ignore[assignment]
-    amount: StrictInt = Field(None, ge=1, le=MAX_MINUTES, description=AMOUNT_HELP)  # type: ignore[assignment]
+    amount: int = Field(None, ge=1, le=MAX_MINUTES, description=AMOUNT_HELP)  # type: ignore[assignment]
     unit: SlaUnit = None  # type: ignore[assignment]
     source: str = Field(None, max_length=100, description=SOURCE_HELP)  # type: ignore[assignment]
     touchpoint_kind: Kind = Field(None, description=KIND_HELP)  # type: ignore[assignment]
-    remind_at_share: StrictFloat | StrictInt = Field(None, ge=0, lt=1, description=SHARE_HELP)  # type: ignore[assignment]
+    remind_at_share: Share = Field(None, ge=0, lt=1, description=SHARE_HELP)  # type: ignore[assignment]
     reassign_on_breach: StrictBool = None  # type: ignore[assignment]
     is_active: StrictBool = None  # type: ignore[assignment]
-    position: StrictInt = Field(None, ge=1, description=POSITION_HELP)  # type: ignore[assignment]
+    position: int = Field(None, ge=1, le=10_000, description=POSITION_HELP)  # type: ignore[assignment]
 
 
 class SlaPolicyOut(Schema):
