@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -64,6 +64,10 @@ class Calendar:
     country: str = ""
     subdivision: str = ""
     closing_days: frozenset[dt.date] = frozenset()
+    # Each local day's open UTC intervals, worked out once per calendar object.
+    _days: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_row(cls, row: BusinessCalendar | None) -> Calendar:
@@ -105,6 +109,12 @@ class Calendar:
 
     def day_intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The open UTC intervals of one local day, in order and never overlapping."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = self._work_out(day)
+        return found
+
+    def _work_out(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if not self.is_open_day(day):
             return []
         out: list[tuple[dt.datetime, dt.datetime]] = []
@@ -173,6 +183,18 @@ class Calendar:
             if a <= target:
                 best = min(target, b)
         return best
+
+    def seconds_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Open seconds from `start` to `end` (0 when `end` is earlier): one pair, walked."""
+        start, end = aware(start), aware(end)
+        total = dt.timedelta()
+        if end <= start:
+            return 0.0
+        for a, b in self.intervals_from(start):
+            if a >= end:
+                break
+            total += min(b, end) - max(a, start)
+        return total.total_seconds()
 
     def table(self, first: dt.datetime, last: dt.datetime) -> OpenTable:
         """Every open interval from the local day of `first` to that of `last`."""

@@ -147,3 +147,32 @@ def test_business_hours_changes_are_audited(db):
     ]
     assert events[1][1] == {"country": ["DE", "AT"]}
     assert not BusinessCalendar.objects.filter(team=team).exists()
+
+
+def test_a_batch_of_clocks_reads_policies_once_and_each_calendar_once(
+    team, django_assert_num_queries
+):
+    other = Team.objects.create(name="US East")
+    calendar(other, time_zone="America/New_York", country="US")
+    policy("Demo requests", 15, touchpoint_kind="form_fill")
+    policy("Trade show", 5, "days", touchpoint_kind="booth_scan", remind_at_share=0.8)
+    policy("Everything else", 4, "hours", source="Partner")
+    kinds = ["form_fill", "booth_scan", "page_visit"]
+    requests = [
+        services.ClockRequest(
+            team_id=(team.pk, other.pk, None)[i % 3],
+            source="Partner" if i % 4 else "Web",
+            touchpoint_kind=kinds[i % 3],
+            start=berlin(2026, 11, 20, 8) + dt.timedelta(minutes=97 * i),
+        )
+        for i in range(300)
+    ]
+    with django_assert_num_queries(4):  # the policies; the calendars of two teams and none
+        clocks = services.start_clocks(requests)
+    assert clocks == [
+        services.start_clock(
+            team_id=r.team_id, source=r.source, touchpoint_kind=r.touchpoint_kind, start=r.start
+        )
+        for r in requests
+    ]
+    assert services.NO_SLA in clocks and len({c.policy_name for c in clocks}) == 4
