@@ -171,6 +171,16 @@ def test_the_batch_form_reads_the_calendar_once(berlin_team, django_assert_num_q
         assert len(services.business_seconds_between_many(berlin_team.pk, pairs)) == 10_000
 
 
+def test_there_is_one_company_default(db):
+    from django.db import IntegrityError, transaction
+
+    from tandem.sla.models import BusinessCalendar
+
+    calendar(None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BusinessCalendar.objects.create(team=None)
+
+
 def test_business_days_end_at_the_same_clock_time(berlin_team):
     # Trade-show lead on Wednesday 1 April 2026 at 11:00; Easter closes 3 and 6 April.
     due = services.add_business_days(berlin_team.pk, berlin(2026, 4, 1, 11, 0), 5)
@@ -255,6 +265,8 @@ def test_more_minutes_never_end_earlier(calendar, start, a, b):
 def test_a_later_end_never_measures_less(calendar, start, a, b):
     early, late = sorted((a, b))
     assert _between(calendar, start, early) <= _between(calendar, start, late)
+    # The walked single pair and the batch's prefix sums agree to the microsecond.
+    assert calendar.seconds_between(early, late) == _between(calendar, early, late)
     assert _between(calendar, early, late) <= (late - early).total_seconds()
 
 
