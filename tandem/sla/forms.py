@@ -109,11 +109,7 @@ class HoursForm(TandemForm):
             *((code, f"{name} ({code})") for code, name in countries().items()),
         ]
         for day in WEEKDAYS:
-            self.fields[day] = forms.CharField(
-                required=False,
-                label=DAY_NAMES[day],
-                help_text="e.g. 09:00-12:00, 13:00-17:00; empty: closed.",
-            )
+            self.fields[day] = forms.CharField(required=False, label=DAY_NAMES[day])
 
     @property
     def day_fields(self) -> list[forms.BoundField]:
