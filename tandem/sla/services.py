@@ -5,6 +5,15 @@ What routing asks: `start_clock` for a new hand-off, `policy_for` for the policy
 applies; the SLA report: `business_seconds_between(_many)`. Business time follows the
 team's calendar, else the company default, else Monday to Friday 09:00-17:00 in
 settings.TIME_ZONE with no holidays (tandem/sla/business_time.py).
+
+Units, as a manager promising marketing means them: "15 business minutes" and "4 business
+hours" count open time (15 minutes from Friday 18:00 is Monday 09:15). "5 business days"
+is not 5 × the day's open minutes: it is due by the same clock time five open days later
+(weekends, public holidays and closing days not counted), so a booth lead met on Thursday
+at 14:00 is due the next Thursday at 14:00, whatever the lunch breaks in between. Counting
+starts at the first open moment, so a lead arriving Friday evening with one business day
+is due Tuesday 09:00. A policy stores its amount in minutes of its unit (a day is 1,440);
+use `amount` and `unit`, never `minutes` alone, to know what it means.
 """
 
 from __future__ import annotations
