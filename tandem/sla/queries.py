@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
+import holidays
 from django.conf import settings
 from django.db.models import QuerySet
 
@@ -69,6 +70,36 @@ def _hours(team: Team | None, row: BusinessCalendar | None, uses: str) -> Busine
         list(row.closing_days or []),
         row.updated_at,
         row,
+    )
+
+
+@dataclass(frozen=True)
+class DayOff:
+    date: dt.date
+    name: str
+    kind: str  # "public holiday" or "closing day"
+
+
+def days_off(hours: BusinessHours, *, today: dt.date, days: int = 90) -> list[DayOff]:
+    """Public holidays and closing days on working weekdays from `today`, for the hours page
+    (a manager who picked a country sees which days its holidays close)."""
+    last = today + dt.timedelta(days=days)
+    week = Calendar.build(hours.time_zone, hours.hours).week
+    found: dict[dt.date, DayOff] = {}
+    if hours.country:
+        names = holidays.country_holidays(
+            hours.country,
+            subdiv=hours.subdivision or None,
+            years=range(today.year, last.year + 1),
+        )
+        for day, name in names.items():
+            found[day] = DayOff(day, name, "public holiday")
+    for entry in hours.closing_days:
+        day = dt.date.fromisoformat(entry["date"])
+        found[day] = DayOff(day, entry.get("name") or "", "closing day")
+    return sorted(
+        (off for day, off in found.items() if today <= day <= last and week[day.weekday()]),
+        key=lambda off: off.date,
     )
 
 

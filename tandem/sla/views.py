@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.accounts.models import Team
@@ -114,6 +115,7 @@ def hours_edit(request: HttpRequest, team_id: int | None = None) -> HttpResponse
         "team": team,
         "current": current,
         "audit": audit_trail(own) if own is not None else [],
+        "days_off": queries.days_off(current, today=timezone.localdate()),
     }
     status = 400 if form.errors else 200
     return _page(request, "sla/hours_form.html", context, section="hours", status=status)

@@ -212,3 +212,19 @@ def test_the_policies_list_pages(api, system):
     page = send(api, "get", "/sla-policies?limit=2&offset=2").json()
     assert [p["name"] for p in page["items"]] == ["P2", "P3"]
     assert (page["count"], page["limit"], page["offset"]) == (5, 2, 2)
+
+
+@pytest.mark.parametrize("n", [1, 50])
+def test_list_queries_do_not_grow_with_rows(api, n, django_assert_num_queries):
+    api.get("/api/v1/me")  # notes the token's last use now, so the lists don't write it
+    for i in range(n):
+        policy(f"P{i}", i + 1)
+        team = Team.objects.create(name=f"Team {i:02d}")
+        if i % 2:
+            calendar(team)
+    # 1 token with its user, 2 the page of policies, 3 their count
+    with django_assert_num_queries(3):
+        assert len(api.get("/api/v1/sla-policies", {"limit": 50}).json()["items"]) == n
+    # 1 token with its user, 2 every calendar, 3 every team
+    with django_assert_num_queries(3):
+        assert api.get("/api/v1/business-hours").json()["count"] == n + 1

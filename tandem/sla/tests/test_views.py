@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from tandem.accounts.models import Team
 from tandem.sla.models import BusinessCalendar, SlaPolicy
@@ -141,3 +144,20 @@ def test_a_team_goes_back_to_the_company_hours(signed_in):
     assert not BusinessCalendar.objects.filter(team=team).exists()
     page = signed_in.get(f"/settings/sla/hours/{team.pk}/").content.decode()
     assert "works the company" in page and 'value="Europe/Berlin" selected' in page
+
+
+@time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_the_hours_page_lists_the_days_off_ahead(signed_in):
+    team = Team.objects.create(name="Munich")
+    calendar(
+        team,
+        country="DE",
+        subdivision="BY",
+        closing_days=[{"date": "2026-12-24", "name": "Christmas Eve"}],
+    )
+    page = signed_in.get(f"/settings/sla/hours/{team.pk}/").content.decode()
+    days_off = page[page.index('id="days-off"') :]
+    assert "Thu 24 Dec 2026</time> · Christmas Eve" in days_off
+    assert "Fri 25 Dec 2026</time> · Christmas Day" in days_off
+    assert "Wed 6 Jan 2027</time> · Epiphany" in days_off  # Bavaria's own
+    assert "26 Dec" not in days_off  # a Saturday: closed anyway
