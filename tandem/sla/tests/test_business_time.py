@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from tandem.accounts.models import Team
@@ -245,14 +246,14 @@ def _is_open(calendar: Calendar, moment: dt.datetime) -> bool:
     return False
 
 
-@settings(max_examples=300, deadline=None)
+@examples(max_examples=300, deadline=None)
 @given(calendar=calendars, start=moments, amount=minutes)
 def test_adding_then_measuring_gives_back_the_minutes(calendar, start, amount):
     due = calendar.add_seconds(start, amount * 60)
     assert _between(calendar, start, due) == amount * 60
 
 
-@settings(max_examples=300, deadline=None)
+@examples(max_examples=300, deadline=None)
 @given(calendar=calendars, start=moments, a=minutes, b=minutes)
 def test_more_minutes_never_end_earlier(calendar, start, a, b):
     low, high = sorted((a, b))
@@ -260,7 +261,7 @@ def test_more_minutes_never_end_earlier(calendar, start, a, b):
     assert calendar.add_seconds(start, high * 60) >= start
 
 
-@settings(max_examples=300, deadline=None)
+@examples(max_examples=300, deadline=None)
 @given(calendar=calendars, start=moments, a=moments, b=moments)
 def test_a_later_end_never_measures_less(calendar, start, a, b):
     early, late = sorted((a, b))
@@ -270,13 +271,13 @@ def test_a_later_end_never_measures_less(calendar, start, a, b):
     assert _between(calendar, early, late) <= (late - early).total_seconds()
 
 
-@settings(max_examples=300, deadline=None)
+@examples(max_examples=300, deadline=None)
 @given(calendar=calendars, start=moments, amount=minutes)
 def test_a_due_time_is_never_outside_open_hours(calendar, start, amount):
     assert _is_open(calendar, calendar.add_seconds(start, amount * 60))
 
 
-@settings(max_examples=200, deadline=None)
+@examples(max_examples=200, deadline=None)
 @given(calendar=calendars, start=moments, days=st.integers(min_value=0, max_value=30))
 def test_business_days_land_in_open_hours_and_grow(calendar, start, days):
     due = calendar.add_days(start, days)
