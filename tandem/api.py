@@ -57,6 +57,7 @@ api.add_router("/capture", "tandem.capture.api.router")
 api.add_router("/scoring", "tandem.scoring.api.router")
 api.add_router("", "tandem.scoring.predictive.api.router")
 api.add_router("", "tandem.notifications.api.router")
+api.add_router("", "tandem.sla.api.router")
 
 
 def docs(request: HttpRequest) -> HttpResponse:

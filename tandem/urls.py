@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("tandem.imports.urls")),
     path("", include("tandem.dedup.urls")),
     path("", include("tandem.notifications.urls")),
+    path("", include("tandem.sla.urls")),
 ]

@@ -66,6 +66,11 @@ UNSTATED = {
     "score": "given for an override of kind `score`",
     "grade": "given for an override of kind `grade`",
     "expires_at": "in the future",
+    # sla
+    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days)",
+    "subdivision": "a subdivision of the country given",
+    "hours": "intervals in order, not overlapping, at least one in the week",
+    "closing_days": "each date once",
 }
 # And where a rule depends on the record as it is.
 UNSTATED_IN = {

@@ -59,6 +59,7 @@ from tandem.scoring import services as scoring
 from tandem.scoring.models import ModelVersion, PersonPrediction
 from tandem.scoring.predictive import services as predictive
 from tandem.scoring.tests.history import make_history
+from tandem.sla import services as sla
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +219,69 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     campaigns.update_campaign(actor=ctx.actor, campaign=campaign, data={"name": "Autumn fair"})
     return [Expect("changed", campaign)]
+
+
+# sla -----------------------------------------------------------------------------------------
+
+HOURS = {"mon": [["09:00", "17:00"]]}
+
+
+def _sla_policy(ctx: Ctx, name: str = "Demo requests"):
+    return sla.create_sla_policy(actor=ctx.setup, data={"name": name, "amount": 15})
+
+
+@walks("sla.create_sla_policy", "sla_policy_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    policy = sla.create_sla_policy(actor=ctx.actor, data={"name": "Demo", "amount": 15})
+    return [Expect("sla_policy_created", policy)]
+
+
+@walks("sla.update_sla_policy", "sla_policy_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    policy = _sla_policy(ctx)
+    ctx.start()
+    sla.update_sla_policy(actor=ctx.actor, policy=policy, data={"amount": 30})
+    return [Expect("sla_policy_changed", policy)]
+
+
+@walks("sla.move_sla_policy", "sla_policy_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    _sla_policy(ctx, "First")
+    policy = _sla_policy(ctx, "Second")
+    ctx.start()
+    sla.move_sla_policy(actor=ctx.actor, policy=policy, position=1)
+    return [Expect("sla_policy_changed", policy)]
+
+
+@walks("sla.delete_sla_policy", "sla_policy_deleted")
+def _(ctx: Ctx) -> list[Expect]:
+    policy = _sla_policy(ctx)
+    target = ("sla.slapolicy", policy.pk)
+    ctx.start()
+    sla.delete_sla_policy(actor=ctx.actor, policy=policy)
+    return [Expect("sla_policy_deleted", target)]
+
+
+@walks("sla.set_business_hours", "business_hours_set")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    calendar = sla.set_business_hours(
+        actor=ctx.actor, team=None, time_zone="Europe/Berlin", hours=HOURS, country="DE"
+    )
+    return [Expect("business_hours_set", calendar)]
+
+
+@walks("sla.reset_business_hours", "business_hours_reset")
+def _(ctx: Ctx) -> list[Expect]:
+    team = Team.objects.create(name="Munich")
+    calendar = sla.set_business_hours(
+        actor=ctx.setup, team=team, time_zone="Europe/Berlin", hours=HOURS
+    )
+    target = ("sla.businesscalendar", calendar.pk)
+    ctx.start()
+    sla.reset_business_hours(actor=ctx.actor, team=team)
+    return [Expect("business_hours_reset", target)]
 
 
 # capture -------------------------------------------------------------------------------------

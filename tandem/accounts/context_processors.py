@@ -24,6 +24,7 @@ MAIN_MENU = (
     ("Imports", "imports:list", "/imports/"),
     ("Duplicates", "dedup:queue", "/duplicates/"),
     ("Predictive model", "scoring:model", "/scoring/model"),
+    ("SLAs", "sla:policies", "/settings/sla/"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )
