@@ -51,6 +51,7 @@ from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate
 from tandem.imports import services as imports
 from tandem.imports.models import ImportStatus
+from tandem.notifications import services as notifications
 from tandem.people import bulk as people_bulk
 from tandem.people import custom_fields
 from tandem.people import services as people
@@ -76,6 +77,9 @@ NO_AUDIT = {
     "imports.start_dry_run": "a dry run keeps nothing but a preview of the counts on the job",
     "imports.dry_run": "a dry run keeps nothing but a preview of the counts on the job",
     "imports.stopped_import_of": "reads which stopped import a re-run resumes; changes nothing",
+    "notifications.mark_read": "a user's own reading state of their own news; auditing each "
+    "click would bury the trail (notifications/services.py)",
+    "notifications.mark_all_read": "the same reading state, for all of a user's unread news",
 }
 
 
@@ -228,6 +232,13 @@ HOURS = {"mon": [["09:00", "17:00"]]}
 
 def _sla_policy(ctx: Ctx, name: str = "Demo requests"):
     return sla.create_sla_policy(actor=ctx.setup, data={"name": name, "amount": 15})
+
+
+@walks("notifications.set_email_preferences", "notification_email_preferences_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    pref = notifications.set_email_preferences(actor=ctx.actor, user=ctx.user, kinds=["handoff"])
+    return [Expect("notification_email_preferences_changed", pref)]
 
 
 @walks("sla.create_sla_policy", "sla_policy_created")
