@@ -58,6 +58,7 @@ api.add_router("/scoring", "tandem.scoring.api.router")
 api.add_router("", "tandem.scoring.predictive.api.router")
 api.add_router("", "tandem.notifications.api.router")
 api.add_router("", "tandem.sla.api.router")
+api.add_router("", "tandem.followups.api.router")
 
 
 def docs(request: HttpRequest) -> HttpResponse:

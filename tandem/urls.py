@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("tandem.dedup.urls")),
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.sla.urls")),
+    path("", include("tandem.followups.urls")),
 ]

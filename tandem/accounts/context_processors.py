@@ -17,6 +17,7 @@ MAIN_MENU = (
     ("Funnel", "people:overview", ""),
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
+    ("Tasks", "tasks:list", "/tasks/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Forms", "capture:form_list", "/forms/"),

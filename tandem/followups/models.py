@@ -84,7 +84,9 @@ class Task(models.Model):
                 condition=Q(status="open"),
             ),
             # Everyone's open tasks by due time (a manager's "overdue" across the company).
-            models.Index(fields=["due_at", "id"], name="task_open_due_idx", condition=Q(status="open")),
+            models.Index(
+                fields=["due_at", "id"], name="task_open_due_idx", condition=Q(status="open")
+            ),
             # The tasks card of a person and of a company.
             models.Index(fields=["person", "due_at", "id"], name="task_person_due_idx"),
             models.Index(fields=["company", "due_at", "id"], name="task_company_due_idx"),
