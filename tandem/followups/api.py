@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import P, Query, QueryEx, Router
+from ninja import P, Query, QueryEx, Router, Status
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
@@ -104,7 +104,7 @@ def list_tasks(
 
 
 @router.post("/tasks", response={201: TaskOut})
-def create_task(request: HttpRequest, payload: TaskIn) -> tuple[int, Task]:
+def create_task(request: HttpRequest, payload: TaskIn) -> Status:
     """Add a task; `status: done` records one already done (a call is logged as done)."""
     actor = _actor(request)
     data = payload.model_dump()
@@ -117,7 +117,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> tuple[int, Task]:
         task = services.create_task(actor, **data)
         if status == TaskStatus.DONE:
             task = services.complete_task(actor, task=task)
-    return 201, task_detail(task.pk)
+    return Status(201, task_detail(task.pk))
 
 
 @router.get("/tasks/{task_id}", response=TaskOut)

@@ -213,7 +213,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         if task.kind in services.ACTIVITY_FOR_KIND
         else None,
         "audit": [
-            {"event": EVENT_LABELS.get(e.event, e.event), "at": e.created_at, "who": e.actor_label}
+            {"event": EVENT_LABELS.get(e.event, e.event), "at": e.at, "who": e.actor_label}
             for e in audit_for(task)
         ],
     }
