@@ -134,9 +134,9 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
     status = data.pop("status", None)
     if "notes" in data and data["notes"] is None:
         data["notes"] = ""
+    # The move first, then the fields: handing a task on ("owner") in the same request
+    # as reopening it must not leave the caller without the right to reopen it.
     with transaction.atomic():
-        if data:
-            task = services.update_task(actor, task=task, changes=_resolved(data))
         if status == TaskStatus.DONE:
             task = services.complete_task(actor, task=task)
         elif status == TaskStatus.OPEN:
@@ -145,6 +145,8 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
             task = services.cancel_task(actor, task=task)
         elif "status" in payload.model_fields_set:
             raise ValidationError({"status": "Use open, done or cancelled."})
+        if data:
+            services.update_task(actor, task=task, changes=_resolved(data))
     return task_detail(task_id)
 
 
