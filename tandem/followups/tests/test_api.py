@@ -73,7 +73,9 @@ def test_owner_left_out_is_the_caller_and_null_is_nobody(api, salesperson):
 
 def test_create_done_logs_the_call_at_once(api, system):
     ann = factories.person(system)
-    response = api("post", "/tasks", {"kind": "call", "title": "Called", "person": ann.pk, "status": "done"})
+    response = api(
+        "post", "/tasks", {"kind": "call", "title": "Called", "person": ann.pk, "status": "done"}
+    )
     assert response.status_code == 201
     assert response.json()["status"] == "done"
     assert Activity.objects.get().pk == response.json()["activity_id"]
@@ -100,7 +102,9 @@ def test_patch_changes_fields_and_moves_status(api, system, salesperson, other_s
     assert response.status_code == 200 and response.json()["title"] == "Call Ann"
     assert api("patch", f"/tasks/{task.pk}", {"status": "done"}).json()["status"] == "done"
     assert api("patch", f"/tasks/{task.pk}", {"status": "open"}).json()["status"] == "open"
-    assert api("patch", f"/tasks/{task.pk}", {"status": "cancelled"}).json()["status"] == "cancelled"
+    assert (
+        api("patch", f"/tasks/{task.pk}", {"status": "cancelled"}).json()["status"] == "cancelled"
+    )
     # Handing it to a colleague: then it is theirs to change.
     api("patch", f"/tasks/{task.pk}", {"status": "open", "owner": other_salesperson.pk})
     assert api("patch", f"/tasks/{task.pk}", {"title": "Back"}).status_code == 403
@@ -109,22 +113,36 @@ def test_patch_changes_fields_and_moves_status(api, system, salesperson, other_s
 
 def test_refusals_name_the_field(api, system, salesperson):
     task = factories.task(system, owner=salesperson)
-    assert loc(api("post", "/tasks", {"title": "x", "person": 999999})) == [["body", "payload", "person"]]
+    assert loc(api("post", "/tasks", {"title": "x", "person": 999999})) == [
+        ["body", "payload", "person"]
+    ]
     assert loc(api("post", "/tasks", {"title": "x", "company": 999999})) == [
         ["body", "payload", "company"]
     ]
-    assert loc(api("post", "/tasks", {"title": "x", "owner": "ghost"})) == [["body", "payload", "owner"]]
-    assert sorted(loc(api("post", "/tasks", {"title": "x", "person": 999999, "owner": 999999}))) == [
+    assert loc(api("post", "/tasks", {"title": "x", "owner": "ghost"})) == [
+        ["body", "payload", "owner"]
+    ]
+    assert sorted(
+        loc(api("post", "/tasks", {"title": "x", "person": 999999, "owner": 999999}))
+    ) == [
         ["body", "payload", "owner"],
         ["body", "payload", "person"],
     ]
     assert ["body", "payload", "title"] in loc(api("post", "/tasks", {"title": "  "}))
     assert ["body", "payload", "title"] in loc(api("post", "/tasks", {}))
     assert ["body", "payload", "kind"] in loc(api("post", "/tasks", {"title": "x", "kind": "fax"}))
-    assert ["body", "payload", "due_at"] in loc(api("post", "/tasks", {"title": "x", "due_at": "soon"}))
-    assert ["body", "payload", "person"] in loc(api("post", "/tasks", {"title": "x", "person": True}))
-    assert ["body", "payload", "status"] in loc(api("post", "/tasks", {"title": "x", "status": "cancelled"}))
-    assert ["body", "payload", "colour"] in loc(api("post", "/tasks", {"title": "x", "colour": "red"}))
+    assert ["body", "payload", "due_at"] in loc(
+        api("post", "/tasks", {"title": "x", "due_at": "soon"})
+    )
+    assert ["body", "payload", "person"] in loc(
+        api("post", "/tasks", {"title": "x", "person": True})
+    )
+    assert ["body", "payload", "status"] in loc(
+        api("post", "/tasks", {"title": "x", "status": "cancelled"})
+    )
+    assert ["body", "payload", "colour"] in loc(
+        api("post", "/tasks", {"title": "x", "colour": "red"})
+    )
     assert ["body", "payload", "title"] in loc(api("patch", f"/tasks/{task.pk}", {"title": None}))
     assert ["body", "payload", "kind"] in loc(api("patch", f"/tasks/{task.pk}", {"kind": None}))
     assert ["body", "payload", "status"] in loc(api("patch", f"/tasks/{task.pk}", {"status": None}))
@@ -151,7 +169,10 @@ def test_refusals_name_the_field(api, system, salesperson):
 
 
 def test_filters(api, system, salesperson, other_salesperson):
-    ann, bob = factories.person(system, first_name="Ann"), factories.person(system, first_name="Bob")
+    ann, bob = (
+        factories.person(system, first_name="Ann"),
+        factories.person(system, first_name="Bob"),
+    )
     acme = factories.company(system)
     bob_at_acme = factories.person(system, first_name="Cy", company=acme)
     now = timezone.now()

@@ -93,7 +93,9 @@ def _acting(caller, users_by_role):
 def _fill(body, ids):
     if body is None:
         return None
-    return {k: (int(v.format(**ids)) if isinstance(v, str) and "{" in v else v) for k, v in body.items()}
+    return {
+        k: (int(v.format(**ids)) if isinstance(v, str) and "{" in v else v) for k, v in body.items()
+    }
 
 
 @pytest.mark.parametrize("caller", CALLERS)
