@@ -154,7 +154,7 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
 def complete_task(request: HttpRequest, task_id: int, payload: CompleteIn | None = None) -> Task:
     """Mark it done. A call, email or meeting is logged on the person's (or company's)
     timeline with the outcome and notes, once per task."""
-    body = payload or CompleteIn()
+    body = payload or CompleteIn.model_validate({})
     services.complete_task(
         _actor(request),
         task=task_detail(task_id),

@@ -271,9 +271,9 @@ def _log_activity(
     actor: Actor, task: Task, kind: str, outcome: str, notes: str, at: dt.datetime
 ) -> int | None:
     """The activity on the task's live person, else its live company; None if neither."""
-    person = task.person if task.person_id and task.person.deleted_at is None else None
+    person = task.person if task.person is not None and task.person.deleted_at is None else None
     company = None
-    if person is None and task.company_id and task.company.deleted_at is None:
+    if person is None and task.company is not None and task.company.deleted_at is None:
         company = task.company
     if person is None and company is None:
         return None

@@ -24,7 +24,7 @@ def row_context(task: Task, user: Any, *, hx: bool = False, next_url: str = "") 
         "is_open": task.status == TaskStatus.OPEN,
         "is_done": task.status == TaskStatus.DONE,
         "is_overdue": is_overdue(status=task.status, due_at=task.due_at, now=timezone.now()),
-        "is_subject_deleted": bool(task.person_id and task.person.deleted_at),
+        "is_subject_deleted": task.person is not None and task.person.deleted_at is not None,
         "can_edit": can(user, "tasks.edit", task),
         "hx": hx,
         "next": next_url,
