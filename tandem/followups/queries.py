@@ -23,6 +23,7 @@ ORDER = (F("due_at").asc(nulls_last=True), "id")
 GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Upcoming"))
 GROUP_LIMIT = 100
 CARD_DONE_LIMIT = 5
+CARD_LIMIT = 200
 
 
 def tasks_for_list(
@@ -146,12 +147,14 @@ class TasksCard:
 
 
 def _card(qs: QuerySet[Task]) -> tuple[list[Task], list[Task]]:
-    qs = qs.select_related("owner", "person", "company")
-    open_ = list(qs.filter(status=TaskStatus.OPEN).order_by(*ORDER)[:GROUP_LIMIT])
-    done = list(
-        qs.filter(status=TaskStatus.DONE).order_by("-completed_at", "-id")[:CARD_DONE_LIMIT]
-    )
-    return open_, done
+    """One query: the open tasks soonest first, and the latest done ones (of the first
+    CARD_LIMIT not cancelled; a person or company with more has a Tasks list link)."""
+    qs = qs.exclude(status=TaskStatus.CANCELLED).select_related("owner", "person", "company")
+    rows = list(qs.order_by(*ORDER)[:CARD_LIMIT])
+    open_ = [t for t in rows if t.status == TaskStatus.OPEN]
+    done = [t for t in rows if t.status == TaskStatus.DONE]
+    done.sort(key=lambda t: (t.completed_at or t.updated_at, t.pk), reverse=True)
+    return open_, done[:CARD_DONE_LIMIT]
 
 
 def person_tasks(person: Person) -> TasksCard:

@@ -205,3 +205,37 @@ def test_an_unknown_task_is_404(client, salesperson):
     client.force_login(salesperson)
     assert client.get("/tasks/999/").status_code == 404
     assert client.post("/tasks/999/complete/").status_code == 404
+
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_pages_and_cards_make_the_same_queries_for_1_and_50_tasks(client, system, salesperson):
+    acme = factories.company(system)
+    ann = factories.person(system, company=acme)
+    now = timezone.now()
+
+    def add(n: int) -> None:
+        for i in range(n):
+            task = factories.task(
+                system,
+                owner=salesperson,
+                person=ann,
+                company=acme,
+                due_at=now + dt.timedelta(hours=i - 3),
+            )
+            if i % 5 == 0:
+                Task.objects.filter(pk=task.pk).update(status="done", completed_at=now)
+
+    add(1)
+    client.force_login(salesperson)
+    paths = ["/tasks/", "/tasks/?show=done", f"/people/{ann.pk}/", f"/companies/{acme.pk}/"]
+    few = [_queries(client, p) for p in paths]
+    add(49)
+    assert [_queries(client, p) for p in paths] == few

@@ -34,11 +34,14 @@ SQLITE_BREADTH_PROBES = 3
 #   then the consent card (ADR 0005): purposes, the person's consents, their events,
 #   then the score card (scoring's, ADR 0005): the stored score, the active rule set,
 #   the override history;
-#   then the predicted likelihood card (scoring, ADR 0012): the prediction with its version
-PERSON_PAGE = AUTH + 18
+#   then the predicted likelihood card (scoring, ADR 0012): the prediction with its version;
+#   then the tasks card (followups, ADR 0005): the person's tasks, the users its form offers
+PERSON_PAGE = AUTH + 20
 # + the company with its owner, the custom field definitions, its people, their capped
-#   count, its audit events, its own activities and its people's activities
-COMPANY_PAGE = AUTH + 7
+#   count, its audit events, its own activities and its people's activities,
+#   then the tasks card (followups, ADR 0005): its and its people's tasks, the users its
+#   form offers
+COMPANY_PAGE = AUTH + 9
 
 
 def make_people(system, n: int) -> list:
