@@ -49,6 +49,7 @@ from tandem.capture.quick.services import QuickEntry, capture_quickly
 from tandem.core.models import AuditEvent
 from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate
+from tandem.followups import services as tasks
 from tandem.imports import services as imports
 from tandem.imports.models import ImportStatus
 from tandem.notifications import services as notifications
@@ -1022,6 +1023,51 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     predictive.restore_previous_model(actor=ctx.actor)
     return [Expect("model_restored", earlier)]
+
+
+# followups (tasks) ---------------------------------------------------------------------------
+
+
+def task(ctx: Ctx, **kw: Any) -> Any:
+    return tasks.create_task(ctx.setup, kind="call", title="Call Ada", person=person(ctx), **kw)
+
+
+@walks("followups.create_task", "task_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    return [Expect("task_created", tasks.create_task(ctx.actor, kind="todo", title="Plan"))]
+
+
+@walks("followups.update_task", "task_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.update_task(ctx.actor, task=made, changes={"title": "Call Ada back"})
+    return [Expect("task_changed", made)]
+
+
+@walks("followups.complete_task", "task_completed")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.complete_task(ctx.actor, task=made, outcome="Booked a demo")
+    return [Expect("task_completed", made)]
+
+
+@walks("followups.reopen_task", "task_reopened")
+def _(ctx: Ctx) -> list[Expect]:
+    made = tasks.complete_task(ctx.setup, task=task(ctx))
+    ctx.start()
+    tasks.reopen_task(ctx.actor, task=made)
+    return [Expect("task_reopened", made)]
+
+
+@walks("followups.cancel_task", "task_cancelled")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.cancel_task(ctx.actor, task=made)
+    return [Expect("task_cancelled", made)]
 
 
 # --- the checks ------------------------------------------------------------------------------

@@ -143,8 +143,6 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
             task = services.reopen_task(actor, task=task)
         elif status == TaskStatus.CANCELLED:
             task = services.cancel_task(actor, task=task)
-        elif "status" in payload.model_fields_set:
-            raise ValidationError({"status": "Use open, done or cancelled."})
         if data:
             services.update_task(actor, task=task, changes=_resolved(data))
     return task_detail(task_id)

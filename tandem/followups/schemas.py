@@ -42,14 +42,15 @@ class TaskPatch(StrictIn):
     """Only the fields sent change. `status` moves the task: `done` completes it (a call,
     email or meeting is logged), `open` reopens it, `cancelled` cancels it."""
 
-    kind: TaskKind | None = None
-    title: str | None = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
+    # Never null: a task keeps a kind, a title and a status (left out: unchanged).
+    kind: TaskKind = Field(None)  # type: ignore[assignment]
+    title: str = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)  # type: ignore[assignment]
     notes: str | None = Field(None, max_length=NOTES_MAX)
     person: RecordId | None = Field(None, description="Person id; null for none")
     company: RecordId | None = Field(None, description="Company id; null for none")
     owner: IdOrName | None = Field(None, description="User id or user name; null for nobody")
     due_at: Moment | None = Field(None, description="ISO 8601; null for no due time")
-    status: TaskStatus | None = None
+    status: TaskStatus = Field(None)  # type: ignore[assignment]
 
 
 class CompleteIn(StrictIn):

@@ -231,7 +231,8 @@ def complete_task(
 ) -> Task:
     """Mark the task done. A call, email or meeting is logged on its person's timeline (or
     its company's) with the outcome and notes, once per task: completing a task again after
-    reopening it logs nothing more. Completing a done task changes nothing (a double click)."""
+    reopening it logs nothing more. Completing a done task changes nothing (a double click);
+    a cancelled one may be completed after all."""
     require(actor, "tasks.edit", task)
     outcome = _clean_outcome(outcome)
     notes = _clean_notes(notes)
@@ -240,8 +241,7 @@ def complete_task(
         require(actor, "tasks.edit", task)
         if task.status == TaskStatus.DONE:
             return task
-        if task.status == TaskStatus.CANCELLED:
-            raise ValidationError({"status": "This task was cancelled; reopen it first."})
+        before = task.status  # open, or cancelled and done after all
         now = timezone.now()
         task.status = TaskStatus.DONE
         task.completed_at = now
@@ -259,7 +259,7 @@ def complete_task(
             event="task_completed",
             target=task,
             changes={
-                "status": [TaskStatus.OPEN.value, TaskStatus.DONE.value],
+                "status": [before, TaskStatus.DONE.value],
                 **({"outcome": ["", outcome]} if outcome else {}),
                 **({"activity": [None, task.activity_id]} if task.activity_id else {}),
             },
@@ -316,22 +316,25 @@ def reopen_task(actor: Actor, *, task: Task) -> Task:
 
 
 def cancel_task(actor: Actor, *, task: Task) -> Task:
-    """Drop an open task: it leaves the lists but stays on record. A done one is reopened first."""
+    """Drop a task: it leaves the lists but stays on record. Cancelling a done one undoes
+    its completion (an activity it logged stays on the timeline: it happened)."""
     require(actor, "tasks.edit", task)
     with transaction.atomic():
         task = _locked(task)
         require(actor, "tasks.edit", task)
         if task.status == TaskStatus.CANCELLED:
             return task
-        if task.status == TaskStatus.DONE:
-            raise ValidationError({"status": "This task is done; reopen it to cancel it."})
+        before = task.status
         task.status = TaskStatus.CANCELLED
+        task.completed_at = None
+        task.completed_by = None
+        task.completed_by_label = ""
         task.updated_at = timezone.now()
-        task.save(update_fields=["status", "updated_at"])
+        task.save()
         record_audit(
             actor=actor,
             event="task_cancelled",
             target=task,
-            changes={"status": [TaskStatus.OPEN.value, TaskStatus.CANCELLED.value]},
+            changes={"status": [before, TaskStatus.CANCELLED.value]},
         )
     return task
