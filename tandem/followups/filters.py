@@ -41,17 +41,23 @@ def today_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.dateti
     return start, end
 
 
+def due_ranges(now: dt.datetime) -> dict[str, Q]:
+    """The dated part of each `due` value at `now` (upcoming also takes undated tasks)."""
+    _, tomorrow = today_bounds(now)
+    return {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now, due_at__lt=tomorrow),
+        "upcoming": Q(due_at__gte=tomorrow),
+    }
+
+
 def due_condition(due: str, now: dt.datetime) -> Q:
     """Open tasks overdue, due later today, or upcoming (after today or undated) at `now`."""
-    _, tomorrow = today_bounds(now)
-    open_ = Q(status=TaskStatus.OPEN)
-    if due == "overdue":
-        return open_ & Q(due_at__lt=now)
-    if due == "today":
-        return open_ & Q(due_at__gte=now, due_at__lt=tomorrow)
-    if due == "upcoming":
-        return open_ & (Q(due_at__gte=tomorrow) | Q(due_at__isnull=True))
-    raise ValidationError({"due": "Use today, overdue or upcoming."})
+    ranges = due_ranges(now)
+    if due not in ranges:
+        raise ValidationError({"due": "Use today, overdue or upcoming."})
+    dated = ranges[due] | Q(due_at__isnull=True) if due == "upcoming" else ranges[due]
+    return Q(status=TaskStatus.OPEN) & dated
 
 
 def is_overdue(*, status: str, due_at: dt.datetime | None, now: dt.datetime) -> bool:

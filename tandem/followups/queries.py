@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET, Page, capped_count
-from tandem.followups.filters import TaskFilter, due_condition
+from tandem.followups.filters import TaskFilter, due_ranges
 from tandem.followups.models import Task, TaskStatus
 from tandem.people.models import Company, Person
 
@@ -117,11 +117,19 @@ class TaskGroup:
 def task_groups(
     *, viewer: User | None, filters: TaskFilter, now: dt.datetime, limit: int = GROUP_LIMIT
 ) -> list[TaskGroup]:
-    """Open tasks as the Tasks page shows them: overdue, due today, upcoming."""
+    """Open tasks as the Tasks page shows them: overdue, due today, upcoming.
+
+    Each dated group is one range of an index on (due_at, id) in its order; upcoming
+    reads its dated tasks that way, then the undated ones (an OR of both would make the
+    database read and sort every open task)."""
+    base = tasks_for_list(viewer=viewer, filters=filters, now=now).filter(status=TaskStatus.OPEN)
+    ranges = due_ranges(now)
     groups = []
     for key, label in GROUPS:
-        qs = tasks_for_list(viewer=viewer, filters=filters, now=now).filter(due_condition(key, now))
-        rows = list(qs.order_by(*ORDER)[: limit + 1])
+        rows = list(base.filter(ranges[key]).order_by("due_at", "id")[: limit + 1])
+        if key == "upcoming" and len(rows) <= limit:
+            undated = base.filter(due_at__isnull=True).order_by("id")
+            rows += list(undated[: limit + 1 - len(rows)])
         groups.append(TaskGroup(key, label, rows[:limit], len(rows) > limit))
     return groups
 
