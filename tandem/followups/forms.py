@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tandem.accounts.models import User
-from tandem.followups.models import TaskKind
+from tandem.followups.models import Task, TaskKind
 from tandem.followups.services import NOTES_MAX, OUTCOME_MAX
 from tandem.people.models import Company, Person
 
@@ -47,15 +47,18 @@ class TaskForm(forms.Form):
     person = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     company = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, task: Task | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "task")
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.task = task  # when editing: its person or company stays, even if deleted since
 
     def clean_person(self) -> Person | None:
         pk = self.cleaned_data.get("person")
         if pk is None:
             return None
+        if self.task is not None and pk == self.task.person_id:
+            return self.task.person
         person = Person.objects.filter(pk=pk, deleted_at__isnull=True).first()
         if person is None:
             raise ValidationError("There is no such person.")
@@ -65,6 +68,8 @@ class TaskForm(forms.Form):
         pk = self.cleaned_data.get("company")
         if pk is None:
             return None
+        if self.task is not None and pk == self.task.company_id:
+            return self.task.company
         company = Company.objects.filter(pk=pk, deleted_at__isnull=True).first()
         if company is None:
             raise ValidationError("There is no such company.")

@@ -188,10 +188,10 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     require(user, "tasks.view")
     task = _task(pk)
     can_edit = can(user, "tasks.edit", task)
-    form = TaskForm(initial=_edit_initial(task))
+    form = TaskForm(initial=_edit_initial(task), task=task)
     if request.method == "POST":
         require(user, "tasks.edit", task)
-        form = TaskForm(request.POST, initial=_edit_initial(task))
+        form = TaskForm(request.POST, initial=_edit_initial(task), task=task)
         if form.is_valid():
             changes = {k: v for k, v in form.task_data(user).items() if k in form.changed_data}
             try:

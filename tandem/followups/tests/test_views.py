@@ -239,3 +239,17 @@ def test_pages_and_cards_make_the_same_queries_for_1_and_50_tasks(client, system
     few = [_queries(client, p) for p in paths]
     add(49)
     assert [_queries(client, p) for p in paths] == few
+
+
+def test_a_task_about_someone_deleted_since_can_still_be_edited(client, system, manager):
+    from tandem.people import services as people
+
+    ann = factories.person(system)
+    task = factories.task(system, title="Call", person=ann)
+    people.delete_person(actor=system, person=ann)
+    client.force_login(manager)
+    data = {"task-kind": "call", "task-title": "Call her", "task-owner": "none"}
+    response = client.post(f"/tasks/{task.pk}/", {**data, "task-person": str(ann.pk)})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.title, task.person_id) == ("Call her", ann.pk)
