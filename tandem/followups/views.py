@@ -90,6 +90,21 @@ def _about(filters: TaskFilter) -> Person | Company | None:
     return None
 
 
+def _owner_options(user: User) -> list[tuple[str, str]]:
+    """Whose tasks the page can show: mine, everyone's, unassigned, then my team's
+    members (a manager's first look), then everyone else."""
+    team = set()
+    if user.team_id is not None:
+        team = {
+            str(pk) for pk in User.objects.filter(team_id=user.team_id).values_list("pk", flat=True)
+        }
+    others = [(pk, name) for pk, name in owner_choices()[2:] if pk != str(user.pk)]
+    mates = [(pk, f"{name} (your team)") for pk, name in others if pk in team]
+    return [("me", "My tasks"), ("all", "Everyone's"), (NOBODY, "Unassigned"), *mates] + [
+        (pk, name) for pk, name in others if pk not in team
+    ]
+
+
 @page_requires("tasks.view")
 def task_list(request: HttpRequest) -> HttpResponse:
     """Open tasks grouped Overdue / Due today / Upcoming (or the recently done ones),
@@ -117,8 +132,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     context |= {
         "form": TaskForm(initial=initial),
         "can_create": can(user, "tasks.create"),
-        "owner_options": [("me", "My tasks"), ("all", "Everyone's"), (NOBODY, "Unassigned")]
-        + [(pk, name) for pk, name in owner_choices()[2:] if pk != str(user.pk)],
+        "owner_options": _owner_options(user),
         "here": request.get_full_path(),
         "open_url": "?" + urlencode({**params, "owner": whose}),
         "done_url": "?" + urlencode({**params, "owner": whose, "show": "done"}),

@@ -60,6 +60,15 @@ def test_a_manager_looks_at_a_team_members_and_everyones_tasks(
     assert titles("?owner=none") == {"Nobody's"}
     options = client.get("/tasks/").context["owner_options"]
     assert (str(salesperson.pk), "Sam Sales") in options
+    # A manager's team comes first.
+    from tandem.accounts.models import Team
+
+    north = Team.objects.create(name="North")
+    for member in (manager, other_salesperson):
+        member.team = north
+        member.save(update_fields=["team"])
+    options = client.get("/tasks/").context["owner_options"]
+    assert options[3] == (str(other_salesperson.pk), "Sol Seller (your team)")
     assert client.get("/tasks/?owner=ghost").status_code == 400
 
 
