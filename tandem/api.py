@@ -59,6 +59,7 @@ api.add_router("", "tandem.scoring.predictive.api.router")
 api.add_router("", "tandem.notifications.api.router")
 api.add_router("", "tandem.sla.api.router")
 api.add_router("", "tandem.followups.api.router")
+api.add_router("", "tandem.routing.api_sla.router")  # untouched leads, the SLA report
 
 
 def docs(request: HttpRequest) -> HttpResponse:

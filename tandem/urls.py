@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
+    path("", include("tandem.routing.urls_sla")),
 ]

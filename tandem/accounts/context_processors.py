@@ -26,6 +26,8 @@ MAIN_MENU = (
     ("Duplicates", "dedup:queue", "/duplicates/"),
     ("Predictive model", "scoring:model", "/scoring/model"),
     ("SLAs", "sla:policies", "/settings/sla/"),
+    ("Untouched leads", "sla_pages:untouched", "/leads/untouched/"),
+    ("SLA report", "sla_pages:sla_report", "/reports/sla/"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )
