@@ -36,14 +36,16 @@ def untouched_leads(request: HttpRequest) -> HttpResponse:
     """Routed leads nobody has contacted yet, oldest due first; overdue ones marked."""
     user: Any = request.user
     errors: dict[str, str] = {}
+    sees_all = untouched.sees_all(user)
     owner, team = _int(request, "owner", errors), _int(request, "team", errors)
+    if not sees_all:
+        owner = team = None  # the page has no filters for them: their own leads
     cursor = request.GET.get("cursor") or None
     try:
         page = untouched.untouched_page(user, owner=owner, team=team, limit=100, cursor=cursor)
     except ValidationError as exc:
         errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
         page = untouched.untouched_page(user, limit=100)
-    sees_all = untouched.sees_all(user)
     return render(
         request,
         "routing/untouched.html",

@@ -24,9 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def told(kind: str) -> list[tuple[str, str]]:
-    return sorted(
-        Notification.objects.filter(kind=kind).values_list("user__username", "key")
-    )
+    return sorted(Notification.objects.filter(kind=kind).values_list("user__username", "key"))
 
 
 @pytest.fixture

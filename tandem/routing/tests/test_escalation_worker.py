@@ -32,9 +32,7 @@ def test_two_workers_announce_a_breach_exactly_once(tmp_path, salesperson, manag
     env = child_env(tmp_path, TANDEM_SLA_POLL_SECONDS="1")
     logs = [(tmp_path / f"worker{i}.log").open("w") for i in range(2)]
     workers = [
-        subprocess.Popen(
-            tandem("worker"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
+        subprocess.Popen(tandem("worker"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         for log in logs
     ]
     try:

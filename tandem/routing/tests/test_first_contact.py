@@ -40,7 +40,11 @@ def test_emails_and_meetings_count_too(salesperson, kind):
     handoff = routed(owner=salesperson)
     when = T0 + dt.timedelta(hours=2)
     log_activity(
-        actor=Actor.for_user(salesperson), kind=kind, person=handoff.person, body="x", occurred_at=when
+        actor=Actor.for_user(salesperson),
+        kind=kind,
+        person=handoff.person,
+        body="x",
+        occurred_at=when,
     )
     assert _fresh(handoff).first_contact_at == when
 
@@ -91,7 +95,11 @@ def test_the_earliest_contact_wins_even_when_logged_later(salesperson):
     log_activity(actor=actor, kind="call", person=handoff.person, body="1st", occurred_at=earlier)
     assert _fresh(handoff).first_contact_at == earlier
     log_activity(
-        actor=actor, kind="email", person=handoff.person, body="3rd", occurred_at=later + dt.timedelta(hours=1)
+        actor=actor,
+        kind="email",
+        person=handoff.person,
+        body="3rd",
+        occurred_at=later + dt.timedelta(hours=1),
     )
     assert _fresh(handoff).first_contact_at == earlier
 

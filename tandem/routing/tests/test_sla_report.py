@@ -85,7 +85,9 @@ def test_by_source(client, handoffs, marketer):
 
 
 def test_by_owner_and_by_team(client, handoffs, manager):
-    owners = by_label(report(client, manager, "?from=2026-12-01&to=2026-12-01&group_by=owner").json())
+    owners = by_label(
+        report(client, manager, "?from=2026-12-01&to=2026-12-01&group_by=owner").json()
+    )
     assert owners["Sam Sales"]["handoffs"] == 4 and owners["Sol Seller"]["handoffs"] == 4
     teams = by_label(report(client, manager, "?from=2026-12-01&to=2026-12-01&group_by=team").json())
     assert teams["North"]["met"] == 3 and teams["(no team)"]["handoffs"] == 4
