@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tandem.accounts.models import Team, User
@@ -100,7 +101,7 @@ def sla_report_page(request: HttpRequest) -> HttpResponse:
 
 
 @page_requires("sla.view_report")
-def sla_report_csv(request: HttpRequest) -> HttpResponse:
+def sla_report_csv(request: HttpRequest) -> HttpResponseBase:
     report, errors = _report(request)
     if errors:
         return HttpResponse("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400)
