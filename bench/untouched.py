@@ -243,10 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         page = client.get(url + (f"?cursor={cursor}" if cursor else ""), headers=manager).json()
         cursor = page["next_cursor"] or cursor
     team_id = User.objects.get(pk=managers[0]).team_id
+    some_owner = waiting().order_by("-id").values_list("owner_id", flat=True).first()
     cases = [
         ("manager, first page of 50", manager, url),
         ("manager, 21st page (cursor)", manager, f"{url}?cursor={cursor}"),
-        ("manager, one owner", manager, f"{url}?owner={sales[3]}"),
+        ("manager, one owner", manager, f"{url}?owner={some_owner}"),
         ("manager, one team", manager, f"{url}?team={team_id}"),
         ("manager, a page of 200", manager, f"{url}?limit=200"),
         ("salesperson, their own", seller, url),
