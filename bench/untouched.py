@@ -5,7 +5,8 @@
 One command per database. It fills a database with deterministic data made in SQL:
 `--people` people, 4 teams of 10 salespeople and a manager each, `--handoffs`
 current hand-offs (one per person, routed over the last 30 days, 90% with a
-60-minute SLA) of which 95% have had their first contact, and as many earlier
+60-minute SLA) of which 95% have had their first contact (the other 5%, half of
+them without an SLA, are the untouched leads), and as many earlier
 hand-offs of the same people that are no longer current. Then it calls
 GET /api/v1/leads/untouched through the whole API stack (Django's test client,
 a bearer token: authentication, permission, query, JSON) 20 times per case and
@@ -102,10 +103,8 @@ def fill(people: int, handoffs: int) -> None:
     # Owners by runs of 7 people, so untouched leads (every 20th) spread over all of them.
     owner = _pick_int(sales, "n / 7")
     team = _pick_int([team_ids[i // 10] for i in range(len(sales))], "n / 7")
-    due = f"CASE WHEN n % 10 = 0 THEN NULL ELSE {_minutes_after(vendor, routed, '60')} END"
-    contact = (
-        f"CASE WHEN n % 20 = 0 THEN NULL ELSE {_minutes_after(vendor, routed, '(n % 180) + 1')} END"
-    )
+    due = f"CASE WHEN n % 10 = 3 THEN NULL ELSE {_minutes_after(vendor, routed, '60')} END"
+    contact = f"CASE WHEN n % 40 IN (0, 3) THEN NULL ELSE {_minutes_after(vendor, routed, '(n % 180) + 1')} END"
     columns = """person_id, owner_id, team_id, is_current, reason, rule_id, routed_by,
         routed_at, sla_policy_id, sla_name, due_at, remind_at, reassign_on_breach,
         first_contact_at, reminded_at, breached_at, status, responded_at, responded_by_id,
@@ -131,8 +130,8 @@ def fill(people: int, handoffs: int) -> None:
         f"""INSERT INTO routing_handoff ({columns})
             SELECT n, {owner}, {team}, TRUE, 'Score reached the MQL threshold', NULL,
             'Territory: ' || {_pick_int(list(range(1, 6)), "n")}, {routed}, NULL,
-            CASE WHEN n % 10 = 0 THEN '' ELSE 'Demo request' END, {due},
-            CASE WHEN n % 10 = 0 THEN NULL ELSE {_minutes_after(vendor, routed, "30")} END,
+            CASE WHEN n % 10 = 3 THEN '' ELSE 'Demo request' END, {due},
+            CASE WHEN n % 10 = 3 THEN NULL ELSE {_minutes_after(vendor, routed, "30")} END,
             FALSE, {contact}, NULL, NULL, 'open', NULL, NULL, '', ''
             FROM ({_series(vendor, handoffs)}) AS s""",
     ]
@@ -237,16 +236,16 @@ def main(argv: list[str] | None = None) -> int:
 
     manager, seller = bearer(managers[0]), bearer(sales[0])
     url = "/api/v1/leads/untouched"
-    # A cursor deep in the list: the 20th page of 50.
+    # A cursor deep in the list, past the dated leads: the 30th page of 50.
     cursor = None
-    for _ in range(20):
+    for _ in range(30):
         page = client.get(url + (f"?cursor={cursor}" if cursor else ""), headers=manager).json()
         cursor = page["next_cursor"] or cursor
     team_id = User.objects.get(pk=managers[0]).team_id
     some_owner = waiting().order_by("-id").values_list("owner_id", flat=True).first()
     cases = [
         ("manager, first page of 50", manager, url),
-        ("manager, 21st page (cursor)", manager, f"{url}?cursor={cursor}"),
+        ("manager, 31st page (cursor, no due dates)", manager, f"{url}?cursor={cursor}"),
         ("manager, one owner", manager, f"{url}?owner={some_owner}"),
         ("manager, one team", manager, f"{url}?team={team_id}"),
         ("manager, a page of 200", manager, f"{url}?limit=200"),
