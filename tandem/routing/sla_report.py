@@ -32,7 +32,6 @@ from tandem.sla import services as sla
 
 GROUPS = ("source", "owner", "team")
 DEFAULT_DAYS = 30
-MAX_DAYS = 366 * 3
 
 
 @dataclass
@@ -108,9 +107,7 @@ def period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date
     end = end or today
     start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ValidationError({"from": "The period starts after it ends."})
-    if (end - start).days > MAX_DAYS:
-        raise ValidationError({"from": f"Ask for at most {MAX_DAYS} days at a time."})
+        raise ValidationError({"to": "The period ends before it starts."})
     return start, end
 
 

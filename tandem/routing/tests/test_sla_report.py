@@ -103,7 +103,7 @@ def test_the_period_picks_by_routing_day(client, handoffs, admin):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("?from=2026-12-02&to=2026-12-01", "from"),
+        ("?from=2026-12-02&to=2026-12-01", "to"),
         ("?from=yesterday", "from"),
         ("?group_by=campaign", "group_by"),
     ],
