@@ -152,3 +152,17 @@ def test_the_page_shows_a_salesperson_only_theirs(client, leads, other_salespers
     html = client.get("/leads/untouched/").content.decode()
     assert "Soon Person" in html and "Late Person" not in html
     assert 'name="owner"' not in html
+
+
+def test_a_call_takes_the_lead_off_the_list_and_a_deleted_person_is_gone(
+    client, leads, manager, salesperson
+):
+    from tandem.people import services as people
+
+    before = names(get(client, manager))
+    assert "Called Person" in before and "Late Person" in before
+    _call(leads, salesperson)
+    people.delete_person(actor=Actor.for_user(manager), person=leads["late"].person)
+    after = names(get(client, manager))
+    assert "Called Person" not in after and "Late Person" not in after
+    assert len(after) == len(before) - 2
