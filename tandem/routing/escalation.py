@@ -4,8 +4,9 @@ owner and the team's managers hear of the breach; a lead whose SLA says so is ha
 A worker loop (core.worker_start) runs `tick()` every TANDEM_SLA_POLL_SECONDS (60).
 Each step claims its hand-offs with one conditional UPDATE (`reminded_at` /
 `breached_at` from NULL to this tick's stamp), so two workers never both claim a
-hand-off; then it notifies what it claimed. Notifications are keyed
-(`sla_breach:<id>`), so even a claim repeated after a crash tells nobody twice.
+hand-off; then it notifies what it claimed (notifications.notify_many, one batch),
+in the same transaction: a failure leaves the leads to the next tick. Notifications
+are keyed (`sla_breach:<id>`), so no one is ever told twice.
 
 Only a lead still waiting counts: its current hand-off, not sent back or handed
 on, with no first contact yet (first_contact.py).
@@ -33,7 +34,7 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
 from tandem.core.audit import record_audit
 from tandem.core.env import env_int
-from tandem.notifications.services import notify
+from tandem.notifications.services import News, notify_many
 from tandem.routing.models import Handoff, HandoffStatus
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,11 @@ def _claim(field: str, due: Q, now: dt.datetime) -> list[Handoff]:
         return []
     # Each call stamps its own instant, so the rows it won are the ones with its stamp.
     stamp = now + dt.timedelta(microseconds=threading.get_ident() % 997)
-    with transaction.atomic():
-        claimed = (
-            waiting()
-            .filter(due, pk__in=candidates, **{f"{field}__isnull": True})
-            .update(**{field: stamp})
-        )
+    claimed = (
+        waiting()
+        .filter(due, pk__in=candidates, **{f"{field}__isnull": True})
+        .update(**{field: stamp})
+    )
     if not claimed:
         return []
     return list(
@@ -108,21 +108,26 @@ def _when(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%a %d %b %H:%M") if moment else "—"
 
 
+@transaction.atomic
 def send_reminders(now: dt.datetime | None = None) -> int:
-    """Remind owners whose leads reached the SLA's reminder time; returns how many."""
+    """Remind owners whose leads reached the SLA's reminder time; returns how many.
+
+    The claim and the notifications commit together: a failure leaves the leads to the
+    next tick."""
     now = now or timezone.now()
     claimed = _claim("reminded_at", Q(remind_at__lte=now), now)
-    for handoff in claimed:
-        if handoff.owner_id is None:
-            continue  # a team queue: the breach tells the managers
-        notify(
-            [handoff.owner_id],
+    notify_many(
+        News(
+            user=handoff.owner_id,
             kind="sla_reminder",
             title=f"Contact {handoff.person} by {_when(handoff.due_at)}",
             body=f"{handoff.sla_name or 'SLA'}: first contact due {_when(handoff.due_at)}.",
             key=f"sla_reminder:{handoff.pk}",
             url=_person_url(handoff),
         )
+        for handoff in claimed
+        if handoff.owner_id is not None  # a team queue: the breach tells the managers
+    )
     return len(claimed)
 
 
@@ -148,33 +153,9 @@ def _managers(handoffs: list[Handoff]) -> _Managers:
 
 def announce_breaches(now: dt.datetime | None = None) -> int:
     """Tell owners and their team's managers of leads past due with no contact; hand on
-    those whose SLA says so. Returns how many breaches were claimed."""
-    now = now or timezone.now()
-    claimed = _claim("breached_at", Q(due_at__lte=now), now)
-    if not claimed:
-        return 0
-    managers = _managers(claimed)
-    system = Actor.system("SLA escalation")
-    for handoff in claimed:
-        notify(
-            [handoff.owner_id, *managers.of(handoff)],
-            kind="sla_breach",
-            title=f"SLA breached: nobody has contacted {handoff.person}",
-            body=(
-                f"{handoff.sla_name or 'SLA'}: first contact was due {_when(handoff.due_at)}"
-                + (f"; owner {handoff.owner}." if handoff.owner else "; in the team's queue.")
-            ),
-            key=f"sla_breach:{handoff.pk}",
-            url=_person_url(handoff),
-        )
-        record_audit(
-            actor=system,
-            event="routing.sla_breached",
-            target=handoff.person,
-            changes={"sla_breached_at": [None, handoff.breached_at.isoformat()]}
-            if handoff.breached_at
-            else {},
-        )
+    those whose SLA says so (after the commit). Returns how many breaches were claimed."""
+    with transaction.atomic():
+        claimed = _announce_breaches(now or timezone.now())
     to_reassign = [h.pk for h in claimed if h.reassign_on_breach]
     if to_reassign:
         for key, hook in list(_reassign_hooks.items()):
@@ -183,6 +164,42 @@ def announce_breaches(now: dt.datetime | None = None) -> int:
             except Exception:
                 log.exception("reassigning %s breached leads (%s) failed", len(to_reassign), key)
     return len(claimed)
+
+
+def _announce_breaches(now: dt.datetime) -> list[Handoff]:
+    """The claim, the notifications and the audit events, in the caller's transaction."""
+    claimed = _claim("breached_at", Q(due_at__lte=now), now)
+    if not claimed:
+        return []
+    managers = _managers(claimed)
+    system = Actor.system("SLA escalation")
+    news = []
+    for handoff in claimed:
+        body = f"{handoff.sla_name or 'SLA'}: first contact was due {_when(handoff.due_at)}" + (
+            f"; owner {handoff.owner}." if handoff.owner else "; in the team's queue."
+        )
+        news += [
+            News(
+                user=uid,
+                kind="sla_breach",
+                title=f"SLA breached: nobody has contacted {handoff.person}",
+                body=body,
+                key=f"sla_breach:{handoff.pk}",
+                url=_person_url(handoff),
+            )
+            for uid in {handoff.owner_id, *managers.of(handoff)}
+            if uid is not None
+        ]
+        record_audit(
+            actor=system,
+            event="routing.sla_breached",
+            target=handoff.person,
+            changes={"sla_breached_at": [None, handoff.breached_at.isoformat()]}
+            if handoff.breached_at
+            else {},
+        )
+    notify_many(news)
+    return claimed
 
 
 def tick(now: dt.datetime | None = None) -> tuple[int, int]:

@@ -135,13 +135,12 @@ def outcome(
     return "pending"
 
 
-def _business_seconds(pairs: dict[int | None, list[tuple[dt.datetime, dt.datetime]]]) -> Iterator:
-    many = getattr(sla, "business_seconds_between_many", None)
+def _business_seconds(
+    pairs: dict[int | None, list[tuple[dt.datetime, dt.datetime]]],
+) -> Iterator[tuple[int | None, list[float]]]:
+    """Business seconds of each (routed, first contact) span, one calendar read per team."""
     for team_id, spans in pairs.items():
-        if many is not None:
-            yield team_id, list(many(team_id, spans))
-        else:
-            yield team_id, [sla.business_seconds_between(team_id, a, b) for a, b in spans]
+        yield team_id, list(sla.business_seconds_between_many(team_id, spans))
 
 
 def build(
