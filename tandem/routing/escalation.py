@@ -24,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import close_old_connections, transaction
 from django.db.models import Q, QuerySet
@@ -36,6 +37,7 @@ from tandem.core.audit import record_audit
 from tandem.core.env import env_int
 from tandem.notifications.services import News, notify_many
 from tandem.routing.models import Handoff, HandoffStatus
+from tandem.sla.services import calendar_for
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,13 @@ def _person_url(handoff: Handoff) -> str:
     return reverse("people:detail", args=[handoff.person_id])
 
 
-def _when(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%a %d %b %H:%M") if moment else "—"
+def _when(handoff: Handoff, zones: dict[int | None, Any]) -> str:
+    """The due time as the team reads it: in its business calendar's time zone."""
+    if handoff.due_at is None:
+        return "—"
+    if handoff.team_id not in zones:
+        zones[handoff.team_id] = calendar_for(handoff.team_id).tz
+    return timezone.localtime(handoff.due_at, zones[handoff.team_id]).strftime("%a %d %b %H:%M %Z")
 
 
 @transaction.atomic
@@ -116,12 +123,13 @@ def send_reminders(now: dt.datetime | None = None) -> int:
     next tick."""
     now = now or timezone.now()
     claimed = _claim("reminded_at", Q(remind_at__lte=now), now)
+    zones: dict[int | None, Any] = {}
     notify_many(
         News(
             user=handoff.owner_id,
             kind="sla_reminder",
-            title=f"Contact {handoff.person} by {_when(handoff.due_at)}",
-            body=f"{handoff.sla_name or 'SLA'}: first contact due {_when(handoff.due_at)}.",
+            title=f"Contact {handoff.person} by {_when(handoff, zones)}",
+            body=f"{handoff.sla_name or 'SLA'}: first contact due {_when(handoff, zones)}.",
             key=f"sla_reminder:{handoff.pk}",
             url=_person_url(handoff),
         )
@@ -174,8 +182,9 @@ def _announce_breaches(now: dt.datetime) -> list[Handoff]:
     managers = _managers(claimed)
     system = Actor.system("SLA escalation")
     news = []
+    zones: dict[int | None, Any] = {}
     for handoff in claimed:
-        body = f"{handoff.sla_name or 'SLA'}: first contact was due {_when(handoff.due_at)}" + (
+        body = f"{handoff.sla_name or 'SLA'}: first contact was due {_when(handoff, zones)}" + (
             f"; owner {handoff.owner}." if handoff.owner else "; in the team's queue."
         )
         news += [

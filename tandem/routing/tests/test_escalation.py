@@ -47,7 +47,7 @@ def test_reminder_at_the_reminder_time_then_breach_for_owner_and_team_managers(
     assert told("sla_reminder") == [("sam", f"sla_reminder:{handoff.pk}")]
     note = Notification.objects.get(kind="sla_reminder")
     assert note.url == f"/people/{handoff.person_id}/"
-    assert "Lead Person" in note.title
+    assert note.title == "Contact Lead Person by Tue 01 Dec 10:00 UTC", note.title
     with time_machine.travel(T0 + dt.timedelta(minutes=45), tick=False):
         assert escalation.tick() == (0, 0)  # reminded once
     with time_machine.travel(T0 + dt.timedelta(minutes=60), tick=False):

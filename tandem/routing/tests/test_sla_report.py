@@ -147,3 +147,32 @@ def test_percentile():
     assert percentile([], 50) is None
     assert percentile([5.0], 90) == 5.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+
+
+def test_time_to_first_contact_is_counted_in_the_teams_business_hours(client, salesperson, admin):
+    """Routed Friday 16:30 in Berlin, called Monday 09:30: one business hour, not 65."""
+    from zoneinfo import ZoneInfo
+
+    from tandem.sla import services as sla
+    from tandem.sla.models import default_hours
+
+    berlin = ZoneInfo("Europe/Berlin")
+    team = Team.objects.create(name="Berlin")
+    sla.set_business_hours(
+        actor=Actor.system("t"),
+        team=team,
+        time_zone="Europe/Berlin",
+        hours=default_hours(),
+        country="DE",
+    )
+    routed(
+        owner=salesperson,
+        team=team,
+        routed_at=dt.datetime(2026, 12, 4, 16, 30, tzinfo=berlin),
+        minutes=None,
+        due_at=dt.datetime(2026, 12, 7, 10, 30, tzinfo=berlin),
+        first_contact_at=dt.datetime(2026, 12, 7, 9, 30, tzinfo=berlin),
+    )
+    body = report(client, admin, "?from=2026-12-04&to=2026-12-04&group_by=team").json()
+    row = by_label(body)["Berlin"]
+    assert (row["met"], row["median_seconds"], row["p90_seconds"]) == (1, 3600.0, 3600.0)
