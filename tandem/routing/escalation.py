@@ -31,9 +31,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.core.audit import record_audit
 from tandem.core.env import env_int
 from tandem.notifications.services import News, notify_many
 from tandem.routing.models import Handoff, HandoffStatus
@@ -175,12 +173,12 @@ def announce_breaches(now: dt.datetime | None = None) -> int:
 
 
 def _announce_breaches(now: dt.datetime) -> list[Handoff]:
-    """The claim, the notifications and the audit events, in the caller's transaction."""
+    """The claim and the notifications, in the caller's transaction. No audit event: nobody
+    acted; the hand-off's `breached_at` and the notifications are the record."""
     claimed = _claim("breached_at", Q(due_at__lte=now), now)
     if not claimed:
         return []
     managers = _managers(claimed)
-    system = Actor.system("SLA escalation")
     news = []
     zones: dict[int | None, Any] = {}
     for handoff in claimed:
@@ -199,14 +197,6 @@ def _announce_breaches(now: dt.datetime) -> list[Handoff]:
             for uid in {handoff.owner_id, *managers.of(handoff)}
             if uid is not None
         ]
-        record_audit(
-            actor=system,
-            event="routing.sla_breached",
-            target=handoff.person,
-            changes={"sla_breached_at": [None, handoff.breached_at.isoformat()]}
-            if handoff.breached_at
-            else {},
-        )
     notify_many(news)
     return claimed
 

@@ -59,8 +59,7 @@ def test_reminder_at_the_reminder_time_then_breach_for_owner_and_team_managers(
     ]
     fresh = Handoff.objects.get(pk=handoff.pk)
     assert fresh.breached_at is not None and fresh.reminded_at is not None
-    event = AuditEvent.objects.get(event="routing.sla_breached")
-    assert event.target_id == handoff.person_id and event.actor_label == "SLA escalation"
+    assert not AuditEvent.objects.filter(event__startswith="routing.").exists()  # nobody acted
 
 
 def test_a_contacted_lead_is_neither_reminded_nor_breached(salesperson):
