@@ -19,6 +19,7 @@ from tandem.core.pagination import MAX_LIMIT
 from tandem.routing import sla_report, untouched
 
 router = Router(tags=["speed to lead"])
+MAX_ID = 2**63 - 1  # the database's largest id
 
 
 def _user(request: HttpRequest) -> Any:
@@ -49,8 +50,10 @@ class UntouchedPageOut(Schema):
 
 
 class UntouchedFilter(Schema):
-    owner: int | None = Field(None, ge=1, description="Only this owner's leads (user id).")
-    team: int | None = Field(None, ge=1, description="Only this team's leads (team id).")
+    owner: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Only this owner's leads (user id)."
+    )
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="Only this team's leads (team id).")
 
 
 @router.get("/leads/untouched", response=UntouchedPageOut)

@@ -90,7 +90,7 @@ def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         due, pk = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(pk, int) or isinstance(pk, bool):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 <= pk < 2**63:
             raise ValueError
         when = dt.datetime.fromisoformat(due) if due is not None else None
         if when is not None and timezone.is_naive(when):

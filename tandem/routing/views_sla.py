@@ -26,7 +26,7 @@ def _int(request: HttpRequest, name: str, errors: dict[str, str]) -> int | None:
     raw = (request.GET.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdigit() or not 1 <= int(raw) < 2**63:
         errors[name] = "Choose from the list."
         return None
     return int(raw)

@@ -127,7 +127,13 @@ def test_keyset_pages_walk_the_whole_list_once(client, leads, manager):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("?cursor=nonsense", "cursor"), ("?limit=0", "limit"), ("?owner=abc", "owner")],
+    [
+        ("?cursor=nonsense", "cursor"),
+        ("?cursor=W251bGwsOTk5OTk5OTk5OTk5OTk5OTk5OTk5OTld", "cursor"),  # [null, 999…]: too big
+        ("?limit=0", "limit"),
+        ("?owner=abc", "owner"),
+        ("?team=99999999999999999999999", "team"),
+    ],
 )
 def test_bad_input_names_the_field(client, leads, manager, query, field):
     response = get(client, manager, query)
