@@ -197,7 +197,9 @@ def deactivate_reason(request: HttpRequest, reason_id: Id) -> SendBackReason:
     return reasons.deactivate_reason(actor=_actor(request), reason=reason)
 
 
-@router.get("/reports/send-backs", response=SendBackReportOut, url_name="send_back_report")
+@router.get(
+    "/reports/send-backs", response=SendBackReportOut, url_name="send_back_report", by_alias=True
+)
 def send_back_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
     """People sent back in the period by reason × campaign (the latest campaign touchpoint
     before routing), source or segment (company industry · size); each count with the
