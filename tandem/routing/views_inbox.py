@@ -47,9 +47,10 @@ def my_leads(request: HttpRequest) -> HttpResponse:
     viewer = _user(request)
     owner = viewer
     raw = request.GET.get("owner", "").strip()
-    if raw:
-        if not (raw.isdigit() and len(raw) < 19):
-            return render(request, "routing/inbox.html", {"error": "Unknown user."}, status=400)
+    error = ""
+    if raw and not (raw.isdigit() and len(raw) < 19):
+        error = "Choose a user from the list."
+    elif raw:
         owner = get_object_or_404(User, pk=int(raw))
         if not inbox.may_open_inbox(viewer, owner):
             raise PermissionDenied("Only their manager or an admin opens someone's inbox.")
@@ -62,11 +63,12 @@ def my_leads(request: HttpRequest) -> HttpResponse:
         "overdue_count": sum(1 for lead in leads if lead.is_overdue),
         "owner_choices": choices if len(choices) > 1 else [],
         "page_size": inbox.PAGE_SIZE,
+        "error": error,
         "inbox_url": request.get_full_path(),
     }
     for lead in leads:  # one form per card, so the ids on the page stay unique
         lead.form = SendBackForm(auto_id=f"lead{lead.handoff.pk}-%s")
-    return render(request, "routing/inbox.html", context)
+    return render(request, "routing/inbox.html", context, status=400 if error else 200)
 
 
 def _answered(request: HttpRequest, person: Person, handoff: Any, text: str) -> HttpResponse:
