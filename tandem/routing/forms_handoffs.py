@@ -21,10 +21,15 @@ class SendBackForm(forms.Form):
         help_text="What you learned: who decides, when to try again.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, reasons: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        """`reasons`: the (key, label) choices when the caller read them already (a page
+        with one form per lead reads them once)."""
         super().__init__(*args, **kwargs)
-        choices = [(r.key, r.label) for r in handoffs.active_reasons()]
-        self.fields["reason"].choices = [("", "Choose a reason"), *choices]
+        if reasons is None:
+            reasons = [(r.key, r.label) for r in handoffs.active_reasons()]
+        self.fields["reason"].choices = [("", "Choose a reason"), *reasons]
 
     def add_service_error(self, err: ValidationError) -> None:
         for name, problems in getattr(err, "message_dict", {"": err.messages}).items():

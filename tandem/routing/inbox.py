@@ -2,8 +2,12 @@
 
 Each open hand-off comes with its context (principle 3): why the person became an
 MQL and who routed them, the score explanation, the latest touchpoints and notes,
-and consent. Consent is capture's, above routing's layer: it is read through the
-person section capture registers with people (ADR 0005), never by importing capture.
+and consent. The page's queries do not grow with its leads: hand-offs with their
+people, companies and stored scores (1), touchpoints (1) and activities (1).
+
+Consent is capture's, above routing's layer: it is read through the person section
+capture registers with people (ADR 0005), never by importing capture, and per
+person, so each lead's consent loads when its panel is opened (`lead_consent`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from tandem.campaigns.models import Touchpoint
 from tandem.people import extensions
 from tandem.people.models import Activity
 from tandem.routing.models import Handoff, HandoffStatus
-from tandem.scoring.queries import person_score
+from tandem.scoring.queries import Reason
 
 PAGE_SIZE = 25
 CONTEXT_ROWS = 3  # touchpoints and notes shown per lead
@@ -30,11 +34,10 @@ CONTEXT_ROWS = 3  # touchpoints and notes shown per lead
 class InboxLead:
     handoff: Handoff
     is_overdue: bool
-    score: Any = None
+    score: Any = None  # scoring's stored PersonScore row, None while not scored
+    reasons: list[Reason] = field(default_factory=list)
     touchpoints: list[Touchpoint] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
-    consents: list[Any] = field(default_factory=list)
-    has_consent_section: bool = False
     form: Any = None  # the send-back form of this card (set by the view)
 
     @property
@@ -51,7 +54,7 @@ def open_handoffs_of(owner: User) -> QuerySet[Handoff]:
             status=HandoffStatus.OPEN,
             person__deleted_at__isnull=True,
         )
-        .select_related("person", "person__company")
+        .select_related("person", "person__company", "person__score_row")
         .order_by(F("due_at").asc(nulls_last=True), "id")
     )
 
@@ -67,13 +70,24 @@ def _latest_per_person(qs: QuerySet, person_ids: list[int], order: list[Any]) ->
     return out
 
 
-def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
-    """The inbox's leads with their context.
+def _reasons(row: Any, now: Any) -> list[Reason]:
+    """The stored explanation in scoring's words; an override that has lapsed since the last
+    scoring is left out, as on the person page (scoring.queries.person_score)."""
+    lapsed = row.override_expires_at is not None and row.override_expires_at <= now
+    return [
+        Reason(
+            rule=str(item.get("rule", "")),
+            points=int(item.get("points") or 0),
+            detail=str(item.get("detail", "")),
+            kind=str(item.get("kind", "")),
+        )
+        for item in row.explanation or []
+        if not (lapsed and item.get("kind") == "override")
+    ]
 
-    Queries: the hand-offs (1), touchpoints (1) and activities (1) of all of them,
-    then per lead the score card (scoring's person_score) and consent (capture's
-    section), which have no batch read yet.
-    """
+
+def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
+    """The inbox's leads with their context, in three queries whatever their number."""
     now = timezone.now()
     handoffs = list(open_handoffs_of(owner)[:limit])
     ids = [h.person_id for h in handoffs]
@@ -85,21 +99,26 @@ def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
     activities = _latest_per_person(
         Activity.objects.all(), ids, [F("occurred_at").desc(), F("id").desc()]
     )
-    consent_section = extensions.person_section("consents")
     leads = []
     for h in handoffs:
-        lead = InboxLead(
-            handoff=h,
-            is_overdue=h.due_at is not None and h.due_at <= now,
-            score=person_score(h.person),
-            touchpoints=touchpoints[h.person_id],
-            activities=activities[h.person_id],
-            has_consent_section=consent_section is not None,
+        row = getattr(h.person, "score_row", None)
+        leads.append(
+            InboxLead(
+                handoff=h,
+                is_overdue=h.due_at is not None and h.due_at <= now,
+                score=row,
+                reasons=_reasons(row, now) if row is not None else [],
+                touchpoints=touchpoints[h.person_id],
+                activities=activities[h.person_id],
+            )
         )
-        if consent_section is not None:
-            lead.consents = list(consent_section.load(h.person))
-        leads.append(lead)
     return leads
+
+
+def lead_consent(person: Any) -> list[Any] | None:
+    """The person's consent as capture's section gives it; None without capture."""
+    section = extensions.person_section("consents")
+    return None if section is None else list(section.load(person))
 
 
 def inbox_owner_choices(viewer: User) -> list[User]:

@@ -9,6 +9,7 @@ app_name = "handoffs"
 
 urlpatterns = [
     path("leads/", views_inbox.my_leads, name="my_leads"),
+    path("leads/<int:pk>/consent/", views_inbox.lead_consent, name="lead_consent"),
     path("people/<int:pk>/handoff/accept/", views_inbox.accept, name="accept"),
     path("people/<int:pk>/handoff/send-back/", views_inbox.send_back, name="send_back"),
     path("reports/send-backs/", views_reports.send_back_report, name="send_back_report"),

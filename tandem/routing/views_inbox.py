@@ -66,9 +66,18 @@ def my_leads(request: HttpRequest) -> HttpResponse:
         "error": error,
         "inbox_url": request.get_full_path(),
     }
+    reasons = [(r.key, r.label) for r in handoffs.active_reasons()] if leads else []
     for lead in leads:  # one form per card, so the ids on the page stay unique
-        lead.form = SendBackForm(auto_id=f"lead{lead.handoff.pk}-%s")
+        lead.form = SendBackForm(auto_id=f"lead{lead.handoff.pk}-%s", reasons=reasons)
     return render(request, "routing/inbox.html", context, status=400 if error else 200)
+
+
+@page_requires("people.view")
+def lead_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: one lead's consent for its inbox card (loaded when the card's panel opens)."""
+    person = get_object_or_404(Person.objects.live(), pk=pk)
+    consents = inbox.lead_consent(person)
+    return render(request, "routing/_lead_consent.html", {"person": person, "consents": consents})
 
 
 def _answered(request: HttpRequest, person: Person, handoff: Any, text: str) -> HttpResponse:

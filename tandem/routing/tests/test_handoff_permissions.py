@@ -123,6 +123,7 @@ def test_api_permission_matrix(client, system, cast, caller, endpoint):
 PAGES = {
     "my leads": ("get", "/leads/", "read", 200),
     "a team member's leads": ("get", "/leads/?owner={owner}", "inbox", 200),
+    "a lead's consent": ("get", "/leads/{person}/consent/", "read", 200),
     "accept": ("post", "/people/{person}/handoff/accept/", "respond", 302),
     "send-back form": ("get", "/people/{person}/handoff/send-back/", "respond", 200),
     "send back": ("post", "/people/{person}/handoff/send-back/", "respond", 302),

@@ -36,10 +36,10 @@ def test_my_leads_lists_open_hand_offs_overdue_first_with_their_context(client, 
         touch(late, campaign("Guide download"), NOW - dt.timedelta(hours=4))
         people.log_activity(actor=SYSTEM, kind="note", person=late, body="Asked for pricing.")
     with time_machine.travel(NOW, tick=False):
-        soon, _ = routed_lead(salesperson, last_name="Soon", due_in=dt.timedelta(hours=2))
-        later, _ = routed_lead(salesperson, last_name="Later", due_in=dt.timedelta(days=2))
-        nodue, _ = routed_lead(salesperson, last_name="Nodue", due_in=None)
-        answered, h = routed_lead(salesperson, last_name="Answered")
+        routed_lead(salesperson, last_name="Soon", due_in=dt.timedelta(hours=2))
+        routed_lead(salesperson, last_name="Later", due_in=dt.timedelta(days=2))
+        routed_lead(salesperson, last_name="Nodue", due_in=None)
+        _, h = routed_lead(salesperson, last_name="Answered")
         Handoff.objects.filter(pk=h.pk).update(status="accepted")
         client.force_login(salesperson)
         response = client.get("/leads/")
@@ -180,3 +180,22 @@ def test_an_admin_adds_renames_and_retires_a_reason(client, admin):
         .values_list("event", flat=True)
     ) == ["created", "changed"]
     assert timezone.now()
+
+
+def test_a_leads_score_explanation_and_consent_are_on_its_card(
+    client, salesperson, django_capture_on_commit_callbacks
+):
+    from tandem.scoring.tests.factories import active_rules, fit
+
+    active_rules([fit("title", "contains", "Head", 10)])
+    person, _ = routed_lead(salesperson)
+    with django_capture_on_commit_callbacks(execute=True):  # scoring rescores on commit
+        people.update_person(actor=SYSTEM, person=person, data={"title": "Head of IT"})
+    client.force_login(salesperson)
+    html = client.get("/leads/").content.decode()
+    assert '<span class="score-total">10</span>' in html
+    assert "+10 " in html  # the rule's words, as on the person page
+    assert f'hx-get="/leads/{person.pk}/consent/"' in html
+    consent = client.get(f"/leads/{person.pk}/consent/")
+    assert consent.status_code == 200
+    assert "consents" in consent.content.decode()  # capture's section, through people's registry
