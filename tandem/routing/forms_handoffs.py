@@ -29,7 +29,9 @@ class SendBackForm(forms.Form):
         super().__init__(*args, **kwargs)
         if reasons is None:
             reasons = [(r.key, r.label) for r in handoffs.active_reasons()]
-        self.fields["reason"].choices = [("", "Choose a reason"), *reasons]
+        field = self.fields["reason"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose a reason"), *reasons]
 
     def add_service_error(self, err: ValidationError) -> None:
         for name, problems in getattr(err, "message_dict", {"": err.messages}).items():

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlencode
 
 from django.core.exceptions import ValidationError
@@ -176,6 +176,7 @@ def send_back_report(*, group_by: str, p: Period) -> Report:
         raise ValidationError({"group_by": f"Group by one of: {', '.join(GROUP_LABELS)}."})
     qs = _sent_back(p)
     people = Count("person_id", distinct=True)
+    grouped: QuerySet[Any, Any]
     if group_by == "campaign":
         grouped = qs.annotate(group=handoff_campaign_id()).values("send_back_reason", "group")
     elif group_by == "source":
@@ -187,7 +188,8 @@ def send_back_report(*, group_by: str, p: Period) -> Report:
             size=F("person__company__size"),
         )
     counts: dict[tuple[str, str], int] = {}
-    for item in grouped.annotate(n=people).order_by():
+    items = cast(list[dict[str, Any]], list(grouped.annotate(n=people).order_by()))
+    for item in items:
         if group_by == "segment":
             key = _segment_key(item["industry"] or "", item["size"] or "")
         elif group_by == "campaign":
