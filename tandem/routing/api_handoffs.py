@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import P, PathEx, Query, Router, Schema, Status
@@ -86,14 +85,20 @@ class ReasonOut(Schema):
     is_active: bool
 
 
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,49}$"
+LABEL_PATTERN = r"\S"  # not blank
+
+
 class ReasonIn(Schema):
-    key: str = Field(max_length=50, description="Lower-case letters, digits, underscores.")
-    label: str = Field(max_length=100)
+    key: str = Field(
+        max_length=50, pattern=KEY_PATTERN, description="Lower-case letters, digits, underscores."
+    )
+    label: str = Field(min_length=1, max_length=100, pattern=LABEL_PATTERN)
     position: int | None = Field(None, ge=0, le=1_000_000, description="Default: last.")
 
 
 class ReasonPatch(Schema):
-    label: str | None = Field(None, max_length=100)
+    label: str | None = Field(None, min_length=1, max_length=100, pattern=LABEL_PATTERN)
     position: int | None = Field(None, ge=0, le=1_000_000)
     is_active: bool | None = None
 
@@ -182,10 +187,8 @@ def update_reason(request: HttpRequest, reason_id: Id, payload: ReasonPatch) -> 
     """Change the label, position or whether it is offered (admins); the key stays."""
     require(_actor(request), "routing.manage_reasons")
     reason = get_object_or_404(SendBackReason, pk=reason_id)
-    data = payload.model_dump(exclude_unset=True)
-    for name in ("label", "position", "is_active"):
-        if name in data and data[name] is None:
-            raise ValidationError({name: "Give a value, or leave the field out."})
+    # A field sent as null is left as it is, like a field left out.
+    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return reasons.update_reason(actor=_actor(request), reason=reason, data=data)
 
 
