@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from tandem.accounts.permissions import page_requires
+from tandem.accounts.permissions import can, page_requires
 from tandem.routing import reports
 
 
@@ -32,5 +32,8 @@ def send_back_report(request: HttpRequest) -> HttpResponse:
         "date_to": request.GET.get("to") or (report.period.last.isoformat() if report else ""),
         "scoring_url": reverse("scoring:rules"),
         "api_url": reverse("api:send_back_report"),
+        "reasons_url": reverse("handoffs:reasons")
+        if can(request.user, "routing.manage_reasons")
+        else "",
     }
     return render(request, "routing/send_back_report.html", context, status=400 if errors else 200)
