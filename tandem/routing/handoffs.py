@@ -127,9 +127,10 @@ def accept_handoff(*, actor: Actor, person: Person) -> Handoff:
     A person already past `sal` (an opportunity opened meanwhile) keeps their stage:
     accepting never moves anyone backwards.
     """
+    require(actor, "routing.respond", person)
     with transaction.atomic():
         person = _locked_person(person)
-        require(actor, "routing.respond", person)
+        require(actor, "routing.respond", person)  # again: the owner may have changed meanwhile
         handoff = _lock_open_handoff(person)
         rank = FUNNEL_ORDER.get(person.stage)
         if rank is None or rank < FUNNEL_ORDER[Stage.SAL]:
@@ -159,11 +160,12 @@ def send_back_handoff(
     marketing's again; the hand-off keeps who had it and who sent it back), and
     marketing is told.
     """
+    require(actor, "routing.respond", person)
     chosen = clean_reason(reason)
     note = clean_note(note)
     with transaction.atomic():
         person = _locked_person(person)
-        require(actor, "routing.respond", person)
+        require(actor, "routing.respond", person)  # again: the owner may have changed meanwhile
         handoff = _lock_open_handoff(person)
         people.log_activity(
             actor=actor,

@@ -210,3 +210,11 @@ def test_another_salesperson_may_not_answer_and_nothing_changes(salesperson, oth
     assert (person.stage, person.owner, h.status) == ("mql", salesperson, "open")
     assert not Activity.objects.filter(person=person).exists()
     assert not Notification.objects.exists()
+
+
+def test_a_refused_caller_learns_nothing_about_the_reason(other_salesperson, salesperson):
+    person, _ = routed_lead(salesperson)
+    with pytest.raises(PermissionDenied):
+        handoffs.send_back_handoff(
+            actor=Actor.for_user(other_salesperson), person=person, reason="bored"
+        )
