@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from tandem.people import extensions
 from tandem.people.models import Person
-from tandem.routing.forms_handoffs import SendBackForm
-from tandem.routing.handoffs import reason_labels
+from tandem.routing.handoffs import NOTE_MAX_LENGTH, active_reasons, reason_labels
 from tandem.routing.models import Handoff, HandoffStatus
 from tandem.routing.reports import FILTER_PARAM, reason_choices, sent_back_condition
 
@@ -34,7 +33,8 @@ def person_handoff(person: Person) -> dict[str, Any]:
         "reason_label": reason_labels().get(handoff.send_back_reason, handoff.send_back_reason)
         if handoff.send_back_reason
         else "",
-        "form": SendBackForm(auto_id="handoff-%s") if is_open else None,
+        "reasons": [(r.key, r.label) for r in active_reasons()] if is_open else [],
+        "note_max": NOTE_MAX_LENGTH,
     }
 
 

@@ -38,11 +38,15 @@ class InboxLead:
     reasons: list[Reason] = field(default_factory=list)
     touchpoints: list[Touchpoint] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
-    form: Any = None  # the send-back form of this card (set by the view)
 
     @property
     def person(self) -> Any:
         return self.handoff.person
+
+    @property
+    def uid(self) -> str:
+        """The prefix of this card's form ids, unique on the page."""
+        return f"lead{self.handoff.pk}"
 
 
 def open_handoffs_of(owner: User) -> QuerySet[Handoff]:

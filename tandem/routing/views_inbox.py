@@ -23,6 +23,7 @@ from tandem.accounts.permissions import can, page_requires, require
 from tandem.people.models import Person
 from tandem.routing import handoffs, inbox
 from tandem.routing.forms_handoffs import SendBackForm
+from tandem.routing.handoffs import NOTE_MAX_LENGTH
 
 
 def _user(request: HttpRequest) -> User:
@@ -65,10 +66,10 @@ def my_leads(request: HttpRequest) -> HttpResponse:
         "page_size": inbox.PAGE_SIZE,
         "error": error,
         "inbox_url": request.get_full_path(),
+        # Read once for every card's send-back form.
+        "reasons": [(r.key, r.label) for r in handoffs.active_reasons()] if leads else [],
+        "note_max": NOTE_MAX_LENGTH,
     }
-    reasons = [(r.key, r.label) for r in handoffs.active_reasons()] if leads else []
-    for lead in leads:  # one form per card, so the ids on the page stay unique
-        lead.form = SendBackForm(auto_id=f"lead{lead.handoff.pk}-%s", reasons=reasons)
     return render(request, "routing/inbox.html", context, status=400 if error else 200)
 
 

@@ -26,9 +26,7 @@ def sign_in(page: Page, live_server, user, path: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_a_send_back_reaches_marketing_by_campaign(
-    page: Page, live_server, salesperson, marketer
-):
+def test_a_send_back_reaches_marketing_by_campaign(page: Page, live_server, salesperson, marketer):
     now = timezone.now()
     guide = campaign("Pricing guide")
     person, _ = routed_lead(salesperson, last_name="Lovelace", routed_at=now)
