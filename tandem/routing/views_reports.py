@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from tandem.accounts.models import User
 from tandem.accounts.permissions import can, page_requires
 from tandem.routing import reports
 
@@ -33,7 +36,7 @@ def send_back_report(request: HttpRequest) -> HttpResponse:
         "scoring_url": reverse("scoring:rules"),
         "api_url": reverse("api:send_back_report"),
         "reasons_url": reverse("handoffs:reasons")
-        if can(request.user, "routing.manage_reasons")
+        if can(cast(User, request.user), "routing.manage_reasons")
         else "",
     }
     return render(request, "routing/send_back_report.html", context, status=400 if errors else 200)
