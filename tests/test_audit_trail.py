@@ -957,6 +957,7 @@ def _(ctx: Ctx) -> list[Expect]:
 
 def routed(ctx: Ctx) -> Person:
     """A person handed to the acting admin, open (the routing engine is not walked here)."""
+    routing_reasons.ensure_default_reasons()  # seeded by a migration; a flush drops them
     ada = people.create_person(
         actor=ctx.setup, data={"last_name": "Lovelace", "owner": ctx.user}, stage="mql"
     )
@@ -995,6 +996,7 @@ def _(ctx: Ctx) -> list[Expect]:
 
 @walks("routing.update_reason", "changed")
 def _(ctx: Ctx) -> list[Expect]:
+    routing_reasons.ensure_default_reasons()  # seeded by a migration; a flush drops them
     reason = SendBackReason.objects.get(key="no_budget")
     ctx.start()
     routing_reasons.update_reason(actor=ctx.actor, reason=reason, data={"label": "Budget"})
@@ -1003,6 +1005,7 @@ def _(ctx: Ctx) -> list[Expect]:
 
 @walks("routing.deactivate_reason", "changed")
 def _(ctx: Ctx) -> list[Expect]:
+    routing_reasons.ensure_default_reasons()
     reason = SendBackReason.objects.get(key="spam")
     ctx.start()
     routing_reasons.deactivate_reason(actor=ctx.actor, reason=reason)

@@ -18,6 +18,16 @@ from tandem.accounts.permissions import require
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.routing.models import SendBackReason
 
+# The list issue 20 names, seeded by migration 0003 (which keeps its own frozen copy).
+DEFAULT_REASONS = (
+    ("not_decision_maker", "Not the decision maker"),
+    ("no_budget", "No budget"),
+    ("bad_timing", "Bad timing"),
+    ("not_a_fit", "Not a fit"),
+    ("duplicate", "Duplicate"),
+    ("spam", "Spam"),
+    ("other", "Other"),
+)
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,49}$")
 AUDITED = ("key", "label", "position", "is_active")
 
@@ -92,3 +102,12 @@ def update_reason(*, actor: Actor, reason: SendBackReason, data: dict[str, Any])
 def deactivate_reason(*, actor: Actor, reason: SendBackReason) -> SendBackReason:
     """Stop offering a reason; what was sent back with it keeps it."""
     return update_reason(actor=actor, reason=reason, data={"is_active": False})
+
+
+def ensure_default_reasons() -> None:
+    """Put back any default reason missing (a database flushed after its migrations ran, as
+    transactional tests leave it); one that exists keeps its label, position and state."""
+    for position, (key, label) in enumerate(DEFAULT_REASONS, start=1):
+        SendBackReason.objects.get_or_create(
+            key=key, defaults={"label": label, "position": position * 10}
+        )

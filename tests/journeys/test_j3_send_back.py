@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tandem.people.models import Person
 from tandem.routing.models import Handoff
+from tandem.routing.reasons import ensure_default_reasons
 from tandem.routing.tests.handoff_factories import campaign, routed_lead, touch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +28,7 @@ def sign_in(page: Page, live_server, user, path: str) -> None:
 
 
 def test_a_send_back_reaches_marketing_by_campaign(page: Page, live_server, salesperson, marketer):
+    ensure_default_reasons()  # the flush between transactional tests drops the seeded rows
     now = timezone.now()
     guide = campaign("Pricing guide")
     person, _ = routed_lead(salesperson, last_name="Lovelace", routed_at=now)
