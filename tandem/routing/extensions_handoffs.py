@@ -25,7 +25,8 @@ def person_handoff(person: Person) -> dict[str, Any]:
     )
     if handoff is None:
         return {"handoff": None}
-    is_open = handoff.status == HandoffStatus.OPEN
+    # A deleted person's page shows the hand-off, not the buttons (restore them first).
+    is_open = handoff.status == HandoffStatus.OPEN and person.deleted_at is None
     return {
         "handoff": handoff,
         "is_open": is_open,
