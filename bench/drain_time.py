@@ -1,7 +1,7 @@
 """How long the worker's drain takes per web-form submission, and what it runs.
 
     python -m bench.drain_time --db sqlite|postgres [--rows 1000] [--statements]
-        [--profile N] [--pg-name NAME] [--repeat-share 0.1]
+        [--profile N] [--pg-name NAME] [--repeat-share 0.1] [--rules]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
 PostgreSQL database `tandem_drain_time_bench`, dropped and created with psql),
@@ -174,6 +174,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--repeat-share", type=float, default=0.1, help="share of posts with an earlier email"
     )
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="the demo's rule set active, so each drained batch is scored too (issue 19)",
+    )
     args = parser.parse_args(argv)
     pg_name = args.pg_name
     work = Path(tempfile.mkdtemp(prefix="drain-time-"))
@@ -194,6 +199,11 @@ def main(argv: list[str]) -> int:
         from bench.common import database_label, migrate
 
         migrate()
+        if args.rules:
+            from tandem.accounts.actor import Actor
+            from tandem.scoring.demo import load_demo_rules
+
+            load_demo_rules(Actor.system("bench"))
         waiting = fill_inbox(args.rows, repeat_share=args.repeat_share)
         print(f"{waiting} submissions waiting in the inbox")
         out = time_drain(statements=args.statements, profile=args.profile)

@@ -56,6 +56,9 @@ api.add_router("", campaigns_router)
 api.add_router("/capture", "tandem.capture.api.router")
 api.add_router("/scoring", "tandem.scoring.api.router")
 api.add_router("", "tandem.scoring.predictive.api.router")
+api.add_router("", "tandem.notifications.api.router")
+api.add_router("", "tandem.sla.api.router")
+api.add_router("", "tandem.followups.api.router")
 api.add_router("", "tandem.routing.api_handoffs.router")
 
 

@@ -20,4 +20,7 @@ urlpatterns = [
     path("", include("tandem.capture.quick.urls")),
     path("", include("tandem.imports.urls")),
     path("", include("tandem.dedup.urls")),
+    path("", include("tandem.notifications.urls")),
+    path("", include("tandem.sla.urls")),
+    path("", include("tandem.followups.urls")),
 ]

@@ -67,6 +67,11 @@ UNSTATED = {
     "score": "given for an override of kind `score`",
     "grade": "given for an override of kind `grade`",
     "expires_at": "in the future",
+    # sla
+    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days)",
+    "subdivision": "a subdivision of the country given",
+    "hours": "intervals in order, not overlapping, at least one in the week",
+    "closing_days": "each date once",
     # routing: the hand-off answer (issue 20)
     "sent_back_reason": "a send-back reason's key, or a link from the send-back report",
     "from": "not after `to` (the send-back report's period)",

@@ -49,8 +49,10 @@ from tandem.capture.quick.services import QuickEntry, capture_quickly
 from tandem.core.models import AuditEvent
 from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate
+from tandem.followups import services as tasks
 from tandem.imports import services as imports
 from tandem.imports.models import ImportStatus
+from tandem.notifications import services as notifications
 from tandem.people import bulk as people_bulk
 from tandem.people import custom_fields
 from tandem.people import services as people
@@ -62,6 +64,7 @@ from tandem.scoring import services as scoring
 from tandem.scoring.models import ModelVersion, PersonPrediction
 from tandem.scoring.predictive import services as predictive
 from tandem.scoring.tests.history import make_history
+from tandem.sla import services as sla
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +81,9 @@ NO_AUDIT = {
     "imports.start_dry_run": "a dry run keeps nothing but a preview of the counts on the job",
     "imports.dry_run": "a dry run keeps nothing but a preview of the counts on the job",
     "imports.stopped_import_of": "reads which stopped import a re-run resumes; changes nothing",
+    "notifications.mark_read": "a user's own reading state of their own news; auditing each "
+    "click would bury the trail (notifications/services.py)",
+    "notifications.mark_all_read": "the same reading state, for all of a user's unread news",
 }
 
 
@@ -221,6 +227,76 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     campaigns.update_campaign(actor=ctx.actor, campaign=campaign, data={"name": "Autumn fair"})
     return [Expect("changed", campaign)]
+
+
+# sla -----------------------------------------------------------------------------------------
+
+HOURS = {"mon": [["09:00", "17:00"]]}
+
+
+def _sla_policy(ctx: Ctx, name: str = "Demo requests"):
+    return sla.create_sla_policy(actor=ctx.setup, data={"name": name, "amount": 15})
+
+
+@walks("notifications.set_email_preferences", "notification_email_preferences_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    pref = notifications.set_email_preferences(actor=ctx.actor, user=ctx.user, kinds=["handoff"])
+    return [Expect("notification_email_preferences_changed", pref)]
+
+
+@walks("sla.create_sla_policy", "sla_policy_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    policy = sla.create_sla_policy(actor=ctx.actor, data={"name": "Demo", "amount": 15})
+    return [Expect("sla_policy_created", policy)]
+
+
+@walks("sla.update_sla_policy", "sla_policy_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    policy = _sla_policy(ctx)
+    ctx.start()
+    sla.update_sla_policy(actor=ctx.actor, policy=policy, data={"amount": 30})
+    return [Expect("sla_policy_changed", policy)]
+
+
+@walks("sla.move_sla_policy", "sla_policy_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    _sla_policy(ctx, "First")
+    policy = _sla_policy(ctx, "Second")
+    ctx.start()
+    sla.move_sla_policy(actor=ctx.actor, policy=policy, position=1)
+    return [Expect("sla_policy_changed", policy)]
+
+
+@walks("sla.delete_sla_policy", "sla_policy_deleted")
+def _(ctx: Ctx) -> list[Expect]:
+    policy = _sla_policy(ctx)
+    target = ("sla.slapolicy", policy.pk)
+    ctx.start()
+    sla.delete_sla_policy(actor=ctx.actor, policy=policy)
+    return [Expect("sla_policy_deleted", target)]
+
+
+@walks("sla.set_business_hours", "business_hours_set")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    calendar = sla.set_business_hours(
+        actor=ctx.actor, team=None, time_zone="Europe/Berlin", hours=HOURS, country="DE"
+    )
+    return [Expect("business_hours_set", calendar)]
+
+
+@walks("sla.reset_business_hours", "business_hours_reset")
+def _(ctx: Ctx) -> list[Expect]:
+    team = Team.objects.create(name="Munich")
+    calendar = sla.set_business_hours(
+        actor=ctx.setup, team=team, time_zone="Europe/Berlin", hours=HOURS
+    )
+    target = ("sla.businesscalendar", calendar.pk)
+    ctx.start()
+    sla.reset_business_hours(actor=ctx.actor, team=team)
+    return [Expect("business_hours_reset", target)]
 
 
 # capture -------------------------------------------------------------------------------------
@@ -1010,6 +1086,51 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     routing_reasons.deactivate_reason(actor=ctx.actor, reason=reason)
     return [Expect("changed", reason)]
+
+
+# followups (tasks) ---------------------------------------------------------------------------
+
+
+def task(ctx: Ctx, **kw: Any) -> Any:
+    return tasks.create_task(ctx.setup, kind="call", title="Call Ada", person=person(ctx), **kw)
+
+
+@walks("followups.create_task", "task_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    return [Expect("task_created", tasks.create_task(ctx.actor, kind="todo", title="Plan"))]
+
+
+@walks("followups.update_task", "task_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.update_task(ctx.actor, task=made, changes={"title": "Call Ada back"})
+    return [Expect("task_changed", made)]
+
+
+@walks("followups.complete_task", "task_completed")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.complete_task(ctx.actor, task=made, outcome="Booked a demo")
+    return [Expect("task_completed", made)]
+
+
+@walks("followups.reopen_task", "task_reopened")
+def _(ctx: Ctx) -> list[Expect]:
+    made = tasks.complete_task(ctx.setup, task=task(ctx))
+    ctx.start()
+    tasks.reopen_task(ctx.actor, task=made)
+    return [Expect("task_reopened", made)]
+
+
+@walks("followups.cancel_task", "task_cancelled")
+def _(ctx: Ctx) -> list[Expect]:
+    made = task(ctx)
+    ctx.start()
+    tasks.cancel_task(ctx.actor, task=made)
+    return [Expect("task_cancelled", made)]
 
 
 # --- the checks ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ MAIN_MENU = (
     ("My leads", "handoffs:my_leads", "/leads/"),
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
+    ("Tasks", "tasks:list", "/tasks/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
@@ -26,6 +27,7 @@ MAIN_MENU = (
     ("Imports", "imports:list", "/imports/"),
     ("Duplicates", "dedup:queue", "/duplicates/"),
     ("Predictive model", "scoring:model", "/scoring/model"),
+    ("SLAs", "sla:policies", "/settings/sla/"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )

@@ -9,6 +9,8 @@ people reads only this registry:
 - `PersonSection`: a card on the person page and the field of the person API
   with the same key (the field itself is declared in `schemas.PersonDetailOut`,
   so the API's contract stays written down in people).
+- `CompanySection`: a card on the company page (the company's twin of PersonSection,
+  page only: no API field).
 - `ListCondition`: what one `PersonFilter` parameter means (the parameter is
   declared in `filters.PersonFilter`, ADR 0001); a set-based condition.
 - `ListSort`: what one value of the list's `sort` parameter means when another app
@@ -39,7 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from tandem.core.pagination import SortSpec
-from tandem.people.models import Person
+from tandem.people.models import Company, Person
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,15 @@ class PersonSection:
     key: str  # the PersonDetailOut field it fills
     template: str  # included in the person page; `section.data` is load(person)
     load: Callable[[Person], Any]
+
+
+@dataclass(frozen=True)
+class CompanySection:
+    """One company's data from another app: a card on the company page (followups: tasks)."""
+
+    key: str
+    template: str  # included in the company page; `section.data` is load(company)
+    load: Callable[[Company], Any]
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,7 @@ class PeopleTouchedStep:
 
 
 _sections: dict[str, PersonSection] = {}
+_company_sections: dict[str, CompanySection] = {}
 _conditions: dict[str, ListCondition] = {}
 _export_columns: dict[str, ExportColumns] = {}
 _sorts: dict[str, ListSort] = {}
@@ -153,6 +165,10 @@ _touched_steps: dict[str, PeopleTouchedStep] = {}
 
 def register_person_section(section: PersonSection) -> None:
     _sections[section.key] = section
+
+
+def register_company_section(section: CompanySection) -> None:
+    _company_sections[section.key] = section
 
 
 def register_list_condition(condition: ListCondition) -> None:
@@ -189,6 +205,10 @@ def person_sections() -> list[PersonSection]:
 
 def person_section(key: str) -> PersonSection | None:
     return _sections.get(key)
+
+
+def company_sections() -> list[CompanySection]:
+    return list(_company_sections.values())
 
 
 def list_conditions() -> list[ListCondition]:

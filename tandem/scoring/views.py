@@ -26,6 +26,17 @@ from tandem.scoring.engine import plan_for
 from tandem.scoring.forms import OverrideForm, RuleForm, RuleSetForm
 from tandem.scoring.models import Rule, RuleKind, RuleSet, RuleSetStatus
 
+# The rule set's history in words (its audit events).
+_HISTORY_WORDS = {
+    "created": "Created the draft",
+    "changed": "Changed the name, MQL threshold or notes",
+    "rule_added": "Added a rule",
+    "rule_changed": "Changed a rule",
+    "rule_removed": "Removed a rule",
+    "activated": "Activated it: everyone rescored with these rules",
+    "retired": "Retired it: another rule set was activated",
+}
+
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
@@ -96,7 +107,7 @@ def rule_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "engagement_rules": plan.engagement,
         "is_editable": is_editable,
         "can_manage": can_manage,
-        "audit": audit_for(rule_set, limit=30),
+        "audit": [(e, _HISTORY_WORDS.get(e.event, e.event)) for e in audit_for(rule_set, limit=30)],
         "months": backtest.DEFAULT_MONTHS,
         "max_months": backtest.MAX_MONTHS,
     }

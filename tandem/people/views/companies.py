@@ -16,7 +16,7 @@ from tandem.accounts.models import Role
 from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
 from tandem.core.pagination import capped_count
-from tandem.people import services
+from tandem.people import extensions, services
 from tandem.people.custom_fields import definitions
 from tandem.people.filters import CompanyFilter
 from tandem.people.forms import (
@@ -136,6 +136,11 @@ def _company_page(
         "audit": audit_rows(audit_for(company), Company, defs),
     }
     context.update(_company_timeline_context(request, company, people, activity_form))
+    # Cards other apps add (tasks, ADR 0005); visibility is this page's, checked above.
+    context["sections"] = [
+        {"key": s.key, "template": s.template, "data": s.load(company)}
+        for s in extensions.company_sections()
+    ]
     return render(request, "people/company_detail.html", context)
 
 

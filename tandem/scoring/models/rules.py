@@ -39,6 +39,9 @@ class RuleSet(models.Model):
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # New at each activation: processes keep the active set's plan and compiled statements
+    # under it (scoring.engine.active_plan), so one cheap query tells them it is the same.
+    activation_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-version"]

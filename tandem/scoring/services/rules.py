@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -229,7 +230,8 @@ def activate_rule_set(*, actor: Actor, rule_set: RuleSet, reason: str = "") -> R
         rule_set.status = RuleSetStatus.ACTIVE
         rule_set.activated_at = timezone.now()
         rule_set.activated_by = actor.user
-        rule_set.save(update_fields=["status", "activated_at", "activated_by"])
+        rule_set.activation_key = uuid.uuid4()
+        rule_set.save(update_fields=["status", "activated_at", "activated_by", "activation_key"])
         record_audit(
             actor=actor,
             event="activated",

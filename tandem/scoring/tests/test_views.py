@@ -37,6 +37,10 @@ def test_a_marketer_writes_a_draft_and_activates_it(
     assert PersonScore.objects.get(person=lead).score == 15
     person_page = client.get(f"/people/{lead.pk}/").content.decode()
     assert "+15 Title contains &#x27;VP&#x27;" in person_page
+    # The history says what happened in words, not event codes.
+    history = client.get(f"/scoring/sets/{draft.pk}/").content.decode()
+    assert "Added a rule" in history and "Activated it" in history
+    assert "rule_added" not in history
 
 
 def test_the_owner_overrides_with_a_reason_on_the_page(client, salesperson, system):
