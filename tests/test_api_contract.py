@@ -44,8 +44,8 @@ UNSTATED = {
     "custom_fields": "the defined custom fields, each of its type",
     "cursor": "a cursor from this list and sort, not with an offset",
     "to": "a move the funnel allows from the current stage",
-    "reason": "required going backwards or out of the funnel",
-    "person": "a person not deleted",
+    "reason": "required going backwards or out of the funnel; a send-back: an active reason's key",
+    "person": "a person not deleted; to accept or send back, one with an open hand-off",
     "body": "an activity says what happened, in `subject` or `body`",
     "campaign": "an existing campaign id or key",
     "occurred_at": "not in the future",
@@ -53,7 +53,8 @@ UNSTATED = {
     "page_url": "an http(s) URL",
     "ends_on": "not before the campaign starts",
     "may_email": "the key of a consent purpose that exists",
-    "key": "a key made from the name when none is given (a name of only symbols makes none)",
+    "key": "a key made from the name when none is given (a name of only symbols makes none); "
+    "a send-back reason's key not taken yet",
     "purpose": "an existing consent purpose with a text",
     "text_version": "a version of that purpose's text",
     "Idempotency-Key": "the same key is not reused with another body",
@@ -71,6 +72,9 @@ UNSTATED = {
     "subdivision": "a subdivision of the country given",
     "hours": "intervals in order, not overlapping, at least one in the week",
     "closing_days": "each date once",
+    # routing: the hand-off answer (issue 20)
+    "sent_back_reason": "a send-back reason's key, or a link from the send-back report",
+    "from": "not after `to` (the send-back report's period)",
 }
 # And where a rule depends on the record as it is.
 UNSTATED_IN = {

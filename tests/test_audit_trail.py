@@ -57,6 +57,9 @@ from tandem.people import bulk as people_bulk
 from tandem.people import custom_fields
 from tandem.people import services as people
 from tandem.people.models import Activity, Company, Person, StageChange
+from tandem.routing import handoffs as routing_handoffs
+from tandem.routing import reasons as routing_reasons
+from tandem.routing.models import Handoff, SendBackReason
 from tandem.scoring import services as scoring
 from tandem.scoring.models import ModelVersion, PersonPrediction
 from tandem.scoring.predictive import services as predictive
@@ -1023,6 +1026,66 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     predictive.restore_previous_model(actor=ctx.actor)
     return [Expect("model_restored", earlier)]
+
+
+# routing: the hand-off answer (issue 20) ------------------------------------------------------
+
+
+def routed(ctx: Ctx) -> Person:
+    """A person handed to the acting admin, open (the routing engine is not walked here)."""
+    routing_reasons.ensure_default_reasons()  # seeded by a migration; a flush drops them
+    ada = people.create_person(
+        actor=ctx.setup, data={"last_name": "Lovelace", "owner": ctx.user}, stage="mql"
+    )
+    Handoff.objects.create(
+        person=ada, owner=ctx.user, routed_by="test", routed_at=timezone.now(), reason="MQL"
+    )
+    return ada
+
+
+@walks("routing.accept_handoff", "handoff_accepted")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = routed(ctx)
+    ctx.start()
+    routing_handoffs.accept_handoff(actor=ctx.actor, person=ada)
+    # people's change_stage records the stage move as the same actor.
+    return [Expect("handoff_accepted", Handoff.objects.get(person=ada))]
+
+
+@walks("routing.send_back_handoff", "handoff_sent_back")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = routed(ctx)
+    ctx.start()
+    routing_handoffs.send_back_handoff(
+        actor=ctx.actor, person=ada, reason="not_decision_maker", note="Ask the CFO."
+    )
+    # people's change_stage and update_person record the stage and the owner cleared.
+    return [Expect("handoff_sent_back", Handoff.objects.get(person=ada))]
+
+
+@walks("routing.create_reason", "created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    reason = routing_reasons.create_reason(actor=ctx.actor, key="no_project", label="No project")
+    return [Expect("created", reason)]
+
+
+@walks("routing.update_reason", "changed")
+def _(ctx: Ctx) -> list[Expect]:
+    routing_reasons.ensure_default_reasons()  # seeded by a migration; a flush drops them
+    reason = SendBackReason.objects.get(key="no_budget")
+    ctx.start()
+    routing_reasons.update_reason(actor=ctx.actor, reason=reason, data={"label": "Budget"})
+    return [Expect("changed", reason)]
+
+
+@walks("routing.deactivate_reason", "changed")
+def _(ctx: Ctx) -> list[Expect]:
+    routing_reasons.ensure_default_reasons()
+    reason = SendBackReason.objects.get(key="spam")
+    ctx.start()
+    routing_reasons.deactivate_reason(actor=ctx.actor, reason=reason)
+    return [Expect("changed", reason)]
 
 
 # followups (tasks) ---------------------------------------------------------------------------

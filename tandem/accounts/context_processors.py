@@ -15,11 +15,13 @@ from tandem.accounts.permissions import can
 # empty: only the page itself).
 MAIN_MENU = (
     ("Funnel", "people:overview", ""),
+    ("My leads", "handoffs:my_leads", "/leads/"),
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
     ("Tasks", "tasks:list", "/tasks/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
+    ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
     ("Forms", "capture:form_list", "/forms/"),
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),

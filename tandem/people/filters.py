@@ -194,6 +194,14 @@ class PersonFilter(QueryFilter):
     min_engagement_score: int | None = Field(
         None, ge=-(10**9), le=10**9, description="Engagement score at least this (scoring)"
     )
+    sent_back_reason: str | None = Field(
+        None,
+        max_length=500,
+        description=(
+            "Sent back by sales for this reason (routing): a send-back reason key, or a "
+            "send-back report's drill-down (reason, campaign or source or segment, period)"
+        ),
+    )
     sort: PersonSort = "name"
 
     @property
@@ -216,6 +224,7 @@ class PersonFilter(QueryFilter):
                 self.min_score is not None,
                 self.min_fit_score is not None,
                 self.min_engagement_score is not None,
+                self.sent_back_reason,
             ]
         )
 
@@ -253,6 +262,9 @@ class PersonFilter(QueryFilter):
             value = getattr(self, param)
             if value is not None:
                 qs = qs.filter(extensions.list_condition(param, str(value)))
+        if self.sent_back_reason and self.sent_back_reason.strip():
+            # Hand-offs are routing's, above people: it gives the condition (ADR 0005).
+            qs = qs.filter(extensions.list_condition("sent_back_reason", self.sent_back_reason))
         return qs
 
 

@@ -7,12 +7,13 @@ class RoutingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # --- escalate (issue 20, points 3-5): first contact and SLA escalation ---------
-        # A call, email or meeting a person logs stops the lead's SLA clock (people's
-        # extension point, ADR 0005); the worker reminds owners and announces breaches.
+        """What routing adds through other apps' extension points (ADR 0005)."""
+        # First contact and SLA escalation: a call, email or meeting a person logs stops
+        # the lead's SLA clock; the worker reminds owners and announces breaches.
         from tandem.core.worker_start import register_worker_loop
         from tandem.people import extensions
         from tandem.routing import escalation, first_contact
+        from tandem.routing.extensions_handoffs import register as register_handoff_answer
 
         extensions.register_people_touched(
             extensions.PeopleTouchedStep(
@@ -20,4 +21,6 @@ class RoutingConfig(AppConfig):
             )
         )
         register_worker_loop("routing.escalation", escalation.escalation_loop)
-        # --- end escalate -------------------------------------------------------------
+        # The hand-off card (accept / send back) on the person page and the people list's
+        # `sent_back_reason` filter.
+        register_handoff_answer()

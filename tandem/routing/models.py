@@ -81,3 +81,25 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} → {self.owner_id or self.team_id}"
+
+
+# --- send-back reasons (issue 20, point 7) ------------------------------------------
+
+
+class SendBackReason(models.Model):
+    """One entry of the admin-edited list a salesperson picks from when sending a lead back.
+
+    The key is what the API takes and the report groups by; a reason in use is
+    deactivated, never deleted, so past send-backs keep their meaning.
+    """
+
+    key = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label

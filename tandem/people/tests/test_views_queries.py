@@ -17,14 +17,15 @@ from tandem.people.models import Stage
 # session, the signed-in user
 AUTH = 2
 # + capped COUNT(*), the page of people joined to company and owner, the owner filter's users,
-#   the consent purposes for the "may be emailed for" filter (capture's, ADR 0005)
-PEOPLE_LIST = AUTH + 4
+#   the consent purposes for the "may be emailed for" filter (capture's, ADR 0005),
+#   the send-back reasons for the "sent back as" filter (routing's, ADR 0005)
+PEOPLE_LIST = AUTH + 5
 # A one-word search runs three conditions (last name, first name, email prefix), each
 # its own index range (ADR 0004): session, the signed-in user, the companies whose name
 # starts with the text, the page's sort keys per condition (3), the page's people joined
 # to company and owner, the capped count's ids per condition (3), the owner filter's users,
-# the consent purposes
-PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1 + 1
+# the consent purposes, the send-back reasons
+PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1 + 1 + 1
 # On SQLite, + one capped breadth probe per condition not on the sort's leading column
 # (all three under sort=-created_at): SQLite has no range statistics (core.pagination).
 SQLITE_BREADTH_PROBES = 3
@@ -35,8 +36,9 @@ SQLITE_BREADTH_PROBES = 3
 #   then the score card (scoring's, ADR 0005): the stored score, the active rule set,
 #   the override history;
 #   then the predicted likelihood card (scoring, ADR 0012): the prediction with its version;
-#   then the tasks card (followups, ADR 0005): the person's tasks, the users its form offers
-PERSON_PAGE = AUTH + 20
+#   then the tasks card (followups, ADR 0005): the person's tasks, the users its form offers;
+#   then the hand-off card (routing's, ADR 0005): the current hand-off (none here)
+PERSON_PAGE = AUTH + 21
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities,
 #   then the tasks card (followups, ADR 0005): its and its people's tasks, the users its
