@@ -20,6 +20,7 @@ MAIN_MENU = (
     ("Tasks", "tasks:list", "/tasks/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
+    ("Routing", "routing:rules", "/routing/"),
     ("Forms", "capture:form_list", "/forms/"),
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),

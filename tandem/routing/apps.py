@@ -1,3 +1,5 @@
+"""Every lead gets a human: MQL, routing rules, hand-offs accepted or sent back with a reason."""
+
 from django.apps import AppConfig
 
 
@@ -21,3 +23,7 @@ class RoutingConfig(AppConfig):
         )
         register_worker_loop("routing.escalation", escalation.escalation_loop)
         # --- end escalate -------------------------------------------------------------
+        # MQL triggers, the person page's routing card and API fields (extensions_rules.py).
+        from tandem.routing.extensions_rules import register_routing
+
+        register_routing()

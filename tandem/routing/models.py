@@ -174,3 +174,16 @@ class OutOfOffice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.starts_on} – {self.ends_on}"
+
+
+class RoutingSettings(models.Model):
+    """Routing's one row of settings, edited on the routing page."""
+
+    # The admin-approved predictive model moves a lead to MQL at this likelihood (0-1);
+    # empty: the model does not trigger MQL (the rule score still does).
+    model_mql_likelihood = models.FloatField(null=True, blank=True)
+
+    @classmethod
+    def current(cls) -> RoutingSettings:
+        found = cls.objects.filter(pk=1).first()
+        return found if found is not None else cls(pk=1)
