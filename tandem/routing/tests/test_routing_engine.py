@@ -102,7 +102,7 @@ def test_named_account_goes_to_the_company_owner_unless_away():
 
 def test_round_robin_is_fair_and_respects_capacity_and_out_of_office():
     sales = team("Inside sales")
-    ann, ben, cat, dan = (seller(n, sales) for n in ("ann", "ben", "cat", "dan"))
+    _ann, _ben, cat, dan = (seller(n, sales) for n in ("ann", "ben", "cat", "dan"))
     seller("eve")  # not in the team
     rule("Inside sales in turn", "round_robin", team=sales.pk)
     services_rules.set_capacity(actor=SYSTEM, user=cat, max_open_handoffs=1)
