@@ -49,7 +49,7 @@ def describe(rule: RoutingRule) -> str:
         target = f"team {rule.team}'s queue (no owner yet)"
     else:
         target = f"team {rule.team}, in turn"
-    return f"{matched.capitalize()} → {target}"
+    return f"{matched[:1].upper()}{matched[1:]} → {target}"
 
 
 @dataclass(frozen=True)
