@@ -18,9 +18,9 @@ the untouched-leads view shows it: nobody loses a lead silently (principle 5).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -47,10 +47,9 @@ from tandem.routing.models import (
 )
 from tandem.sla.services import Clock, start_clock
 
-log = logging.getLogger(__name__)
-
 NO_RULE = "No rule matched"
 CHUNK = 5000  # ids per IN (...) list
+TELL_BATCH = 1000  # hand-offs told per background task
 # Leads met in person get a contact task due by their SLA (J4: every booth lead not sold).
 TASK_KINDS = frozenset({TouchpointKind.BOOTH_SCAN.value, TouchpointKind.STORE_VISIT.value})
 
@@ -379,42 +378,68 @@ def route_people(
         for rule in rules:
             if pointers.get(rule.pk) != rule.last_assigned_id:
                 RoutingRule.objects.filter(pk=rule.pk).update(last_assigned_id=pointers[rule.pk])
-        pairs = [(lead, h) for (lead, _, _), h in zip(decisions, routed.handoffs, strict=True)]
-        transaction.on_commit(lambda: tell_owners(actor, pairs, pool))
+        handoff_ids = [h.pk for h in routed.handoffs]
+        transaction.on_commit(partial(enqueue_telling, handoff_ids))
     return routed
 
 
-def tell_owners(actor: Actor, pairs: list[tuple[Lead, Handoff]], pool: Pool) -> None:
-    """After the commit: a notification per hand-off to its owner (a queue's: the team's
-    members), and a call task for booth and store leads (both keyed, so a retry adds none)."""
-    for lead, handoff in pairs:
-        try:
-            url = reverse("people:detail", args=[lead.pk])
-            users = (
-                [handoff.owner_id]
-                if handoff.owner_id is not None
-                else pool.members.get(handoff.team_id or 0, [])
-            )
-            due = (
-                f", due {timezone.localtime(handoff.due_at):%d %b %H:%M}" if handoff.due_at else ""
-            )
-            notify(
-                users,
-                kind="handoff",
-                title=f"New lead: {lead.name}{due}",
-                body=f"Routed by {handoff.routed_by}. {handoff.reason}".strip(),
-                key=f"handoff:{handoff.pk}",
-                url=url,
-            )
-            if lead.touchpoint_kind in TASK_KINDS:
-                create_task(
-                    actor,
-                    kind="call",
-                    title=f"Call {lead.name}"[:200],
-                    owner=User(pk=handoff.owner_id) if handoff.owner_id else None,
-                    due_at=handoff.due_at,
-                    person=Person(pk=lead.pk),
-                    key=f"handoff-task:{handoff.pk}",
-                )
-        except Exception:  # one failed notice must not stop the others; the hand-off stands
-            log.exception("telling the owner of hand-off %s failed", handoff.pk)
+def enqueue_telling(handoff_ids: list[int]) -> None:
+    """The notices and tasks of new hand-offs, in the worker, TELL_BATCH at a time."""
+    from tandem.routing.tasks_routing import tell_owners as tell_task
+
+    for start in range(0, len(handoff_ids), TELL_BATCH):
+        tell_task.enqueue(handoff_ids=handoff_ids[start : start + TELL_BATCH])
+
+
+def tell_owners(handoff_ids: list[int], actor: Actor | None = None) -> int:
+    """A notification per hand-off to its owner (a queue's: the team's members), and a call
+    task for booth and store leads. Both are keyed, so a retry adds none; one transaction
+    for them all (one commit, not one per notice). Returns how many hand-offs were told.
+
+    Runs in the worker (tasks_routing.tell_owners, enqueued on routing's commit), so a
+    batch of 10k is routed in seconds and the fan-out follows.
+    """
+    actor = actor or Actor.system("routing")
+    handoffs = list(Handoff.objects.filter(pk__in=handoff_ids, is_current=True).order_by("pk"))
+    if not handoffs:
+        return 0
+    leads = {lead.pk: lead for lead in load_leads([h.person_id for h in handoffs])}
+    teams = {h.team_id for h in handoffs if h.owner_id is None and h.team_id is not None}
+    members: dict[int, list[int]] = {}
+    for uid, team_id in User.objects.filter(team_id__in=teams, is_active=True).values_list(
+        "pk", "team_id"
+    ):
+        members.setdefault(team_id, []).append(uid)
+    with transaction.atomic():
+        for handoff in handoffs:
+            lead = leads.get(handoff.person_id)
+            if lead is not None:
+                _tell(actor, lead, handoff, members)
+    return len(handoffs)
+
+
+def _tell(actor: Actor, lead: Lead, handoff: Handoff, members: dict[int, list[int]]) -> None:
+    users = (
+        [handoff.owner_id]
+        if handoff.owner_id is not None
+        else members.get(handoff.team_id or 0, [])
+    )
+    due = f", due {timezone.localtime(handoff.due_at):%d %b %H:%M}" if handoff.due_at else ""
+    notify(
+        users,
+        kind="handoff",
+        title=f"New lead: {lead.name}{due}",
+        body=f"Routed by {handoff.routed_by}. {handoff.reason}".strip(),
+        key=f"handoff:{handoff.pk}",
+        url=reverse("people:detail", args=[lead.pk]),
+    )
+    if lead.touchpoint_kind in TASK_KINDS:
+        create_task(
+            actor,
+            kind="call",
+            title=f"Call {lead.name}"[:200],
+            owner=User(pk=handoff.owner_id) if handoff.owner_id else None,
+            due_at=handoff.due_at,
+            person=Person(pk=lead.pk),
+            key=f"handoff-task:{handoff.pk}",
+        )
