@@ -443,6 +443,11 @@ def create_companies_with_history(*, companies: list[PastCompany]) -> list[Compa
 # --- set-based stage changes and owners (routing, issue 20) ----------------------------
 
 
+def person_label(pk: int, first_name: str, last_name: str, email: str) -> str:
+    """What `str(person)` shows, from the values alone (no model instance per row)."""
+    return f"{first_name} {last_name}".strip() or email or f"Person #{pk}"
+
+
 def change_stage_bulk(
     *,
     actor: Actor,
@@ -479,8 +484,7 @@ def change_stage_bulk(
                 .order_by()
                 .values_list("pk", "stage", "owner_id", "first_name", "last_name", "email")
             ):
-                shown = str(Person(pk=pk, first_name=first, last_name=last, email=email))
-                people[pk] = (stage, owner_id, shown[:200])
+                people[pk] = (stage, owner_id, person_label(pk, first, last, email)[:200])
         for pk, (stage, owner_id, _) in people.items():
             if actor.user is not None:
                 require(actor, "people.change_stage", Person(pk=pk, owner_id=owner_id))
@@ -548,7 +552,7 @@ def assign_owners_bulk(*, actor: Actor, owners: dict[int, int | None]) -> int:
                 .values_list("pk", "owner_id", "first_name", "last_name", "email")
             ):
                 current[pk] = owner_id
-                shown[pk] = str(Person(pk=pk, first_name=first, last_name=last, email=email))[:200]
+                shown[pk] = person_label(pk, first, last, email)[:200]
         if actor.user is not None:
             for pk, owner_id in current.items():
                 require(actor, "people.edit", Person(pk=pk, owner_id=owner_id))

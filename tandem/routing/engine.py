@@ -35,7 +35,7 @@ from tandem.core.bulk import insert_new
 from tandem.core.models import AuditEvent
 from tandem.followups.services import create_task
 from tandem.notifications.services import notify
-from tandem.people.bulk import assign_owners_bulk
+from tandem.people.bulk import assign_owners_bulk, person_label
 from tandem.people.models import Person
 from tandem.routing.models import (
     Handoff,
@@ -242,7 +242,7 @@ def load_leads(person_ids: list[int]) -> list[Lead]:
             leads.append(
                 Lead(
                     pk=r[0],
-                    name=str(Person(pk=r[0], first_name=r[1], last_name=r[2], email=r[3])),
+                    name=person_label(r[0], r[1], r[2], r[3]),
                     country=r[4],
                     region=r[5],
                     postcode=r[6],
