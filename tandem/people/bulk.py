@@ -485,9 +485,9 @@ def change_stage_bulk(
                 .values_list("pk", "stage", "owner_id", "first_name", "last_name", "email")
             ):
                 people[pk] = (stage, owner_id, person_label(pk, first, last, email)[:200])
-        for pk, (stage, owner_id, _) in people.items():
+        for pk, (stage, held_by, _) in people.items():
             if actor.user is not None:
-                require(actor, "people.change_stage", Person(pk=pk, owner_id=owner_id))
+                require(actor, "people.change_stage", Person(pk=pk, owner_id=held_by))
             if needs_reason(stage, target) and not (reasons.get(pk) or "").strip():
                 raise ValidationError({"reason": f"Say why person #{pk} goes to {target.label}."})
         moving = sorted(people)
@@ -554,8 +554,8 @@ def assign_owners_bulk(*, actor: Actor, owners: dict[int, int | None]) -> int:
                 current[pk] = owner_id
                 shown[pk] = person_label(pk, first, last, email)[:200]
         if actor.user is not None:
-            for pk, owner_id in current.items():
-                require(actor, "people.edit", Person(pk=pk, owner_id=owner_id))
+            for pk, held_by in current.items():
+                require(actor, "people.edit", Person(pk=pk, owner_id=held_by))
         changing = {pk: owners[pk] for pk, old in current.items() if old != owners[pk]}
         by_owner: dict[int | None, list[int]] = {}
         for pk, uid in changing.items():

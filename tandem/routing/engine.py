@@ -277,7 +277,7 @@ def load_pool(day: dt.date) -> Pool:
             "user_id", "max_open_handoffs"
         )
     )
-    room = {uid: int(limit) for uid, limit in limits.items()}
+    room = {uid: int(limit) for uid, limit in limits.items() if limit is not None}
     if room:
         for uid, count in (
             Handoff.objects.filter(owner_id__in=list(room), is_current=True, status="open")

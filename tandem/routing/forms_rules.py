@@ -53,7 +53,9 @@ class RuleForm(TandemForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["custom_field"].choices = [
+        field = self.fields["custom_field"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
             ("", "—"),
             *((f.key, f"{f.label} ({f.entity})") for f in CustomField.objects.order_by("label")),
         ]

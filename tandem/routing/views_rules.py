@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,8 +41,9 @@ def _page(request: HttpRequest, **extra: Any) -> HttpResponse:
     can_manage = can(user, MANAGE)
     likelihood = RoutingSettings.current().model_mql_likelihood
     away_form = extra.pop("away_form", None) or OutOfOfficeForm(initial={"user": user.pk})
-    if not can_manage:
-        away_form.fields["user"].queryset = User.objects.filter(pk=user.pk)
+    who = away_form.fields["user"]
+    if not can_manage and isinstance(who, ModelChoiceField):
+        who.queryset = User.objects.filter(pk=user.pk)
     rules = [(r, queries_rules.describe(r)) for r in queries_rules.rules()]
     context = {
         "rules": rules,
