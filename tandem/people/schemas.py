@@ -373,9 +373,12 @@ class PersonDetailOut(PersonOut):
 
     @staticmethod
     def _routing(obj: Person) -> Any:
-        # Hand-offs are routing's, above people: routing provides them (ADR 0005).
-        section = extensions.person_section("routing")
-        return section.load(obj) if section else None
+        # Hand-offs are routing's, above people: routing provides them (ADR 0005); read
+        # once for the four fields.
+        if not hasattr(obj, "_routing_card"):
+            section = extensions.person_section("routing")
+            obj._routing_card = section.load(obj) if section else None  # type: ignore[attr-defined]
+        return obj._routing_card  # type: ignore[attr-defined]
 
     @staticmethod
     def resolve_routed_by(obj: Person) -> str | None:
