@@ -189,8 +189,8 @@ def decide(lead: Lead, rules: list[RoutingRule], pool: Pool, pointers: dict) -> 
             if pool.available(rule.user_id, mind_capacity=mind):
                 pool.take(rule.user_id)
                 return Decision(rule, rule.user_id, rule.team_id or pool.team_of[rule.user_id])
-            if rule.kind != RuleKind.FALLBACK or rule.team_id is None:
-                continue
+            if rule.team_id is None:
+                continue  # the user is away: the next rule decides
         if rule.team_id is not None:
             if rule.kind == RuleKind.FALLBACK:
                 return Decision(rule, None, rule.team_id)  # the team's queue: no owner yet

@@ -194,3 +194,16 @@ def test_deleted_people_are_not_routed():
     people.delete_person(actor=SYSTEM, person=p)
     assert route(p).count == 0
     assert not Handoff.objects.exists()
+
+
+def test_a_rules_user_away_passes_the_lead_to_its_team_in_turn():
+    sales = team("Key accounts")
+    lead_seller, ben = seller("lea", sales), seller("ben", sales)
+    rule("Finance", "segment", industries=["Finance"], user=lead_seller.pk, team=sales.pk)
+    services_rules.add_out_of_office(
+        actor=SYSTEM, user=lead_seller, starts_on=NOW.date(), ends_on=NOW.date()
+    )
+    bank = people.create_company(actor=SYSTEM, data={"name": "Bank", "industry": "Finance"})
+    p = person("Banker", company=bank)
+    route(p)
+    assert current(p).owner == ben and current(p).routed_by == "Finance"
