@@ -19,14 +19,14 @@ from tandem.accounts.models import User
 from tandem.routing import queries_rules, services_rules
 from tandem.routing.models import OutOfOffice, RoutingRule
 from tandem.routing.schemas_rules import (
-    AvailabilityOut,
-    CapacityIn,
     OutOfOfficeIn,
     OutOfOfficeOut,
-    ReorderIn,
-    RuleIn,
-    RuleOut,
-    RulePatch,
+    RoutingReorderIn,
+    RoutingRuleIn,
+    RoutingRuleOut,
+    RoutingRulePatch,
+    SalesAvailabilityOut,
+    SalesCapacityIn,
 )
 
 router = Router(tags=["routing"])
@@ -40,34 +40,34 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-@router.get("/routing-rules", response=list[RuleOut])
+@router.get("/routing-rules", response=list[RoutingRuleOut])
 def list_rules(request: HttpRequest) -> list[RoutingRule]:
     """Every rule, in the order routing tries them."""
     return list(queries_rules.rules())
 
 
-@router.post("/routing-rules", response={201: RuleOut})
-def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
+@router.post("/routing-rules", response={201: RoutingRuleOut})
+def create_rule(request: HttpRequest, payload: RoutingRuleIn) -> Status:
     """A new rule, tried last (reorder to move it)."""
     rule = services_rules.create_rule(actor=_actor(request), data=payload.model_dump())
     return Status(201, queries_rules.rules().get(pk=rule.pk))
 
 
-@router.post("/routing-rules/reorder", response=list[RuleOut])
-def reorder_rules(request: HttpRequest, payload: ReorderIn) -> list[RoutingRule]:
+@router.post("/routing-rules/reorder", response=list[RoutingRuleOut])
+def reorder_rules(request: HttpRequest, payload: RoutingReorderIn) -> list[RoutingRule]:
     """Put every rule in the given order."""
     services_rules.reorder_rules(actor=_actor(request), ids=payload.ids)
     return list(queries_rules.rules())
 
 
-@router.get("/routing-rules/availability", response=list[AvailabilityOut])
+@router.get("/routing-rules/availability", response=list[SalesAvailabilityOut])
 def availability(request: HttpRequest) -> list[Any]:
     """Each active user's capacity, open hand-offs and out-of-office days to come."""
     return queries_rules.availability()
 
 
-@router.put("/routing-rules/capacity/{user_id}", response=AvailabilityOut)
-def set_capacity(request: HttpRequest, user_id: Id, payload: CapacityIn) -> Any:
+@router.put("/routing-rules/capacity/{user_id}", response=SalesAvailabilityOut)
+def set_capacity(request: HttpRequest, user_id: Id, payload: SalesCapacityIn) -> Any:
     user = get_object_or_404(User, pk=user_id, is_active=True)
     services_rules.set_capacity(
         actor=_actor(request), user=user, max_open_handoffs=payload.max_open_handoffs
@@ -95,13 +95,13 @@ def remove_out_of_office(request: HttpRequest, away_id: Id) -> Status:
     return Status(204, None)
 
 
-@router.get("/routing-rules/{rule_id}", response=RuleOut)
+@router.get("/routing-rules/{rule_id}", response=RoutingRuleOut)
 def get_rule(request: HttpRequest, rule_id: Id) -> RoutingRule:
     return get_object_or_404(queries_rules.rules(), pk=rule_id)
 
 
-@router.patch("/routing-rules/{rule_id}", response=RuleOut)
-def update_rule(request: HttpRequest, rule_id: Id, payload: RulePatch) -> RoutingRule:
+@router.patch("/routing-rules/{rule_id}", response=RoutingRuleOut)
+def update_rule(request: HttpRequest, rule_id: Id, payload: RoutingRulePatch) -> RoutingRule:
     rule = get_object_or_404(RoutingRule, pk=rule_id)
     services_rules.update_rule(
         actor=_actor(request), rule=rule, data=payload.model_dump(exclude_unset=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field, StrictBool
@@ -12,19 +12,20 @@ from tandem.people.schemas import UserRef
 from tandem.routing.models import RoutingRule
 from tandem.routing.queries_rules import describe
 
+Kind = Literal["named_accounts", "territory", "segment", "round_robin", "fallback"]
 KIND_HELP = "named_accounts, territory, segment, round_robin or fallback"
 TEAM_HELP = "A team's id or name: its members take turns (a fallback: its queue)."
 USER_HELP = "A user's id or username: gets every lead the rule matches."
 
 
-class TeamRef(Schema):
+class RoutingTeamRef(Schema):
     id: int
     name: str
 
 
-class RuleIn(Schema):
+class RoutingRuleIn(Schema):
     name: str = Field(max_length=200)
-    kind: str = Field(description=KIND_HELP)
+    kind: Kind = Field(description=KIND_HELP)
     is_active: StrictBool = True
     countries: list[str] = Field(default_factory=list, description="ISO codes (territory).")
     regions: list[str] = Field(default_factory=list, description="Region names (territory).")
@@ -39,9 +40,9 @@ class RuleIn(Schema):
     user: int | str | None = Field(None, description=USER_HELP)
 
 
-class RulePatch(Schema):
+class RoutingRulePatch(Schema):
     name: str = Field(None, max_length=200)  # type: ignore[assignment]
-    kind: str = Field(None, description=KIND_HELP)  # type: ignore[assignment]
+    kind: Kind = Field(None, description=KIND_HELP)  # type: ignore[assignment]
     is_active: StrictBool = None  # type: ignore[assignment]
     countries: list[str] = None  # type: ignore[assignment]
     regions: list[str] = None  # type: ignore[assignment]
@@ -54,7 +55,7 @@ class RulePatch(Schema):
     user: int | str | None = Field(None, description=USER_HELP)
 
 
-class RuleOut(Schema):
+class RoutingRuleOut(Schema):
     id: int
     name: str
     kind: str
@@ -67,7 +68,7 @@ class RuleOut(Schema):
     company_sizes: list[str]
     custom_field: str
     custom_values: list[str]
-    team: TeamRef | None
+    team: RoutingTeamRef | None
     user: UserRef | None
     description: str = Field(description="The rule in words.")
     created_at: dt.datetime
@@ -78,11 +79,11 @@ class RuleOut(Schema):
         return describe(obj)
 
 
-class ReorderIn(Schema):
+class RoutingReorderIn(Schema):
     ids: list[int] = Field(description="Every rule's id once, first tried first.")
 
 
-class CapacityIn(Schema):
+class SalesCapacityIn(Schema):
     max_open_handoffs: int | None = Field(
         description="Open hand-offs round-robin gives this user at most; null: no limit."
     )
@@ -103,9 +104,9 @@ class OutOfOfficeOut(Schema):
     note: str
 
 
-class AvailabilityOut(Schema):
+class SalesAvailabilityOut(Schema):
     user: UserRef
-    team: TeamRef | None
+    team: RoutingTeamRef | None
     max_open_handoffs: int | None
     open_handoffs: int
     is_away_today: bool
