@@ -24,7 +24,7 @@ class RoutingTeamRef(Schema):
 
 
 class RoutingRuleIn(Schema):
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     kind: Kind = Field(description=KIND_HELP)
     is_active: StrictBool = True
     countries: list[str] = Field(default_factory=list, description="ISO codes (territory).")
@@ -41,7 +41,7 @@ class RoutingRuleIn(Schema):
 
 
 class RoutingRulePatch(Schema):
-    name: str = Field(None, max_length=200)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
     kind: Kind = Field(None, description=KIND_HELP)  # type: ignore[assignment]
     is_active: StrictBool = None  # type: ignore[assignment]
     countries: list[str] = None  # type: ignore[assignment]
@@ -85,7 +85,9 @@ class RoutingReorderIn(Schema):
 
 class SalesCapacityIn(Schema):
     max_open_handoffs: int | None = Field(
-        description="Open hand-offs round-robin gives this user at most; null: no limit."
+        ge=0,
+        le=100_000,
+        description="Open hand-offs round-robin gives this user at most; null: no limit.",
     )
 
 
