@@ -42,7 +42,7 @@ class RoutingRuleIn(Schema):
 
 class RoutingRulePatch(Schema):
     name: str = Field(None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
-    kind: Kind = Field(None, description=KIND_HELP)  # type: ignore[assignment]
+    kind: Kind = Field(None, description=KIND_HELP)  # type: ignore[arg-type]
     is_active: StrictBool = None  # type: ignore[assignment]
     countries: list[str] = None  # type: ignore[assignment]
     regions: list[str] = None  # type: ignore[assignment]
