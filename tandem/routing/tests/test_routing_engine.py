@@ -158,7 +158,10 @@ def test_assignment_records_rule_sla_audit_notice_and_booth_task(
     handoff = current(booth)
     assert handoff.rule_id == fair.pk and handoff.routed_by == "Fair leads"
     assert handoff.routed_at == NOW and handoff.reason == "Score 70 reached 60"
-    assert handoff.sla_name == "Trade show" and handoff.due_at == NOW + dt.timedelta(minutes=2400)
+    # Five business days of the default calendar (Monday to Friday, 09:00-17:00).
+    assert handoff.sla_name == "Trade show" and handoff.due_at == dt.datetime(
+        2026, 3, 9, 10, 0, tzinfo=dt.UTC
+    )
     assert current(web).due_at is None  # no SLA for a form fill here
     routed = AuditEvent.objects.get(event="routed", target_id=booth.pk)
     assert routed.changes["routed_by"] == [None, "Fair leads"]
