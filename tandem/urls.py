@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("tandem.campaigns.urls")),
     path("", include("tandem.scoring.urls")),
     path("", include("tandem.routing.urls_handoffs")),
+    path("", include("tandem.routing.urls")),
     path("", include("tandem.capture.quick.urls")),
     path("", include("tandem.imports.urls")),
     path("", include("tandem.dedup.urls")),

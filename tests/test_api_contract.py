@@ -75,6 +75,18 @@ UNSTATED = {
     # routing: the hand-off answer (issue 20)
     "sent_back_reason": "a send-back reason's key, or a link from the send-back report",
     "from": "not after `to` (the send-back report's period)",
+    # routing
+    "ids": "every routing rule's id once",
+    "user": "an active user (id or user name)",
+    "team": "an existing team (id or name); a territory, segment or fallback rule names "
+    "a team or a user, a round-robin rule a team",
+    "countries": "two-letter ISO codes; a territory rule names countries, regions or "
+    "postcode ranges",
+    "postcode_ranges": "pairs of postcodes, the first not after the last",
+    "industries": "a segment rule names industries, sizes or a custom field",
+    "company_sizes": "company sizes Tandem knows",
+    "custom_field": "the key of a defined custom field",
+    "custom_values": "given with a custom field",
 }
 # And where a rule depends on the record as it is.
 UNSTATED_IN = {

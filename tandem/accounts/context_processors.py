@@ -22,6 +22,7 @@ MAIN_MENU = (
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
+    ("Routing", "routing:rules", "/routing/"),
     ("Forms", "capture:form_list", "/forms/"),
     ("Quick capture", "quick:page", "/capture"),
     ("Imports", "imports:list", "/imports/"),

@@ -121,6 +121,7 @@ def submission_of(
         consent_texts=forms.consent_texts(p["texts"]),
         ticked=set(p["ticked"]),
         fields=forms.form_fields(form),
+        contact_request=bool(p.get("contact_request")),
     )
     proof = consents.Proof(
         method="form",

@@ -94,6 +94,7 @@ def _payload(sub: webforms.Submission, proof: consents.Proof, base_url: str) -> 
         "extra": sub.extra,
         "texts": [t.pk for t in sub.consent_texts],
         "ticked": sorted(sub.ticked),
+        **({"contact_request": True} if sub.contact_request else {}),
         "ip": proof.ip or "",
         "ua": proof.user_agent,
         "base_url": base_url,

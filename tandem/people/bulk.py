@@ -24,8 +24,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from tandem.accounts.actor import Actor
+from tandem.accounts.models import User
 from tandem.accounts.permissions import require
 from tandem.core.audit import diff, snapshot
 from tandem.core.bulk import insert_new
@@ -436,3 +438,144 @@ def create_companies_with_history(*, companies: list[PastCompany]) -> list[Compa
             backdated=True,
         )
     return rows
+
+
+# --- set-based stage changes and owners (routing, issue 20) ----------------------------
+
+
+def person_label(pk: int, first_name: str, last_name: str, email: str) -> str:
+    """What `str(person)` shows, from the values alone (no model instance per row)."""
+    return f"{first_name} {last_name}".strip() or email or f"Person #{pk}"
+
+
+def change_stage_bulk(
+    *,
+    actor: Actor,
+    person_ids: Iterable[int],
+    to_stage: str,
+    reasons: dict[int, str],
+    from_stages: Iterable[str],
+    now: dt.datetime,
+) -> dict[int, str]:
+    """Move the live people among `person_ids` who are at one of `from_stages` to
+    `to_stage`, as `change_stage` would move each one (a StageChange with its reason, a
+    "stage_changed" audit event), in a handful of statements for the whole set.
+
+    People at any other stage are left where they are (no error: routing moves only
+    leads and never pulls back a customer). Returns {person id: the stage they left}.
+    The reason of each person is `reasons[id]`; `change_stage`'s rule that a move
+    backwards or out of the funnel needs one holds here too. The caller holds the
+    transaction.
+    """
+    target = _stage(to_stage, "to")
+    sources = [str(_stage(s, "from")) for s in from_stages if s != target]
+    ids = sorted({int(i) for i in person_ids})
+    if not ids or not sources:
+        return {}
+    require(actor, "people.change_stage")  # a salesperson's own-or-unowned is checked below
+    moved: dict[int, str] = {}
+    with transaction.atomic(savepoint=False):
+        people: dict[int, tuple[str, int | None, str]] = {}
+        for start in range(0, len(ids), 5000):
+            part = ids[start : start + 5000]
+            for pk, stage, owner_id, first, last, email in (
+                Person.objects.select_for_update()
+                .filter(pk__in=part, deleted_at__isnull=True, stage__in=sources)
+                .order_by()
+                .values_list("pk", "stage", "owner_id", "first_name", "last_name", "email")
+            ):
+                people[pk] = (stage, owner_id, person_label(pk, first, last, email)[:200])
+        for pk, (stage, held_by, _) in people.items():
+            if actor.user is not None:
+                require(actor, "people.change_stage", Person(pk=pk, owner_id=held_by))
+            if needs_reason(stage, target) and not (reasons.get(pk) or "").strip():
+                raise ValidationError({"reason": f"Say why person #{pk} goes to {target.label}."})
+        moving = sorted(people)
+        for start in range(0, len(moving), 5000):
+            part = moving[start : start + 5000]
+            Person.objects.filter(pk__in=part).update(
+                stage=target, stage_changed_at=now, updated_at=now
+            )
+        insert_new(
+            StageChange(
+                person_id=pk,
+                from_stage=people[pk][0],
+                to_stage=target,
+                changed_at=now,
+                actor=actor.user,
+                actor_label=actor.label[:150],
+                reason=(reasons.get(pk) or "").strip(),
+            )
+            for pk in moving
+        )
+        insert_new(
+            AuditEvent(
+                actor=actor.user,
+                actor_label=actor.label[:150],
+                event="stage_changed",
+                target_type=Person._meta.label_lower,
+                target_id=pk,
+                target_repr=people[pk][2],
+                changes={"stage": [people[pk][0], target.value]},
+            )
+            for pk in moving
+        )
+        moved = {pk: people[pk][0] for pk in moving}
+    return moved
+
+
+def assign_owners_bulk(*, actor: Actor, owners: dict[int, int | None]) -> int:
+    """Give each person in `owners` (person id → user id, or None for nobody) that owner,
+    as `update_person(data={"owner": ...})` would: a "changed" audit event with the old
+    and new owner for each person whose owner changes, one UPDATE per new owner.
+
+    Only live people are changed; the owners must be active users. Returns how many
+    people changed hands. The caller holds the transaction.
+    """
+    if not owners:
+        return 0
+    require(actor, "people.edit")
+    wanted = {uid for uid in owners.values() if uid is not None}
+    active = set(User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    if wanted - active:
+        raise ValidationError({"owner": f"User #{min(wanted - active)} is not an active user."})
+    ids = sorted(owners)
+    with transaction.atomic(savepoint=False):
+        current: dict[int, int | None] = {}
+        shown: dict[int, str] = {}
+        for start in range(0, len(ids), 5000):
+            part = ids[start : start + 5000]
+            for pk, owner_id, first, last, email in (
+                Person.objects.select_for_update()
+                .filter(pk__in=part, deleted_at__isnull=True)
+                .order_by()
+                .values_list("pk", "owner_id", "first_name", "last_name", "email")
+            ):
+                current[pk] = owner_id
+                shown[pk] = person_label(pk, first, last, email)[:200]
+        if actor.user is not None:
+            for pk, held_by in current.items():
+                require(actor, "people.edit", Person(pk=pk, owner_id=held_by))
+        changing = {pk: owners[pk] for pk, old in current.items() if old != owners[pk]}
+        by_owner: dict[int | None, list[int]] = {}
+        for pk, uid in changing.items():
+            by_owner.setdefault(uid, []).append(pk)
+        now = timezone.now()
+        for uid, pks in by_owner.items():
+            for start in range(0, len(pks), 5000):
+                Person.objects.filter(pk__in=pks[start : start + 5000]).update(
+                    owner_id=uid, updated_at=now
+                )
+        insert_new(
+            AuditEvent(
+                actor=actor.user,
+                actor_label=actor.label[:150],
+                event="changed",
+                target_type=Person._meta.label_lower,
+                target_id=pk,
+                target_repr=shown[pk],
+                changes={"owner": [current[pk], uid]},
+            )
+            for pk, uid in sorted(changing.items())
+        )
+    return len(changing)

@@ -347,7 +347,8 @@ class ScoreReasonOut(Schema):
 
 
 class PersonDetailOut(PersonOut):
-    """One person as GET /people/{id} returns it: the list's fields, consents and score."""
+    """One person as GET /people/{id} returns it: the list's fields, consents, score and
+    routing (`owner` is the list's field; routing sets it)."""
 
     consents: list[PersonConsentOut] = Field(description="Every consent purpose, with the state.")
     score: int = Field(
@@ -358,6 +359,46 @@ class PersonDetailOut(PersonOut):
     score_explanation: list[ScoreReasonOut] = Field(
         default_factory=list, description="Which rules (and override) gave the score."
     )
+
+    routed_by: str | None = Field(
+        None, description="The routing rule that chose the current owner (or queue)."
+    )
+    routed_at: dt.datetime | None = Field(None, description="When the person was last routed.")
+    sla_due_at: dt.datetime | None = Field(
+        None, description="When the first contact is due under the SLA of the current hand-off."
+    )
+    first_contact_at: dt.datetime | None = Field(
+        None, description="When a person first called, emailed or met them since the hand-off."
+    )
+
+    @staticmethod
+    def _routing(obj: Person) -> Any:
+        # Hand-offs are routing's, above people: routing provides them (ADR 0005); read
+        # once for the four fields.
+        if not hasattr(obj, "_routing_card"):
+            section = extensions.person_section("routing")
+            obj._routing_card = section.load(obj) if section else None  # type: ignore[attr-defined]
+        return obj._routing_card  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_routed_by(obj: Person) -> str | None:
+        card = PersonDetailOut._routing(obj)
+        return card.routed_by if card else None
+
+    @staticmethod
+    def resolve_routed_at(obj: Person) -> dt.datetime | None:
+        card = PersonDetailOut._routing(obj)
+        return card.routed_at if card else None
+
+    @staticmethod
+    def resolve_sla_due_at(obj: Person) -> dt.datetime | None:
+        card = PersonDetailOut._routing(obj)
+        return card.sla_due_at if card else None
+
+    @staticmethod
+    def resolve_first_contact_at(obj: Person) -> dt.datetime | None:
+        card = PersonDetailOut._routing(obj)
+        return card.first_contact_at if card else None
 
     @staticmethod
     def _score(obj: Person) -> Any:

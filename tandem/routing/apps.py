@@ -1,3 +1,5 @@
+"""Every lead gets a human: MQL, routing rules, hand-offs accepted or sent back with a reason."""
+
 from django.apps import AppConfig
 
 
@@ -24,3 +26,7 @@ class RoutingConfig(AppConfig):
         # The hand-off card (accept / send back) on the person page and the people list's
         # `sent_back_reason` filter.
         register_handoff_answer()
+        # MQL triggers, the person page's routing card and API fields (extensions_rules.py).
+        from tandem.routing.extensions_rules import register_routing
+
+        register_routing()

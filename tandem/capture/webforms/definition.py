@@ -39,6 +39,9 @@ CUSTOM_PREFIX = "custom_"
 MAX_VALUE_LENGTH = 5000  # any single posted value; person fields have their own, smaller caps
 MAX_EXTRA_FIELDS = 30
 TRACKING_FIELDS = (*UTM_FIELDS, "referrer", "page_url")
+# A ticked "contact me" (a checkbox, or a hidden input on a demo-request form): the
+# touchpoint says so (detail["contact_request"]), and routing makes the person an MQL.
+CONTACT_REQUEST_FIELD = "contact_me"
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ CONTROL_FIELDS = {
     "submit",
     "csrfmiddlewaretoken",
     "g-recaptcha-response",
+    CONTACT_REQUEST_FIELD,
     *TRACKING_FIELDS,
 }
 

@@ -30,6 +30,7 @@ from tandem.capture.models import Consent, ConsentStatus, ConsentText, WebForm
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.capture.webforms.definition import (
     CONSENT_PREFIX,
+    CONTACT_REQUEST_FIELD,
     CONTROL_FIELDS,
     CUSTOM_PREFIX,
     HONEYPOT_FIELD,
@@ -155,6 +156,7 @@ class Submission:
     return_url: str = ""
     errors: dict[str, str] = field(default_factory=dict)  # by input name; "__all__" for the form
     fields: list[FormField] = field(default_factory=list)  # the form's fields, read once
+    contact_request: bool = False  # the visitor asked to be contacted (CONTACT_REQUEST_FIELD)
 
 
 def _clip(value: Any) -> str:
@@ -252,6 +254,7 @@ def read_submission(
     for text in sub.consent_texts:
         if is_ticked(str(data.get(CONSENT_PREFIX + text.purpose.key, ""))):
             sub.ticked.add(text.purpose.key)
+    sub.contact_request = is_ticked(str(data.get(CONTACT_REQUEST_FIELD) or ""))
     if not form.redirect_url:  # a retURL leads only to the form's own sites
         sub.return_url = redirects.allowed_return_url(str(data.get("retURL") or ""), form.sites)
     known = {spec.name for spec in STANDARD_FIELDS} | {
@@ -336,7 +339,11 @@ def submission_touchpoint(
         page_url=tracking.get("page_url", ""),
         form_id=form.pk,
         note="\n".join(sub.note_lines),
-        detail={"form": form.key, **({"extra": sub.extra} if sub.extra else {})},
+        detail={
+            "form": form.key,
+            **({"extra": sub.extra} if sub.extra else {}),
+            **({"contact_request": True} if sub.contact_request else {}),
+        },
     )
 
 

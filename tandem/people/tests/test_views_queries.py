@@ -38,7 +38,8 @@ SQLITE_BREADTH_PROBES = 3
 #   then the predicted likelihood card (scoring, ADR 0012): the prediction with its version;
 #   then the tasks card (followups, ADR 0005): the person's tasks, the users its form offers;
 #   then the hand-off card (routing's, ADR 0005): the current hand-off (none here)
-PERSON_PAGE = AUTH + 21
+#   then the routing card (routing's, ADR 0005): the current hand-off with owner and team
+PERSON_PAGE = AUTH + 22
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities,
 #   then the tasks card (followups, ADR 0005): its and its people's tasks, the users its
