@@ -23,6 +23,9 @@ class RoutingConfig(AppConfig):
             )
         )
         register_worker_loop("routing.escalation", escalation.escalation_loop)
+        from tandem.routing.engine import reassign_breached
+
+        escalation.register_breach_reassign("routing.engine", reassign_breached)
         # The hand-off card (accept / send back) on the person page and the people list's
         # `sent_back_reason` filter.
         register_handoff_answer()

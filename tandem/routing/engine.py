@@ -174,7 +174,25 @@ def _next_in_turn(rule: RoutingRule, pool: Pool, pointers: dict[int, int | None]
     return None
 
 
-def decide(lead: Lead, rules: list[RoutingRule], pool: Pool, pointers: dict) -> Decision:
+def decide(
+    lead: Lead,
+    rules: list[RoutingRule],
+    pool: Pool,
+    pointers: dict,
+    skip: int | None = None,
+) -> Decision:
+    """The first rule that matches and finds someone available; `skip`: a user who must
+    not get this lead (the owner whose SLA it breached), as if away for it."""
+    if skip is None or skip in pool.away:
+        return _decide(lead, rules, pool, pointers)
+    pool.away.add(skip)
+    try:
+        return _decide(lead, rules, pool, pointers)
+    finally:
+        pool.away.discard(skip)
+
+
+def _decide(lead: Lead, rules: list[RoutingRule], pool: Pool, pointers: dict) -> Decision:
     for rule in rules:
         if not matches(rule, lead):
             continue
@@ -299,6 +317,7 @@ def route_people(
     person_ids: Iterable[int],
     reasons: dict[int, str],
     now: dt.datetime | None = None,
+    skip_owners: dict[int, int] | None = None,
 ) -> Routed:
     """Give each live person a hand-off (owner or team queue, the rule, the SLA clock),
     set their owner, and tell the owner (and, for booth and store leads, add a call task)
@@ -320,7 +339,7 @@ def route_people(
         clocks: dict[tuple[int | None, str, str], Clock] = {}
         decisions: list[tuple[Lead, Decision, Clock]] = []
         for lead in leads:
-            decision = decide(lead, rules, pool, pointers)
+            decision = decide(lead, rules, pool, pointers, (skip_owners or {}).get(lead.pk))
             key = (decision.team_id, lead.source, lead.touchpoint_kind)
             if key not in clocks:
                 clocks[key] = start_clock(
@@ -381,6 +400,28 @@ def route_people(
         handoff_ids = [h.pk for h in routed.handoffs]
         transaction.on_commit(partial(enqueue_telling, handoff_ids))
     return routed
+
+
+def reassign_breached(handoff_ids: list[int]) -> Routed:
+    """Hand on leads whose SLA breached and says to reassign (escalation's hook): routed
+    again by the rules, never to the owner who let it breach; the breached hand-off is
+    kept as `reassigned`."""
+    rows = list(
+        Handoff.objects.filter(
+            pk__in=handoff_ids, is_current=True, first_contact_at__isnull=True
+        ).values_list("person_id", "owner_id", "owner__username")
+    )
+    if not rows:
+        return Routed()
+    return route_people(
+        actor=Actor.system("routing"),
+        person_ids=[person for person, _, _ in rows],
+        reasons={
+            person: f"SLA breached by {name or 'the team queue'}: reassigned"
+            for person, _, name in rows
+        },
+        skip_owners={person: owner for person, owner, _ in rows if owner is not None},
+    )
 
 
 def enqueue_telling(handoff_ids: list[int]) -> None:

@@ -210,3 +210,26 @@ def test_a_rules_user_away_passes_the_lead_to_its_team_in_turn():
     p = person("Banker", company=bank)
     route(p)
     assert current(p).owner == ben and current(p).routed_by == "Finance"
+
+
+def test_a_breached_lead_whose_sla_reassigns_goes_to_someone_else_in_turn():
+    """Escalation's hook: routed again by the rules, never back to the owner who let it
+    breach; the breached hand-off is kept, marked reassigned."""
+    from tandem.routing import escalation
+
+    sales = team("Inside sales")
+    ann, ben = seller("ann", sales), seller("bob", sales)
+    rule("Inside sales in turn", "round_robin", team=sales.pk)
+    SlaPolicy.objects.create(name="Demo request", minutes=15, reassign_on_breach=True)
+    lead = person("Late")
+    route(lead)
+    breached = current(lead)
+    first_owner = breached.owner
+    assert first_owner in (ann, ben) and breached.reassign_on_breach
+    with time_machine.travel(breached.due_at + dt.timedelta(minutes=1), tick=False):
+        assert escalation.tick()[1] == 1  # the breach, claimed once
+    again = current(lead)
+    assert again.pk != breached.pk and again.owner not in (first_owner, None)
+    assert "SLA breached by" in again.reason
+    assert Handoff.objects.get(pk=breached.pk).status == "reassigned"
+    assert Person.objects.get(pk=lead.pk).owner == again.owner
