@@ -35,6 +35,7 @@ from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.core.audit import record_audit
 from tandem.core.models import AuditEvent
+from tandem.demo import handoffs
 from tandem.demo.engagement import Engagement
 from tandem.demo.words import (
     ACTIVITY_COUNTS,
@@ -648,6 +649,10 @@ def load_demo(
         from tandem.dedup.services import scan_all
 
         counts["duplicate_pairs"] = scan_all().found
+        # The sales desk before the rules: leads the rules lift to MQL are routed by it.
+        counts |= handoffs.write(
+            system=builder.system, users=users, rng=builder.rng, now=builder.now
+        )
         load_demo_rules(builder.system)  # scoring: active rules, everyone scored on commit
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(
