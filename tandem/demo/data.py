@@ -88,14 +88,15 @@ class DemoLogin:
 
 DEMO_LOGINS = (
     DemoLogin("admin", Role.ADMIN, "Management", "Robin", "Hayes"),
-    DemoLogin("manager", Role.MANAGER, "Management", "Morgan", "Ellis"),
+    # The sales manager: hears of breached SLAs, answers for the team's leads (issue 20).
+    DemoLogin("manager", Role.MANAGER, "Sales", "Morgan", "Ellis"),
     DemoLogin("marketer", Role.MARKETER, "Marketing", "Maya", "Fischer"),
     DemoLogin("sales1", Role.SALESPERSON, "Sales", "Sam", "Ortega"),
     DemoLogin("sales2", Role.SALESPERSON, "Sales", "Priya", "Nair"),
     DemoLogin("sales3", Role.SALESPERSON, "Sales", "Jonas", "Weber"),
 )
 TEAMS = (
-    ("Management", "Owners and the common supervisor of both teams."),
+    ("Management", "The owners."),
     ("Marketing", "Campaigns, content, forms and events."),
     ("Sales", "Accepts leads, calls, meets and closes."),
 )

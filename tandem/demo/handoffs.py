@@ -23,7 +23,7 @@ from tandem.routing import escalation
 from tandem.routing.handoffs import accept_handoff, send_back_handoff
 from tandem.routing.models import Handoff
 from tandem.routing.mql import qualify
-from tandem.routing.services_rules import create_rule
+from tandem.routing.services_rules import create_rule, set_capacity
 from tandem.sla.services import add_business_minutes, create_sla_policy, set_business_hours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -35,8 +35,10 @@ SEND_BACK = (
 )
 
 
-def set_up_sales_desk(system: Actor, sales_team: Team, first_seller: User) -> None:
-    """Berlin business hours, three SLAs and four routing rules."""
+def set_up_sales_desk(system: Actor, sales_team: Team, first_seller: User, manager: User) -> None:
+    """Berlin business hours, three SLAs and four routing rules; the sales manager takes no
+    leads in turn (capacity 0) but hears of breaches and answers for the team."""
+    set_capacity(actor=system, user=manager, max_open_handoffs=0)
     set_business_hours(
         actor=system,
         team=None,
@@ -53,14 +55,15 @@ def set_up_sales_desk(system: Actor, sales_team: Team, first_seller: User) -> No
         {"name": "Every other lead", "amount": 1, "unit": "days", "reassign_on_breach": True},
     ):  # fmt: skip
         create_sla_policy(actor=system, data=data)
-    for data in (
+    rules: tuple[dict[str, Any], ...] = (
         {"name": "Named accounts", "kind": "named_accounts"},
         {"name": "DACH to Sam", "kind": "territory", "countries": ["DE", "AT", "CH"],
          "user": first_seller.pk, "team": sales_team.pk},
         {"name": "Everyone else in turn", "kind": "round_robin", "team": sales_team.pk},
         {"name": "Sales queue", "kind": "fallback", "team": sales_team.pk},
-    ):  # fmt: skip
-        create_rule(actor=system, data=data)
+    )  # fmt: skip
+    for rule in rules:
+        create_rule(actor=system, data=rule)
 
 
 def replay_handoffs(
@@ -140,5 +143,5 @@ def replay_handoffs(
 
 def write(*, system: Actor, users: dict[str, Any], rng: random.Random, now: dt.datetime) -> dict:
     sales1 = users["sales1"]
-    set_up_sales_desk(system, sales1.team, sales1)
+    set_up_sales_desk(system, sales1.team, sales1, users["manager"])
     return replay_handoffs(system=system, rng=rng, now=now, marketer=users["marketer"])
