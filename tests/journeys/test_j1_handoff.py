@@ -5,12 +5,7 @@ why, and accepts: the person is sales accepted."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -26,18 +21,6 @@ from tandem.scoring.tests.factories import active_rules, engagement, fit
 from tandem.sla.services import create_sla_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def website(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The company's website: a static site on any free port (another origin)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_form_fill_becomes_an_mql_routed_by_territory_and_the_salesperson_accepts(

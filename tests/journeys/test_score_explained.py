@@ -3,12 +3,7 @@ form fill raises their score past the MQL threshold, and the person page says wh
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,18 +15,6 @@ from tandem.scoring.models import PersonScore
 from tandem.scoring.tests.factories import active_rules, engagement, fit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def website(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The company's website: a static site on any free port (another origin)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_form_fill_raises_the_score_past_the_threshold_and_the_page_says_why(
