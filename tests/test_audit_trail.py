@@ -1181,6 +1181,17 @@ def _(ctx: Ctx) -> list[Expect]:
     return [Expect("routed", ada), Expect("changed", ada)]
 
 
+@walks("routing.reassign_breached", "routed", "changed")
+def _(ctx: Ctx) -> list[Expect]:
+    routing_rule(ctx)
+    ada = people.create_person(actor=ctx.setup, data={"last_name": "Lovelace", "country": "DE"})
+    routing_engine.route_people(actor=ctx.setup, person_ids=[ada.pk], reasons={ada.pk: "MQL"})
+    breached = Handoff.objects.get(person=ada, is_current=True)
+    ctx.start()
+    routing_engine.reassign_breached([breached.pk], actor=ctx.actor)
+    return [Expect("routed", ada), Expect("changed", ada)]
+
+
 @walks("routing.qualify", "stage_changed", "routed")
 def _(ctx: Ctx) -> list[Expect]:
     routing_rule(ctx)

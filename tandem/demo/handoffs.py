@@ -23,6 +23,7 @@ from tandem.routing import escalation
 from tandem.routing.handoffs import accept_handoff, send_back_handoff
 from tandem.routing.models import Handoff
 from tandem.routing.mql import qualify
+from tandem.routing.reasons import ensure_default_reasons
 from tandem.routing.services_rules import create_rule, set_capacity
 from tandem.sla.services import add_business_minutes, create_sla_policy, set_business_hours
 
@@ -74,6 +75,7 @@ def replay_handoffs(
     left untouched, whose breach the escalation announces (and reassigns where the SLA
     says so)."""
     counts = {"handoffs": 0, "first_calls": 0, "accepted": 0, "sent_back": 0, "tasks": 0}
+    ensure_default_reasons()  # the send-back reasons list (its migration seeds it)
     mql = list(
         Person.objects.filter(stage="mql", deleted_at__isnull=True)
         .order_by("stage_changed_at", "id")

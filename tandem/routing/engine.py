@@ -402,7 +402,7 @@ def route_people(
     return routed
 
 
-def reassign_breached(handoff_ids: list[int]) -> Routed:
+def reassign_breached(handoff_ids: list[int], actor: Actor | None = None) -> Routed:
     """Hand on leads whose SLA breached and says to reassign (escalation's hook): routed
     again by the rules, never to the owner who let it breach; the breached hand-off is
     kept as `reassigned`."""
@@ -414,7 +414,7 @@ def reassign_breached(handoff_ids: list[int]) -> Routed:
     if not rows:
         return Routed()
     return route_people(
-        actor=Actor.system("routing"),
+        actor=actor or Actor.system("routing"),
         person_ids=[person for person, _, _ in rows],
         reasons={
             person: f"SLA breached by {name or 'the team queue'}: reassigned"

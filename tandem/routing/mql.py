@@ -33,6 +33,7 @@ from tandem.accounts.actor import Actor
 from tandem.campaigns.models import Touchpoint
 from tandem.people.bulk import change_stage_bulk
 from tandem.people.models import Person, Stage
+from tandem.routing import met_in_person
 from tandem.routing.engine import Routed, route_people
 from tandem.routing.models import Handoff, RoutingSettings
 from tandem.scoring.extensions import Crossing
@@ -135,6 +136,7 @@ def _after_commit() -> None:
     _pending.ids = set()
     if ids:
         contact_requests(ids)
+        met_in_person.safely(ids)  # J4: met at a booth or in a store, not routed: a task
 
 
 def contact_requests(person_ids: list[int]) -> Qualified | None:
