@@ -34,19 +34,44 @@ env -u TANDEM_DEBUG -u TANDEM_TESTING \
   TANDEM_ALLOWED_HOSTS=crm.example.com \
   $BIN/mypy --cache-dir .mypy_cache/production tandem
 
-echo "== tests on SQLite"
-env -u DATABASE_URL $BIN/pytest -q "$@"
-
+# The two databases' suites run side by side (one core each; most of a test's time is
+# Python in one process), each with a data folder of its own; the PostgreSQL run's output
+# is printed when both are done. Set TANDEM_TEST_SERIAL=1 to run them one after another.
 pg_url="${TANDEM_TEST_POSTGRES:-}"
 if [ -z "$pg_url" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   pg_url="postgres://postgres@127.0.0.1:5432/tandem"
 fi
-if [ -n "$pg_url" ]; then
-  echo "== tests on PostgreSQL ($pg_url)"
-  DATABASE_URL="$pg_url" $BIN/pytest -q "$@"
-elif [ "${CI:-}" = "true" ]; then
+if [ -z "$pg_url" ] && [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is not reachable (set TANDEM_TEST_POSTGRES): CI needs both databases" >&2
   exit 1
+fi
+pg_status=0
+pg_log=""
+if [ -n "$pg_url" ] && [ -z "${TANDEM_TEST_SERIAL:-}" ]; then
+  pg_log="$(mktemp)"
+  echo "== tests on PostgreSQL ($pg_url), side by side with SQLite (output below when done)"
+  mkdir -p "$TANDEM_DATA_DIR/pg-tests"
+  TANDEM_DATA_DIR="$TANDEM_DATA_DIR/pg-tests" DATABASE_URL="$pg_url" \
+    $BIN/pytest -q -p no:cacheprovider "$@" >"$pg_log" 2>&1 &
+  pg_pid=$!
+fi
+
+echo "== tests on SQLite"
+sqlite_status=0
+env -u DATABASE_URL $BIN/pytest -q "$@" || sqlite_status=$?
+
+if [ -n "$pg_log" ]; then
+  wait "$pg_pid" || pg_status=$?
+  echo "== tests on PostgreSQL ($pg_url)"
+  cat "$pg_log"
+  rm -f "$pg_log"
+elif [ -n "$pg_url" ]; then
+  echo "== tests on PostgreSQL ($pg_url)"
+  DATABASE_URL="$pg_url" $BIN/pytest -q "$@" || pg_status=$?
 else
   echo "!! PostgreSQL not reachable: ran SQLite only"
+fi
+if [ "$sqlite_status" != 0 ] || [ "$pg_status" != 0 ]; then
+  echo "tests failed: SQLite exit $sqlite_status, PostgreSQL exit $pg_status" >&2
+  exit 1
 fi
