@@ -53,6 +53,8 @@ TANDEM_BIND = env_bind("TANDEM_BIND", "127.0.0.1:8000")
 # (measured: docs/benchmarks.md, web-form capture).
 TANDEM_WEB_WORKERS = env_int("TANDEM_WEB_WORKERS", os.cpu_count() or 1, minimum=1)
 TANDEM_WEB_THREADS = env_int("TANDEM_WEB_THREADS", 2, minimum=1)
+# Revenue (deals, attribution, campaign costs) is reported in this ISO 4217 currency.
+TANDEM_BASE_CURRENCY = env_str("TANDEM_BASE_CURRENCY", "EUR").strip().upper()[:3] or "EUR"
 TANDEM_BASE_URL = env_str("TANDEM_BASE_URL", f"http://{TANDEM_BIND}")
 
 INSTALLED_APPS = [
@@ -77,6 +79,9 @@ INSTALLED_APPS = [
     "tandem.sla",
     "tandem.followups",
     "tandem.routing",
+    "tandem.deals",
+    "tandem.attribution",
+    "tandem.reports",
     "tandem.demo",
 ]
 if env_str("TANDEM_TASKS", "").startswith("redis"):

@@ -66,6 +66,25 @@ ALLOWED: dict[str, set[str]] = {
         "sla",
         "followups",
     },
+    # Deals (issue 21): contacts are people, tasks and activities show on the deal page,
+    # owners are told of deals handed to them.
+    "deals": {"core", "accounts", "people", "campaigns", "followups", "notifications"},
+    # Attribution credits won revenue to the touchpoints of a deal's contacts.
+    "attribution": {"core", "accounts", "people", "campaigns", "deals"},
+    # Reports read everything below them: the funnel and its velocity, a campaign's
+    # MQLs, send-backs, pipeline, revenue, cost and ROI.
+    "reports": {
+        "core",
+        "accounts",
+        "people",
+        "campaigns",
+        "scoring",
+        "sla",
+        "followups",
+        "routing",
+        "deals",
+        "attribution",
+    },
     # The demo company fills every app, so it sits above them all.
     "demo": {
         "core",
@@ -80,6 +99,9 @@ ALLOWED: dict[str, set[str]] = {
         "sla",
         "followups",
         "routing",
+        "deals",
+        "attribution",
+        "reports",
     },
 }
 

@@ -75,7 +75,16 @@ _EVERYONE |= {"tasks.view", "tasks.create"}
 # A task: its owner, or anyone who may edit all records (a salesperson edits their own and
 # unowned tasks, as with people).
 _RECORD_EDIT |= {"tasks.edit"}
+# Revenue (issue 21). Everyone sees deals, attribution and the funnel (principle 7: both
+# teams look at the same numbers). Salespeople, managers and admins open deals; a
+# salesperson edits, moves and closes only the deals they own, managers and admins all of
+# them; marketers read. Pipelines and won/lost reasons are sales management's.
+_EVERYONE |= {"deals.view", "reports.view"}
+_DEAL_CREATE = {"deals.create"}
+_DEAL_EDIT = {"deals.edit", "deals.close", "deals.delete"}
+_SALES_MANAGEMENT |= {"deals.manage_pipelines", "deals.manage_reasons"}
 _EDIT_ALL_ROLES = {Role.ADMIN, Role.MANAGER, Role.MARKETER}
+_DEAL_ROLES = {Role.ADMIN, Role.MANAGER, Role.SALESPERSON}
 _MANAGING_ROLES = {Role.ADMIN, Role.MANAGER}
 _READ_ACTIONS = {
     "people.view",
@@ -85,9 +94,19 @@ _READ_ACTIONS = {
     "sla.view_report",
     "routing.view_untouched",
     "routing.view_send_backs",
+    "deals.view",
+    "reports.view",
 }
 ACTIONS = sorted(
-    _EVERYONE | _RECORD_EDIT | _ADMIN_ONLY | _MARKETING | _OWNER_ONLY | _SALES_MANAGEMENT | _HANDOFF
+    _EVERYONE
+    | _RECORD_EDIT
+    | _ADMIN_ONLY
+    | _MARKETING
+    | _OWNER_ONLY
+    | _SALES_MANAGEMENT
+    | _HANDOFF
+    | _DEAL_CREATE
+    | _DEAL_EDIT
 )
 # How the admin's roles page names each action (in this order): words, not codes.
 ACTION_LABELS = {
@@ -129,6 +148,14 @@ ACTION_LABELS = {
     "tasks.view": "See tasks",
     "tasks.create": "Add tasks",
     "tasks.edit": "Edit and complete tasks",
+    "deals.view": "See deals and pipelines",
+    "deals.create": "Open deals",
+    "deals.edit": "Edit deals and move them between stages",
+    "deals.close": "Close deals won or lost",
+    "deals.delete": "Delete deals",
+    "deals.manage_pipelines": "Set up pipelines and their stages",
+    "deals.manage_reasons": "Edit the lists of won and lost reasons",
+    "reports.view": "See the funnel, attribution and campaign revenue",
 }
 
 
@@ -154,6 +181,17 @@ def _user_can(user: User, action: str, obj: Any = None) -> bool:
         if role == Role.MANAGER and user.team_id is not None and owner_id is not None:
             return User.objects.filter(pk=owner_id, team_id=user.team_id).exists()
         return False
+    if action in _DEAL_CREATE:
+        return role in _DEAL_ROLES
+    if action in _DEAL_EDIT:
+        # A deal: all for managers and admins; its owner among salespeople; marketers none.
+        if role in _MANAGING_ROLES:
+            return True
+        if role != Role.SALESPERSON:
+            return False
+        if obj is None:  # "may edit some deals", e.g. to show a button
+            return True
+        return getattr(obj, "owner_id", None) == user.pk
     if action in _OWNER_ONLY:
         if role in _EDIT_ALL_ROLES:
             return True
@@ -230,5 +268,5 @@ def describe_access(role: str, action: str) -> str:
     if _user_can(probe, action, _OwnedBySomeoneElse()):
         return "all"
     if _user_can(probe, action, None):
-        return "own" if action in _OWNER_ONLY else "own_or_unowned"
+        return "own" if action in _OWNER_ONLY | _DEAL_EDIT else "own_or_unowned"
     return "no"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -33,6 +34,18 @@ class Campaign(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Budgets (issue 21): a campaign may sit under a parent (a programme); its planned
+    # budget and its cost lines (CampaignCost) are in the base currency.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    planned_budget = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -44,6 +57,31 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignCost(models.Model):
+    """An actual cost of a campaign: what was spent, when, and on what (base currency)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="costs")
+    spent_on = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-spent_on", "-id"]
+        indexes = [models.Index(fields=["campaign", "spent_on"], name="campaign_cost_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="campaign_cost_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.spent_on}"
 
 
 class TouchpointKind(models.TextChoices):
