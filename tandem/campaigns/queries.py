@@ -7,7 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 
 from tandem.accounts.models import User
 from tandem.campaigns.filters import CampaignFilter
@@ -184,3 +185,27 @@ def _touchpoint_entry(t: Touchpoint) -> TimelineEntry:
         person_id=t.person_id,
         interest=interest,
     )
+
+
+# --- the people list's campaign filter (people's extension point, ADR 0005) ------------------
+
+
+def campaign_choices() -> list[tuple[str, str]]:
+    """Campaigns for the people list's select, by name (id as the value)."""
+    return [
+        (str(pk), name)
+        for pk, name in Campaign.objects.order_by("name", "id").values_list("pk", "name")
+    ]
+
+
+def touched_by_condition(value: str) -> Q:
+    """People with a touchpoint of the campaign `value` (id or key): an EXISTS, one query."""
+    text = (value or "").strip()
+    campaign_id = (
+        int(text)
+        if text.isascii() and text.isdigit() and len(text) < 19
+        else Campaign.objects.filter(key=text.lower()).values_list("pk", flat=True).first()
+    )
+    if campaign_id is None or not Campaign.objects.filter(pk=campaign_id).exists():
+        raise ValidationError({"campaign": f"There is no campaign {text!r}."})
+    return Q(Exists(Touchpoint.objects.filter(person_id=OuterRef("pk"), campaign_id=campaign_id)))

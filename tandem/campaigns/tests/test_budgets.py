@@ -16,10 +16,16 @@ from tandem.accounts.actor import Actor
 from tandem.campaigns import budgets, utm
 from tandem.campaigns.models import Campaign, CampaignCost, CampaignUtm, Touchpoint
 from tandem.campaigns.queries import campaign_detail, cost_totals
-from tandem.campaigns.services import create_campaign, resolve_campaign, update_campaign
+from tandem.campaigns.services import (
+    create_campaign,
+    record_touchpoint,
+    resolve_campaign,
+    update_campaign,
+)
 from tandem.capture import webforms
 from tandem.capture.models import WebForm
 from tandem.core.models import AuditEvent
+from tandem.people import services as people
 from tandem.people.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +443,23 @@ def test_a_cost_of_another_campaign_is_not_found_under_this_one(client, system, 
         client.post(reverse("campaigns:cost_delete", args=[spring.pk, cost.pk])).status_code == 404
     )
     assert CampaignCost.objects.filter(pk=cost.pk).exists()
+
+
+def test_the_people_list_filters_to_the_campaigns_people(client, system, marketer, spring):
+    other = create_campaign(actor=system, name="Other")
+    ada = people.create_person(actor=system, data={"last_name": "Lovelace"})
+    bob = people.create_person(actor=system, data={"last_name": "Babbage"})
+    record_touchpoint(person_id=ada.pk, kind="form_fill", campaign=spring)
+    record_touchpoint(person_id=ada.pk, kind="page_visit", campaign=spring)
+    record_touchpoint(person_id=bob.pk, kind="form_fill", campaign=other)
+    client.force_login(marketer)
+    page = client.get(reverse("campaigns:detail", args=[spring.pk]))
+    link = f"{reverse('people:list')}?campaign={spring.pk}"
+    assert link in page.text and "Lovelace" in page.text and "Babbage" not in page.text
+    listed = client.get(link)
+    assert listed.status_code == 200
+    assert "Lovelace" in listed.text and "Babbage" not in listed.text
+    by_key = client.get("/api/v1/people", {"campaign": "spring-guide"}).json()
+    assert [p["last_name"] for p in by_key["items"]] == ["Lovelace"]
+    refused = client.get("/api/v1/people", {"campaign": "nope"})
+    assert refused.status_code == 422 and "campaign" in refused.text
