@@ -170,6 +170,59 @@ def _deal_weights(
     return out or dict.fromkeys(keys, 1.0)
 
 
+@dataclass
+class Credit:
+    """What a model gave each key, in cents, over a set of paths."""
+
+    cents: dict[str, list[int]]  # key -> [revenue, pipeline]
+    counts: dict[str, list[float]]  # key -> [won deal fractions, open deal fractions]
+    won: int = 0
+    opened: int = 0
+    won_cents: int = 0
+    open_cents: int = 0
+    effects: dict[str, float] = field(default_factory=dict)
+
+
+def credit_paths(model: str, paths: list[DealPath], half_life_days: float = 7.0) -> Credit:
+    """Share each won and open deal's cents among the keys of its path (no database)."""
+    half = float(half_life_days)
+    effects: dict[str, float] = {}
+    if model == "markov":
+        effects = markov_model.removal_effects(
+            (
+                [NONE if k is None or k == "" else str(k) for k in p.keys],
+                p.status == "won",
+            )
+            for p in paths
+            if p.status != "open" and p.keys
+        )
+    cents: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # key -> [won, open]
+    counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    credit = Credit(cents, counts)
+    for path in paths:
+        if path.status == "lost":
+            continue
+        slot = 0 if path.status == "won" else 1
+        if slot == 0:
+            credit.won += 1
+            credit.won_cents += path.cents
+        else:
+            credit.opened += 1
+            credit.open_cents += path.cents
+        if not path.keys:
+            cents[UNATTRIBUTED][slot] += path.cents
+            counts[UNATTRIBUTED][slot] += 1.0
+            continue
+        weights = _deal_weights(model, path, half, effects)
+        total = sum(weights.values()) or 1.0
+        for key, part in split_cents(path.cents, weights).items():
+            cents[key][slot] += part
+        for key, weight in weights.items():
+            counts[key][slot] += weight / total
+    credit.effects = effects
+    return credit
+
+
 def attribute(
     *,
     model: str,
@@ -192,40 +245,14 @@ def attribute(
         lead_moments=model in ("w_shaped", "full_path"),
         filters=clean,
     )
-    effects: dict[str, float] = {}
-    if model == "markov":
-        effects = markov_model.removal_effects(
-            (
-                [NONE if k is None or k == "" else str(k) for k in p.keys],
-                p.status == "won",
-            )
-            for p in paths
-            if p.status != "open" and p.keys
-        )
-    cents: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # key -> [won, open]
-    counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    won = opened = 0
-    won_cents = open_cents = 0
-    for path in paths:
-        if path.status == "lost":
-            continue
-        slot = 0 if path.status == "won" else 1
-        if slot == 0:
-            won += 1
-            won_cents += path.cents
-        else:
-            opened += 1
-            open_cents += path.cents
-        if not path.keys:
-            cents[UNATTRIBUTED][slot] += path.cents
-            counts[UNATTRIBUTED][slot] += 1.0
-            continue
-        weights = _deal_weights(model, path, half, effects)
-        total = sum(weights.values()) or 1.0
-        for key, part in split_cents(path.cents, weights).items():
-            cents[key][slot] += part
-        for key, weight in weights.items():
-            counts[key][slot] += weight / total
+    credit = credit_paths(model, paths, half)
+    cents, counts, effects = credit.cents, credit.counts, credit.effects
+    won, opened, won_cents, open_cents = (
+        credit.won,
+        credit.opened,
+        credit.won_cents,
+        credit.open_cents,
+    )
     items = _items(group_by, cents, counts)
     total_cost = _add_costs(items, start, end) if group_by == "campaign" else None
     return Report(

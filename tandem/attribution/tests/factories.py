@@ -57,7 +57,9 @@ def touch(
 
 
 def pipeline() -> tuple[Pipeline, PipelineStage]:
-    pipe, _ = Pipeline.objects.get_or_create(name="Attribution tests", defaults={"is_default": True})
+    pipe, _ = Pipeline.objects.get_or_create(
+        name="Attribution tests", defaults={"is_default": True}
+    )
     stage, _ = PipelineStage.objects.get_or_create(pipeline=pipe, name="Proposal", position=1)
     return pipe, stage
 
