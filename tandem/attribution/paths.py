@@ -23,10 +23,11 @@ from typing import Any
 
 from django.db import connection
 
+# A touch without a value is keyed 0 (campaign) or '' and counts under "none".
 GROUP_COLUMNS = {
-    "campaign": "t.campaign_id",
-    "channel": "t.channel",
-    "source": "t.utm_source",
+    "campaign": "COALESCE(t.campaign_id, 0)",
+    "channel": "COALESCE(t.channel, '')",
+    "source": "COALESCE(t.utm_source, '')",
     "kind": "t.kind",
 }
 
@@ -42,13 +43,13 @@ class DealPath:
     keys: list[Any] = field(default_factory=list)
 
 
-def _days(expr: str) -> str:
+def days_sql(expr: str) -> str:
     if connection.vendor == "postgresql":
         return f"(CAST(EXTRACT(EPOCH FROM {expr}) AS DOUBLE PRECISION) / 86400.0)"
     return f"julianday({expr})"
 
 
-def _where(
+def deal_filter(
     start: dt.datetime, end: dt.datetime, *, lost: bool, filters: dict[str, int]
 ) -> tuple[str, list[Any]]:
     statuses = "('won', 'lost')" if lost else "('won')"
@@ -77,7 +78,7 @@ def load_paths(
     filters: dict[str, int] | None = None,
 ) -> list[DealPath]:
     """The period's deals (ordered by id), each with its touches in time order."""
-    where, params = _where(start, end, lost=lost, filters=filters or {})
+    where, params = deal_filter(start, end, lost=lost, filters=filters or {})
     column = GROUP_COLUMNS[group_by]
     limit = (
         "CASE WHEN d.status = 'open' THEN d.created_at ELSE COALESCE(d.closed_at, d.created_at) END"
@@ -88,7 +89,7 @@ def load_paths(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, d.status, CAST(ROUND(d.amount_base * 100) AS BIGINT),"
-            f" {_days('d.created_at')} FROM deals_deal d WHERE {where} ORDER BY d.id",
+            f" {days_sql('d.created_at')} FROM deals_deal d WHERE {where} ORDER BY d.id",
             params,
         )
         for deal_id, status, cents, created in cursor.fetchall():
@@ -96,7 +97,7 @@ def load_paths(
         if not deals:
             return []
         cursor.execute(
-            f"SELECT d.id, {_days('t.occurred_at')}, {column}"
+            f"SELECT d.id, {days_sql('t.occurred_at')}, {column}"
             " FROM deals_deal d"
             " JOIN deals_dealcontact dc ON dc.deal_id = d.id"
             f" JOIN campaigns_touchpoint t ON t.person_id = dc.person_id AND t.occurred_at <= {limit}"
@@ -115,7 +116,7 @@ def load_paths(
                 " WHERE sc.person_id = dc.person_id AND sc.to_stage = 'lead'), p.created_at)"
             )
             cursor.execute(
-                f"SELECT d.id, MIN({_days(became_lead)}) FROM deals_deal d"
+                f"SELECT d.id, MIN({days_sql(became_lead)}) FROM deals_deal d"
                 " JOIN deals_dealcontact dc ON dc.deal_id = d.id"
                 " JOIN people_person p ON p.id = dc.person_id"
                 f" WHERE {where} GROUP BY d.id",
@@ -125,6 +126,20 @@ def load_paths(
                 if at is not None:
                     deals[deal_id].lead_at = float(at)
     return list(deals.values())
+
+
+def deal_totals(
+    *, start: dt.datetime, end: dt.datetime, filters: dict[str, int] | None = None
+) -> list[tuple[str, int, int]]:
+    """(status, deals, cents) of the period's won and open deals."""
+    where, params = deal_filter(start, end, lost=False, filters=filters or {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.status, COUNT(*), SUM(CAST(ROUND(d.amount_base * 100) AS BIGINT))"
+            f" FROM deals_deal d WHERE {where} GROUP BY d.status",
+            params,
+        )
+        return [(s, int(n), int(c or 0)) for s, n, c in cursor.fetchall()]
 
 
 def _rows(cursor: Any, size: int = 20000) -> Iterator[tuple[Any, ...]]:
