@@ -136,6 +136,15 @@ def _check(
     return clean
 
 
+DEFAULT_DAYS = 90
+
+
+def default_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The period asked for; by default the last 90 days up to today (site time zone)."""
+    end = end or timezone.localdate()
+    return start or end - dt.timedelta(days=DEFAULT_DAYS - 1), end
+
+
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     zone = timezone.get_current_timezone()
     first = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
@@ -295,8 +304,8 @@ def attribute(
     total_cost = _add_costs(items, start, end) if group_by == "campaign" else None
     return Report(
         items=items,
-        total_revenue=Decimal(won_cents) / 100,
-        total_pipeline=Decimal(open_cents) / 100,
+        total_revenue=_money(won_cents),
+        total_pipeline=_money(open_cents),
         deals_won=won,
         deals_open=opened,
         model=model,
