@@ -20,7 +20,6 @@ Each figure is one set-based query (attribution one report).
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from tandem.accounts.permissions import can
+from tandem.attribution import engine as attribution
 from tandem.campaigns.extensions import CampaignSection, register_campaign_section
 from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.campaigns.queries import ZERO, cost_totals
@@ -38,18 +38,12 @@ from tandem.deals.models import Deal, DealContact, DealStatus
 from tandem.people.models import Stage, StageChange
 from tandem.routing.reports import Period, period, send_back_report
 
-try:  # attribution is built beside this (issue 21); the page works without it
-    attribution: Any = importlib.import_module("tandem.attribution.engine")
-except ImportError:  # pragma: no cover - until tandem.attribution.engine is merged
-    attribution = None
-
 DEFAULT_MODEL = "linear"
 
 
 def attribution_models() -> dict[str, str]:
-    """The attribution models offered (key → label); empty when attribution is missing."""
-    models = getattr(attribution, "MODELS", None)
-    return dict(models) if models else {}
+    """The attribution models offered (key → label)."""
+    return dict(attribution.MODELS)
 
 
 def results_period(campaign: Campaign, date_from: Any = None, date_to: Any = None) -> Period:
@@ -115,11 +109,8 @@ def influenced_pipeline(campaign: Campaign) -> dict[str, Any]:
 
 def attributed(campaign: Campaign, p: Period, model: str) -> dict[str, Any]:
     """What the attribution model credits the campaign in the period, or why not."""
-    attribute = getattr(attribution, "attribute", None)
-    if attribute is None:
-        return {"available": False}
     try:
-        report = attribute(model=model, start=p.first, end=p.last, group_by="campaign")
+        report = attribution.attribute(model=model, start=p.first, end=p.last, group_by="campaign")
     except ValidationError as exc:
         return {"available": True, "error": " ".join(exc.messages)}
     item = next((i for i in report.items if str(i.key) == str(campaign.pk)), None)
@@ -150,7 +141,7 @@ def campaign_results(
     """Every figure of the section, for a campaign and a period (errors name the field)."""
     p = results_period(campaign, date_from, date_to)
     models = attribution_models()
-    if models and model not in models:
+    if model not in models:
         raise ValidationError({"model": f"Use one of: {', '.join(models)}."})
     cost = cost_totals([campaign.pk], first=p.first, last=p.last).get(campaign.pk, ZERO)
     revenue = attributed(campaign, p, model)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tandem.accounts.actor import Actor
@@ -125,10 +126,7 @@ def test_roi_is_exact():
 
 
 def test_revenue_and_roi_under_the_model_picked(guide):
-    if not campaign_results.attribution_models():
-        r = campaign_results.campaign_results(guide, date_from="2026-10-01", date_to="2026-10-31")
-        assert r["revenue"] == {"available": False} and r["roi"] is None
-        return
+    assert set(campaign_results.attribution_models()) >= {"first_touch", "linear", "markov"}
     for model in campaign_results.attribution_models():
         r = campaign_results.campaign_results(
             guide, date_from="2026-10-01", date_to="2026-10-31", model=model
@@ -148,8 +146,8 @@ def test_the_section_is_on_the_campaign_page_for_everyone(client, guide, salespe
     text = page.text
     assert 'id="campaign-results"' in text
     assert "1000.10" in text and "500.00" in text
-    if not campaign_results.attribution_models():
-        assert "Attribution not available" in text
+    assert "3000.00" in text and "500.0 %" in text  # revenue and ROI under the default model
+    assert '<option value="markov"' in text  # the model picker
 
 
 @pytest.mark.parametrize(
@@ -167,9 +165,31 @@ def test_a_bad_period_is_named_and_the_page_still_answers(client, guide, markete
     assert f'id="results-err-{field}"' in page.text
 
 
-def test_an_unknown_model_is_named(guide):
-    if not campaign_results.attribution_models():
-        pytest.skip("attribution is not merged here")
-    with pytest.raises(Exception) as refused:
+def test_an_unknown_model_is_named(client, guide, marketer):
+    with pytest.raises(ValidationError) as refused:
         campaign_results.campaign_results(guide, model="astrology")
-    assert "model" in refused.value.message_dict  # type: ignore[attr-defined]
+    assert "model" in refused.value.message_dict
+    client.force_login(marketer)
+    page = client.get(reverse("campaigns:detail", args=[guide.pk]), {"model": "astrology"})
+    assert page.status_code == 200 and 'id="results-err-model"' in page.text
+
+
+def test_another_model_changes_the_credit_on_the_page(client, guide, marketer):
+    other = Campaign.objects.get(name="Other")
+    ada = Person.objects.get(last_name="Ada")
+    touch(ada, other, at(10, 15))  # a second touch before the won deal, after the guide's
+    client.force_login(marketer)
+    url = reverse("campaigns:detail", args=[guide.pk])
+    query = {"from": "2026-10-01", "to": "2026-10-31"}
+    first = campaign_results.campaign_results(guide, model="first_touch", **_period(query))
+    last = campaign_results.campaign_results(guide, model="last_touch", **_period(query))
+    assert (first["revenue"]["revenue"], last["revenue"]["revenue"]) == (
+        Decimal("3000.00"),
+        Decimal("0.00"),
+    )
+    assert "3000.00" in client.get(url, {**query, "model": "first_touch"}).text
+    assert last["roi"] == Decimal("-1.0000")
+
+
+def _period(query: dict[str, str]) -> dict[str, str]:
+    return {"date_from": query["from"], "date_to": query["to"]}
