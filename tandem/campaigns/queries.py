@@ -78,6 +78,38 @@ def cost_totals(
     return {r["campaign_id"]: Decimal(r["total"]).quantize(ZERO) for r in rows}
 
 
+def descendant_ids(campaign_id: int, *, max_depth: int = 100) -> list[int]:
+    """Every campaign under this one, at any depth (one query per level)."""
+    found: list[int] = []
+    level = [campaign_id]
+    for _ in range(max_depth):
+        level = [
+            pk
+            for pk in Campaign.objects.filter(parent_id__in=level).values_list("pk", flat=True)
+            if pk not in found and pk != campaign_id
+        ]
+        if not level:
+            break
+        found += level
+    return found
+
+
+def rollup(campaign: Campaign) -> dict[str, Any] | None:
+    """The budget and cost of a campaign with every campaign under it; None without any."""
+    ids = descendant_ids(campaign.pk)
+    if not ids:
+        return None
+    budgets = Campaign.objects.filter(pk__in=[campaign.pk, *ids]).aggregate(
+        total=Sum("planned_budget")
+    )["total"]
+    spent = sum(cost_totals([campaign.pk, *ids]).values(), ZERO)
+    return {
+        "campaigns": len(ids),
+        "planned_budget": None if budgets is None else Decimal(budgets).quantize(ZERO),
+        "actual_cost": spent,
+    }
+
+
 def campaign_costs(campaign: Campaign) -> list[CampaignCost]:
     """The campaign's cost lines, newest spending first."""
     return list(campaign.costs.select_related("created_by").order_by("-spent_on", "-id"))

@@ -36,6 +36,7 @@ from tandem.campaigns.queries import (
     campaigns_page,
     child_campaigns,
     recent_touchpoints,
+    rollup,
 )
 from tandem.campaigns.queries import campaign_detail as campaign_detail_query
 from tandem.campaigns.services import ancestor_ids, create_campaign, update_campaign
@@ -196,6 +197,7 @@ def campaign_detail(
         ),
         "currency": _currency(),
         "children": child_campaigns(campaign),
+        "rollup": rollup(campaign),
         "ancestors": _ancestors(campaign),
         "utm_mappings": utm.mappings_of(campaign),
         "cost_form": cost_form or CostForm(currency=_currency()),

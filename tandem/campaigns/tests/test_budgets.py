@@ -322,6 +322,18 @@ def test_the_page_shows_budget_against_cost_lines_children_and_people(
         text
     )
     assert 'id="section-results"' in text  # reports' section through the extension point
+    # a programme reads its budget and cost with everything under it
+    budgets.add_campaign_cost(
+        actor=system, campaign=child, data={"spent_on": "2026-03-04", "amount": "0.75"}
+    )
+    update_campaign(actor=system, campaign=child, data={"planned_budget": "500"})
+    create_campaign(actor=system, name="Grandchild", parent=child, planned_budget="1.25")
+    page = client.get(reverse("campaigns:detail", args=[spring.pk]))
+    assert page.context["rollup"] == {
+        "campaigns": 2,
+        "planned_budget": Decimal("1501.25"),
+        "actual_cost": Decimal("1251.00"),
+    }
 
 
 def test_the_form_edits_budget_parent_and_utm_mappings(client, system, marketer, spring):
