@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,10 +30,10 @@ def clean_amount(value: Any, field: str, *, required: bool = True) -> Decimal | 
         raise ValidationError({field: "Give an amount as a number, e.g. 1250.00."}) from None
     if not amount.is_finite():
         raise ValidationError({field: "Give an amount as a number, e.g. 1250.00."})
-    if amount != amount.quantize(CENT, rounding="ROUND_DOWN"):
-        raise ValidationError({field: "Give at most two decimals (cents)."})
     if amount < 0:
         raise ValidationError({field: "An amount cannot be negative."})
     if amount > MAX_AMOUNT:
         raise ValidationError({field: f"An amount is at most {MAX_AMOUNT}."})
+    if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+        raise ValidationError({field: "Give at most two decimals (cents)."})
     return amount.quantize(CENT)
