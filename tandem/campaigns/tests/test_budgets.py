@@ -480,3 +480,39 @@ def test_the_people_list_filters_to_the_campaigns_people(client, system, markete
     assert [p["last_name"] for p in by_key["items"]] == ["Lovelace"]
     refused = client.get("/api/v1/people", {"campaign": "nope"})
     assert refused.status_code == 422 and "campaign" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"spent_on": "someday", "amount": "10"}, "spent_on"),
+        ({"spent_on": "2026-03-02", "amount": "10.001"}, "amount"),
+        ({"spent_on": "2026-03-02", "amount": "-3"}, "amount"),
+        ({"spent_on": "2026-03-02", "amount": "1e30"}, "amount"),
+        ({"spent_on": "2026-03-02", "amount": "10", "note": "n" * 301}, "note"),
+    ],
+)
+def test_a_bad_cost_edit_is_shown_next_to_the_field(client, system, marketer, spring, data, field):
+    cost = budgets.add_campaign_cost(
+        actor=system, campaign=spring, data={"spent_on": "2026-03-02", "amount": "10"}
+    )
+    client.force_login(marketer)
+    response = client.post(reverse("campaigns:cost_edit", args=[spring.pk, cost.pk]), data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert CampaignCost.objects.get().amount == Decimal("10.00")
+
+
+def test_the_campaign_list_shows_budget_spent_and_filters_by_parent(client, system, marketer):
+    programme = create_campaign(actor=system, name="Programme", planned_budget="900")
+    create_campaign(actor=system, name="Child", parent=programme)
+    budgets.add_campaign_cost(
+        actor=system, campaign=programme, data={"spent_on": "2026-03-02", "amount": "12.34"}
+    )
+    client.force_login(marketer)
+    page = client.get(reverse("campaigns:list"))
+    assert "900.00" in page.text and "12.34" in page.text and "in Programme" in page.text
+    under = client.get(reverse("campaigns:list"), {"parent": programme.pk})
+    assert [c.name for c in under.context["page"].items] == ["Child"]
+    refused = client.get(reverse("campaigns:list"), {"parent": "nobody"})
+    assert refused.status_code == 400
