@@ -112,6 +112,20 @@ def credit_sql(
     cap = "n" if model == "w_shaped" else f"({opp_pos})"
     lead_pos = f"CASE WHEN n_lead < 1 THEN 1 WHEN n_lead > {cap} THEN {cap} ELSE n_lead END"
     weight = _weight(model).replace("lead_pos", f"({lead_pos})").replace("opp_pos", f"({opp_pos})")
+    # Only the window columns the model reads: each costs a pass over the touches.
+    columns = [f"ROW_NUMBER() OVER ({whole} ORDER BY t.occurred_at, t.id) AS rn"]
+    if model in ("last_touch", "u_shaped", "w_shaped", "full_path"):
+        columns.append(f"COUNT(*) OVER ({whole}) AS n")
+    if model == "full_path":
+        columns.append(
+            f"SUM(CASE WHEN t.occurred_at <= x.created_at THEN 1 ELSE 0 END) OVER ({whole})"
+            " AS n_open"
+        )
+    if needs_lead:
+        columns.append(f"SUM({lead_count}) OVER ({whole}) AS n_lead")
+    if model == "time_decay":
+        at = days_sql("t.occurred_at")
+        columns += [f"{at} AS at", f"MAX({at}) OVER ({whole}) AS newest"]
     sql = f"""
     WITH deals AS (
         SELECT d.id, d.status, d.created_at, d.closed_at,
@@ -119,12 +133,7 @@ def credit_sql(
         FROM deals_deal d WHERE {where}
     ){lead_cte},
     touches AS (
-        SELECT x.id AS deal_id, x.status, x.cents, {key} AS key, {days_sql("t.occurred_at")} AS at,
-               ROW_NUMBER() OVER ({whole} ORDER BY t.occurred_at, t.id) AS rn,
-               COUNT(*) OVER ({whole}) AS n,
-               SUM(CASE WHEN t.occurred_at <= x.created_at THEN 1 ELSE 0 END) OVER ({whole}) AS n_open,
-               SUM({lead_count}) OVER ({whole}) AS n_lead,
-               MAX({days_sql("t.occurred_at")}) OVER ({whole}) AS newest
+        SELECT x.id AS deal_id, x.status, x.cents, {key} AS key, {", ".join(columns)}
         FROM deals x
         JOIN deals_dealcontact dc ON dc.deal_id = x.id
         JOIN campaigns_touchpoint t ON t.person_id = dc.person_id AND t.occurred_at <= {limit}
