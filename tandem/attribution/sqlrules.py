@@ -107,13 +107,16 @@ def credit_sql(
         lead_join = " LEFT JOIN lead ON lead.deal_id = x.id"
         lead_count = "CASE WHEN t.occurred_at <= lead.lead_at THEN 1 ELSE 0 END"
     key = GROUP_COLUMNS[group_by]
-    whole = "PARTITION BY x.id"
+    # One window for every column (the same partition, order and whole-path frame), so
+    # the database sorts the touches once.
+    ordered = "PARTITION BY x.id ORDER BY t.occurred_at, t.id"
+    whole = f"{ordered} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     opp_pos = "CASE WHEN n_open < 1 THEN 1 ELSE n_open END"
     cap = "n" if model == "w_shaped" else f"({opp_pos})"
     lead_pos = f"CASE WHEN n_lead < 1 THEN 1 WHEN n_lead > {cap} THEN {cap} ELSE n_lead END"
     weight = _weight(model).replace("lead_pos", f"({lead_pos})").replace("opp_pos", f"({opp_pos})")
     # Only the window columns the model reads: each costs a pass over the touches.
-    columns = [f"ROW_NUMBER() OVER ({whole} ORDER BY t.occurred_at, t.id) AS rn"]
+    columns = [f"ROW_NUMBER() OVER ({ordered}) AS rn"]
     if model in ("last_touch", "u_shaped", "w_shaped", "full_path"):
         columns.append(f"COUNT(*) OVER ({whole}) AS n")
     if model == "full_path":
