@@ -370,13 +370,14 @@ def _add_costs(items: list[Item], start: dt.date, end: dt.date) -> Decimal | Non
     by_key = {item.key: item for item in items}
     missing = [pk for pk in spent if str(pk) not in by_key]
     for pk, name in Campaign.objects.filter(pk__in=missing).values_list("pk", "name"):
-        item = Item(key=str(pk), label=name)
-        items.insert(len([i for i in items if i.key != UNATTRIBUTED]), item)
-        by_key[item.key] = item
+        spender = Item(key=str(pk), label=name)
+        items.insert(len([i for i in items if i.key != UNATTRIBUTED]), spender)
+        by_key[spender.key] = spender
     for pk, total in spent.items():
-        item = by_key.get(str(pk))
-        if item is None:
+        found = by_key.get(str(pk))
+        if found is None:
             continue
+        item = found
         item.cost = Decimal(total).quantize(CENT)
         if item.cost > 0:
             item.roi = round(float((item.revenue - item.cost) / item.cost), 4)

@@ -91,44 +91,53 @@ def credit_sql(
         if model == "full_path"
         else "x.created_at"
     )
-    lead_cte = ""
-    lead_join = ""
+    lead_column = ""
     lead_count = "0"
     if needs_lead:
+        # Per deal, once: the earliest moment one of its contacts became a lead.
         became_lead = (
             "COALESCE((SELECT MIN(sc.changed_at) FROM people_stagechange sc"
             " WHERE sc.person_id = dc.person_id AND sc.to_stage = 'lead'), p.created_at)"
         )
-        lead_cte = (
-            f", lead AS (SELECT dc.deal_id, MIN({became_lead}) AS lead_at FROM deals x"
-            " JOIN deals_dealcontact dc ON dc.deal_id = x.id"
-            " JOIN people_person p ON p.id = dc.person_id GROUP BY dc.deal_id)"
+        lead_column = (
+            f", (SELECT MIN({became_lead}) FROM deals_dealcontact dc"
+            " JOIN people_person p ON p.id = dc.person_id WHERE dc.deal_id = d.id) AS lead_at"
         )
-        lead_join = " LEFT JOIN lead ON lead.deal_id = x.id"
-        lead_count = "CASE WHEN t.occurred_at <= lead.lead_at THEN 1 ELSE 0 END"
+        lead_count = "CASE WHEN t.occurred_at <= x.lead_at THEN 1 ELSE 0 END"
     key = GROUP_COLUMNS[group_by]
-    whole = "PARTITION BY x.id"
+    # One window for every column (the same partition, order and whole-path frame), so
+    # the database sorts the touches once.
+    ordered = "PARTITION BY x.id ORDER BY t.occurred_at, t.id"
+    whole = f"{ordered} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     opp_pos = "CASE WHEN n_open < 1 THEN 1 ELSE n_open END"
     cap = "n" if model == "w_shaped" else f"({opp_pos})"
     lead_pos = f"CASE WHEN n_lead < 1 THEN 1 WHEN n_lead > {cap} THEN {cap} ELSE n_lead END"
     weight = _weight(model).replace("lead_pos", f"({lead_pos})").replace("opp_pos", f"({opp_pos})")
+    # Only the window columns the model reads: each costs a pass over the touches.
+    columns = [f"ROW_NUMBER() OVER ({ordered}) AS rn"]
+    if model in ("last_touch", "u_shaped", "w_shaped", "full_path"):
+        columns.append(f"COUNT(*) OVER ({whole}) AS n")
+    if model == "full_path":
+        columns.append(
+            f"SUM(CASE WHEN t.occurred_at <= x.created_at THEN 1 ELSE 0 END) OVER ({whole})"
+            " AS n_open"
+        )
+    if needs_lead:
+        columns.append(f"SUM({lead_count}) OVER ({whole}) AS n_lead")
+    if model == "time_decay":
+        at = days_sql("t.occurred_at")
+        columns += [f"{at} AS at", f"MAX({at}) OVER ({whole}) AS newest"]
     sql = f"""
     WITH deals AS (
         SELECT d.id, d.status, d.created_at, d.closed_at,
-               CAST(ROUND(d.amount_base * 100) AS BIGINT) AS cents
+               CAST(ROUND(d.amount_base * 100) AS BIGINT) AS cents{lead_column}
         FROM deals_deal d WHERE {where}
-    ){lead_cte},
+    ),
     touches AS (
-        SELECT x.id AS deal_id, x.status, x.cents, {key} AS key, {days_sql("t.occurred_at")} AS at,
-               ROW_NUMBER() OVER ({whole} ORDER BY t.occurred_at, t.id) AS rn,
-               COUNT(*) OVER ({whole}) AS n,
-               SUM(CASE WHEN t.occurred_at <= x.created_at THEN 1 ELSE 0 END) OVER ({whole}) AS n_open,
-               SUM({lead_count}) OVER ({whole}) AS n_lead,
-               MAX({days_sql("t.occurred_at")}) OVER ({whole}) AS newest
+        SELECT x.id AS deal_id, x.status, x.cents, {key} AS key, {", ".join(columns)}
         FROM deals x
         JOIN deals_dealcontact dc ON dc.deal_id = x.id
         JOIN campaigns_touchpoint t ON t.person_id = dc.person_id AND t.occurred_at <= {limit}
-        {lead_join}
     ),
     weighted AS (
         SELECT deal_id, status, cents, key, rn, {weight} AS w FROM touches
