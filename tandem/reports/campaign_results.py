@@ -20,6 +20,7 @@ Each figure is one set-based query (attribution one report).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,7 @@ from tandem.people.models import Stage, StageChange
 from tandem.routing.reports import Period, period, send_back_report
 
 DEFAULT_MODEL = "linear"
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # no day arithmetic overflows
 
 
 def attribution_models() -> dict[str, str]:
@@ -53,7 +55,11 @@ def results_period(campaign: Campaign, date_from: Any = None, date_to: Any = Non
         date_from = campaign.starts_on or timezone.localtime(campaign.created_at).date()
         if date_from > today:
             date_from = today
-    return period(date_from, date_to or today)
+    p = period(date_from, date_to or today)
+    for name, day in (("from", p.first), ("to", p.last)):
+        if not EARLIEST <= day <= LATEST:
+            raise ValidationError({name: f"Give a date from {EARLIEST} to {LATEST}."})
+    return p
 
 
 def mql_count(campaign: Campaign, p: Period) -> int:

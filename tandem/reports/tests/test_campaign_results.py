@@ -156,6 +156,8 @@ def test_the_section_is_on_the_campaign_page_for_everyone(client, guide, salespe
         ({"from": "2026-13-01"}, "from"),
         ({"from": "2026-11-01", "to": "2026-10-01"}, "from"),
         ({"to": "soon"}, "to"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "0001-01-01", "to": "2026-10-31"}, "from"),
     ],
 )
 def test_a_bad_period_is_named_and_the_page_still_answers(client, guide, marketer, query, field):
