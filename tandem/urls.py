@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
+    path("", include("tandem.deals.urls")),
     path("", include("tandem.routing.urls_sla")),
 ]

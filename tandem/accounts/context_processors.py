@@ -19,6 +19,7 @@ MAIN_MENU = (
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
     ("Tasks", "tasks:list", "/tasks/"),
+    ("Deals", "deals:board", "/deals/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
