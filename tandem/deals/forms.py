@@ -16,9 +16,9 @@ from django.core.exceptions import ValidationError
 
 from tandem.accounts.forms import TandemForm
 from tandem.deals.models import ContactRole, Deal, DealStatus, Pipeline, PipelineStage
+from tandem.deals.pipelines import active_reasons
 from tandem.deals.queries import (
     active_pipelines,
-    close_reasons,
     pipeline_stages,
     stages_by_pipeline,
 )
@@ -192,7 +192,7 @@ class CloseForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind, name in ((DealStatus.WON, "won_reason"), (DealStatus.LOST, "lost_reason")):
             self.fields[name].choices = [("", "—")] + [  # type: ignore[attr-defined]
-                (r.pk, r.name) for r in close_reasons(kind)
+                (r.pk, r.name) for r in active_reasons(kind)
             ]
 
     def close_args(self) -> dict[str, Any]:

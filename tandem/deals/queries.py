@@ -30,7 +30,6 @@ from tandem.accounts.models import User
 from tandem.core.pagination import Page, paginate
 from tandem.deals.filters import DealFilter
 from tandem.deals.models import (
-    CloseReason,
     Deal,
     DealContact,
     DealStageChange,
@@ -86,10 +85,6 @@ def stages_by_pipeline() -> dict[int, list[PipelineStage]]:
     for stage in rows.select_related("pipeline").order_by("pipeline__position", "position", "id"):
         out.setdefault(stage.pipeline_id, []).append(stage)
     return out
-
-
-def close_reasons(kind: str) -> list[CloseReason]:
-    return list(CloseReason.objects.filter(kind=kind, is_active=True).order_by("position", "id"))
 
 
 # --- the board ------------------------------------------------------------------------

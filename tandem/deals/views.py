@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tandem.accounts.models import Role, User
 from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
+from tandem.core.models import AuditEvent
 from tandem.deals import services
 from tandem.deals.filters import SORT_LABELS, DealFilter
 from tandem.deals.forms import (
@@ -37,7 +38,14 @@ from tandem.deals.forms import (
     ReopenForm,
     pipeline_choice,
 )
-from tandem.deals.models import ContactRole, Deal, DealStatus, Pipeline
+from tandem.deals.models import (
+    CloseReason,
+    ContactRole,
+    Deal,
+    DealStatus,
+    Pipeline,
+    PipelineStage,
+)
 from tandem.deals.queries import (
     Board,
     active_pipelines,
@@ -94,8 +102,14 @@ def _deal(pk: int) -> Deal:
         raise Http404("There is no such deal.") from None
 
 
-def _default_pipeline(pipelines: list[Pipeline]) -> Pipeline | None:
-    return next((p for p in pipelines if p.is_default), pipelines[0] if pipelines else None)
+def _pipelines() -> tuple[list[Pipeline], Pipeline | None]:
+    """The active pipelines and the one shown by default (a fresh install gets its default
+    pipeline here, as on the deal services' first use)."""
+    default: Pipeline | None = services.default_pipeline()
+    pipelines = active_pipelines()
+    if default not in pipelines:
+        default = pipelines[0] if pipelines else None
+    return pipelines, default
 
 
 def _error_text(err: ValidationError) -> str:
@@ -161,8 +175,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """The open deals of a pipeline (the default one) in stage columns, with totals."""
     user = current_user(request)
     require(user, "deals.view")
-    pipelines = active_pipelines()
-    default = _default_pipeline(pipelines)
+    pipelines, default = _pipelines()
     context: dict[str, Any] = {
         "pipelines": pipelines,
         "can_create": can(user, "deals.create"),
@@ -295,8 +308,7 @@ def _resolve_company(request: HttpRequest, text: str, current: Company | None) -
 def _create_initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], Person | None]:
     """A blank deal: the default pipeline, the base currency, the viewer as owner; from a
     person's page (`?person=`) their company and them as the first contact."""
-    pipelines = active_pipelines()
-    default = _default_pipeline(pipelines)
+    _, default = _pipelines()
     initial: dict[str, Any] = {
         "pipeline": default.pk if default else None,
         "currency": settings.TANDEM_BASE_CURRENCY,
@@ -420,6 +432,34 @@ def _contact_choices(deal: Deal, taken: set[int]) -> list[tuple[int, str]]:
     return [(p.pk, str(p)) for p in people_]
 
 
+def _named(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The deal's audit events with pipeline, stage and reason ids shown as their names
+    (looked up in one query each for the whole list; people's audit rows do the owner and
+    the company)."""
+    models: dict[str, Any] = {
+        "pipeline": Pipeline,
+        "stage": PipelineStage,
+        "close_reason": CloseReason,
+    }
+    ids: dict[str, set[int]] = {name: set() for name in models}
+    for event in events:
+        for name, pair in (event.changes or {}).items():
+            if name in ids and isinstance(pair, list):
+                ids[name] |= {v for v in pair if isinstance(v, int)}
+    names = {
+        name: {pk: str(getattr(o, "name", o)) for pk, o in model.objects.in_bulk(ids[name]).items()}
+        for name, model in models.items()
+        if ids[name]
+    }
+    for event in events:
+        changes = event.changes or {}
+        for name, found in names.items():
+            pair = changes.get(name)
+            if isinstance(pair, list):
+                changes[name] = [found.get(v, v) if isinstance(v, int) else v for v in pair]
+    return events
+
+
 def _deal_page(
     request: HttpRequest, deal: Deal, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
@@ -464,7 +504,7 @@ def _deal_page(
         or ContactForm(choices=_contact_choices(deal, taken)),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "activity_contact": forms.get("activity_contact"),
-        "audit": audit_rows(audit_for(deal), Deal, []),
+        "audit": audit_rows(_named(audit_for(deal)), Deal, []),
     }
     if context["can_add_task"]:
         initial = {} if contacts else {"company": deal.company_id}
