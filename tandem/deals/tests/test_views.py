@@ -63,7 +63,7 @@ def no_inline_script(page: str) -> bool:
 def test_the_board_shows_each_stage_with_its_count_amount_and_weighted_amount(
     client, system, salesperson
 ):
-    qual, disc, prop, nego = stages()
+    qual, _disc, prop, _nego = stages()
     deal(system, salesperson, "A", amount="1000.10", stage=qual.pk)
     deal(system, salesperson, "B", amount="2000.20", stage=qual.pk)
     deal(system, salesperson, "C", amount="333.33", stage=prop.pk)
@@ -96,7 +96,7 @@ def test_the_board_shows_each_stage_with_its_count_amount_and_weighted_amount(
     assert board.amount == Decimal("3333.63") and board.weighted == Decimal("466.70")
     page = response.content.decode()
     assert ">Lost one<" not in page and ">Elsewhere<" not in page
-    assert 'id="stage-%d-h"' % qual.pk in page
+    assert f'id="stage-{qual.pk}-h"' in page
     assert no_inline_script(page) and "deals/board.js" in page
 
     # The switcher shows the other pipeline's board.
@@ -132,9 +132,7 @@ def test_the_board_reads_the_same_number_of_queries_for_one_deal_or_many(
         pipeline_board(pipeline)
 
 
-def test_moving_a_card_with_its_keyboard_form_goes_back_to_the_board(
-    client, system, salesperson
-):
+def test_moving_a_card_with_its_keyboard_form_goes_back_to_the_board(client, system, salesperson):
     qual, disc, *_ = stages()
     acme = deal(system, salesperson, stage=qual.pk)
     client.force_login(salesperson)
@@ -166,7 +164,9 @@ def test_the_drag_endpoint_answers_htmx_with_the_board_and_its_new_totals(
     assert response.status_code == 200
     fragment = response.content.decode()
     assert fragment.lstrip().startswith('<div id="board"')
-    assert f'data-moved="{acme.pk}"' in fragment and "Moved “Acme rollout” to Discovery." in fragment
+    assert (
+        f'data-moved="{acme.pk}"' in fragment and "Moved “Acme rollout” to Discovery." in fragment
+    )
     columns = {c["stage"].name: c for c in response.context["columns"]}
     assert columns["Qualification"]["count"] == 0
     assert (columns["Discovery"]["count"], columns["Discovery"]["weighted"]) == (1, "300.00 EUR")
@@ -182,7 +182,7 @@ def test_a_move_to_a_stage_that_does_not_exist_names_the_stage(client, system, s
     assert response.status_code == 422
     assert "stage:" in response.content.decode()
     response = client.post(f"/deals/{acme.pk}/move/", {"stage": "x"}, follow=True)
-    assert "stage: " in [str(m) for m in response.context["messages"]][0]
+    assert "stage: " in next(str(m) for m in response.context["messages"])
     assert Deal.objects.get(pk=acme.pk).stage == stages()[0]
 
 
@@ -191,7 +191,7 @@ def test_a_closed_deal_cannot_be_moved_until_reopened(client, system, manager):
     services.close_deal(actor=system, deal=acme, status="won", reason_id=None)
     client.force_login(manager)
     response = client.post(f"/deals/{acme.pk}/move/", {"stage": stages()[1].pk}, follow=True)
-    assert "reopen it first" in str(list(response.context["messages"])[0])
+    assert "reopen it first" in str(next(iter(response.context["messages"])))
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -489,18 +489,29 @@ def test_add_and_remove_contacts(client, system, salesperson):
 
     form = client.get(f"/deals/{made.pk}/").context["contact_form"]
     assert (ann.pk, str(ann)) in form.fields["person"].choices
-    assert client.post(
-        f"/deals/{made.pk}/contacts/", {"contact-person": ann.pk, "contact-role": "champion"}
-    ).status_code == 302
-    assert client.post(
-        f"/deals/{made.pk}/contacts/",
-        {"contact-email": "BOB@example.com", "contact-role": "user", "contact-is_primary": "on"},
-    ).status_code == 302
+    assert (
+        client.post(
+            f"/deals/{made.pk}/contacts/", {"contact-person": ann.pk, "contact-role": "champion"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/deals/{made.pk}/contacts/",
+            {
+                "contact-email": "BOB@example.com",
+                "contact-role": "user",
+                "contact-is_primary": "on",
+            },
+        ).status_code
+        == 302
+    )
     roles = dict(DealContact.objects.filter(deal=made).values_list("person_id", "role"))
     assert roles == {ann.pk: "champion", bob.pk: "user"}
 
     missing = client.post(
-        f"/deals/{made.pk}/contacts/", {"contact-email": "nobody@example.com", "contact-role": "user"}
+        f"/deals/{made.pk}/contacts/",
+        {"contact-email": "nobody@example.com", "contact-role": "user"},
     )
     assert missing.status_code == 400 and "email" in missing.context["contact_form"].errors
     bad_role = client.post(f"/deals/{made.pk}/contacts/", {"contact-role": "boss"})
