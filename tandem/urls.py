@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("tandem.followups.urls")),
     path("", include("tandem.deals.urls")),
     path("", include("tandem.routing.urls_sla")),
+    path("", include("tandem.deals.urls_settings")),  # /settings/pipelines/ (deals_settings)
 ]

@@ -32,6 +32,7 @@ MAIN_MENU = (
     ("SLAs", "sla:policies", "/settings/sla/"),
     ("Untouched leads", "sla_pages:untouched", "/leads/untouched/"),
     ("SLA report", "sla_pages:sla_report", "/reports/sla/"),
+    ("Pipelines", "deals_settings:pipelines", "/settings/pipelines/"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )
