@@ -353,14 +353,3 @@ def deal_tasks(deal: Deal, contacts: list[DealContact]) -> DealTasks:
     open_.sort(key=lambda t: ((0, t.due_at.timestamp()) if t.due_at else far, t.pk))
     done.sort(key=lambda t: (t.completed_at or t.updated_at, t.pk), reverse=True)
     return DealTasks(open=open_, done=done[:5])
-
-
-def person_deals(person_id: int, *, limit: int = 20) -> list[Deal]:
-    """The deals a person is a contact on, open ones first (the person page's card)."""
-    return list(
-        Deal.objects.filter(contacts__person_id=person_id)
-        .select_related("stage", "pipeline")
-        .order_by(
-            Case(When(status=DealStatus.OPEN, then=Value(0)), default=Value(1)), "-created_at"
-        )[:limit]
-    )

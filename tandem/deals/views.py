@@ -307,7 +307,8 @@ def _resolve_company(request: HttpRequest, text: str, current: Company | None) -
 
 def _create_initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], Person | None]:
     """A blank deal: the default pipeline, the base currency, the viewer as owner; from a
-    person's page (`?person=`) their company and them as the first contact."""
+    person's page (`?person=`) their company and them as the first contact, from a
+    company's (`?company=`) that company."""
     _, default = _pipelines()
     initial: dict[str, Any] = {
         "pipeline": default.pk if default else None,
@@ -323,6 +324,11 @@ def _create_initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], P
             .select_related("company")
             .first()
         )
+    raw_company = request.GET.get("company", "")
+    if person is None and raw_company.isdigit() and len(raw_company) < 19:
+        firm = Company.objects.filter(pk=int(raw_company), deleted_at__isnull=True).first()
+        if firm is not None:
+            initial["company"] = initial["name"] = firm.name
     if person is not None:
         initial["person"] = person.pk
         initial["company"] = person.company.name if person.company else ""

@@ -342,6 +342,22 @@ def test_open_a_deal_from_an_accepted_lead(client, system, salesperson):
     assert Person.objects.get(pk=ann.pk).stage == "opportunity"
 
 
+def test_the_person_and_company_cards_offer_to_open_a_deal(client, system, salesperson, marketer):
+    acme = company(system, "Acme")
+    ann = person(system, "sal", company=acme)
+    client.force_login(salesperson)
+    assert (
+        f'href="/deals/new/?person={ann.pk}"' in client.get(f"/people/{ann.pk}/").content.decode()
+    )
+    page = client.get(f"/companies/{acme.pk}/").content.decode()
+    assert f'href="/deals/new/?company={acme.pk}"' in page
+    form = client.get(f"/deals/new/?company={acme.pk}").context["form"]
+    assert form.initial["company"] == "Acme" and "person" not in form.initial
+
+    client.force_login(marketer)  # reads deals, opens none
+    assert "/deals/new/" not in client.get(f"/people/{ann.pk}/").content.decode()
+
+
 def test_bad_input_in_the_deal_form_names_each_field(client, salesperson):
     client.force_login(salesperson)
     response = client.post(
