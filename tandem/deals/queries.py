@@ -119,8 +119,8 @@ def pipeline_board(pipeline: Pipeline, *, limit: int = CARD_LIMIT) -> Board:
     amount from one GROUP BY over the board index (pipeline, status, stage), then only the
     cards shown, `limit` per column, soonest expected close first.
 
-    Queries: the stages, the sums, and one per non-empty column (at most one per stage),
-    whatever the number of deals.
+    Queries: the stages, the sums, the shown ids of each non-empty column (a sort of
+    ids alone), and the shown cards in one query, whatever the number of deals.
     """
     stages = pipeline_stages(pipeline, with_inactive=True)
     sums = {
@@ -130,6 +130,18 @@ def pipeline_board(pipeline: Pipeline, *, limit: int = CARD_LIMIT) -> Board:
         .values("stage_id")
         .annotate(n=Count("id"), cents=Sum(_cents()))
     }
+    open_deals = Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN)
+    shown: dict[int, list[int]] = {}
+    for stage in stages:
+        if sums.get(stage.pk):
+            # Ids only (a narrow sort, no joins), then every shown card in one query.
+            shown[stage.pk] = list(
+                open_deals.filter(stage=stage)
+                .order_by(F("expected_close_on").asc(nulls_last=True), "id")
+                .values_list("id", flat=True)[:limit]
+            )
+    wanted = [pk for ids in shown.values() for pk in ids]
+    found = Deal.objects.select_related("company", "owner").in_bulk(wanted) if wanted else {}
     columns: list[BoardColumn] = []
     board = Board(pipeline=pipeline, columns=columns)
     total_cents = total_weighted = 0
@@ -139,19 +151,12 @@ def pipeline_board(pipeline: Pipeline, *, limit: int = CARD_LIMIT) -> Board:
             continue  # a retired stage shows only while deals still sit in it
         count = row["n"] if row else 0
         cents = int(row["cents"] or 0) if row else 0
-        cards: list[Deal] = []
-        if count:
-            cards = list(
-                Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN, stage=stage)
-                .select_related("company", "owner")
-                .order_by(F("expected_close_on").asc(nulls_last=True), "id")[:limit]
-            )
         column = BoardColumn(
             stage=stage,
             count=count,
             amount=_money(cents),
             weighted=_weighted(cents * stage.probability),
-            cards=cards,
+            cards=[found[pk] for pk in shown.get(stage.pk, []) if pk in found],
         )
         columns.append(column)
         board.count += count

@@ -126,6 +126,9 @@ def _board_context(
     whether the viewer may move it and where to."""
     user = current_user(request)
     stages = board.stages
+    # The cards' links from one reverse (a board shows up to 20 cards a column: reversing
+    # two URLs for each is a good part of rendering it).
+    root = reverse("deals:detail", args=[0]).removesuffix("0/")
     columns = []
     for column in board.columns:
         cards = []
@@ -133,6 +136,8 @@ def _board_context(
             cards.append(
                 {
                     "deal": deal,
+                    "url": f"{root}{deal.pk}/",
+                    "move_url": f"{root}{deal.pk}/move/",
                     "amount": money(deal.amount, deal.currency),
                     "amount_base": money(deal.amount_base)
                     if deal.currency != settings.TANDEM_BASE_CURRENCY

@@ -123,12 +123,13 @@ def test_the_board_reads_the_same_number_of_queries_for_one_deal_or_many(
     deal(system, salesperson, "First", stage=qual.pk)
     deal(system, salesperson, "Second", stage=disc.pk)
     pipeline = pipelines.default_pipeline()
-    # The stages, the sums per stage, then the cards of each of the two non-empty columns.
-    with django_assert_num_queries(4):
+    # The stages, the sums per stage, the shown ids of each of the two non-empty columns,
+    # then all the shown cards with their company and owner.
+    with django_assert_num_queries(5):
         pipeline_board(pipeline)
     for i in range(10):
         deal(system, salesperson, f"More {i}", stage=[qual, disc][i % 2].pk)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         pipeline_board(pipeline)
 
 
