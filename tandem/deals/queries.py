@@ -28,7 +28,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 
 from tandem.accounts.models import User
 from tandem.core.pagination import Page, paginate
-from tandem.deals.filters import DealFilter
+from tandem.deals.api_filters import SORTS, DealFilter
 from tandem.deals.models import (
     Deal,
     DealContact,
@@ -185,9 +185,11 @@ def deals_page(
     cursor: str | None = None,
     offset: int = 0,
 ) -> Page:
-    """One page of the deal list, by keyset (as the people list, ADR 0004)."""
+    """One page of the deal list, by keyset (as the people list, ADR 0004), newest first
+    unless the filter says oldest (the API's filter: one filter for both lists)."""
     qs = deals_for_list(viewer=viewer, filters=filters)
-    return paginate(qs, spec=filters.sort_spec, limit=limit, cursor=cursor, offset=offset)
+    spec = SORTS[filters.sort or "newest"]
+    return paginate(qs, spec=spec, limit=limit, cursor=cursor, offset=offset)
 
 
 @dataclass(frozen=True)

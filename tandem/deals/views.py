@@ -28,7 +28,7 @@ from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
 from tandem.core.models import AuditEvent
 from tandem.deals import services
-from tandem.deals.filters import SORT_LABELS, DealFilter
+from tandem.deals.api_filters import DealFilter
 from tandem.deals.forms import (
     CloseForm,
     ContactForm,
@@ -77,6 +77,16 @@ from tandem.people.views.common import (
 )
 
 PAGE_SIZE = 50
+SORT_LABELS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+
+
+class ListFilter(DealFilter):
+    """The API's deal filter (one filter for both lists), and whether any of it is set,
+    for the list page's "no deals match these filters"."""
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(v not in (None, "") for k, v in self.model_dump().items() if k != "sort")
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:
@@ -260,7 +270,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     require(user, "deals.view")
     context, filters = list_context(
         request,
-        DealFilter,
+        ListFilter,
         lambda **read: deals_page(viewer=user, limit=PAGE_SIZE, **read),
     )
     if context["page"] is not None:
@@ -275,9 +285,16 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         }
     params = context["params"]
     company = None
-    if params.get("company", "").isdigit():
+    if params.get("company", "").isdigit() and len(params["company"]) < 19:
         company = Company.objects.filter(pk=int(params["company"])).only("name").first()
-    context |= {"filter_company": company, "can_create": can(user, "deals.create")}
+    contact = None
+    if params.get("person", "").isdigit() and len(params["person"]) < 19:
+        contact = Person.objects.filter(pk=int(params["person"])).first()
+    context |= {
+        "filter_company": company,
+        "filter_person": contact,
+        "can_create": can(user, "deals.create"),
+    }
     if hx_target(request) == "results":
         return render(request, "deals/_list.html", {**context, "oob": True})
     pipelines = active_pipelines()

@@ -14,7 +14,7 @@ import pytest
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.deals import pipelines, services
-from tandem.deals.filters import DealFilter
+from tandem.deals.api_filters import DealFilter
 from tandem.deals.models import CloseReason, Deal, DealContact, DealStageChange, PipelineStage
 from tandem.deals.queries import deal_totals, deals_page, pipeline_board
 from tandem.followups import services as tasks
@@ -268,12 +268,14 @@ def test_totals_are_exact_decimals_over_the_whole_filtered_set(salesperson, list
 
 
 def test_the_list_pages_by_keyset(salesperson, listed):
-    filters = DealFilter.from_query({"sort": "name"})
+    filters = DealFilter.from_query({"sort": "oldest"})
     first = deals_page(viewer=salesperson, filters=filters, limit=3)
-    assert [d.name for d in first.items] == ["Acme pilot", "Acme rollout", "Globex renewal"]
+    assert [d.name for d in first.items] == ["Acme rollout", "Acme pilot", "Globex renewal"]
     assert first.next_cursor
     second = deals_page(viewer=salesperson, filters=filters, limit=3, cursor=first.next_cursor)
     assert [d.name for d in second.items] == ["Globex support"] and second.next_cursor is None
+    newest = deals_page(viewer=salesperson, filters=DealFilter.from_query({}), limit=50)
+    assert newest.items[0].name == "Globex support"
 
 
 @pytest.mark.parametrize(
@@ -290,6 +292,7 @@ def test_the_list_pages_by_keyset(salesperson, listed):
         ("pipeline=abc", "pipeline"),
         ("company=999999", "company"),
         ("sort=amount", "sort"),
+        ("person=999999", "person"),
         ("cursor=bogus", "cursor"),
     ],
 )
