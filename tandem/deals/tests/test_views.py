@@ -10,13 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.deals import pipelines, services
 from tandem.deals.api_filters import DealFilter
 from tandem.deals.models import CloseReason, Deal, DealContact, DealStageChange, PipelineStage
-from tandem.deals.queries import deal_totals, deals_page, pipeline_board
+from tandem.deals.queries import CARD_LIMIT, deal_totals, deals_page, pipeline_board
 from tandem.followups import services as tasks
 from tandem.people import services as people
 from tandem.people.models import Activity, Company, Person
@@ -131,6 +133,32 @@ def test_the_board_reads_the_same_number_of_queries_for_one_deal_or_many(
         deal(system, salesperson, f"More {i}", stage=[qual, disc][i % 2].pk)
     with django_assert_num_queries(5):
         pipeline_board(pipeline)
+
+
+def test_a_full_column_links_the_deals_it_does_not_show(client, system, manager):
+    proposal = stages()[2]
+    for i in range(CARD_LIMIT + 2):
+        deal(system, manager, f"Deal {i:02}", stage=proposal.pk)
+    client.force_login(manager)
+    page = client.get("/deals/").content.decode()
+    more = f"/deals/list/?pipeline={proposal.pipeline_id}&amp;stage={proposal.pk}&amp;status=open"
+    assert f'<a href="{more}">2 more →</a>' in page
+    assert page.count('class="deal-card"') == CARD_LIMIT
+
+
+def test_the_list_reads_as_many_queries_for_one_deal_as_for_many(client, system, manager):
+    deal(system, manager, "Only one")
+    client.force_login(manager)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/deals/list/").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = queries()
+    for i in range(6):
+        deal(system, manager, f"More {i}", company=company(system, f"Firm {i}").pk)
+    assert queries() == one
 
 
 def test_moving_a_card_with_its_keyboard_form_goes_back_to_the_board(client, system, salesperson):
