@@ -601,3 +601,24 @@ def test_the_main_menu_links_the_board(client, marketer):
     client.force_login(marketer)
     links = client.get("/tasks/").context["nav_links"]
     assert {"label": "Deals", "url": "/deals/", "current": False} in links
+
+
+def test_bad_input_on_the_deal_page_names_the_field(client, system, salesperson):
+    ann = person(system, "sal")
+    made = deal(system, salesperson, contacts=[{"person": ann.pk, "role": "champion"}])
+    client.force_login(salesperson)
+    url = f"/deals/{made.pk}"
+
+    long_note = client.post(
+        f"{url}/move/", {"stage": stages()[1].pk, "note": "x" * 501}, follow=True
+    )
+    assert "note: " in next(str(m) for m in long_note.context["messages"])
+    closing = client.post(f"{url}/close/", {"close-status": "won", "close-competitor": "x" * 201})
+    assert set(closing.context["close_form"].errors) == {"competitor"}
+    reopening = client.post(f"{url}/reopen/", {"reopen-stage": "abc"})
+    assert set(reopening.context["reopen_form"].errors) == {"stage"}
+    removing = client.post(f"{url}/contacts/remove/", {"person": "someone"}, follow=True)
+    assert "person: " in next(str(m) for m in removing.context["messages"])
+    logging = client.post(f"{url}/activities/", {"contact": ann.pk, "activity-kind": "fax"})
+    assert set(logging.context["activity_form"].errors) == {"kind"}
+    assert Deal.objects.get(pk=made.pk).stage == stages()[0]
