@@ -23,7 +23,7 @@ from tandem.people.filters import QueryFilter
 from tandem.people.models import Company, Person
 
 BIGINT_MAX = 2**63 - 1
-MONEY_MAX = Decimal("99999999999999.99")
+MONEY_MAX = 99_999_999_999_999
 NEWEST = SortSpec(columns=("created_at",), descending=True)
 OLDEST = SortSpec(columns=("created_at",), descending=False)
 SORTS = {"newest": NEWEST, "oldest": OLDEST}
@@ -56,10 +56,10 @@ class DealFilter(QueryFilter):
     person: int | None = Field(
         None, ge=1, le=BIGINT_MAX, description="Person id: deals they are a contact on"
     )
-    amount_min: Decimal | None = Field(
+    amount_min: float | None = Field(
         None, ge=0, le=MONEY_MAX, description="At least this amount in the base currency"
     )
-    amount_max: Decimal | None = Field(
+    amount_max: float | None = Field(
         None, ge=0, le=MONEY_MAX, description="At most this amount in the base currency"
     )
     close_from: dt.date | None = Field(None, description="Expected to close on or after")
@@ -97,11 +97,11 @@ class DealFilter(QueryFilter):
                 pk__in=DealContact.objects.filter(person_id=self.person).values("deal_id")
             )
         if self.amount_min is not None:
-            qs = qs.filter(amount_base__gte=self.amount_min)
+            qs = qs.filter(amount_base__gte=Decimal(repr(self.amount_min)))
         if self.amount_max is not None:
             if self.amount_min is not None and self.amount_max < self.amount_min:
                 errors["amount_max"] = "Not below amount_min."
-            qs = qs.filter(amount_base__lte=self.amount_max)
+            qs = qs.filter(amount_base__lte=Decimal(repr(self.amount_max)))
         if self.close_from:
             qs = qs.filter(expected_close_on__gte=self.close_from)
         if self.close_to:
