@@ -104,6 +104,15 @@ def test_drag_a_card_to_another_stage_then_move_one_by_keyboard(
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
 
+    # A card moved by someone else meanwhile: the refusal shows on the board, in place.
+    umbrella = made["Umbrella expansion"]
+    services.close_deal(actor=system, deal=umbrella, status="won", reason_id=None)
+    page.get_by_label("Move “Umbrella expansion” to").select_option(label="Proposal")
+    page.get_by_role("button", name="Move “Umbrella expansion”").click()
+    expect(page.locator("#board-status")).to_contain_text("reopen it first")
+    expect(page.locator(f"#deal-{umbrella.pk}")).to_have_count(0)  # won: off the board
+    assert page.url.endswith("/deals/")
+
     # On a phone the board is one column: nothing scrolls sideways.
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()

@@ -96,6 +96,15 @@
     send(card, column.dataset.stage);
   });
 
+  // A refused move (422) answers with the board and the reason: htmx swaps it in too.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail.target;
+    if (e.detail.xhr.status === 422 && target && target.id === "board") {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target && e.target.id === "board") focusMoved(e.target);
   });
