@@ -622,3 +622,26 @@ def test_bad_input_on_the_deal_page_names_the_field(client, system, salesperson)
     logging = client.post(f"{url}/activities/", {"contact": ann.pk, "activity-kind": "fax"})
     assert set(logging.context["activity_form"].errors) == {"kind"}
     assert Deal.objects.get(pk=made.pk).stage == stages()[0]
+
+
+def test_add_a_task_about_a_contact_from_the_deal_page(client, system, salesperson):
+    ann = person(system, "sal")
+    made = deal(system, salesperson, contacts=[{"person": ann.pk, "role": "champion"}])
+    client.force_login(salesperson)
+    page = client.get(f"/deals/{made.pk}/").content.decode()
+    assert 'name="task-person"' in page and 'action="/tasks/new/"' in page
+    response = client.post(
+        "/tasks/new/",
+        {
+            "task-person": ann.pk,
+            "task-title": "Send the proposal",
+            "task-kind": "email",
+            "task-owner": "",
+            "next": f"/deals/{made.pk}/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == f"/deals/{made.pk}/"
+    shown = client.get(f"/deals/{made.pk}/").context["tasks"].open
+    assert [(t.title, t.person_id, t.owner_id) for t in shown] == [
+        ("Send the proposal", ann.pk, salesperson.pk)
+    ]
