@@ -3,6 +3,8 @@ stay there after a reload, with the column totals following; then moves another 
 the keyboard alone (its "Move to" list and button) and keeps the focus on it. No inline
 script: the board's drag and drop is deals/board.js under the CSP.
 
+And J1's sales end: open a deal from an accepted lead's page and win it.
+
 With TANDEM_SCREENSHOTS set, the board is saved as docs/screenshots/deal-board.png."""
 
 from __future__ import annotations
@@ -118,3 +120,39 @@ def test_drag_a_card_to_another_stage_then_move_one_by_keyboard(
     page.reload()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the board scrolls sideways at 390px ({width}px wide)"
+
+
+def test_open_a_deal_from_an_accepted_lead_and_win_it(page: Page, live_server, salesperson, system):
+    """J1's sales end in the browser: the lead's page offers "Open a deal", the deal page
+    closes it won through its dialog, and the lead becomes a customer."""
+    pipelines.ensure_defaults()
+    acme = people.create_company(actor=system, data={"name": "Acme"})
+    ann = people.create_person(
+        actor=system,
+        data={"first_name": "Ann", "last_name": "Archer", "company": acme, "owner": salesperson},
+        stage="sal",
+    )
+    page.goto(f"{live_server.url}/people/{ann.pk}/")
+    page.get_by_label("User name").fill(salesperson.username)
+    page.get_by_label("Password").fill("pw-" + salesperson.username)
+    page.get_by_role("button", name="Log in").click()
+
+    page.locator("#deals").get_by_role("link", name="Open a deal").click()
+    expect(page.get_by_role("heading", name="Open a deal with Ann Archer")).to_be_visible()
+    expect(page.get_by_label("Company")).to_have_value("Acme")
+    page.get_by_label("Deal name").fill("Acme rollout")
+    page.get_by_label("Amount").fill("12000")
+    page.get_by_role("button", name="Open the deal").click()
+    expect(page.get_by_role("heading", name="Acme rollout")).to_be_visible()
+    expect(page.locator("#contacts")).to_contain_text("Ann Archer")
+    made = Deal.objects.get()
+
+    page.get_by_text("Close won or lost…").click()
+    page.get_by_role("radio", name="Won").check()
+    page.get_by_label("Why we won").select_option(label="Product fit")
+    page.get_by_role("button", name="Close the deal").click()
+    expect(page.locator("#deal-status")).to_have_text("Won")
+    expect(page.locator("#close-reason")).to_have_text("Product fit")
+    assert Deal.objects.get(pk=made.pk).status == "won"
+    ann.refresh_from_db()
+    assert ann.stage == "customer"
