@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.urls import NoReverseMatch, reverse
 from ninja import Schema
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, Field, Strict, StrictBool
 
 from tandem.deals.models import (
     ContactRole,
@@ -29,12 +29,28 @@ from tandem.deals.models import (
 from tandem.deals.services import COMPETITOR_MAX, NAME_MAX, NOTE_MAX, TEXT_MAX
 from tandem.people.schemas import NOT_BLANK, CompanyRef, IdOrName, Moment, StrictIn, UserRef
 
-RecordId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+def _whole(value: Any) -> Any:
+    """A whole number sent as 30.0 is the integer 30, as JSON Schema reads it; a boolean or
+    a numeric string stays refused (StrictInt), and 30.5 too."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# The bounds first, then strictness and the whole-number reading: in this order pydantic
+# keeps the bounds in the schema (minimum, maximum) and checks them.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1), Strict(), BeforeValidator(_whole)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Rate = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")]
-Probability = Annotated[StrictInt, Field(ge=0, le=100, description="Percent, 0 to 100")]
-Position = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+Probability = Annotated[
+    int,
+    Field(ge=0, le=100, description="Percent, 0 to 100"),
+    Strict(),
+    BeforeValidator(_whole),
+]
+Position = Annotated[int, Field(ge=0, le=1_000_000), Strict(), BeforeValidator(_whole)]
 ReasonName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 OWNER_HELP = "User id or user name; null for nobody. Left out on create: the caller."
 RATE_HELP = (
