@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
+    path("", include("tandem.deals.urls")),
     path("", include("tandem.routing.urls_sla")),
     path("", include("tandem.attribution.urls")),
+    path("", include("tandem.deals.urls_settings")),  # /settings/pipelines/ (deals_settings)
 ]
