@@ -111,7 +111,7 @@ class CampaignPatch(StrictIn):
     )
 
 
-class CampaignRef(Schema):
+class ParentCampaign(Schema):
     id: int
     name: str
     key: str
@@ -131,7 +131,7 @@ class CampaignOut(Schema):
     form_count: int = Field(description="Web forms that credit this campaign.")
     touchpoint_count: int
     people_count: int = Field(description="Distinct people with a touchpoint of this campaign.")
-    parent: CampaignRef | None
+    parent: ParentCampaign | None
     planned_budget: Decimal | None = Field(description="Base currency; null: no budget.")
     actual_cost: Decimal = Field(description="The sum of its cost lines (base currency).")
     budget_left: Decimal | None = Field(

@@ -153,13 +153,13 @@ class BusinessHoursIn(StrictIn):
     )
 
 
-class TeamRef(Schema):
+class CalendarTeam(Schema):
     id: int
     name: str
 
 
 class BusinessHoursOut(Schema):
-    team: TeamRef | None = Field(description="null: the company default.")
+    team: CalendarTeam | None = Field(description="null: the company default.")
     uses: Literal["team", "company", "built_in"] = Field(
         description="Where these hours come from: the team's own, the company default, or "
         "the built-in week (Monday to Friday 09:00-17:00, server time zone) when none is set."
