@@ -4,12 +4,14 @@ and the touchpoints other screens show (a person's timeline)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet, Sum
 
 from tandem.accounts.models import User
 from tandem.campaigns.filters import CampaignFilter
-from tandem.campaigns.models import Campaign, Touchpoint
+from tandem.campaigns.models import Campaign, CampaignCost, Touchpoint
 from tandem.core.pagination import Page, paginate
 from tandem.people.models import Person
 from tandem.people.queries import TimelineEntry
@@ -17,20 +19,27 @@ from tandem.people.queries import TimelineEntry
 
 def campaigns_for_list(*, viewer: User | None, filters: CampaignFilter) -> QuerySet[Campaign]:
     """Campaigns the viewer may see, filtered: everyone signed in sees every campaign."""
-    return filters.apply(Campaign.objects.all()).select_related("owner")
+    return (
+        filters.apply(Campaign.objects.all())
+        .select_related("owner", "parent")
+        .prefetch_related("utm_mappings")
+    )
 
 
 def with_counts(campaigns: list[Campaign]) -> list[Campaign]:
-    """Set `form_count`, `touchpoint_count` and `people_count` on each listed campaign.
+    """Set `form_count`, `touchpoint_count`, `people_count` and `actual_cost` (the sum
+    of its cost lines, Decimal) on each listed campaign.
 
-    Two grouped queries over the listed ids (touchpoints through
+    Three grouped queries over the listed ids (touchpoints through
     touchpoint_campaign_idx), whatever the page size: the list never counts the
     touchpoints of campaigns it does not show.
     """
     ids = [c.pk for c in campaigns]
     touch: dict[int, tuple[int, int]] = {}
     forms: dict[int, int] = {}
+    costs: dict[int, Decimal] = {}
     if ids:
+        costs = cost_totals(ids)
         touch = {
             row["campaign_id"]: (row["n"], row["people"])
             for row in Touchpoint.objects.filter(campaign_id__in=ids)
@@ -48,7 +57,48 @@ def with_counts(campaigns: list[Campaign]) -> list[Campaign]:
     for c in campaigns:
         c.touchpoint_count, c.people_count = touch.get(c.pk, (0, 0))  # type: ignore[attr-defined]
         c.form_count = forms.get(c.pk, 0)  # type: ignore[attr-defined]
+        c.actual_cost = costs.get(c.pk, ZERO)  # type: ignore[attr-defined]
     return campaigns
+
+
+ZERO = Decimal("0.00")
+
+
+def cost_totals(
+    campaign_ids: list[int], *, first: dt.date | None = None, last: dt.date | None = None
+) -> dict[int, Decimal]:
+    """The sum of each campaign's cost lines (spent in [first, last] when given), exact."""
+    qs = CampaignCost.objects.filter(campaign_id__in=campaign_ids)
+    if first is not None:
+        qs = qs.filter(spent_on__gte=first)
+    if last is not None:
+        qs = qs.filter(spent_on__lte=last)
+    rows = qs.order_by().values("campaign_id").annotate(total=Sum("amount"))
+    return {r["campaign_id"]: Decimal(r["total"]).quantize(ZERO) for r in rows}
+
+
+def campaign_costs(campaign: Campaign) -> list[CampaignCost]:
+    """The campaign's cost lines, newest spending first."""
+    return list(campaign.costs.select_related("created_by").order_by("-spent_on", "-id"))
+
+
+def child_campaigns(campaign: Campaign) -> list[Campaign]:
+    """The campaigns directly under this one, by name, with their counts and costs."""
+    return with_counts(list(campaign.children.select_related("owner").order_by("name", "id")))
+
+
+def campaign_people(campaign: Campaign, *, offset: int = 0, limit: int = 25) -> list[Any]:
+    """People with a touchpoint of the campaign, the most recently touched first:
+    (person, touches, last touch) for one page, grouped in SQL (touchpoint_campaign_idx)."""
+    rows = list(
+        Touchpoint.objects.filter(campaign=campaign, person__deleted_at__isnull=True)
+        .order_by()
+        .values("person_id")
+        .annotate(n=Count("id"), last=Max("occurred_at"))
+        .order_by("-last", "-person_id")[offset : offset + limit]
+    )
+    people = Person.objects.in_bulk([r["person_id"] for r in rows])
+    return [(people[r["person_id"]], r["n"], r["last"]) for r in rows if r["person_id"] in people]
 
 
 def campaigns_page(
@@ -72,8 +122,13 @@ def campaigns_page(
 
 
 def campaign_detail(pk: int) -> Campaign:
-    """One campaign with its counts; raises Campaign.DoesNotExist."""
-    return with_counts([Campaign.objects.select_related("owner").get(pk=pk)])[0]
+    """One campaign with its counts and cost total; raises Campaign.DoesNotExist."""
+    campaign = (
+        Campaign.objects.select_related("owner", "parent")
+        .prefetch_related("utm_mappings")
+        .get(pk=pk)
+    )
+    return with_counts([campaign])[0]
 
 
 def campaign_forms(campaign: Campaign) -> QuerySet:

@@ -1,0 +1,822 @@
+"""Opening, changing, moving and closing deals: the one door the pages, the API and other
+apps (the demo, imports) use.
+
+Who may: salespeople, managers and admins open deals ("deals.create"); a deal is
+changed, moved, closed, reopened or deleted under "deals.edit" / "deals.close" /
+"deals.delete" on the deal itself: managers and admins all, a salesperson only the
+deals they own, marketers none (accounts/permissions.py). A salesperson opens deals for
+themselves and cannot hand them to someone else: owners are set by managers.
+
+What a write does besides the row:
+- every move between stages, every close and every reopen adds a DealStageChange (the
+  stage history the funnel and velocity reports read); opening a deal adds the first;
+- every write records its audit event in the same transaction;
+- money: `amount_base = amount × exchange_rate`, rounded half-up to the cent. The base
+  currency (settings.TANDEM_BASE_CURRENCY) has the rate 1; any other needs its rate,
+  greater than 0;
+- the funnel: when a deal is opened (or a contact added to an open deal), its contacts
+  not yet at `opportunity` (subscriber, lead, mql, sal, and recycled people who came
+  back) move to `opportunity`; winning moves every contact not yet a customer (or an
+  advocate) to `customer`. Disqualified people are left alone when a deal opens (someone
+  decided they are not a fit: a person, not a deal, undoes that), but move to customer
+  when it is won: they bought. Nobody is moved backwards (a lost deal, a reopened one).
+  The moves go through people's `change_stage` with the deal as the reason, as the
+  actor when they may change that person's stage, else as the deal on their behalf
+  (a system actor named after them), since opening the deal is the decision.
+- closing: `lost` needs a reason from the active lost list; `won` takes one from the
+  won list but does not need it (a win is recorded whatever the list says; a revenue
+  lead reads the lost reasons to fix something, the won ones as a bonus). A competitor
+  is optional (free text, up to 200 characters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tandem.accounts.actor import Actor
+from tandem.accounts.models import User
+from tandem.accounts.permissions import can, require
+from tandem.core.audit import diff, record_audit, snapshot
+from tandem.deals.models import (
+    CloseReason,
+    ContactRole,
+    Deal,
+    DealContact,
+    DealStageChange,
+    DealStatus,
+    Pipeline,
+    PipelineStage,
+)
+from tandem.deals.pipelines import default_pipeline, ensure_default_reasons, first_stage
+from tandem.people.models import FUNNEL_ORDER, Company, Person, Stage
+from tandem.people.services import change_stage
+
+__all__ = [
+    "add_contact",
+    "close_deal",
+    "create_deal",
+    "default_pipeline",
+    "delete_deal",
+    "move_deal",
+    "remove_contact",
+    "reopen_deal",
+    "update_deal",
+]
+
+CENT = Decimal("0.01")
+AMOUNT_MAX = Decimal("999999999999.99")  # max_digits 14, 2 places
+AMOUNT_BASE_MAX = Decimal("99999999999999.99")  # max_digits 16
+RATE_MAX = Decimal("9999999999.99999999")  # max_digits 18, 8 places
+NAME_MAX = 200
+TEXT_MAX = 10_000
+NOTE_MAX = 500
+COMPETITOR_MAX = 200
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+AUDITED = (
+    "name",
+    "pipeline",
+    "stage",
+    "status",
+    "company",
+    "owner",
+    "amount",
+    "currency",
+    "exchange_rate",
+    "amount_base",
+    "expected_close_on",
+    "close_reason",
+    "close_note",
+    "competitor",
+    "description",
+)
+EDITABLE = {
+    "name",
+    "company",
+    "owner",
+    "amount",
+    "currency",
+    "exchange_rate",
+    "expected_close_on",
+    "description",
+    "competitor",
+    "close_note",
+    "close_reason",
+    "pipeline",
+    "stage",
+}
+# Funnel stages that opening a deal moves on to `opportunity` (see the module doc).
+BEFORE_OPPORTUNITY = {
+    s for s, rank in FUNNEL_ORDER.items() if rank < FUNNEL_ORDER[Stage.OPPORTUNITY]
+} | {Stage.RECYCLED}
+CUSTOMER_ALREADY = {Stage.CUSTOMER, Stage.ADVOCATE}
+
+
+def base_currency() -> str:
+    return str(settings.TANDEM_BASE_CURRENCY)
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValidationError({field: "Give a number."})
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: "Give a number, e.g. 12500.00."}) from None
+    if not number.is_finite():
+        raise ValidationError({field: "Give a number, e.g. 12500.00."})
+    return number
+
+
+def clean_amount(value: Any) -> Decimal:
+    amount = _decimal(value, "amount")
+    if amount < 0:
+        raise ValidationError({"amount": "The amount cannot be negative."})
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValidationError({"amount": "Give the amount in cents at most (2 decimal places)."})
+    if amount > AMOUNT_MAX:
+        raise ValidationError({"amount": f"At most {AMOUNT_MAX:,}."})
+    return amount.quantize(CENT)
+
+
+def clean_currency(value: Any) -> str:
+    if not isinstance(value, str) or not CURRENCY.match(value.strip().upper()):
+        raise ValidationError({"currency": "Give a three-letter ISO 4217 code, e.g. EUR or USD."})
+    return value.strip().upper()
+
+
+def clean_rate(value: Any) -> Decimal:
+    rate = _decimal(value, "exchange_rate")
+    if rate <= 0:
+        raise ValidationError({"exchange_rate": "The rate must be greater than 0."})
+    if rate != rate.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP) or rate > RATE_MAX:
+        raise ValidationError(
+            {"exchange_rate": "Give at most 8 decimal places and at most 10 digits before them."}
+        )
+    return rate
+
+
+def base_amount(amount: Decimal, rate: Decimal) -> Decimal:
+    """The amount in the base currency, rounded half-up to the cent."""
+    value = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    if value > AMOUNT_BASE_MAX:
+        raise ValidationError(
+            {"exchange_rate": "The amount at this rate is too large for the base currency."}
+        )
+    return value
+
+
+def _money(amount: Decimal, currency: str, rate: Any, rate_given: bool) -> tuple[Decimal, Decimal]:
+    """(rate, amount_base) for `amount` in `currency` at `rate` (None: not given)."""
+    if currency == base_currency():
+        if rate_given and rate is not None and clean_rate(rate) != 1:
+            raise ValidationError(
+                {"exchange_rate": f"{currency} is the base currency: its rate is 1."}
+            )
+        return Decimal("1"), amount
+    if rate is None:
+        raise ValidationError(
+            {"exchange_rate": f"Give the rate from {currency} to {base_currency()}."}
+        )
+    rate = clean_rate(rate)
+    return rate, base_amount(amount, rate)
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: "Write it as text."})
+    text = value.strip()
+    if required and not text:
+        raise ValidationError({field: "Give the deal a name."})
+    if len(text) > limit:
+        raise ValidationError({field: f"At most {limit:,} characters (got {len(text):,})."})
+    return text
+
+
+def _pk(value: Any, field: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+        if 0 < number < 2**63:
+            return number
+    raise ValidationError({field: "Give an id (a whole number)."})
+
+
+def _company(value: Any) -> Company | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Company):
+        company = value if value.deleted_at is None else None
+    else:
+        company = Company.objects.filter(pk=_pk(value, "company"), deleted_at__isnull=True).first()
+    if company is None:
+        raise ValidationError({"company": f"There is no company {value}."})
+    return company
+
+
+def _owner(value: Any) -> User | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, User):
+        user: User | None = value
+    else:
+        user = User.objects.filter(pk=_pk(value, "owner")).first()
+    if user is None:
+        raise ValidationError({"owner": f"There is no user {value}."})
+    if not user.is_active:
+        raise ValidationError({"owner": f"{user} is deactivated; choose someone else."})
+    if not can(user, "deals.create"):
+        raise ValidationError({"owner": f"{user} cannot own deals (a salesperson or manager can)."})
+    return user
+
+
+def _date(value: Any, field: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        raise ValidationError({field: "Give a date, e.g. 2026-03-31."})
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError({field: "Give a date, e.g. 2026-03-31."})
+
+
+def _moment(value: Any, field: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError({field: "Give a time in ISO 8601."}) from None
+    if not isinstance(value, dt.datetime):
+        raise ValidationError({field: "Give a time in ISO 8601."})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({field: "Not in the future."})
+    return value
+
+
+def _pipeline(value: Any) -> Pipeline:
+    if value is None or value == "":
+        return default_pipeline()
+    if isinstance(value, Pipeline):
+        return value
+    found = Pipeline.objects.filter(pk=_pk(value, "pipeline")).first()
+    if found is None:
+        raise ValidationError({"pipeline": f"There is no pipeline {value}."})
+    if not found.is_active:
+        raise ValidationError({"pipeline": f"The pipeline “{found}” is archived."})
+    return found
+
+
+def _stage(value: Any, pipeline: Pipeline | None) -> PipelineStage:
+    """An active stage (of `pipeline` when given)."""
+    if isinstance(value, PipelineStage):
+        stage: PipelineStage | None = value
+    else:
+        stage = (
+            PipelineStage.objects.select_related("pipeline").filter(pk=_pk(value, "stage")).first()
+        )
+    if stage is None:
+        raise ValidationError({"stage": f"There is no stage {value}."})
+    if pipeline is not None and stage.pipeline_id != pipeline.pk:
+        raise ValidationError({"stage": f"“{stage.name}” is not a stage of “{pipeline}”."})
+    if not stage.is_active:
+        raise ValidationError({"stage": f"The stage “{stage.name}” is archived."})
+    if not stage.pipeline.is_active:
+        raise ValidationError({"stage": f"The pipeline “{stage.pipeline}” is archived."})
+    return stage
+
+
+def _role(value: Any) -> str:
+    if value in (None, ""):
+        return ContactRole.OTHER
+    if value not in ContactRole.values:
+        raise ValidationError({"role": f"Use one of: {', '.join(ContactRole.values)}."})
+    return str(value)
+
+
+def _person(value: Any, field: str = "person") -> Person:
+    if isinstance(value, Person):
+        person: Person | None = value
+    else:
+        person = Person.objects.filter(pk=_pk(value, field)).first()
+    if person is None or person.deleted_at is not None:
+        raise ValidationError({field: f"There is no person {value}."})
+    return person
+
+
+def _contacts(raw: Any) -> list[tuple[Person, str, bool]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValidationError({"contacts": "Give a list of {person, role, is_primary}."})
+    out: list[tuple[Person, str, bool]] = []
+    seen: set[int] = set()
+    errors: dict[str, Any] = {}
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors[f"contacts.{i}"] = "Give {person, role, is_primary}."
+            continue
+        try:
+            person = _person(item.get("person"), f"contacts.{i}.person")
+            role = _role(item.get("role"))
+        except ValidationError as err:
+            for key, messages in err.message_dict.items():
+                name = key if key.startswith("contacts.") else f"contacts.{i}.{key}"
+                errors[name] = messages
+            continue
+        primary = item.get("is_primary", False)
+        if not isinstance(primary, bool):
+            errors[f"contacts.{i}.is_primary"] = "Give true or false."
+            continue
+        if person.pk in seen:
+            errors[f"contacts.{i}.person"] = f"{person} is on the list twice."
+            continue
+        seen.add(person.pk)
+        out.append((person, role, primary))
+    if errors:
+        raise ValidationError(errors)
+    if sum(1 for _, _, primary in out if primary) > 1:
+        raise ValidationError({"contacts": "Mark one contact as primary at most."})
+    return out
+
+
+def _collect(checks: dict[str, Any]) -> dict[str, Any]:
+    out, errors = {}, {}
+    for name, check in checks.items():
+        try:
+            out[name] = check()
+        except ValidationError as err:
+            errors.update(err.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _owned_by(owner: User | None) -> Deal:
+    """A stand-in deal with this owner, to ask the permission rules about it."""
+    return Deal(owner=owner)
+
+
+def _check_owner_choice(actor: Actor, owner: User | None) -> None:
+    """A salesperson opens and keeps deals for themselves; managers and admins set owners."""
+    if not can(actor, "deals.edit", _owned_by(owner)):
+        raise ValidationError(
+            {"owner": "You can own deals yourself; a manager assigns them to others."}
+        )
+
+
+def _locked(deal: Deal) -> Deal:
+    return Deal.objects.select_for_update().select_related("stage", "pipeline").get(pk=deal.pk)
+
+
+def _history(
+    deal: Deal,
+    *,
+    actor: Actor,
+    from_stage: PipelineStage | None,
+    from_status: str,
+    at: dt.datetime,
+    note: str = "",
+) -> None:
+    DealStageChange.objects.create(
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        from_status=from_status,
+        to_status=deal.status,
+        changed_at=at,
+        changed_by=actor.user,
+        note=note[:NOTE_MAX],
+    )
+
+
+# --- the funnel ----------------------------------------------------------------------------
+
+
+def _advance(actor: Actor, deal: Deal, people: list[Person], to: Stage, why: str) -> None:
+    """Move these contacts on to `to` through people's service (see the module doc)."""
+    allowed = BEFORE_OPPORTUNITY if to == Stage.OPPORTUNITY else set(Stage) - CUSTOMER_ALREADY
+    for person in people:
+        current = Person.objects.filter(pk=person.pk, deleted_at__isnull=True).first()
+        if current is None or current.stage not in allowed or current.stage == to:
+            continue
+        mover = actor
+        if not can(actor, "people.change_stage", current):
+            mover = Actor.system(f"Deal “{deal.name}” for {actor.label}"[:150])
+        change_stage(person=current, to_stage=to, actor=mover, reason=why)
+
+
+def _contact_people(deal: Deal) -> list[Person]:
+    return list(Person.objects.filter(deal_contacts__deal=deal, deleted_at__isnull=True))
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def create_deal(*, actor: Actor, data: dict[str, Any]) -> Deal:
+    """Open a deal (see the module doc for what follows: history, contacts' funnel stage).
+
+    `data`: name; pipeline (id; the default) and stage (id; its first active stage);
+    company (id | None); owner (id | None; the acting user); amount; currency (the base
+    currency) and exchange_rate (1 for the base currency, needed for any other);
+    expected_close_on; description; contacts [{person, role, is_primary}]; created_at
+    (for imports and the demo; not in the future).
+    """
+    require(actor, "deals.create")
+    allowed = {
+        "name",
+        "pipeline",
+        "stage",
+        "company",
+        "owner",
+        "amount",
+        "currency",
+        "exchange_rate",
+        "expected_close_on",
+        "description",
+        "contacts",
+        "created_at",
+    }
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in unknown})
+    values = _collect(
+        {
+            "name": lambda: _text(data.get("name"), "name", NAME_MAX, required=True),
+            "pipeline": lambda: _pipeline(data.get("pipeline")),
+            "company": lambda: _company(data.get("company")),
+            "owner": lambda: _owner(data["owner"]) if "owner" in data else _owner(actor.user),
+            "amount": lambda: clean_amount(data.get("amount", "0") or "0"),
+            "currency": lambda: clean_currency(data.get("currency") or base_currency()),
+            "expected_close_on": lambda: _date(data.get("expected_close_on"), "expected_close_on"),
+            "description": lambda: _text(data.get("description"), "description", TEXT_MAX),
+            "contacts": lambda: _contacts(data.get("contacts")),
+            "created_at": lambda: _moment(data.get("created_at"), "created_at"),
+        }
+    )
+    pipeline = values.pop("pipeline")
+    stage_ref = data.get("stage")
+    values["stage"] = (
+        _stage(stage_ref, pipeline) if stage_ref not in (None, "") else first_stage(pipeline)
+    )
+    rate, amount_base = _money(
+        values["amount"], values["currency"], data.get("exchange_rate"), "exchange_rate" in data
+    )
+    _check_owner_choice(actor, values["owner"])
+    contacts = values.pop("contacts")
+    now = timezone.now()
+    created_at = values.pop("created_at") or now
+    with transaction.atomic():
+        deal = Deal.objects.create(
+            **values,
+            pipeline=pipeline,
+            status=DealStatus.OPEN,
+            exchange_rate=rate,
+            amount_base=amount_base,
+            created_by=actor.user,
+            created_at=created_at,
+            stage_changed_at=created_at,
+        )
+        _history(deal, actor=actor, from_stage=None, from_status="", at=created_at)
+        DealContact.objects.bulk_create(
+            DealContact(deal=deal, person=person, role=role, is_primary=primary)
+            for person, role, primary in contacts
+        )
+        record_audit(
+            actor=actor,
+            event="deal_created",
+            target=deal,
+            changes={
+                **diff({}, snapshot(deal, AUDITED)),
+                **(
+                    {"contacts": [None, [f"{p} ({r})" for p, r, _ in contacts]]} if contacts else {}
+                ),
+            },
+        )
+        _advance(
+            actor,
+            deal,
+            [person for person, _, _ in contacts],
+            Stage.OPPORTUNITY,
+            f"Deal “{deal.name}” opened",
+        )
+    return deal
+
+
+def update_deal(*, actor: Actor, deal: Deal, data: dict[str, Any]) -> Deal:
+    """Change the fields given, all or nothing.
+
+    `stage` (and `pipeline`) move an open deal as `move_deal` does (a pipeline alone: to
+    its first stage); status changes go through `close_deal` and `reopen_deal`.
+    `close_reason`, `competitor` and `close_note` are for closed deals (fixing the
+    record); changing the amount, currency or rate works out `amount_base` again.
+    """
+    require(actor, "deals.edit", deal)
+    if "status" in data:
+        raise ValidationError({"status": "Close or reopen the deal instead."})
+    unknown = sorted(set(data) - EDITABLE)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    checks: dict[str, Any] = {}
+    if "name" in data:
+        checks["name"] = lambda: _text(data["name"], "name", NAME_MAX, required=True)
+    if "company" in data:
+        checks["company"] = lambda: _company(data["company"])
+    if "owner" in data:
+        checks["owner"] = lambda: _owner(data["owner"])
+    if "amount" in data:
+        checks["amount"] = lambda: clean_amount(data["amount"])
+    if "currency" in data:
+        checks["currency"] = lambda: clean_currency(data["currency"] or base_currency())
+    if "expected_close_on" in data:
+        checks["expected_close_on"] = lambda: _date(data["expected_close_on"], "expected_close_on")
+    if "description" in data:
+        checks["description"] = lambda: _text(data["description"], "description", TEXT_MAX)
+    if "competitor" in data:
+        checks["competitor"] = lambda: _text(data["competitor"], "competitor", COMPETITOR_MAX)
+    if "close_note" in data:
+        checks["close_note"] = lambda: _text(data["close_note"], "close_note", TEXT_MAX)
+    values = _collect(checks)
+    if "owner" in values:
+        _check_owner_choice(actor, values["owner"])
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.edit", deal)  # the owner may have changed meanwhile
+        before = snapshot(deal, AUDITED)
+        if "close_reason" in data:
+            if deal.status == DealStatus.OPEN:
+                raise ValidationError({"close_reason": "An open deal has no close reason."})
+            values["close_reason"] = _reason(deal.status, data["close_reason"], "close_reason")
+        for name, value in values.items():
+            setattr(deal, name, value)
+        if {"amount", "currency", "exchange_rate"} & set(data):
+            rate_given = "exchange_rate" in data
+            rate = data["exchange_rate"] if rate_given else None
+            if not rate_given and deal.currency == before["currency"]:
+                rate = deal.exchange_rate  # same currency: keep its rate
+            deal.exchange_rate, deal.amount_base = _money(
+                deal.amount, deal.currency, rate, rate_given
+            )
+        changes = diff(before, snapshot(deal, AUDITED))
+        if changes:
+            deal.save()
+            record_audit(actor=actor, event="deal_changed", target=deal, changes=changes)
+        stage_ref, pipeline_ref = data.get("stage"), data.get("pipeline")
+        if stage_ref not in (None, "") or pipeline_ref not in (None, ""):
+            pipeline = _pipeline(pipeline_ref) if pipeline_ref not in (None, "") else None
+            if stage_ref not in (None, ""):
+                target = _stage(stage_ref, pipeline)
+            else:
+                assert pipeline is not None
+                target = deal.stage if pipeline.pk == deal.pipeline_id else first_stage(pipeline)
+            if target.pk != deal.stage_id:
+                deal = move_deal(actor=actor, deal=deal, stage_id=target.pk)
+    return deal
+
+
+def move_deal(*, actor: Actor, deal: Deal, stage_id: int, note: str = "") -> Deal:
+    """Move an open deal to another stage (of its pipeline, or of another one: the deal
+    goes to that pipeline). The same stage again changes nothing."""
+    require(actor, "deals.edit", deal)
+    note = _text(note, "note", NOTE_MAX)
+    target = _stage(stage_id, None)
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.edit", deal)
+        if deal.status != DealStatus.OPEN:
+            raise ValidationError(
+                {"stage": f"The deal is {deal.get_status_display().lower()}; reopen it first."}
+            )
+        if target.pk == deal.stage_id:
+            return deal
+        before = snapshot(deal, ("pipeline", "stage"))
+        from_stage = deal.stage
+        now = timezone.now()
+        deal.stage, deal.pipeline, deal.stage_changed_at = target, target.pipeline, now
+        deal.save(update_fields=["stage", "pipeline", "stage_changed_at", "updated_at"])
+        _history(
+            deal, actor=actor, from_stage=from_stage, from_status=deal.status, at=now, note=note
+        )
+        record_audit(
+            actor=actor,
+            event="deal_moved",
+            target=deal,
+            changes=diff(before, snapshot(deal, ("pipeline", "stage"))),
+        )
+    return deal
+
+
+def _reason(status: str, reason_id: Any, field: str = "reason_id") -> CloseReason | None:
+    """The reason for closing `status` (won/lost): an active one of that list; required
+    for lost while the lost list offers any."""
+    ensure_default_reasons()
+    if reason_id in (None, ""):
+        if (
+            status == DealStatus.LOST
+            and CloseReason.objects.filter(kind=DealStatus.LOST, is_active=True).exists()
+        ):
+            raise ValidationError({field: "Say why the deal was lost: choose a reason."})
+        return None
+    if isinstance(reason_id, CloseReason):
+        reason: CloseReason | None = reason_id
+    else:
+        reason = CloseReason.objects.filter(pk=_pk(reason_id, field)).first()
+    if reason is None or not reason.is_active:
+        raise ValidationError({field: f"There is no active reason {reason_id}."})
+    if reason.kind != status:
+        raise ValidationError({field: f"“{reason.name}” is a {reason.kind} reason, not {status}."})
+    return reason
+
+
+def close_deal(
+    *,
+    actor: Actor,
+    deal: Deal,
+    status: str,
+    reason_id: int | None,
+    competitor: str = "",
+    note: str = "",
+    closed_at: dt.datetime | None = None,
+) -> Deal:
+    """Close an open deal won or lost, from the stage it is in (which it keeps).
+
+    Lost needs a reason from the active lost list; won may take one from the won list.
+    Winning moves the deal's contacts to `customer`. `closed_at` (imports, the demo, a
+    deal closed last Friday) is not in the future nor before the deal was opened.
+    """
+    require(actor, "deals.close", deal)
+    if status not in (DealStatus.WON, DealStatus.LOST):
+        raise ValidationError({"status": "Use won or lost."})
+    values = _collect(
+        {
+            "close_reason": lambda: _reason(status, reason_id),
+            "competitor": lambda: _text(competitor, "competitor", COMPETITOR_MAX),
+            "close_note": lambda: _text(note, "note", TEXT_MAX),
+            "closed_at": lambda: _moment(closed_at, "closed_at"),
+        }
+    )
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.close", deal)
+        if deal.status != DealStatus.OPEN:
+            raise ValidationError(
+                {"status": f"The deal is {deal.get_status_display().lower()} already."}
+            )
+        when = values.pop("closed_at") or timezone.now()
+        if when < deal.created_at:
+            raise ValidationError({"closed_at": "Not before the deal was opened."})
+        before = snapshot(deal, AUDITED)
+        for name, value in values.items():
+            setattr(deal, name, value)
+        deal.status, deal.closed_at = status, when
+        deal.save()
+        _history(deal, actor=actor, from_stage=deal.stage, from_status=DealStatus.OPEN, at=when)
+        record_audit(
+            actor=actor,
+            event="deal_closed",
+            target=deal,
+            changes=diff(before, snapshot(deal, AUDITED)),
+        )
+        if status == DealStatus.WON:
+            _advance(actor, deal, _contact_people(deal), Stage.CUSTOMER, f"Deal “{deal.name}” won")
+    return deal
+
+
+def reopen_deal(*, actor: Actor, deal: Deal, stage_id: int | None = None) -> Deal:
+    """Open a won or lost deal again, at `stage_id` or the stage it was closed from (its
+    pipeline's first active stage when that one is archived). The close reason, note
+    and time are cleared (the history and the audit trail keep them); contacts keep
+    their funnel stage."""
+    require(actor, "deals.close", deal)
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.close", deal)
+        if deal.status == DealStatus.OPEN:
+            raise ValidationError({"status": "The deal is open already."})
+        if stage_id not in (None, ""):
+            target = _stage(stage_id, None)
+        elif deal.stage.is_active and deal.pipeline.is_active:
+            target = deal.stage
+        else:
+            target = first_stage(deal.pipeline if deal.pipeline.is_active else default_pipeline())
+        before = snapshot(deal, AUDITED)
+        from_stage, from_status = deal.stage, deal.status
+        now = timezone.now()
+        deal.status = DealStatus.OPEN
+        deal.stage, deal.pipeline, deal.stage_changed_at = target, target.pipeline, now
+        deal.close_reason, deal.close_note, deal.closed_at = None, "", None
+        deal.save()
+        _history(deal, actor=actor, from_stage=from_stage, from_status=from_status, at=now)
+        record_audit(
+            actor=actor,
+            event="deal_reopened",
+            target=deal,
+            changes=diff(before, snapshot(deal, AUDITED)),
+        )
+    return deal
+
+
+def add_contact(
+    *, actor: Actor, deal: Deal, person_id: int, role: str, is_primary: bool = False
+) -> DealContact:
+    """Put a person on the deal with their role (a second call changes the role). On an
+    open deal they move on to `opportunity`, on a won one to `customer`."""
+    require(actor, "deals.edit", deal)
+    values = _collect({"person": lambda: _person(person_id), "role": lambda: _role(role)})
+    if not isinstance(is_primary, bool):
+        raise ValidationError({"is_primary": "Give true or false."})
+    person = values["person"]
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.edit", deal)
+        contact = DealContact.objects.filter(deal=deal, person=person).first()
+        before = (contact.role, contact.is_primary) if contact else None
+        if is_primary:
+            DealContact.objects.filter(deal=deal, is_primary=True).exclude(person=person).update(
+                is_primary=False
+            )
+        if contact is None:
+            contact = DealContact.objects.create(
+                deal=deal, person=person, role=values["role"], is_primary=is_primary
+            )
+        else:
+            contact.role, contact.is_primary = values["role"], is_primary
+            contact.save(update_fields=["role", "is_primary"])
+        if before != (contact.role, contact.is_primary):
+            record_audit(
+                actor=actor,
+                event="deal_contact_added",
+                target=deal,
+                changes={
+                    "contact": [
+                        None if before is None else f"{person} ({before[0]})",
+                        f"{person} ({contact.role}{', primary' if is_primary else ''})",
+                    ]
+                },
+            )
+        if before is None and deal.status == DealStatus.OPEN:
+            _advance(actor, deal, [person], Stage.OPPORTUNITY, f"Added to deal “{deal.name}”")
+        elif before is None and deal.status == DealStatus.WON:
+            _advance(actor, deal, [person], Stage.CUSTOMER, f"Added to won deal “{deal.name}”")
+    return contact
+
+
+def remove_contact(*, actor: Actor, deal: Deal, person_id: int) -> None:
+    """Take a person off the deal (their funnel stage stays)."""
+    require(actor, "deals.edit", deal)
+    pk = _pk(person_id, "person")
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.edit", deal)
+        contact = (
+            DealContact.objects.select_related("person").filter(deal=deal, person_id=pk).first()
+        )
+        if contact is None:
+            raise ValidationError({"person": f"Person {person_id} is not on this deal."})
+        label = f"{contact.person} ({contact.role})"
+        contact.delete()
+        record_audit(
+            actor=actor,
+            event="deal_contact_removed",
+            target=deal,
+            changes={"contact": [label, None]},
+        )
+
+
+def delete_deal(*, actor: Actor, deal: Deal) -> None:
+    """Delete a deal for good, with its contacts list and history (one opened by mistake;
+    a deal that did not happen is closed lost instead). The audit trail keeps what it was."""
+    require(actor, "deals.delete", deal)
+    with transaction.atomic():
+        deal = _locked(deal)
+        require(actor, "deals.delete", deal)
+        record_audit(
+            actor=actor,
+            event="deal_deleted",
+            target=deal,
+            changes={name: [value, None] for name, value in snapshot(deal, AUDITED).items()},
+        )
+        deal.delete()
