@@ -59,6 +59,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 START = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 END = START + dt.timedelta(days=365)
@@ -631,6 +632,27 @@ def statements(
     return out
 
 
+BULK_TABLES = ("people_person", "people_stagechange", "campaigns_touchpoint")
+
+
+def _secondary_indexes(cursor: Any, vendor: str, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of a table's plain (not unique, not primary key) indexes."""
+    if vendor == "sqlite":
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name",
+            [table],
+        )
+    else:
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relname = %s AND NOT x.indisunique AND NOT x.indisprimary ORDER BY 1",
+            [table],
+        )
+    return [(name, sql) for name, sql in cursor.fetchall()]
+
+
 def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None:
     from django.db import connection, transaction
 
@@ -651,9 +673,21 @@ def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None
         won=won,
         lost=lost,
     )
+    if vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # The rows are consistent by construction: no per-row foreign key look-ups
+            # (a no-op inside a transaction, so before it).
+            cursor.execute("PRAGMA foreign_keys = OFF")
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "sqlite":
             cursor.execute("PRAGMA cache_size = -512000")  # 500 MB for the index builds
+        else:
+            cursor.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
+        # The big tables' secondary indexes are made again after their rows: one sort
+        # each instead of millions of scattered B-tree inserts (9 -> ~2 minutes).
+        indexes = [(t, *i) for t in BULK_TABLES for i in _secondary_indexes(cursor, vendor, t)]
+        for _, name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         for label, statement in sql:
             started = time.perf_counter()
             cursor.execute(statement)
@@ -661,11 +695,19 @@ def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None
                 print(
                     f"  {label}: {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s"
                 )
+        for table, name, definition in indexes:
+            started = time.perf_counter()
+            cursor.execute(definition)
+            if verbose:
+                print(f"  index {name} on {table}: {time.perf_counter() - started:.1f} s")
         if vendor == "postgresql":
             for table in ("people_company", "people_person", "campaigns_campaign", "deals_deal"):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
                 )
+    if vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys = ON")
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
