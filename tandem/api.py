@@ -62,6 +62,8 @@ api.add_router("", "tandem.followups.api.router")
 api.add_router("", "tandem.routing.api_sla.router")  # untouched leads, the SLA report
 api.add_router("", "tandem.routing.api_handoffs.router")
 api.add_router("", "tandem.routing.api_rules.router")
+api.add_router("", "tandem.deals.api.router")
+api.add_router("", "tandem.deals.api.setup")  # pipelines and the won/lost reason lists
 
 
 def docs(request: HttpRequest) -> HttpResponse:

@@ -24,5 +24,7 @@ urlpatterns = [
     path("", include("tandem.notifications.urls")),
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
+    path("", include("tandem.deals.urls")),
     path("", include("tandem.routing.urls_sla")),
+    path("", include("tandem.deals.urls_settings")),  # /settings/pipelines/ (deals_settings)
 ]

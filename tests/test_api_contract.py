@@ -68,7 +68,8 @@ UNSTATED = {
     "grade": "given for an override of kind `grade`",
     "expires_at": "in the future",
     # sla
-    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days)",
+    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days); a deal's: "
+    "at most 2 decimal places",
     "subdivision": "a subdivision of the country given",
     "hours": "intervals in order, not overlapping, at least one in the week",
     "closing_days": "each date once",
@@ -87,6 +88,20 @@ UNSTATED = {
     "company_sizes": "company sizes Tandem knows",
     "custom_field": "the key of a defined custom field",
     "custom_values": "given with a custom field",
+    # deals (issue 21)
+    "pipeline": "an existing active pipeline",
+    "stage": "an active stage (of the pipeline given); an open deal is moved, a closed one "
+    "reopened",
+    "exchange_rate": "needed for a currency other than the base one, 1 for the base one; "
+    "amount × rate within the base amount's range; at most 8 decimal places",
+    "contacts": "each person once, one primary at most",
+    "created_at": "not in the future",
+    "closed_at": "not in the future, nor before the deal was opened",
+    "reason_id": "an active reason of the kind closed (won or lost); needed for lost",
+    "close_reason": "a closed deal's, an active reason of its kind",
+    "amount_max": "not below amount_min",
+    "close_to": "not before close_from",
+    "move_open_deals_to": "archiving a stage with open deals: another active stage of its pipeline",
 }
 # And where a rule depends on the record as it is.
 UNSTATED_IN = {
@@ -100,6 +115,34 @@ UNSTATED_IN = {
     # server trims it away as Python's str.strip() does, leaving a blank name.
     "POST /api/v1/sla-policies": {"name": "more than spaces and control characters"},
     "PATCH /api/v1/sla-policies/{policy_id}": {"name": "more than spaces and control characters"},
+    # deals: names are more than spaces and control characters, and not taken
+    "POST /api/v1/deals": {"name": "more than spaces and control characters"},
+    "PATCH /api/v1/deals/{deal_id}": {"name": "more than spaces and control characters"},
+    "POST /api/v1/deals/{deal_id}/close": {"status": "an open deal"},
+    "POST /api/v1/deals/{deal_id}/reopen": {"status": "a closed deal"},
+    "POST /api/v1/pipelines": {
+        "name": "not taken; more than spaces and control characters; each stage's once",
+        "is_active": "the default pipeline stays active",
+        "stages": "each stage's name once",
+    },
+    "PATCH /api/v1/pipelines/{pipeline_id}": {
+        "name": "not taken; more than spaces and control characters",
+        "is_default": "there is always a default: make another one the default instead",
+        "is_active": "the default pipeline, or one with open deals, stays active",
+    },
+    "POST /api/v1/pipelines/{pipeline_id}/stages": {
+        "name": "not taken in the pipeline; more than spaces and control characters",
+    },
+    "PATCH /api/v1/pipelines/{pipeline_id}/stages/{stage_id}": {
+        "name": "not taken in the pipeline; more than spaces and control characters",
+        "is_active": "a pipeline keeps an active stage",
+    },
+    "POST /api/v1/deal-reasons": {
+        "name": "not taken in its list; more than spaces and control characters",
+    },
+    "PATCH /api/v1/deal-reasons/{reason_id}": {
+        "name": "not taken in its list; more than spaces and control characters",
+    },
 }
 
 CONFIG = SchemathesisConfig.from_dict(

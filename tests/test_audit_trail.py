@@ -47,6 +47,9 @@ from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import ConsentEvent, ConsentStatus
 from tandem.capture.quick.services import QuickEntry, capture_quickly
 from tandem.core.models import AuditEvent
+from tandem.deals import pipelines as deal_pipelines
+from tandem.deals import services as deals
+from tandem.deals.models import CloseReason, PipelineStage
 from tandem.dedup import services as dedup
 from tandem.dedup.models import DuplicateCandidate
 from tandem.followups import services as tasks
@@ -1136,6 +1139,168 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     tasks.cancel_task(ctx.actor, task=made)
     return [Expect("task_cancelled", made)]
+
+
+# deals (issue 21) ------------------------------------------------------------------------------
+
+
+def deal(ctx: Ctx, name: str = "Acme pilot", **data: Any) -> Any:
+    return deals.create_deal(actor=ctx.setup, data={"name": name, **data})
+
+
+def deal_stage(position: int) -> PipelineStage:
+    return list(deal_pipelines.default_pipeline().stages.order_by("position"))[position]
+
+
+def lost_reason() -> CloseReason:
+    return deal_pipelines.active_reasons("lost")[0]
+
+
+@walks("deals.create_deal", "deal_created", "stage_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx, stage="sal")
+    ctx.start()
+    made = deals.create_deal(
+        actor=ctx.actor, data={"name": "Pilot", "contacts": [{"person": ada.pk, "role": "user"}]}
+    )
+    return [Expect("deal_created", made), Expect("stage_changed", ada)]
+
+
+@walks("deals.update_deal", "deal_changed", "deal_moved")
+def _(ctx: Ctx) -> list[Expect]:
+    made = deal(ctx)
+    ctx.start()
+    deals.update_deal(actor=ctx.actor, deal=made, data={"amount": "100", "stage": deal_stage(1).pk})
+    return [Expect("deal_changed", made), Expect("deal_moved", made)]
+
+
+@walks("deals.move_deal", "deal_moved")
+def _(ctx: Ctx) -> list[Expect]:
+    made = deal(ctx)
+    ctx.start()
+    deals.move_deal(actor=ctx.actor, deal=made, stage_id=deal_stage(2).pk)
+    return [Expect("deal_moved", made)]
+
+
+@walks("deals.close_deal", "deal_closed", "stage_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx, stage="sal")
+    made = deal(ctx, contacts=[{"person": ada.pk, "role": "champion"}])
+    ctx.start()
+    deals.close_deal(actor=ctx.actor, deal=made, status="won", reason_id=None)
+    return [Expect("deal_closed", made), Expect("stage_changed", ada)]
+
+
+@walks("deals.reopen_deal", "deal_reopened")
+def _(ctx: Ctx) -> list[Expect]:
+    made = deal(ctx)
+    deals.close_deal(actor=ctx.setup, deal=made, status="lost", reason_id=lost_reason().pk)
+    ctx.start()
+    deals.reopen_deal(actor=ctx.actor, deal=made)
+    return [Expect("deal_reopened", made)]
+
+
+@walks("deals.add_contact", "deal_contact_added")
+def _(ctx: Ctx) -> list[Expect]:
+    made, ada = deal(ctx), person(ctx, stage="customer")
+    ctx.start()
+    deals.add_contact(actor=ctx.actor, deal=made, person_id=ada.pk, role="champion")
+    return [Expect("deal_contact_added", made)]
+
+
+@walks("deals.remove_contact", "deal_contact_removed")
+def _(ctx: Ctx) -> list[Expect]:
+    ada = person(ctx, stage="customer")
+    made = deal(ctx, contacts=[{"person": ada.pk, "role": "user"}])
+    ctx.start()
+    deals.remove_contact(actor=ctx.actor, deal=made, person_id=ada.pk)
+    return [Expect("deal_contact_removed", made)]
+
+
+@walks("deals.delete_deal", "deal_deleted")
+def _(ctx: Ctx) -> list[Expect]:
+    made = deal(ctx)
+    target = ("deals.deal", made.pk)
+    ctx.start()
+    deals.delete_deal(actor=ctx.actor, deal=made)
+    return [Expect("deal_deleted", target)]
+
+
+@walks("deals.create_pipeline", "pipeline_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    made = deal_pipelines.create_pipeline(actor=ctx.actor, data={"name": "Renewals"})
+    return [Expect("pipeline_created", made)]
+
+
+@walks("deals.update_pipeline", "pipeline_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    made = deal_pipelines.create_pipeline(actor=ctx.setup, data={"name": "Renewals"})
+    ctx.start()
+    deal_pipelines.update_pipeline(actor=ctx.actor, pipeline=made, data={"is_default": True})
+    return [Expect("pipeline_changed", made)]
+
+
+@walks("deals.add_stage", "pipeline_stage_added")
+def _(ctx: Ctx) -> list[Expect]:
+    sales = deal_pipelines.default_pipeline()
+    ctx.start()
+    deal_pipelines.add_stage(actor=ctx.actor, pipeline=sales, data={"name": "Contract"})
+    return [Expect("pipeline_stage_added", sales)]
+
+
+@walks("deals.update_stage", "pipeline_stage_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    first = deal_stage(0)
+    deal(ctx)  # an open deal in it, moved on as the stage is archived
+    ctx.start()
+    deal_pipelines.update_stage(
+        actor=ctx.actor,
+        stage=first,
+        data={"is_active": False},
+        move_open_deals_to=deal_stage(1).pk,
+    )
+    return [Expect("pipeline_stage_changed", first.pipeline)]
+
+
+@walks("deals.reorder_stages", "pipeline_stages_reordered")
+def _(ctx: Ctx) -> list[Expect]:
+    sales = deal_pipelines.default_pipeline()
+    ids = list(sales.stages.order_by("-position").values_list("id", flat=True))
+    ctx.start()
+    deal_pipelines.reorder_stages(actor=ctx.actor, pipeline=sales, ids=ids)
+    return [Expect("pipeline_stages_reordered", sales)]
+
+
+@walks("deals.move_stage", "pipeline_stages_reordered")
+def _(ctx: Ctx) -> list[Expect]:
+    second = deal_stage(1)
+    ctx.start()
+    deal_pipelines.move_stage(actor=ctx.actor, stage=second, direction="up")
+    return [Expect("pipeline_stages_reordered", second.pipeline)]
+
+
+@walks("deals.create_reason", "close_reason_created")
+def _(ctx: Ctx) -> list[Expect]:
+    ctx.start()
+    made = deal_pipelines.create_reason(actor=ctx.actor, data={"kind": "lost", "name": "Legal"})
+    return [Expect("close_reason_created", made)]
+
+
+@walks("deals.update_reason", "close_reason_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    reason = lost_reason()
+    ctx.start()
+    deal_pipelines.update_reason(actor=ctx.actor, reason=reason, data={"name": "Too expensive"})
+    return [Expect("close_reason_changed", reason)]
+
+
+@walks("deals.move_reason", "close_reason_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    reason = lost_reason()
+    ctx.start()
+    deal_pipelines.move_reason(actor=ctx.actor, reason=reason, direction="down")
+    return [Expect("close_reason_changed", reason)]
 
 
 # routing (issue 20: MQL and routing rules) -----------------------------------------------------

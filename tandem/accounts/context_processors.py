@@ -19,6 +19,7 @@ MAIN_MENU = (
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),
     ("Tasks", "tasks:list", "/tasks/"),
+    ("Deals", "deals:board", "/deals/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
@@ -31,6 +32,7 @@ MAIN_MENU = (
     ("SLAs", "sla:policies", "/settings/sla/"),
     ("Untouched leads", "sla_pages:untouched", "/leads/untouched/"),
     ("SLA report", "sla_pages:sla_report", "/reports/sla/"),
+    ("Pipelines", "deals_settings:pipelines", "/settings/pipelines/"),
     ("Admin", "accounts:users", "/admin/"),
     ("API", "api_docs", "/api/"),
 )

@@ -416,8 +416,19 @@ def _history(
 # --- the funnel ----------------------------------------------------------------------------
 
 
-def _advance(actor: Actor, deal: Deal, people: list[Person], to: Stage, why: str) -> None:
-    """Move these contacts on to `to` through people's service (see the module doc)."""
+def _advance(
+    actor: Actor,
+    deal: Deal,
+    people: list[Person],
+    to: Stage,
+    why: str,
+    at: dt.datetime | None = None,
+) -> None:
+    """Move these contacts on to `to` through people's service (see the module doc).
+
+    `at`: when the deal opened or was won, for deals recorded afterwards (imports, the
+    demo), so the funnel's velocity reads the real dates; never before the person's last
+    stage change, so their history stays in order."""
     allowed = BEFORE_OPPORTUNITY if to == Stage.OPPORTUNITY else set(Stage) - CUSTOMER_ALREADY
     for person in people:
         current = Person.objects.filter(pk=person.pk, deleted_at__isnull=True).first()
@@ -426,7 +437,11 @@ def _advance(actor: Actor, deal: Deal, people: list[Person], to: Stage, why: str
         mover = actor
         if not can(actor, "people.change_stage", current):
             mover = Actor.system(f"Deal “{deal.name}” for {actor.label}"[:150])
-        change_stage(person=current, to_stage=to, actor=mover, reason=why)
+        when = None
+        if at is not None and at < timezone.now() - dt.timedelta(minutes=1):
+            last = current.stage_changed_at
+            when = max(at, last) if last is not None else at
+        change_stage(person=current, to_stage=to, actor=mover, reason=why, changed_at=when)
 
 
 def _contact_people(deal: Deal) -> list[Person]:
@@ -522,6 +537,7 @@ def create_deal(*, actor: Actor, data: dict[str, Any]) -> Deal:
             [person for person, _, _ in contacts],
             Stage.OPPORTUNITY,
             f"Deal “{deal.name}” opened",
+            at=created_at,
         )
     return deal
 
@@ -701,7 +717,14 @@ def close_deal(
             changes=diff(before, snapshot(deal, AUDITED)),
         )
         if status == DealStatus.WON:
-            _advance(actor, deal, _contact_people(deal), Stage.CUSTOMER, f"Deal “{deal.name}” won")
+            _advance(
+                actor,
+                deal,
+                _contact_people(deal),
+                Stage.CUSTOMER,
+                f"Deal “{deal.name}” won",
+                at=when,
+            )
     return deal
 
 

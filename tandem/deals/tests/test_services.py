@@ -374,3 +374,26 @@ def test_update_moves_an_open_deal_when_given_a_stage(manager):
     with pytest.raises(ValidationError) as err:
         services.update_deal(actor=max_, deal=deal, data={"close_reason": 1})
     assert "close_reason" in err.value.message_dict
+
+
+def test_a_deal_recorded_afterwards_moves_its_contacts_at_its_own_dates(system, manager):
+    """Imports and the demo record old deals: the funnel's velocity must read their dates."""
+    max_ = Actor.for_user(manager)
+    ann = person(system, "sal")
+    StageChange.objects.filter(person=ann).update(changed_at=timezone.now() - dt.timedelta(days=90))
+    Person.objects.filter(pk=ann.pk).update(stage_changed_at=timezone.now() - dt.timedelta(days=90))
+    opened = timezone.now() - dt.timedelta(days=60)
+    won_at = timezone.now() - dt.timedelta(days=20)
+    deal = services.create_deal(
+        actor=max_,
+        data={
+            "name": "Old",
+            "created_at": opened,
+            "contacts": [{"person": ann.pk, "role": "user"}],
+        },
+    )
+    services.close_deal(actor=max_, deal=deal, status="won", reason_id=None, closed_at=won_at)
+    moves = dict(StageChange.objects.filter(person=ann).values_list("to_stage", "changed_at"))
+    assert moves["opportunity"] == opened and moves["customer"] == won_at
+    assert history(deal)[0] == (None, "Qualification", "", "open")
+    assert DealStageChange.objects.filter(deal=deal).first().changed_at == opened
