@@ -681,6 +681,7 @@ def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "sqlite":
             cursor.execute("PRAGMA cache_size = -512000")  # 500 MB for the index builds
+            cursor.execute("PRAGMA temp_store = MEMORY")  # their sorts in memory, not files
         else:
             cursor.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
         # The big tables' secondary indexes are made again after their rows: one sort
