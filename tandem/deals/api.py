@@ -23,27 +23,27 @@ from tandem.deals import pipelines, services
 from tandem.deals.api_filters import DealFilter, deals_page
 from tandem.deals.models import CloseReason, Deal, Pipeline, PipelineStage
 from tandem.deals.schemas import (
-    CloseIn,
+    DealCloseIn,
+    DealContactIn,
     DealIn,
+    DealMoveIn,
     DealOut,
     DealPage,
     DealPatch,
-    MoveIn,
+    DealReasonIn,
+    DealReasonList,
+    DealReasonOut,
+    DealReasonPatch,
+    DealReopenIn,
+    DealStageHistory,
     PipelineIn,
     PipelineList,
     PipelineOut,
     PipelinePatch,
-    ReasonIn,
-    ReasonList,
-    ReasonOut,
-    ReasonPatch,
-    ReopenIn,
-    StageAddIn,
-    StageHistory,
-    StagePatch,
+    PipelineStageAddIn,
+    PipelineStagePatch,
     history_rows,
 )
-from tandem.deals.schemas import ContactIn as ContactBody
 
 router = Router(tags=["deals"])
 setup = Router(tags=["pipelines"])
@@ -156,7 +156,7 @@ def delete_deal(request: HttpRequest, deal_id: int) -> Status:
 
 
 @router.post("/deals/{deal_id}/stage", response=DealOut)
-def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn) -> Deal:
+def move_deal(request: HttpRequest, deal_id: int, payload: DealMoveIn) -> Deal:
     """Move an open deal to another stage (one of another pipeline moves it there)."""
     services.move_deal(
         actor=_actor(request), deal=deal_detail(deal_id), stage_id=payload.stage, note=payload.note
@@ -165,7 +165,7 @@ def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn) -> Deal:
 
 
 @router.post("/deals/{deal_id}/close", response=DealOut)
-def close_deal(request: HttpRequest, deal_id: int, payload: CloseIn) -> Deal:
+def close_deal(request: HttpRequest, deal_id: int, payload: DealCloseIn) -> Deal:
     """Close it won or lost. Lost needs `reason_id` from the lost list; winning moves the
     deal's contacts to customer."""
     services.close_deal(
@@ -181,14 +181,14 @@ def close_deal(request: HttpRequest, deal_id: int, payload: CloseIn) -> Deal:
 
 
 @router.post("/deals/{deal_id}/reopen", response=DealOut)
-def reopen_deal(request: HttpRequest, deal_id: int, payload: ReopenIn | None = None) -> Deal:
+def reopen_deal(request: HttpRequest, deal_id: int, payload: DealReopenIn | None = None) -> Deal:
     """Open a won or lost deal again, at the stage it was closed from unless told."""
-    body = payload or ReopenIn.model_validate({})
+    body = payload or DealReopenIn.model_validate({})
     services.reopen_deal(actor=_actor(request), deal=deal_detail(deal_id), stage_id=body.stage)
     return deal_detail(deal_id)
 
 
-@router.get("/deals/{deal_id}/stages", response=StageHistory)
+@router.get("/deals/{deal_id}/stages", response=DealStageHistory)
 def deal_history(request: HttpRequest, deal_id: int) -> dict[str, Any]:
     """Every move, close and reopen, oldest first: from, to, when, who."""
     _viewer(request)
@@ -196,7 +196,7 @@ def deal_history(request: HttpRequest, deal_id: int) -> dict[str, Any]:
 
 
 @router.post("/deals/{deal_id}/contacts", response=DealOut)
-def add_contact(request: HttpRequest, deal_id: int, payload: ContactBody) -> Deal:
+def add_contact(request: HttpRequest, deal_id: int, payload: DealContactIn) -> Deal:
     """Put a person on the deal with a role (again: change the role)."""
     services.add_contact(
         actor=_actor(request),
@@ -259,7 +259,7 @@ def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePat
 
 
 @setup.post("/pipelines/{pipeline_id}/stages", response={201: PipelineOut})
-def add_stage(request: HttpRequest, pipeline_id: int, payload: StageAddIn) -> Status:
+def add_stage(request: HttpRequest, pipeline_id: int, payload: PipelineStageAddIn) -> Status:
     """Add a stage, last unless `position` says where."""
     pipeline = Pipeline.objects.get(pk=pipeline_id)
     data = payload.model_dump(exclude_unset=True)
@@ -271,7 +271,7 @@ def add_stage(request: HttpRequest, pipeline_id: int, payload: StageAddIn) -> St
 
 @setup.patch("/pipelines/{pipeline_id}/stages/{stage_id}", response=PipelineOut)
 def update_stage(
-    request: HttpRequest, pipeline_id: int, stage_id: int, payload: StagePatch
+    request: HttpRequest, pipeline_id: int, stage_id: int, payload: PipelineStagePatch
 ) -> Pipeline:
     """Rename, reprice (probability), move, archive or restore a stage. Archiving one with
     open deals needs `move_open_deals_to`."""
@@ -294,7 +294,7 @@ def _not_null(data: dict[str, Any]) -> dict[str, Any]:
 # --- reasons -------------------------------------------------------------------------------
 
 
-@setup.get("/deal-reasons", response=ReasonList)
+@setup.get("/deal-reasons", response=DealReasonList)
 def list_reasons(
     request: HttpRequest,
     kind: QueryEx[str | None, P(pattern="^(won|lost)$", description="won or lost")] = None,
@@ -311,16 +311,16 @@ def list_reasons(
     return {"items": list(qs)}
 
 
-@setup.post("/deal-reasons", response={201: ReasonOut})
-def create_reason(request: HttpRequest, payload: ReasonIn) -> Status:
+@setup.post("/deal-reasons", response={201: DealReasonOut})
+def create_reason(request: HttpRequest, payload: DealReasonIn) -> Status:
     data = payload.model_dump(exclude_unset=True)
     if data.get("position") is None:
         data.pop("position", None)
     return Status(201, pipelines.create_reason(actor=_actor(request), data=data))
 
 
-@setup.patch("/deal-reasons/{reason_id}", response=ReasonOut)
-def update_reason(request: HttpRequest, reason_id: int, payload: ReasonPatch) -> CloseReason:
+@setup.patch("/deal-reasons/{reason_id}", response=DealReasonOut)
+def update_reason(request: HttpRequest, reason_id: int, payload: DealReasonPatch) -> CloseReason:
     """Rename, move, retire or bring back a reason; deals closed with it keep it."""
     reason = CloseReason.objects.get(pk=reason_id)
     data = _not_null(payload.model_dump(exclude_unset=True))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.urls import NoReverseMatch, reverse
 from ninja import Schema
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, Field, Strict, StrictBool
 
 from tandem.deals.models import (
     ContactRole,
@@ -29,12 +29,28 @@ from tandem.deals.models import (
 from tandem.deals.services import COMPETITOR_MAX, NAME_MAX, NOTE_MAX, TEXT_MAX
 from tandem.people.schemas import NOT_BLANK, CompanyRef, IdOrName, Moment, StrictIn, UserRef
 
-RecordId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+def _whole(value: Any) -> Any:
+    """A whole number sent as 30.0 is the integer 30, as JSON Schema reads it; a boolean or
+    a numeric string stays refused (StrictInt), and 30.5 too."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# The bounds first, then strictness and the whole-number reading: in this order pydantic
+# keeps the bounds in the schema (minimum, maximum) and checks them.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1), Strict(), BeforeValidator(_whole)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Rate = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")]
-Probability = Annotated[StrictInt, Field(ge=0, le=100, description="Percent, 0 to 100")]
-Position = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+Probability = Annotated[
+    int,
+    Field(ge=0, le=100, description="Percent, 0 to 100"),
+    Strict(),
+    BeforeValidator(_whole),
+]
+Position = Annotated[int, Field(ge=0, le=1_000_000), Strict(), BeforeValidator(_whole)]
 ReasonName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 OWNER_HELP = "User id or user name; null for nobody. Left out on create: the caller."
 RATE_HELP = (
@@ -50,7 +66,7 @@ def money(value: Decimal) -> str:
 # --- deals ---------------------------------------------------------------------------------
 
 
-class ContactIn(StrictIn):
+class DealContactIn(StrictIn):
     person: RecordId = Field(description="Person id")
     role: ContactRole = ContactRole.OTHER
     is_primary: StrictBool = False
@@ -67,7 +83,7 @@ class DealIn(StrictIn):
     exchange_rate: Rate | None = Field(None, description=RATE_HELP)
     expected_close_on: dt.date | None = None
     description: str = Field("", max_length=TEXT_MAX)
-    contacts: list[ContactIn] = Field(
+    contacts: list[DealContactIn] = Field(
         default_factory=list,
         max_length=100,
         description="People on the deal with their roles; sal (and earlier) move to opportunity",
@@ -98,12 +114,12 @@ class DealPatch(StrictIn):
     )
 
 
-class MoveIn(StrictIn):
+class DealMoveIn(StrictIn):
     stage: RecordId = Field(description="An active stage (of another pipeline: the deal moves)")
     note: str = Field("", max_length=NOTE_MAX)
 
 
-class CloseIn(StrictIn):
+class DealCloseIn(StrictIn):
     status: Literal["won", "lost"]
     reason_id: RecordId | None = Field(
         None, description="An active reason of that kind (GET /deal-reasons); needed for lost"
@@ -113,7 +129,7 @@ class CloseIn(StrictIn):
     closed_at: Moment | None = Field(None, description="Now if left out; not in the future")
 
 
-class ReopenIn(StrictIn):
+class DealReopenIn(StrictIn):
     stage: RecordId | None = Field(None, description="The stage it was closed from if left out")
 
 
@@ -128,18 +144,18 @@ class DealContactOut(Schema):
         return str(obj.person)
 
 
-class StageRef(Schema):
+class DealStageRef(Schema):
     id: int
     name: str
     probability: int
 
 
-class PipelineRef(Schema):
+class DealPipelineRef(Schema):
     id: int
     name: str
 
 
-class ReasonRef(Schema):
+class DealReasonRef(Schema):
     id: int
     name: str
 
@@ -147,8 +163,8 @@ class ReasonRef(Schema):
 class DealOut(Schema):
     id: int
     name: str
-    pipeline: PipelineRef
-    stage: StageRef
+    pipeline: DealPipelineRef
+    stage: DealStageRef
     status: DealStatus
     company: CompanyRef | None
     owner: UserRef | None
@@ -160,7 +176,7 @@ class DealOut(Schema):
         description="Open: amount_base × the stage's probability; won: amount_base; lost: 0"
     )
     expected_close_on: dt.date | None
-    close_reason: ReasonRef | None
+    close_reason: DealReasonRef | None
     close_note: str
     competitor: str
     description: str
@@ -205,7 +221,7 @@ class DealOut(Schema):
         return context["request"].build_absolute_uri(path)
 
 
-class Totals(Schema):
+class DealTotals(Schema):
     open_amount: str = Field(description="Open deals, base currency")
     weighted_amount: str = Field(description="Open deals × their stage's probability")
     won_amount: str = Field(description="Won deals, base currency")
@@ -218,12 +234,12 @@ class DealPage(Schema):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     limit: int
     offset: int
-    totals: Totals = Field(description="Over every matching deal, not only this page.")
+    totals: DealTotals = Field(description="Over every matching deal, not only this page.")
 
 
-class StageChangeOut(Schema):
-    from_stage: StageRef | None
-    to_stage: StageRef | None
+class DealStageChangeOut(Schema):
+    from_stage: DealStageRef | None
+    to_stage: DealStageRef | None
     from_status: str
     to_status: DealStatus
     changed_at: dt.datetime
@@ -231,8 +247,8 @@ class StageChangeOut(Schema):
     note: str
 
 
-class StageHistory(Schema):
-    items: list[StageChangeOut]
+class DealStageHistory(Schema):
+    items: list[DealStageChangeOut]
 
 
 def history_rows(deal: Deal) -> list[DealStageChange]:
@@ -246,18 +262,18 @@ def history_rows(deal: Deal) -> list[DealStageChange]:
 # --- pipelines -----------------------------------------------------------------------------
 
 
-class StageIn(StrictIn):
+class PipelineStageIn(StrictIn):
     name: ReasonName
     probability: Probability = 10
 
 
-class StageAddIn(StrictIn):
+class PipelineStageAddIn(StrictIn):
     name: ReasonName
     probability: Probability = 10
     position: Position | None = Field(None, description="Last if left out")
 
 
-class StagePatch(StrictIn):
+class PipelineStagePatch(StrictIn):
     name: ReasonName = Field(None)  # type: ignore[assignment]
     probability: Probability = Field(None)  # type: ignore[assignment]
     position: Position = Field(None)  # type: ignore[assignment]
@@ -272,7 +288,7 @@ class PipelineIn(StrictIn):
     is_default: StrictBool = False
     is_active: StrictBool = True
     position: Position | None = None
-    stages: list[StageIn] | None = Field(
+    stages: list[PipelineStageIn] | None = Field(
         None, min_length=1, max_length=50, description="In order; four defaults if left out"
     )
 
@@ -284,7 +300,7 @@ class PipelinePatch(StrictIn):
     position: Position = Field(None)  # type: ignore[assignment]
 
 
-class StageOut(Schema):
+class PipelineStageOut(Schema):
     id: int
     name: str
     position: int
@@ -298,7 +314,7 @@ class PipelineOut(Schema):
     is_default: bool
     is_active: bool
     position: int
-    stages: list[StageOut]
+    stages: list[PipelineStageOut]
 
     @staticmethod
     def resolve_stages(obj: Pipeline) -> list[PipelineStage]:
@@ -312,20 +328,20 @@ class PipelineList(Schema):
 # --- reasons -------------------------------------------------------------------------------
 
 
-class ReasonIn(StrictIn):
+class DealReasonIn(StrictIn):
     kind: Literal["won", "lost"]
     name: ReasonName
     position: Position | None = Field(None, description="Last in its list if left out")
     is_active: StrictBool = True
 
 
-class ReasonPatch(StrictIn):
+class DealReasonPatch(StrictIn):
     name: ReasonName = Field(None)  # type: ignore[assignment]
     position: Position = Field(None)  # type: ignore[assignment]
     is_active: StrictBool = Field(None, description="false retires it")  # type: ignore[assignment]
 
 
-class ReasonOut(Schema):
+class DealReasonOut(Schema):
     id: int
     kind: str
     name: str
@@ -333,5 +349,5 @@ class ReasonOut(Schema):
     is_active: bool
 
 
-class ReasonList(Schema):
-    items: list[ReasonOut]
+class DealReasonList(Schema):
+    items: list[DealReasonOut]

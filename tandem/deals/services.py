@@ -32,11 +32,8 @@ What a write does besides the row:
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -47,20 +44,47 @@ from tandem.accounts.permissions import can, require
 from tandem.core.audit import diff, record_audit, snapshot
 from tandem.deals.models import (
     CloseReason,
-    ContactRole,
     Deal,
     DealContact,
     DealStageChange,
     DealStatus,
-    Pipeline,
     PipelineStage,
 )
 from tandem.deals.pipelines import default_pipeline, ensure_default_reasons, first_stage
-from tandem.people.models import FUNNEL_ORDER, Company, Person, Stage
+from tandem.deals.services_checks import (
+    COMPETITOR_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    TEXT_MAX,
+    base_currency,
+    clean_amount,
+    clean_company,
+    clean_contacts,
+    clean_currency,
+    clean_date,
+    clean_moment,
+    clean_owner,
+    clean_person,
+    clean_pipeline,
+    clean_pk,
+    clean_role,
+    clean_stage,
+    clean_text,
+    collect,
+    money_at_rate,
+)
+from tandem.people.models import FUNNEL_ORDER, Person, Stage
 from tandem.people.services import change_stage
 
 __all__ = [
+    "COMPETITOR_MAX",
+    "NAME_MAX",
+    "NOTE_MAX",
+    "TEXT_MAX",
     "add_contact",
+    "base_currency",
+    "clean_amount",
+    "clean_currency",
     "close_deal",
     "create_deal",
     "default_pipeline",
@@ -71,15 +95,6 @@ __all__ = [
     "update_deal",
 ]
 
-CENT = Decimal("0.01")
-AMOUNT_MAX = Decimal("999999999999.99")  # max_digits 14, 2 places
-AMOUNT_BASE_MAX = Decimal("99999999999999.99")  # max_digits 16
-RATE_MAX = Decimal("9999999999.99999999")  # max_digits 18, 8 places
-NAME_MAX = 200
-TEXT_MAX = 10_000
-NOTE_MAX = 500
-COMPETITOR_MAX = 200
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 AUDITED = (
     "name",
     "pipeline",
@@ -117,262 +132,6 @@ BEFORE_OPPORTUNITY = {
     s for s, rank in FUNNEL_ORDER.items() if rank < FUNNEL_ORDER[Stage.OPPORTUNITY]
 } | {Stage.RECYCLED}
 CUSTOMER_ALREADY = {Stage.CUSTOMER, Stage.ADVOCATE}
-
-
-def base_currency() -> str:
-    return str(settings.TANDEM_BASE_CURRENCY)
-
-
-# --- checks --------------------------------------------------------------------------------
-
-
-def _decimal(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValidationError({field: "Give a number."})
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: "Give a number, e.g. 12500.00."}) from None
-    if not number.is_finite():
-        raise ValidationError({field: "Give a number, e.g. 12500.00."})
-    return number
-
-
-def clean_amount(value: Any) -> Decimal:
-    amount = _decimal(value, "amount")
-    if amount < 0:
-        raise ValidationError({"amount": "The amount cannot be negative."})
-    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValidationError({"amount": "Give the amount in cents at most (2 decimal places)."})
-    if amount > AMOUNT_MAX:
-        raise ValidationError({"amount": f"At most {AMOUNT_MAX:,}."})
-    return amount.quantize(CENT)
-
-
-def clean_currency(value: Any) -> str:
-    if not isinstance(value, str) or not CURRENCY.match(value.strip().upper()):
-        raise ValidationError({"currency": "Give a three-letter ISO 4217 code, e.g. EUR or USD."})
-    return value.strip().upper()
-
-
-def clean_rate(value: Any) -> Decimal:
-    rate = _decimal(value, "exchange_rate")
-    if rate <= 0:
-        raise ValidationError({"exchange_rate": "The rate must be greater than 0."})
-    if rate != rate.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP) or rate > RATE_MAX:
-        raise ValidationError(
-            {"exchange_rate": "Give at most 8 decimal places and at most 10 digits before them."}
-        )
-    return rate
-
-
-def base_amount(amount: Decimal, rate: Decimal) -> Decimal:
-    """The amount in the base currency, rounded half-up to the cent."""
-    value = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    if value > AMOUNT_BASE_MAX:
-        raise ValidationError(
-            {"exchange_rate": "The amount at this rate is too large for the base currency."}
-        )
-    return value
-
-
-def _money(amount: Decimal, currency: str, rate: Any, rate_given: bool) -> tuple[Decimal, Decimal]:
-    """(rate, amount_base) for `amount` in `currency` at `rate` (None: not given)."""
-    if currency == base_currency():
-        if rate_given and rate is not None and clean_rate(rate) != 1:
-            raise ValidationError(
-                {"exchange_rate": f"{currency} is the base currency: its rate is 1."}
-            )
-        return Decimal("1"), amount
-    if rate is None:
-        raise ValidationError(
-            {"exchange_rate": f"Give the rate from {currency} to {base_currency()}."}
-        )
-    rate = clean_rate(rate)
-    return rate, base_amount(amount, rate)
-
-
-def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: "Write it as text."})
-    text = value.strip()
-    if required and not text:
-        raise ValidationError({field: "Give the deal a name."})
-    if len(text) > limit:
-        raise ValidationError({field: f"At most {limit:,} characters (got {len(text):,})."})
-    return text
-
-
-def _pk(value: Any, field: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        number = int(value.strip())
-        if 0 < number < 2**63:
-            return number
-    raise ValidationError({field: "Give an id (a whole number)."})
-
-
-def _company(value: Any) -> Company | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Company):
-        company = value if value.deleted_at is None else None
-    else:
-        company = Company.objects.filter(pk=_pk(value, "company"), deleted_at__isnull=True).first()
-    if company is None:
-        raise ValidationError({"company": f"There is no company {value}."})
-    return company
-
-
-def _owner(value: Any) -> User | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, User):
-        user: User | None = value
-    else:
-        user = User.objects.filter(pk=_pk(value, "owner")).first()
-    if user is None:
-        raise ValidationError({"owner": f"There is no user {value}."})
-    if not user.is_active:
-        raise ValidationError({"owner": f"{user} is deactivated; choose someone else."})
-    if not can(user, "deals.create"):
-        raise ValidationError({"owner": f"{user} cannot own deals (a salesperson or manager can)."})
-    return user
-
-
-def _date(value: Any, field: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        raise ValidationError({field: "Give a date, e.g. 2026-03-31."})
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationError({field: "Give a date, e.g. 2026-03-31."})
-
-
-def _moment(value: Any, field: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError({field: "Give a time in ISO 8601."}) from None
-    if not isinstance(value, dt.datetime):
-        raise ValidationError({field: "Give a time in ISO 8601."})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({field: "Not in the future."})
-    return value
-
-
-def _pipeline(value: Any) -> Pipeline:
-    if value is None or value == "":
-        return default_pipeline()
-    if isinstance(value, Pipeline):
-        return value
-    found = Pipeline.objects.filter(pk=_pk(value, "pipeline")).first()
-    if found is None:
-        raise ValidationError({"pipeline": f"There is no pipeline {value}."})
-    if not found.is_active:
-        raise ValidationError({"pipeline": f"The pipeline “{found}” is archived."})
-    return found
-
-
-def _stage(value: Any, pipeline: Pipeline | None) -> PipelineStage:
-    """An active stage (of `pipeline` when given)."""
-    if isinstance(value, PipelineStage):
-        stage: PipelineStage | None = value
-    else:
-        stage = (
-            PipelineStage.objects.select_related("pipeline").filter(pk=_pk(value, "stage")).first()
-        )
-    if stage is None:
-        raise ValidationError({"stage": f"There is no stage {value}."})
-    if pipeline is not None and stage.pipeline_id != pipeline.pk:
-        raise ValidationError({"stage": f"“{stage.name}” is not a stage of “{pipeline}”."})
-    if not stage.is_active:
-        raise ValidationError({"stage": f"The stage “{stage.name}” is archived."})
-    if not stage.pipeline.is_active:
-        raise ValidationError({"stage": f"The pipeline “{stage.pipeline}” is archived."})
-    return stage
-
-
-def _role(value: Any) -> str:
-    if value in (None, ""):
-        return ContactRole.OTHER
-    if value not in ContactRole.values:
-        raise ValidationError({"role": f"Use one of: {', '.join(ContactRole.values)}."})
-    return str(value)
-
-
-def _person(value: Any, field: str = "person") -> Person:
-    if isinstance(value, Person):
-        person: Person | None = value
-    else:
-        person = Person.objects.filter(pk=_pk(value, field)).first()
-    if person is None or person.deleted_at is not None:
-        raise ValidationError({field: f"There is no person {value}."})
-    return person
-
-
-def _contacts(raw: Any) -> list[tuple[Person, str, bool]]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ValidationError({"contacts": "Give a list of {person, role, is_primary}."})
-    out: list[tuple[Person, str, bool]] = []
-    seen: set[int] = set()
-    errors: dict[str, Any] = {}
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            errors[f"contacts.{i}"] = "Give {person, role, is_primary}."
-            continue
-        try:
-            person = _person(item.get("person"), f"contacts.{i}.person")
-            role = _role(item.get("role"))
-        except ValidationError as err:
-            for key, messages in err.message_dict.items():
-                name = key if key.startswith("contacts.") else f"contacts.{i}.{key}"
-                errors[name] = messages
-            continue
-        primary = item.get("is_primary", False)
-        if not isinstance(primary, bool):
-            errors[f"contacts.{i}.is_primary"] = "Give true or false."
-            continue
-        if person.pk in seen:
-            errors[f"contacts.{i}.person"] = f"{person} is on the list twice."
-            continue
-        seen.add(person.pk)
-        out.append((person, role, primary))
-    if errors:
-        raise ValidationError(errors)
-    if sum(1 for _, _, primary in out if primary) > 1:
-        raise ValidationError({"contacts": "Mark one contact as primary at most."})
-    return out
-
-
-def _collect(checks: dict[str, Any]) -> dict[str, Any]:
-    out, errors = {}, {}
-    for name, check in checks.items():
-        try:
-            out[name] = check()
-        except ValidationError as err:
-            errors.update(err.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return out
 
 
 def _owned_by(owner: User | None) -> Deal:
@@ -478,26 +237,30 @@ def create_deal(*, actor: Actor, data: dict[str, Any]) -> Deal:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in unknown})
-    values = _collect(
+    values = collect(
         {
-            "name": lambda: _text(data.get("name"), "name", NAME_MAX, required=True),
-            "pipeline": lambda: _pipeline(data.get("pipeline")),
-            "company": lambda: _company(data.get("company")),
-            "owner": lambda: _owner(data["owner"]) if "owner" in data else _owner(actor.user),
+            "name": lambda: clean_text(data.get("name"), "name", NAME_MAX, required=True),
+            "pipeline": lambda: clean_pipeline(data.get("pipeline")),
+            "company": lambda: clean_company(data.get("company")),
+            "owner": lambda: (
+                clean_owner(data["owner"]) if "owner" in data else clean_owner(actor.user)
+            ),
             "amount": lambda: clean_amount(data.get("amount", "0") or "0"),
             "currency": lambda: clean_currency(data.get("currency") or base_currency()),
-            "expected_close_on": lambda: _date(data.get("expected_close_on"), "expected_close_on"),
-            "description": lambda: _text(data.get("description"), "description", TEXT_MAX),
-            "contacts": lambda: _contacts(data.get("contacts")),
-            "created_at": lambda: _moment(data.get("created_at"), "created_at"),
+            "expected_close_on": lambda: clean_date(
+                data.get("expected_close_on"), "expected_close_on"
+            ),
+            "description": lambda: clean_text(data.get("description"), "description", TEXT_MAX),
+            "contacts": lambda: clean_contacts(data.get("contacts")),
+            "created_at": lambda: clean_moment(data.get("created_at"), "created_at"),
         }
     )
     pipeline = values.pop("pipeline")
     stage_ref = data.get("stage")
     values["stage"] = (
-        _stage(stage_ref, pipeline) if stage_ref not in (None, "") else first_stage(pipeline)
+        clean_stage(stage_ref, pipeline) if stage_ref not in (None, "") else first_stage(pipeline)
     )
-    rate, amount_base = _money(
+    rate, amount_base = money_at_rate(
         values["amount"], values["currency"], data.get("exchange_rate"), "exchange_rate" in data
     )
     _check_owner_choice(actor, values["owner"])
@@ -558,24 +321,26 @@ def update_deal(*, actor: Actor, deal: Deal, data: dict[str, Any]) -> Deal:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     checks: dict[str, Any] = {}
     if "name" in data:
-        checks["name"] = lambda: _text(data["name"], "name", NAME_MAX, required=True)
+        checks["name"] = lambda: clean_text(data["name"], "name", NAME_MAX, required=True)
     if "company" in data:
-        checks["company"] = lambda: _company(data["company"])
+        checks["company"] = lambda: clean_company(data["company"])
     if "owner" in data:
-        checks["owner"] = lambda: _owner(data["owner"])
+        checks["owner"] = lambda: clean_owner(data["owner"])
     if "amount" in data:
         checks["amount"] = lambda: clean_amount(data["amount"])
     if "currency" in data:
         checks["currency"] = lambda: clean_currency(data["currency"] or base_currency())
     if "expected_close_on" in data:
-        checks["expected_close_on"] = lambda: _date(data["expected_close_on"], "expected_close_on")
+        checks["expected_close_on"] = lambda: clean_date(
+            data["expected_close_on"], "expected_close_on"
+        )
     if "description" in data:
-        checks["description"] = lambda: _text(data["description"], "description", TEXT_MAX)
+        checks["description"] = lambda: clean_text(data["description"], "description", TEXT_MAX)
     if "competitor" in data:
-        checks["competitor"] = lambda: _text(data["competitor"], "competitor", COMPETITOR_MAX)
+        checks["competitor"] = lambda: clean_text(data["competitor"], "competitor", COMPETITOR_MAX)
     if "close_note" in data:
-        checks["close_note"] = lambda: _text(data["close_note"], "close_note", TEXT_MAX)
-    values = _collect(checks)
+        checks["close_note"] = lambda: clean_text(data["close_note"], "close_note", TEXT_MAX)
+    values = collect(checks)
     if "owner" in values:
         _check_owner_choice(actor, values["owner"])
     with transaction.atomic():
@@ -593,7 +358,7 @@ def update_deal(*, actor: Actor, deal: Deal, data: dict[str, Any]) -> Deal:
             rate = data["exchange_rate"] if rate_given else None
             if not rate_given and deal.currency == before["currency"]:
                 rate = deal.exchange_rate  # same currency: keep its rate
-            deal.exchange_rate, deal.amount_base = _money(
+            deal.exchange_rate, deal.amount_base = money_at_rate(
                 deal.amount, deal.currency, rate, rate_given
             )
         changes = diff(before, snapshot(deal, AUDITED))
@@ -602,9 +367,9 @@ def update_deal(*, actor: Actor, deal: Deal, data: dict[str, Any]) -> Deal:
             record_audit(actor=actor, event="deal_changed", target=deal, changes=changes)
         stage_ref, pipeline_ref = data.get("stage"), data.get("pipeline")
         if stage_ref not in (None, "") or pipeline_ref not in (None, ""):
-            pipeline = _pipeline(pipeline_ref) if pipeline_ref not in (None, "") else None
+            pipeline = clean_pipeline(pipeline_ref) if pipeline_ref not in (None, "") else None
             if stage_ref not in (None, ""):
-                target = _stage(stage_ref, pipeline)
+                target = clean_stage(stage_ref, pipeline)
             else:
                 assert pipeline is not None
                 target = deal.stage if pipeline.pk == deal.pipeline_id else first_stage(pipeline)
@@ -617,8 +382,8 @@ def move_deal(*, actor: Actor, deal: Deal, stage_id: int, note: str = "") -> Dea
     """Move an open deal to another stage (of its pipeline, or of another one: the deal
     goes to that pipeline). The same stage again changes nothing."""
     require(actor, "deals.edit", deal)
-    note = _text(note, "note", NOTE_MAX)
-    target = _stage(stage_id, None)
+    note = clean_text(note, "note", NOTE_MAX)
+    target = clean_stage(stage_id, None)
     with transaction.atomic():
         deal = _locked(deal)
         require(actor, "deals.edit", deal)
@@ -659,7 +424,7 @@ def _reason(status: str, reason_id: Any, field: str = "reason_id") -> CloseReaso
     if isinstance(reason_id, CloseReason):
         reason: CloseReason | None = reason_id
     else:
-        reason = CloseReason.objects.filter(pk=_pk(reason_id, field)).first()
+        reason = CloseReason.objects.filter(pk=clean_pk(reason_id, field)).first()
     if reason is None or not reason.is_active:
         raise ValidationError({field: f"There is no active reason {reason_id}."})
     if reason.kind != status:
@@ -686,12 +451,12 @@ def close_deal(
     require(actor, "deals.close", deal)
     if status not in (DealStatus.WON, DealStatus.LOST):
         raise ValidationError({"status": "Use won or lost."})
-    values = _collect(
+    values = collect(
         {
             "close_reason": lambda: _reason(status, reason_id),
-            "competitor": lambda: _text(competitor, "competitor", COMPETITOR_MAX),
-            "close_note": lambda: _text(note, "note", TEXT_MAX),
-            "closed_at": lambda: _moment(closed_at, "closed_at"),
+            "competitor": lambda: clean_text(competitor, "competitor", COMPETITOR_MAX),
+            "close_note": lambda: clean_text(note, "note", TEXT_MAX),
+            "closed_at": lambda: clean_moment(closed_at, "closed_at"),
         }
     )
     with transaction.atomic():
@@ -740,7 +505,7 @@ def reopen_deal(*, actor: Actor, deal: Deal, stage_id: int | None = None) -> Dea
         if deal.status == DealStatus.OPEN:
             raise ValidationError({"status": "The deal is open already."})
         if stage_id not in (None, ""):
-            target = _stage(stage_id, None)
+            target = clean_stage(stage_id, None)
         elif deal.stage.is_active and deal.pipeline.is_active:
             target = deal.stage
         else:
@@ -768,7 +533,7 @@ def add_contact(
     """Put a person on the deal with their role (a second call changes the role). On an
     open deal they move on to `opportunity`, on a won one to `customer`."""
     require(actor, "deals.edit", deal)
-    values = _collect({"person": lambda: _person(person_id), "role": lambda: _role(role)})
+    values = collect({"person": lambda: clean_person(person_id), "role": lambda: clean_role(role)})
     if not isinstance(is_primary, bool):
         raise ValidationError({"is_primary": "Give true or false."})
     person = values["person"]
@@ -810,7 +575,7 @@ def add_contact(
 def remove_contact(*, actor: Actor, deal: Deal, person_id: int) -> None:
     """Take a person off the deal (their funnel stage stays)."""
     require(actor, "deals.edit", deal)
-    pk = _pk(person_id, "person")
+    pk = clean_pk(person_id, "person")
     with transaction.atomic():
         deal = _locked(deal)
         require(actor, "deals.edit", deal)

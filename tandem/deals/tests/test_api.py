@@ -321,3 +321,22 @@ def test_reason_lists_are_edited_over_the_api(api):
         ["body", "payload", "name"]
     ]
     assert loc(api("patch", f"/deal-reasons/{made.json()['id']}", {"kind": "won"}))[0][-1] == "kind"
+
+
+def test_the_deal_schemas_leave_other_apps_bodies_in_the_openapi_document_alone():
+    """Components are named by class: a deal schema named like another app's (StageIn,
+    ReasonIn) would replace it, and the people and send-back endpoints would document
+    the deal bodies."""
+    from tandem.api import api as ninja_api
+
+    doc = ninja_api.get_openapi_schema(path_prefix="/api/v1")
+    components = doc["components"]["schemas"]
+
+    def body(path: str) -> set[str]:
+        ref = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        return set(components[ref["$ref"].rsplit("/", 1)[-1]]["properties"])
+
+    assert body("/api/v1/people/{person_id}/stage") == {"to", "reason"}
+    assert "key" in body("/api/v1/send-back-reasons")
+    assert body("/api/v1/deal-reasons") == {"kind", "name", "position", "is_active"}
+    assert "probability" in body("/api/v1/pipelines/{pipeline_id}/stages")
