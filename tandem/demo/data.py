@@ -13,7 +13,9 @@ and the audit events of all of it, each dated when it happened), go through
 what the one-by-one services would have written, in a handful of INSERTs
 (the services one by one would need ~60,000 queries). Campaigns, their
 touchpoints and the newsletter consents are planned and written in
-tandem/demo/engagement.py; the gated guide's form in capture/demo.py.
+tandem/demo/engagement.py; the gated guide's form in capture/demo.py; the
+sales desk in tandem/demo/handoffs.py; programmes, budgets, costs and the customer
+days in tandem/demo/budgets.py; pipelines and deals in tandem/demo/revenue.py.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from tandem.accounts.services import create_team, create_user
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.core.audit import record_audit
 from tandem.core.models import AuditEvent
-from tandem.demo import handoffs
+from tandem.demo import handoffs, revenue
+from tandem.demo.budgets import Budgets
 from tandem.demo.engagement import Engagement
 from tandem.demo.words import (
     ACTIVITY_COUNTS,
@@ -654,6 +657,13 @@ def load_demo(
         counts |= handoffs.write(
             system=builder.system, users=users, rng=builder.rng, now=builder.now
         )
+        # Issue 21: programmes, budgets and costs over the campaigns, the customer days,
+        # two pipelines and the deals that follow the people's history (some opened from
+        # the leads the sales desk just accepted).
+        counts |= Budgets(
+            rng=builder.rng, now=builder.now, marketer=Actor.for_user(users["marketer"])
+        ).write()
+        counts |= revenue.write(users=users, rng=builder.rng, now=builder.now)
         load_demo_rules(builder.system)  # scoring: active rules, everyone scored on commit
         counts = {"users": len(users), "companies": len(company_rows), **counts}
         record_audit(

@@ -20,7 +20,9 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.campaigns.models import CampaignCost
 from tandem.core.models import AuditEvent
+from tandem.deals.models import Deal
 from tandem.demo.data import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EVENT, load_demo
 from tandem.followups.models import Task
 from tandem.notifications.models import Notification
@@ -96,6 +98,18 @@ def fingerprint(now: dt.datetime) -> str:
         "consent__person__email", "action", "at", "method", "ip", "how"
     ):
         digest.update(repr([*row[:2], rel(row[2]), *row[3:]]).encode())
+    from tandem.deals.models import Deal, DealContact
+
+    for row in Deal.objects.order_by("created_at", "id").values_list(
+        "name", "pipeline__name", "stage__name", "status", "company__name", "owner__username",
+        "amount", "currency", "exchange_rate", "amount_base", "close_reason__name", "competitor",
+        "created_at", "closed_at",
+    ):  # fmt: skip
+        digest.update(repr([*row[:12], rel(row[12]), rel(row[13])]).encode())
+    for row in DealContact.objects.order_by("deal__created_at", "deal_id", "id").values_list(
+        "deal__name", "person__email", "role", "is_primary"
+    ):
+        digest.update(repr(row).encode())
     return digest.hexdigest()
 
 
@@ -235,7 +249,7 @@ def test_running_demo_again_changes_nothing(demo_output):
 def wipe() -> None:
     for model in (
         Activity, AuditEvent, ApiToken, Handoff, RoutingRule, SlaPolicy, BusinessCalendar,
-        Task, Notification, Person, Company, User, Team,
+        Task, Notification, Deal, CampaignCost, Person, Company, User, Team,
     ):  # fmt: skip
         model.objects.all().delete()
 
@@ -336,7 +350,11 @@ def test_the_demo_has_campaigns_with_eighteen_months_of_touchpoints(demo_output)
         CampaignKind.EMAIL,
     }
     per_campaign = Counter(Touchpoint.objects.values_list("campaign__key", flat=True))
-    assert all(per_campaign[key] > 50 for key in campaigns), per_campaign
+    # Every campaign has its people; the programmes above them have none of their own.
+    parents = set(Campaign.objects.filter(children__isnull=False).values_list("key", flat=True))
+    assert parents
+    assert all(per_campaign[key] > 50 for key in campaigns if key not in parents), per_campaign
+    assert not any(per_campaign[key] for key in parents)
     times = list(Touchpoint.objects.values_list("occurred_at", flat=True))
     assert len(times) > 6000
     assert max(times) <= anchor() and max(times) - min(times) >= dt.timedelta(days=17 * 30)
@@ -381,3 +399,158 @@ def test_the_demo_audit_trail_is_dated_when_things_happened(demo_output):
         )
     )
     assert companies == dict(Company.objects.values_list("pk", "created_at"))
+
+
+# --- revenue (issue 21): pipelines, deals, budgets, costs, offline touches -------------
+
+
+def test_the_demo_has_two_pipelines_with_deals_open_in_every_stage_won_and_lost(demo_output):
+    from tandem.deals.models import DealStatus, Pipeline
+
+    now = anchor()
+    pipelines = {p.name: p for p in Pipeline.objects.all()}
+    assert set(pipelines) == {"New business", "Expansion"}
+    assert pipelines["New business"].is_default and not pipelines["Expansion"].is_default
+    for pipeline in pipelines.values():
+        stages = list(pipeline.stages.filter(is_active=True).order_by("position"))
+        probabilities = [s.probability for s in stages]
+        assert len(stages) >= 3 and probabilities == sorted(set(probabilities))
+        assert probabilities[0] > 0 and probabilities[-1] < 100
+        open_in = set(
+            Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN).values_list(
+                "stage_id", flat=True
+            )
+        )
+        assert open_in == {s.pk for s in stages}, pipeline
+    statuses = Counter(Deal.objects.values_list("status", flat=True))
+    assert 200 <= sum(statuses.values()) <= 700
+    assert statuses["open"] >= 50 and statuses["won"] >= 100 and statuses["lost"] >= 30
+    sellers = set(User.objects.filter(role=Role.SALESPERSON).values_list("pk", flat=True))
+    for deal in Deal.objects.select_related("close_reason"):
+        assert deal.owner_id in sellers and deal.company_id is not None
+        assert deal.amount > 0 and deal.expected_close_on is not None
+        if deal.status == DealStatus.OPEN:
+            assert deal.closed_at is None and deal.close_reason is None
+        else:
+            assert deal.close_reason is not None and deal.close_reason.kind == deal.status
+            assert deal.created_at <= deal.closed_at <= now
+    lost = Deal.objects.filter(status=DealStatus.LOST)
+    assert lost.values("close_reason").distinct().count() >= 4
+    assert lost.exclude(competitor="").exists()
+    assert Deal.objects.filter(status=DealStatus.WON).exclude(competitor="").exists()
+
+
+def test_demo_deals_have_base_amounts_at_their_rate_and_contacts_from_their_company(
+    demo_output,
+):
+    from decimal import Decimal
+
+    from tandem.deals.models import DealContact, DealStatus
+
+    foreign = Deal.objects.exclude(currency="EUR")
+    assert foreign.filter(currency="USD").exists() and Deal.objects.filter(currency="EUR").exists()
+    for deal in Deal.objects.all():
+        expected = (deal.amount * deal.exchange_rate).quantize(Decimal("0.01"))
+        assert deal.amount_base == expected, deal
+        assert (deal.exchange_rate == 1) == (deal.currency == "EUR"), deal
+    contacts = defaultdict(list)
+    for deal_id, company_id, person_company, stage, primary in DealContact.objects.values_list(
+        "deal_id", "deal__company_id", "person__company_id", "person__stage", "is_primary"
+    ):
+        assert person_company == company_id
+        contacts[deal_id].append((stage, primary))
+    assert set(contacts) == set(Deal.objects.values_list("pk", flat=True))
+    for deal_id, status in Deal.objects.values_list("pk", "status"):
+        assert 1 <= len(contacts[deal_id]) <= 3
+        assert sum(primary for _, primary in contacts[deal_id]) == 1
+        if status == DealStatus.WON:  # winning made them customers (or they are advocates)
+            assert {stage for stage, _ in contacts[deal_id]} <= {Stage.CUSTOMER, Stage.ADVOCATE}
+    assert any(len(c) > 1 for c in contacts.values())
+
+
+def test_deals_follow_the_history_and_some_open_today_from_accepted_leads(demo_output):
+    from tandem.routing.models import HandoffStatus
+
+    now = anchor()
+    # Past deals moved nobody: the only funnel moves of today are the sales desk's and
+    # the opening of today's deals, each for a lead the desk accepted.
+    today = Deal.objects.filter(created_at__gt=now)
+    assert today.count() >= 5
+    opened_for = set(today.values_list("contacts__person_id", flat=True))
+    accepted = set(
+        Handoff.objects.filter(is_current=True, status=HandoffStatus.ACCEPTED).values_list(
+            "person_id", flat=True
+        )
+    )
+    assert opened_for <= accepted
+    moved = StageChange.objects.filter(changed_at__gt=now, to_stage=Stage.OPPORTUNITY)
+    assert set(moved.values_list("person_id", flat=True)) == opened_for
+    assert set(moved.values_list("from_stage", flat=True)) == {Stage.SAL}
+    assert not StageChange.objects.filter(changed_at__gt=now, to_stage=Stage.CUSTOMER).exists()
+    assert not Person.objects.filter(pk__in=opened_for).exclude(stage=Stage.OPPORTUNITY).exists()
+    # A won deal was opened when its people became opportunities and won when they
+    # became customers.
+    for deal in Deal.objects.filter(status="won", pipeline__name="New business")[:50]:
+        people = deal.contacts.values_list("person_id", flat=True)
+        became = StageChange.objects.filter(person_id__in=people)
+        assert deal.created_at == max(
+            became.filter(to_stage=Stage.OPPORTUNITY).values_list("changed_at", flat=True)
+        )
+        assert deal.closed_at == max(
+            became.filter(to_stage=Stage.CUSTOMER).values_list("changed_at", flat=True)
+        )
+
+
+def test_the_demo_has_programmes_with_budgets_and_a_year_of_costs(demo_output):
+    from tandem.campaigns.models import Campaign
+
+    now = anchor()
+    programmes = Campaign.objects.filter(children__isnull=False).distinct()
+    assert {p.key for p in programmes} == {"digital-programme", "events-programme"}
+    for programme in programmes:
+        children = list(programme.children.all())
+        assert len(children) >= 4
+        assert all(c.planned_budget for c in children)
+        assert programme.planned_budget >= sum(c.planned_budget for c in children)
+        assert all(c.costs.exists() for c in children), programme
+    costs = CampaignCost.objects.all()
+    assert costs.count() >= 40
+    assert all(c.amount > 0 and c.spent_on <= now.date() for c in costs)
+    months = {
+        (c.spent_on.year, c.spent_on.month)
+        for c in costs.filter(spent_on__gt=(now - dt.timedelta(days=365)).date())
+    }
+    assert len(months) >= 11
+    assert Campaign.objects.get(key="paid-search").costs.count() == 12
+
+
+def test_the_demo_touches_before_deals_are_online_and_offline(demo_output):
+    from tandem.campaigns.models import Touchpoint
+
+    kinds = Counter(Touchpoint.objects.values_list("kind", flat=True))
+    for kind in ("call", "meeting", "event_visit", "booth_scan", "sales_sourced", "referral"):
+        assert kinds[kind] >= 50, kind
+    for kind in ("form_fill", "page_visit", "email_click", "email_open"):
+        assert kinds[kind] >= 50, kind
+    sellers = set(User.objects.filter(role=Role.SALESPERSON).values_list("pk", flat=True))
+    credited = Touchpoint.objects.filter(kind__in=("call", "meeting")).exclude(
+        credited_to__isnull=True
+    )
+    assert credited.count() >= 300
+    assert set(credited.values_list("credited_to_id", flat=True)) <= sellers
+    days = Touchpoint.objects.filter(campaign__key="customer-days")
+    assert days.count() > 50 and not days.filter(location="").exists()
+    # Nearly every past deal has touches of its contacts before it was opened, offline too.
+    now = anchor()
+    past = list(Deal.objects.filter(created_at__lte=now).prefetch_related("contacts"))
+    before = offline = 0
+    for deal in past:
+        touches = Touchpoint.objects.filter(
+            person_id__in=[c.person_id for c in deal.contacts.all()],
+            occurred_at__lt=deal.created_at,
+        )
+        before += touches.exists()
+        offline += touches.filter(
+            kind__in=("call", "meeting", "event_visit", "booth_scan", "sales_sourced")
+        ).exists()
+    assert before >= 0.95 * len(past) and offline >= 0.8 * len(past)
