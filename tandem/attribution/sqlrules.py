@@ -42,11 +42,16 @@ SHARES: dict[str, tuple[list[tuple[str, float]], float]] = {
 }
 
 
+def _real(value: float) -> str:
+    """A float constant (PostgreSQL would otherwise compute in slower numeric)."""
+    return f"CAST({value} AS DOUBLE PRECISION)"
+
+
 def _positional(anchors: Sequence[tuple[str, float]], rest: float) -> str:
     """rules.positional in SQL: anchor shares summed, the rest over the non-anchors
     (over the distinct anchors when every touch is one)."""
     positions = [p for p, _ in anchors]
-    parts = [f"CASE WHEN rn = {p} THEN {share} ELSE 0 END" for p, share in anchors]
+    parts = [f"CASE WHEN rn = {p} THEN {_real(share)} ELSE 0 END" for p, share in anchors]
     distinct = ["1"] + [
         f"CASE WHEN {p} NOT IN ({', '.join(positions[:i])}) THEN 1 ELSE 0 END"
         for i, p in enumerate(positions)
@@ -55,21 +60,21 @@ def _positional(anchors: Sequence[tuple[str, float]], rest: float) -> str:
     count = "(" + " + ".join(distinct) + ")"
     is_anchor = f"rn IN ({', '.join(positions)})"
     spread = (
-        f"CASE WHEN NOT ({is_anchor}) THEN {rest} / (n - {count})"
-        f" WHEN n = {count} THEN {rest} / {count} ELSE 0 END"
+        f"CASE WHEN NOT ({is_anchor}) THEN {_real(rest)} / (n - {count})"
+        f" WHEN n = {count} THEN {_real(rest)} / {count} ELSE 0 END"
     )
     return "(" + " + ".join([*parts, spread]) + ")"
 
 
 def _weight(model: str) -> str:
     if model == "first_touch":
-        return "CASE WHEN rn = 1 THEN 1.0 ELSE 0.0 END"
+        return f"CASE WHEN rn = 1 THEN {_real(1)} ELSE {_real(0)} END"
     if model == "last_touch":
-        return "CASE WHEN rn = n THEN 1.0 ELSE 0.0 END"
+        return f"CASE WHEN rn = n THEN {_real(1)} ELSE {_real(0)} END"
     if model == "linear":
-        return "1.0"
+        return _real(1)
     if model == "time_decay":
-        return "POWER(2.0, -(newest - at) / %s)"
+        return f"POWER({_real(2)}, -(newest - at) / %s)"
     anchors, rest = SHARES[model]
     return _positional(anchors, rest)
 
@@ -128,7 +133,7 @@ def credit_sql(
         at = days_sql("t.occurred_at")
         columns += [f"{at} AS at", f"MAX({at}) OVER ({whole}) AS newest"]
     sql = f"""
-    WITH deals AS (
+    WITH deals AS MATERIALIZED (
         SELECT d.id, d.status, d.created_at, d.closed_at,
                CAST(ROUND(d.amount_base * 100) AS BIGINT) AS cents{lead_column}
         FROM deals_deal d WHERE {where}
