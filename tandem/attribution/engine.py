@@ -34,10 +34,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from tandem.attribution import markov as markov_model
-from tandem.attribution.paths import GROUP_COLUMNS, DealPath, deal_totals, load_paths
+from tandem.attribution.paths import GROUP_COLUMNS, DealPath, load_paths
 from tandem.attribution.rounding import split_cents
-from tandem.attribution.rules import RULE_MODELS, rule_weights
-from tandem.attribution.sqlrules import credit_sql
+from tandem.attribution.rules import rule_weights
 from tandem.campaigns.models import Campaign, CampaignCost, TouchpointKind
 
 MODELS: dict[str, str] = {
@@ -238,43 +237,6 @@ def credit_paths(model: str, paths: list[DealPath], half_life_days: float = 7.0)
     return credit
 
 
-def _credit_in_sql(
-    model: str,
-    first: dt.datetime,
-    after: dt.datetime,
-    group_by: str,
-    half: float,
-    filters: dict[str, int],
-) -> Credit:
-    """The rule models, computed by the database (sqlrules.py); deals without a touch
-    are what the credited amounts leave of the period's totals."""
-    credit = Credit(defaultdict(lambda: [0, 0]), defaultdict(lambda: [0.0, 0.0]))
-    rows = credit_sql(
-        model=model,
-        start=first,
-        end=after,
-        group_by=group_by,
-        half_life_days=half,
-        filters=filters,
-    )
-    for raw, status, cents, fraction in rows:
-        slot = 0 if status == "won" else 1
-        credit.cents[key_of(raw)][slot] += cents
-        credit.counts[key_of(raw)][slot] += fraction
-    for status, count, cents in deal_totals(start=first, end=after, filters=filters):
-        slot = 0 if status == "won" else 1
-        if slot:
-            credit.opened, credit.open_cents = count, cents
-        else:
-            credit.won, credit.won_cents = count, cents
-        given = sum(c[slot] for c in credit.cents.values())
-        counted = round(sum(c[slot] for c in credit.counts.values()))
-        if count > counted or cents != given:
-            credit.cents[UNATTRIBUTED][slot] += cents - given
-            credit.counts[UNATTRIBUTED][slot] += count - counted
-    return credit
-
-
 def attribute(
     *,
     model: str,
@@ -288,11 +250,16 @@ def attribute(
     clean = _check(model, start, end, group_by, half_life_days, filters)
     half = float(half_life_days)
     first, after = _bounds(start, end)
-    if model in RULE_MODELS:
-        credit = _credit_in_sql(model, first, after, group_by, half, clean)
-    else:
-        paths = load_paths(start=first, end=after, group_by=group_by, lost=True, filters=clean)
-        credit = credit_paths(model, paths, half)
+    paths = load_paths(
+        start=first,
+        end=after,
+        group_by=group_by,
+        to_close=model == "full_path",
+        lost=model == "markov",
+        lead_moments=model in ("w_shaped", "full_path"),
+        filters=clean,
+    )
+    credit = credit_paths(model, paths, half)
     cents, counts, effects = credit.cents, credit.counts, credit.effects
     won, opened, won_cents, open_cents = (
         credit.won,

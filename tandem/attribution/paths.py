@@ -128,20 +128,6 @@ def load_paths(
     return list(deals.values())
 
 
-def deal_totals(
-    *, start: dt.datetime, end: dt.datetime, filters: dict[str, int] | None = None
-) -> list[tuple[str, int, int]]:
-    """(status, deals, cents) of the period's won and open deals."""
-    where, params = deal_filter(start, end, lost=False, filters=filters or {})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.status, COUNT(*), SUM(CAST(ROUND(d.amount_base * 100) AS BIGINT))"
-            f" FROM deals_deal d WHERE {where} GROUP BY d.status",
-            params,
-        )
-        return [(s, int(n), int(c or 0)) for s, n, c in cursor.fetchall()]
-
-
 def _rows(cursor: Any, size: int = 20000) -> Iterator[tuple[Any, ...]]:
     while batch := cursor.fetchmany(size):
         yield from batch
