@@ -99,6 +99,19 @@ def _report(asked: Asked, model: str) -> Report:
         return attribute(model="linear", start=asked.start, end=asked.end)
 
 
+# Column heads of the side-by-side table (the picker shows the full names).
+SHORT_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "u_shaped": "U-shaped",
+    "w_shaped": "W-shaped",
+    "full_path": "Full path",
+    "time_decay": "Time decay",
+    "markov": "Markov",
+}
+
+
 @dataclass
 class Compared:
     """The models side by side: one row per key, one revenue per model."""
@@ -125,7 +138,7 @@ def compare(asked: Asked) -> Compared:
         row["values"] = [row["by"].get(m, zero) for m in MODELS]
     return Compared(
         models=list(MODELS),
-        labels=list(MODELS.values()),
+        labels=[SHORT_LABELS[m] for m in MODELS],
         rows=ordered,
         totals=[reports[m].total_revenue for m in MODELS],
     )
