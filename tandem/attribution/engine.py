@@ -17,6 +17,10 @@ summed per key, and the deal's amount is split in cents by largest remainder
 `deals_won` / `deals_open` are credited deal fractions: each deal counts 1 in total,
 shared among its keys by weight, so they add up to the number of deals (two decimals).
 
+The paths come from one set-based join (paths.py); the credit is computed here in
+Python over them, which measured faster than doing it with window functions in SQL
+(ADR 0013, with the figures against the issue's time targets).
+
 `cost` (campaign grouping only) is the sum of the campaign's cost lines spent in the
 period; `roi` = (revenue - cost) / cost, when the cost is above zero.
 """
