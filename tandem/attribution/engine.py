@@ -38,7 +38,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from tandem.attribution import markov as markov_model
-from tandem.attribution.paths import GROUP_COLUMNS, DealPath, load_paths
+from tandem.attribution.paths import GROUP_COLUMNS, NONE, DealPath, load_paths
 from tandem.attribution.rounding import split_cents
 from tandem.attribution.rules import rule_weights
 from tandem.campaigns.models import Campaign, CampaignCost, TouchpointKind
@@ -61,7 +61,6 @@ GROUPS: dict[str, str] = {
 }
 FILTERS = ("pipeline", "owner")
 UNATTRIBUTED = "unattributed"
-NONE = "none"
 CENT = Decimal("0.01")
 
 
@@ -155,16 +154,11 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return first, after
 
 
-def key_of(raw: Any) -> str:
-    """A group value as an item key: no campaign (0), no channel (''): "none"."""
-    return NONE if raw is None or raw == "" or raw == 0 else str(raw)
-
-
 def _deal_weights(
     model: str, path: DealPath, half_life_days: float, effects: dict[str, float]
 ) -> dict[str, float]:
     """The deal's weights summed per key, keys in order of their first touch."""
-    keys = [key_of(k) for k in path.keys]
+    keys = path.keys
     if model == "markov":
         weighed = markov_model.markov_weights(keys, effects)
         return {k: w for k, w in weighed.items() if w > 0}
@@ -208,7 +202,7 @@ def credit_paths(model: str, paths: list[DealPath], half_life_days: float = 7.0)
     if model == "markov":
         effects = markov_model.removal_effects(
             (
-                [key_of(k) for k in p.keys],
+                p.keys,
                 p.status == "won",
             )
             for p in paths

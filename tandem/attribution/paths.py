@@ -40,7 +40,15 @@ class DealPath:
     created: float
     lead_at: float | None = None
     times: list[float] = field(default_factory=list)
-    keys: list[Any] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # item keys (key_of), in time order
+
+
+NONE = "none"
+
+
+def key_of(raw: Any) -> str:
+    """A group value as an item key: no campaign (0), no channel (''): "none"."""
+    return NONE if raw is None or raw == "" or raw == 0 else str(raw)
 
 
 def days_sql(expr: str) -> str:
@@ -106,8 +114,12 @@ def load_paths(
             f" WHERE {where}",
             params,
         )
-        touches: dict[int, list[tuple[float, int, Any]]] = {}
-        for deal_id, at, touch_id, key in _rows(cursor):
+        touches: dict[int, list[tuple[float, int, str]]] = {}
+        keys: dict[Any, str] = {}  # a few hundred values at most: converted once each
+        for deal_id, at, touch_id, raw in _rows(cursor):
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = key_of(raw)
             touches.setdefault(deal_id, []).append((at, touch_id, key))
         for deal_id, rows in touches.items():
             rows.sort(key=_by_time)
@@ -132,7 +144,7 @@ def load_paths(
     return list(deals.values())
 
 
-def _by_time(row: tuple[float, int, Any]) -> tuple[float, int]:
+def _by_time(row: tuple[float, int, str]) -> tuple[float, int]:
     return row[0], row[1]
 
 
