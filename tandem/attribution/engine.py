@@ -114,8 +114,12 @@ def _check(
         errors["group_by"] = f"Choose one of: {', '.join(GROUPS)}."
     if not isinstance(start, dt.date):
         errors["from"] = "Give the first day as YYYY-MM-DD."
+    elif not FIRST_DAY <= start <= LAST_DAY:
+        errors["from"] = DAY_RANGE
     if not isinstance(end, dt.date):
         errors["to"] = "Give the last day as YYYY-MM-DD."
+    elif not FIRST_DAY <= end <= LAST_DAY:
+        errors["to"] = DAY_RANGE
     elif isinstance(start, dt.date) and end < start:
         errors["to"] = "The last day is before the first."
     try:
@@ -141,10 +145,19 @@ def _check(
 DEFAULT_DAYS = 90
 
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
+DAY_RANGE = f"Give a day from {FIRST_DAY} to {LAST_DAY}."
+
+
 def default_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """The period asked for; by default the last 90 days up to today (site time zone)."""
     end = end or timezone.localdate()
-    return start or end - dt.timedelta(days=DEFAULT_DAYS - 1), end
+    if start is None:
+        try:
+            start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
+        except OverflowError:  # a day near year 1: refused by attribute(), named "to"
+            start = dt.date.min
+    return start, end
 
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

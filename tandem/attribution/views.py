@@ -20,7 +20,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tandem.accounts.permissions import page_requires
-from tandem.attribution.engine import GROUPS, MODELS, Report, attribute, default_period
+from tandem.attribution.engine import (
+    DAY_RANGE,
+    FIRST_DAY,
+    GROUPS,
+    LAST_DAY,
+    MODELS,
+    Report,
+    attribute,
+    default_period,
+)
 from tandem.core.spreadsheet import csv_response, safe_cell
 
 
@@ -66,7 +75,14 @@ def _asked(request: HttpRequest) -> Asked:
                 dates[name] = dt.date.fromisoformat(raw)
             except ValueError:
                 errors[name] = "Write a date as YYYY-MM-DD."
+    for name, day in dates.items():
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            errors[name] = DAY_RANGE
+            dates[name] = None
     asked.start, asked.end = default_period(dates["from"], dates["to"])
+    if asked.start < FIRST_DAY:
+        errors["to"] = DAY_RANGE
+        asked.start, asked.end = default_period(None, None)
     if asked.end < asked.start:
         errors["to"] = "The last day is before the first."
         asked.start, asked.end = default_period(None, asked.end)
