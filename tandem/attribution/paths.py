@@ -4,7 +4,7 @@
    (pipeline), and for the Markov chain the lost deals closed in it;
 2. their touches: deal -> its contacts -> their touchpoints up to the deal's creation
    (up to its close for full_path), one indexed range read per contact on the
-   touchpoint (person, occurred_at) index, sorted by deal and time;
+   touchpoint (person, occurred_at) index, each path then sorted by time here;
 3. for the models that need it, each deal's lead moment: the earliest time one of
    its contacts became a lead (first stage change to `lead`, else their creation).
 
@@ -40,7 +40,15 @@ class DealPath:
     created: float
     lead_at: float | None = None
     times: list[float] = field(default_factory=list)
-    keys: list[Any] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # item keys (key_of), in time order
+
+
+NONE = "none"
+
+
+def key_of(raw: Any) -> str:
+    """A group value as an item key: no campaign (0), no channel (''): "none"."""
+    return NONE if raw is None or raw == "" or raw == 0 else str(raw)
 
 
 def days_sql(expr: str) -> str:
@@ -96,20 +104,28 @@ def load_paths(
             deals[deal_id] = DealPath(deal_id, status, int(cents or 0), float(created))
         if not deals:
             return []
+        # Unordered: sorting ~1M rows in the database costs more than sorting each
+        # deal's few dozen touches here.
         cursor.execute(
-            f"SELECT d.id, {days_sql('t.occurred_at')}, {column}"
+            f"SELECT d.id, {days_sql('t.occurred_at')}, t.id, {column}"
             " FROM deals_deal d"
             " JOIN deals_dealcontact dc ON dc.deal_id = d.id"
             f" JOIN campaigns_touchpoint t ON t.person_id = dc.person_id AND t.occurred_at <= {limit}"
-            f" WHERE {where} ORDER BY d.id, t.occurred_at, t.id",
+            f" WHERE {where}",
             params,
         )
-        current: DealPath | None = None
-        for deal_id, at, key in _rows(cursor):
-            if current is None or current.deal_id != deal_id:
-                current = deals[deal_id]
-            current.times.append(at)
-            current.keys.append(key)
+        touches: dict[int, list[tuple[float, int, str]]] = {}
+        keys: dict[Any, str] = {}  # a few hundred values at most: converted once each
+        for deal_id, at, touch_id, raw in _rows(cursor):
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = key_of(raw)
+            touches.setdefault(deal_id, []).append((at, touch_id, key))
+        for deal_id, rows in touches.items():
+            rows.sort(key=_by_time)
+            path = deals[deal_id]
+            path.times = [row[0] for row in rows]
+            path.keys = [row[2] for row in rows]
         if lead_moments:
             became_lead = (
                 "COALESCE((SELECT MIN(sc.changed_at) FROM people_stagechange sc"
@@ -128,18 +144,8 @@ def load_paths(
     return list(deals.values())
 
 
-def deal_totals(
-    *, start: dt.datetime, end: dt.datetime, filters: dict[str, int] | None = None
-) -> list[tuple[str, int, int]]:
-    """(status, deals, cents) of the period's won and open deals."""
-    where, params = deal_filter(start, end, lost=False, filters=filters or {})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.status, COUNT(*), SUM(CAST(ROUND(d.amount_base * 100) AS BIGINT))"
-            f" FROM deals_deal d WHERE {where} GROUP BY d.status",
-            params,
-        )
-        return [(s, int(n), int(c or 0)) for s, n, c in cursor.fetchall()]
+def _by_time(row: tuple[float, int, str]) -> tuple[float, int]:
+    return row[0], row[1]
 
 
 def _rows(cursor: Any, size: int = 20000) -> Iterator[tuple[Any, ...]]:

@@ -20,7 +20,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tandem.accounts.permissions import page_requires
-from tandem.attribution.engine import GROUPS, MODELS, Report, attribute, default_period
+from tandem.attribution.engine import (
+    DAY_RANGE,
+    FIRST_DAY,
+    GROUPS,
+    LAST_DAY,
+    MODELS,
+    Report,
+    attribute,
+    default_period,
+)
 from tandem.core.spreadsheet import csv_response, safe_cell
 
 
@@ -66,7 +75,14 @@ def _asked(request: HttpRequest) -> Asked:
                 dates[name] = dt.date.fromisoformat(raw)
             except ValueError:
                 errors[name] = "Write a date as YYYY-MM-DD."
+    for name, day in dates.items():
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            errors[name] = DAY_RANGE
+            dates[name] = None
     asked.start, asked.end = default_period(dates["from"], dates["to"])
+    if asked.start < FIRST_DAY:
+        errors["to"] = DAY_RANGE
+        asked.start, asked.end = default_period(None, None)
     if asked.end < asked.start:
         errors["to"] = "The last day is before the first."
         asked.start, asked.end = default_period(None, asked.end)
@@ -99,6 +115,19 @@ def _report(asked: Asked, model: str) -> Report:
         return attribute(model="linear", start=asked.start, end=asked.end)
 
 
+# Column heads of the side-by-side table (the picker shows the full names).
+SHORT_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "u_shaped": "U-shaped",
+    "w_shaped": "W-shaped",
+    "full_path": "Full path",
+    "time_decay": "Time decay",
+    "markov": "Markov",
+}
+
+
 @dataclass
 class Compared:
     """The models side by side: one row per key, one revenue per model."""
@@ -125,7 +154,7 @@ def compare(asked: Asked) -> Compared:
         row["values"] = [row["by"].get(m, zero) for m in MODELS]
     return Compared(
         models=list(MODELS),
-        labels=list(MODELS.values()),
+        labels=[SHORT_LABELS[m] for m in MODELS],
         rows=ordered,
         totals=[reports[m].total_revenue for m in MODELS],
     )

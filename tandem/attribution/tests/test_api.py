@@ -126,6 +126,9 @@ def test_groupings_name_channels_sources_and_kinds(api, guide):
         ("half_life=99999", "half_life"),
         ("pipeline=abc", "pipeline"),
         ("owner=0", "owner"),
+        ("to=0001-01-03", "to"),
+        ("from=0001-01-01&to=2026-01-01", "from"),
+        ("to=9999-12-31", "to"),
     ],
 )
 def test_bad_parameters_name_the_field(api, query, field):
