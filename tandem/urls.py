@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
     path("", include("tandem.routing.urls_sla")),
+    path("", include("tandem.reports.urls")),
 ]
