@@ -7,9 +7,10 @@ One command per database. It fills a database with deterministic data made in SQ
 (8 industries, 5 sizes, 6 countries), 4 owners, 5 sources, and the stage history of
 each person (about 3 per person: half start as subscribers, most become leads, 55%
 MQLs, 35% sales accepted (a tenth of them straight from lead), 20% opportunities, 8%
-customers; a fifth of the MQLs that go no further are recycled to lead and half of
-those come back as MQLs, a tenth are disqualified), 20 campaigns and 1.5 touchpoints
-per person. Then it builds the funnel (reports/funnel.py: the one statement) 5 times
+customers; 40% of the MQLs that go no further are recycled to lead and half of
+those come back as MQLs, a tenth are disqualified; 60% of the leads that go no
+further are recycled and come back as leads), 20 campaigns and 1.5 touchpoints per
+person. People are created in id order over the 36 months, as they are in use. Then it builds the funnel (reports/funnel.py: the one statement) 5 times
 per case and prints the median and the worst: the whole 36 months, the default 12,
 one campaign, one source with one owner, one industry. The workers are idle (none
 run). SQLite lives in a temporary TANDEM_DATA_DIR (kept with --keep); PostgreSQL
@@ -65,7 +66,8 @@ def _pick(values: tuple[str, ...] | list[int], expr: str) -> str:
 A, B, C = "((n * 37) % 100)", "((n * 53) % 100)", "((n * 71) % 100)"
 SUBSCRIBER = f"{A} < 50"
 TO_LEAD = f"({A} < 40 OR {A} >= 50)"
-CREATED = "(-((n * 7919) % (1080 * 1440)))"
+# In id order over the 36 months, as people are added (PEOPLE: replaced by the count).
+CREATED = "(-1555200 + (n * 1555200) / PEOPLE)"
 LEAD_AT = f"({CREATED} + CASE WHEN {SUBSCRIBER} THEN (1 + n % 30) * {DAY} ELSE 0 END)"
 MQL_AT = f"({LEAD_AT} + (2 + n % 20) * {DAY})"
 SKIPS_MQL = f"({B} < 35 AND {C} < 10)"
@@ -76,6 +78,7 @@ STALLED_MQL = f"({B} >= 35 AND {B} < 55)"
 RECYCLED = f"({STALLED_MQL} AND {C} < 40)"
 BACK_TO_MQL = f"({STALLED_MQL} AND {C} < 20)"
 DISQUALIFIED = f"({STALLED_MQL} AND {C} >= 90)"
+NURTURED = f"({B} >= 55 AND {C} < 60)"
 STAGE_NOW = f"""CASE
     WHEN NOT {TO_LEAD} THEN 'subscriber'
     WHEN {B} < 8 THEN 'customer'
@@ -106,6 +109,9 @@ def _changes(vendor: str) -> list[tuple[str, str, str, str]]:
         ("'recycled'", "'lead'", f"({MQL_AT} + 90 * {DAY})", f"{TO_LEAD} AND {RECYCLED}"),
         ("'lead'", "'mql'", f"({MQL_AT} + 120 * {DAY})", f"{TO_LEAD} AND {BACK_TO_MQL}"),
         ("'mql'", "'disqualified'", f"({MQL_AT} + 15 * {DAY})", f"{TO_LEAD} AND {DISQUALIFIED}"),
+        # Leads that go no further are nurtured: recycled after 2 months, back after 4.
+        ("'lead'", "'recycled'", f"({LEAD_AT} + 60 * {DAY})", f"{TO_LEAD} AND {NURTURED}"),
+        ("'recycled'", "'lead'", f"({LEAD_AT} + 120 * {DAY})", f"{TO_LEAD} AND {NURTURED}"),
     ]
 
 
@@ -191,7 +197,7 @@ def fill(people: int) -> None:
         )
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
-            cursor.execute(sql)
+            cursor.execute(sql.replace("PEOPLE", str(people)))
         if vendor == "postgresql":
             for table in ("people_company", "people_person"):
                 cursor.execute(

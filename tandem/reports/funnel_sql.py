@@ -1,11 +1,12 @@
 """The funnel's one statement, for SQLite and PostgreSQL (funnel.py says what it counts).
 
-    pp    one row per person of the chosen cohorts: their cohort (by `created_at`
-          against month boundaries computed in the site's time zone), the furthest
-          stage their history or their stage today reached, the first time they
-          entered each stage, and the first time they reached anything past it;
+    pp    one row per person of the chosen cohorts (their stage changes read from
+          stagechange_funnel_idx alone): their cohort (by `created_at` against month
+          boundaries computed in the site's time zone), the furthest stage their
+          history or their stage today reached, their stage today, and per stage the
+          whole hours from first entering it to first reaching any later one;
     conv  per cohort: people, how many reached each stage, where they are today;
-    dur   per person and stage: whole hours from entering it to reaching a later one;
+    dur   those hours, one row per person and stage;
     vel   per stage: how many moved on, median and 90th percentile of those hours
           (PostgreSQL: percentile_cont; SQLite: the same interpolation over a
           histogram of hours, with window functions).
@@ -36,6 +37,15 @@ RANKS: dict[str, int] = {
 STEP_STAGES = ("subscriber", "lead", "mql", "sal", "opportunity", "customer")
 TODAY_STAGES = (*STEP_STAGES, "advocate", "disqualified", "recycled")
 VELOCITY_STEPS = 5  # subscriber .. opportunity: the stages with a next one
+# What entering each step means in the history: advocate is past customer.
+STEP_ENTRIES: tuple[tuple[str, ...], ...] = (
+    ("subscriber",),
+    ("lead",),
+    ("mql",),
+    ("sal",),
+    ("opportunity",),
+    ("customer", "advocate"),
+)
 
 
 def _rank(column: str) -> str:
@@ -43,18 +53,47 @@ def _rank(column: str) -> str:
     return f"(CASE {column} {whens} ELSE 0 END)"
 
 
-def _cohort(column: str, count: int) -> str:
-    """The 0-based month of `column` (bounds are parameters %s: the starts of months 1..n-1)."""
-    if count == 1:
-        return "0"
-    whens = " ".join(f"WHEN {column} < %s THEN {i}" for i in range(count - 1))
-    return f"(CASE {whens} ELSE {count - 1} END)"
+def _cohort(column: str, count: int) -> tuple[str, list[int]]:
+    """The 0-based month of `column`, by halving (about log2(months) comparisons a person).
+
+    Returns the expression and, in the order its %s appear, the indexes of the month
+    starts it compares with (1 .. count - 1; the caller passes those bounds).
+    """
+
+    def pick(lo: int, hi: int) -> tuple[str, list[int]]:  # months lo .. hi
+        if lo == hi:
+            return str(lo), []
+        mid = (lo + hi + 1) // 2
+        below, below_marks = pick(lo, mid - 1)
+        above, above_marks = pick(mid, hi)
+        return (
+            f"(CASE WHEN {column} < %s THEN {below} ELSE {above} END)",
+            [mid, *below_marks, *above_marks],
+        )
+
+    return pick(0, count - 1)
 
 
-def _hours(vendor: str, start: str, end: str) -> str:
+def _epoch(vendor: str, timestamp: str) -> str:
     if vendor == "postgresql":
-        return f"FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 3600)::bigint"
-    return f"((unixepoch({end}) - unixepoch({start})) / 3600)"
+        return f"FLOOR(EXTRACT(EPOCH FROM {timestamp}))::bigint"  # whole seconds, as SQLite
+    return f"unixepoch({timestamp})"
+
+
+def _hours(seconds: str) -> str:
+    """Whole hours in a count of seconds that is never negative (integer division)."""
+    return f"({seconds}) / 3600"
+
+
+def _earliest(vendor: str, columns: list[str]) -> str:
+    """The earliest of `columns`, NULLs left out (NULL when all are)."""
+    if len(columns) == 1:
+        return columns[0]
+    if vendor == "postgresql":
+        return f"LEAST({', '.join(columns)})"
+    # SQLite's min() of several values is NULL when one is; no epoch second reaches 2**62.
+    never = str(2**62)
+    return f"NULLIF(min({', '.join(f'COALESCE({c}, {never})' for c in columns)}), {never})"
 
 
 def _velocity(vendor: str) -> str:
@@ -116,7 +155,8 @@ def statement(
     person, change = Person._meta.db_table, StageChange._meta.db_table
     company, touchpoint = Company._meta.db_table, Touchpoint._meta.db_table
     months = len(bounds) - 1
-    params: list[Any] = list(bounds[1:-1])  # the cohort CASE comes first in the text
+    cohort, marks = _cohort("p.created_at", months)
+    params: list[Any] = [bounds[i] for i in marks]  # the cohort CASE comes first in the text
     where = ["p.deleted_at IS NULL", "p.created_at >= %s", "p.created_at < %s"]
     where_params: list[Any] = [bounds[0], bounds[-1]]
     joins = []
@@ -143,60 +183,51 @@ def statement(
         where_params.extend(campaigns)
     params += where_params
 
-    entered = ",\n".join(
-        f"MIN(CASE WHEN sc.to_stage = '{stage}' THEN sc.changed_at END) AS e{i}"
-        for i, stage in enumerate(STEP_STAGES[:VELOCITY_STEPS], start=1)
+    # Each step's first entry; SQLite and PostgreSQL compute an aggregate written twice once.
+    entries = [
+        "MIN(CASE WHEN sc.to_stage IN ("
+        + ", ".join(f"'{stage}'" for stage in stages)
+        + ") THEN sc.changed_at END)"
+        for stages in STEP_ENTRIES
+    ]
+    furthest = " ".join(
+        f"WHEN {entries[i - 1]} IS NOT NULL THEN {i}" for i in range(len(entries), 0, -1)
     )
-    past = ",\n".join(
-        f"MIN(CASE WHEN sc.r > {i} THEN sc.changed_at END) AS n{i}"
-        for i in range(1, VELOCITY_STEPS + 1)
-    )
+    # As seconds since 1970, parsed once per person and stage (SQLite stores text).
+    seconds = ", ".join(f"{_epoch(vendor, e)} AS e{i}" for i, e in enumerate(entries, start=1))
     reached = ", ".join(
         f"SUM(CASE WHEN r >= {i} THEN 1 ELSE 0 END)" for i in range(1, len(STEP_STAGES) + 1)
     )
     today = ", ".join(
         f"SUM(CASE WHEN now_stage = '{stage}' THEN 1 ELSE 0 END)" for stage in TODAY_STAGES
     )
-    pick_entered = " ".join(f"WHEN {i} THEN pp.e{i}" for i in range(1, VELOCITY_STEPS + 1))
-    pick_past = " ".join(f"WHEN {i} THEN pp.n{i}" for i in range(1, VELOCITY_STEPS + 1))
-    values = ", ".join(f"({i})" for i in range(1, VELOCITY_STEPS + 1))
+    durations = []
+    for k in range(1, VELOCITY_STEPS + 1):
+        later = _earliest(vendor, [f"e{j}" for j in range(k + 1, len(STEP_STAGES) + 1)])
+        durations.append(
+            f"SELECT {k} AS k, {_hours(f'{later} - e{k}')} AS h FROM pp "
+            f"WHERE e{k} IS NOT NULL AND {later} >= e{k}"
+        )
+    dur = "\nUNION ALL ".join(durations)
     nulls = ", ".join(["NULL"] * (len(STEP_STAGES) + len(TODAY_STAGES)))
+    now_rank = _rank("p.stage")
     sql = f"""
         WITH pp AS (
-            SELECT {_cohort("p.created_at", months)} AS cohort,
+            SELECT {cohort} AS cohort,
                 p.stage AS now_stage,
-                {_rank("p.stage")} AS now_rank,
-                MAX(sc.r) AS top,
-                {entered},
-                {past}
+                CASE WHEN (CASE {furthest} ELSE 0 END) > {now_rank}
+                    THEN (CASE {furthest} ELSE 0 END) ELSE {now_rank} END AS r,
+                {seconds}
             FROM {person} p
             {" ".join(joins)}
-            LEFT JOIN (
-                SELECT person_id, to_stage, changed_at, {_rank("to_stage")} AS r FROM {change}
-            ) sc ON sc.person_id = p.id
+            LEFT JOIN {change} sc ON sc.person_id = p.id
             WHERE {" AND ".join(where)}
             GROUP BY p.created_at, p.id
         ),
         conv AS (
-            SELECT cohort, COUNT(*) AS n, {reached}, {today}
-            FROM (
-                SELECT cohort, now_stage,
-                    CASE WHEN COALESCE(top, 0) > now_rank THEN top ELSE now_rank END AS r
-                FROM pp
-            ) x
-            GROUP BY cohort
+            SELECT cohort, COUNT(*) AS n, {reached}, {today} FROM pp GROUP BY cohort
         ),
-        steps(k) AS (VALUES {values}),
-        dur AS (
-            SELECT k, {_hours(vendor, "e", "nx")} AS h
-            FROM (
-                SELECT steps.k AS k,
-                    CASE steps.k {pick_entered} END AS e,
-                    CASE steps.k {pick_past} END AS nx
-                FROM pp CROSS JOIN steps
-            ) d
-            WHERE e IS NOT NULL AND nx IS NOT NULL AND nx >= e
-        ),
+        dur AS ({dur}),
         {_velocity(vendor)}
         SELECT 'c', conv.*, NULL, NULL FROM conv
         UNION ALL
