@@ -176,9 +176,10 @@ def statement(
                 where.append(f"co.{column} = %s")
                 where_params.append(value)
     if campaigns:
-        marks = ", ".join(["%s"] * len(campaigns))
+        placeholders = ", ".join(["%s"] * len(campaigns))
         where.append(
-            f"p.id IN (SELECT t.person_id FROM {touchpoint} t WHERE t.campaign_id IN ({marks}))"
+            f"p.id IN (SELECT t.person_id FROM {touchpoint} t "
+            f"WHERE t.campaign_id IN ({placeholders}))"
         )
         where_params.extend(campaigns)
     params += where_params

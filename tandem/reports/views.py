@@ -31,7 +31,8 @@ def _stage_links(report: funnel.Funnel) -> tuple[list[dict[str, Any]], list[dict
     list_url = reverse("people:list")
     owner = report.filters.owner
     top = max(report.total.today.values(), default=0) or 1
-    steps, exits = [], []
+    steps: list[dict[str, Any]] = []
+    exits: list[dict[str, Any]] = []
     for stage in report.today_stages:
         count = report.total.today[str(stage)]
         query = {"stage": stage.value} | ({"owner": str(owner)} if owner is not None else {})
