@@ -109,7 +109,9 @@ def test_an_advocate_has_passed_customer_and_the_stage_today_counts_without_hist
 def test_cohorts_follow_the_month_in_the_sites_time_zone():
     # 22:30 UTC on 31 January is 23:30 in Berlin (January); 23:30 UTC is 00:30 on 1 February.
     person_with_history("Late January", [("lead", dt.datetime(2026, 1, 31, 22, 30, tzinfo=dt.UTC))])
-    person_with_history("Early February", [("lead", dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC))])
+    person_with_history(
+        "Early February", [("lead", dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC))]
+    )
     # 23:30 UTC on 31 December 2025 is already January in Berlin.
     person_with_history("New year", [("lead", dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC))])
     jan, feb = report().cohorts

@@ -65,9 +65,7 @@ def test_the_api_needs_a_token(client):
 # --- what the page shows --------------------------------------------------------------------
 
 
-def test_the_page_shows_counts_linking_to_the_people_list_conversion_and_velocity(
-    client, admin
-):
+def test_the_page_shows_counts_linking_to_the_people_list_conversion_and_velocity(client, admin):
     build_history()
     client.force_login(admin)
     html = client.get(reverse("reports:funnel"), JAN_FEB).content.decode()
@@ -160,9 +158,9 @@ def test_the_api_filters(client, admin, salesperson):
     headers = bearer(admin)
 
     def entered(**params) -> int:
-        return client.get("/api/v1/funnel", {**JAN_FEB, **params}, headers=headers).json()[
-            "total"
-        ]["entered"]
+        return client.get("/api/v1/funnel", {**JAN_FEB, **params}, headers=headers).json()["total"][
+            "entered"
+        ]
 
     assert entered(source="webinar") == 3
     assert entered(owner=salesperson.username) == 2
