@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from tandem.accounts.models import User
 from tandem.accounts.permissions import page_requires
 from tandem.campaigns.models import Campaign
-from tandem.people.models import Company, CompanySize
+from tandem.people.models import FUNNEL_ORDER, Company, CompanySize
 from tandem.people.views.common import hx_target, owner_options
 from tandem.reports import funnel
 
@@ -43,7 +43,7 @@ def _stage_links(report: funnel.Funnel) -> tuple[list[dict[str, Any]], list[dict
             "percent": f"{count * 100 / top:.1f}",
             "url": f"{list_url}?{urlencode(query)}",
         }
-        (steps if stage in funnel.STEPS else exits).append(row)
+        (steps if stage in FUNNEL_ORDER else exits).append(row)  # advocate: the funnel's end
     return steps, exits
 
 
@@ -151,8 +151,10 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         "list_url": reverse("people:list"),
         "time_zone": timezone.get_current_timezone_name(),
     }
-    status = 400 if errors else 200
     if hx_target(request) == RESULTS_ID:
-        return render(request, "reports/_funnel_results.html", context, status=status)
+        # 200 even with errors: HTMX swaps in only successful answers, and the fragment
+        # names the filters it left out.
+        return render(request, "reports/_funnel_results.html", context)
+    status = 400 if errors else 200
     context |= _options(request.user)  # type: ignore[arg-type]
     return render(request, "reports/funnel.html", context, status=status)

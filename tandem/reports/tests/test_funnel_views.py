@@ -12,7 +12,7 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.context_processors import menu_for
 from tandem.accounts.models import TokenScope
 from tandem.accounts.services import create_token
-from tandem.reports.tests.funnel_history import build_history
+from tandem.reports.tests.funnel_history import at, build_history, person_with_history
 
 pytestmark = pytest.mark.django_db
 ROLES = ["admin", "manager", "marketer", "salesperson"]
@@ -185,3 +185,22 @@ def test_bad_api_params_answer_422_naming_the_field(client, admin, params, field
     response = client.get("/api/v1/funnel", params, headers=bearer(admin))
     assert response.status_code == 422
     assert [d["loc"] for d in response.json()["detail"]] == [["query", field]]
+
+
+def test_a_bad_filter_from_htmx_is_named_in_the_results(client, admin):
+    client.force_login(admin)
+    response = client.get(
+        reverse("reports:funnel"),
+        {"from": "someday"},
+        headers={"HX-Request": "true", "HX-Target": "funnel-results"},
+    )
+    assert response.status_code == 200  # HTMX swaps only successful answers
+    assert "Some filters were left out: from: Write a month as YYYY-MM" in response.content.decode()
+
+
+def test_advocates_stay_in_the_funnel_and_the_exits_are_listed_apart(client, admin):
+    person_with_history("Fan", [("lead", at(1, 5)), ("advocate", at(1, 25))])
+    client.force_login(admin)
+    html = client.get(reverse("reports:funnel"), JAN_FEB).content.decode()
+    assert html.index('aria-label="1 Client / advocate"') < html.index("Out of the funnel")
+    assert html.index("Out of the funnel") < html.index('aria-label="0 Disqualified"')
