@@ -62,6 +62,7 @@ api.add_router("", "tandem.followups.api.router")
 api.add_router("", "tandem.routing.api_sla.router")  # untouched leads, the SLA report
 api.add_router("", "tandem.routing.api_handoffs.router")
 api.add_router("", "tandem.routing.api_rules.router")
+api.add_router("", "tandem.attribution.api.router")
 api.add_router("", "tandem.reports.api.router")  # the funnel
 
 

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("tandem.sla.urls")),
     path("", include("tandem.followups.urls")),
     path("", include("tandem.routing.urls_sla")),
+    path("", include("tandem.attribution.urls")),
     path("", include("tandem.reports.urls")),
 ]

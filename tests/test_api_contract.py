@@ -52,6 +52,10 @@ UNSTATED = {
     "referrer": "an http(s) URL",
     "page_url": "an http(s) URL",
     "ends_on": "not before the campaign starts",
+    "parent": "an existing campaign, not the campaign itself nor one under it",
+    "planned_budget": "at most two decimals (cents) and twelve digits before them",
+    "utm_mappings": "tags no other campaign maps (nor its key), each mapping once, "
+    "a utm_campaign with a letter or digit",
     "may_email": "the key of a consent purpose that exists",
     "key": "a key made from the name when none is given (a name of only symbols makes none); "
     "a send-back reason's key not taken yet",
@@ -68,7 +72,8 @@ UNSTATED = {
     "grade": "given for an override of kind `grade`",
     "expires_at": "in the future",
     # sla
-    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days)",
+    "amount": "at most a year in its unit (525,600 minutes, 8,760 hours, 365 days); "
+    "a campaign cost: at most two decimals (cents) and twelve digits before them",
     "subdivision": "a subdivision of the country given",
     "hours": "intervals in order, not overlapping, at least one in the week",
     "closing_days": "each date once",

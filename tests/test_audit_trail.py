@@ -39,7 +39,9 @@ import tandem
 from tandem.accounts import services as accounts
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import ApiToken, Role, Team, User
+from tandem.campaigns import budgets as campaign_budgets
 from tandem.campaigns import services as campaigns
+from tandem.campaigns import utm as campaign_utm
 from tandem.capture import consent as consents
 from tandem.capture import services as capture
 from tandem.capture import webforms
@@ -230,6 +232,50 @@ def _(ctx: Ctx) -> list[Expect]:
     ctx.start()
     campaigns.update_campaign(actor=ctx.actor, campaign=campaign, data={"name": "Autumn fair"})
     return [Expect("changed", campaign)]
+
+
+@walks("campaigns.add_campaign_cost", "cost_added")
+def _(ctx: Ctx) -> list[Expect]:
+    campaign = campaigns.create_campaign(actor=ctx.setup, name="Spring fair")
+    ctx.start()
+    campaign_budgets.add_campaign_cost(
+        actor=ctx.actor, campaign=campaign, data={"spent_on": "2026-03-02", "amount": "120.50"}
+    )
+    return [Expect("cost_added", campaign)]
+
+
+@walks("campaigns.update_campaign_cost", "cost_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    campaign = campaigns.create_campaign(actor=ctx.setup, name="Spring fair")
+    cost = campaign_budgets.add_campaign_cost(
+        actor=ctx.setup, campaign=campaign, data={"spent_on": "2026-03-02", "amount": "120.50"}
+    )
+    ctx.start()
+    campaign_budgets.update_campaign_cost(actor=ctx.actor, cost=cost, data={"amount": "99"})
+    return [Expect("cost_changed", campaign)]
+
+
+@walks("campaigns.delete_campaign_cost", "cost_deleted")
+def _(ctx: Ctx) -> list[Expect]:
+    campaign = campaigns.create_campaign(actor=ctx.setup, name="Spring fair")
+    cost = campaign_budgets.add_campaign_cost(
+        actor=ctx.setup, campaign=campaign, data={"spent_on": "2026-03-02", "amount": "120.50"}
+    )
+    ctx.start()
+    campaign_budgets.delete_campaign_cost(actor=ctx.actor, cost=cost)
+    return [Expect("cost_deleted", campaign)]
+
+
+@walks("campaigns.set_utm_mappings", "utm_mappings_changed")
+def _(ctx: Ctx) -> list[Expect]:
+    campaign = campaigns.create_campaign(actor=ctx.setup, name="Spring fair")
+    ctx.start()
+    campaign_utm.set_utm_mappings(
+        actor=ctx.actor,
+        campaign=campaign,
+        mappings=[{"utm_campaign": "fair-2026"}, {"utm_source": "meetup", "utm_medium": "event"}],
+    )
+    return [Expect("utm_mappings_changed", campaign)]
 
 
 # sla -----------------------------------------------------------------------------------------

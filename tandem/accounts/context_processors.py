@@ -20,6 +20,7 @@ MAIN_MENU = (
     ("Companies", "people:company_list", "/companies/"),
     ("Tasks", "tasks:list", "/tasks/"),
     ("Campaigns", "campaigns:list", "/campaigns/"),
+    ("Attribution", "attribution:report", "/attribution/"),
     ("Scoring", "scoring:rules", "/scoring/"),
     ("Send-backs", "handoffs:send_back_report", "/reports/send-backs/"),
     ("Routing", "routing:rules", "/routing/"),

@@ -25,6 +25,11 @@ class CampaignFilter(QueryFilter):
     q: str | None = Field(None, max_length=200, description="Name or key prefix, any case")
     kind: CampaignKind | None = None
     is_active: bool | None = Field(None, description="true: running campaigns; false: ended")
+    parent: str | None = Field(
+        None,
+        pattern=r"^(none|[1-9][0-9]{0,17})$",
+        description="Campaigns directly under this campaign id; 'none': top-level ones",
+    )
     sort: CampaignSort = "-created_at"
 
     @property
@@ -33,7 +38,9 @@ class CampaignFilter(QueryFilter):
 
     @property
     def is_filtered(self) -> bool:
-        return bool((self.q and self.q.strip()) or self.kind or self.is_active is not None)
+        return bool(
+            (self.q and self.q.strip()) or self.kind or self.is_active is not None or self.parent
+        )
 
     def apply(self, qs: QuerySet) -> QuerySet:
         if self.q and self.q.strip():
@@ -43,4 +50,8 @@ class CampaignFilter(QueryFilter):
             qs = qs.filter(kind=self.kind)
         if self.is_active is not None:
             qs = qs.filter(is_active=self.is_active)
+        if self.parent == "none":
+            qs = qs.filter(parent__isnull=True)
+        elif self.parent:
+            qs = qs.filter(parent_id=int(self.parent))
         return qs

@@ -84,6 +84,42 @@ class CampaignCost(models.Model):
         return f"{self.amount} on {self.spent_on}"
 
 
+class CampaignUtm(models.Model):
+    """A further UTM tag set that maps a touchpoint to this campaign, beside its `key`.
+
+    Each tag is kept as capture compares it (`utm_campaign` as a lower-case slug,
+    source and medium lower-case); a blank tag matches any value. The most specific
+    mapping wins (campaigns/utm.py): one with `utm_campaign` over the campaign keys,
+    and those over source/medium-only mappings.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="utm_mappings")
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["utm_campaign", "utm_source", "utm_medium", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["utm_campaign", "utm_source", "utm_medium"], name="campaign_utm_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(utm_campaign="", utm_source="", utm_medium=""),
+                name="campaign_utm_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        tags = (
+            ("campaign", self.utm_campaign),
+            ("source", self.utm_source),
+            ("medium", self.utm_medium),
+        )
+        return " ".join(f"utm_{k}={v}" for k, v in tags if v)
+
+
 class TouchpointKind(models.TextChoices):
     FORM_FILL = "form_fill", "Form fill"
     PAGE_VISIT = "page_visit", "Page visit"

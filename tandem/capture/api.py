@@ -119,7 +119,12 @@ def _capture(request: HttpRequest, actor: Actor, payload: CaptureIn) -> tuple[in
 
 def _campaign(tp: TouchpointBody) -> Campaign | None:
     try:
-        return resolve_campaign(tp.campaign, utm_campaign=tp.utm_campaign)
+        return resolve_campaign(
+            tp.campaign,
+            utm_campaign=tp.utm_campaign,
+            utm_source=tp.utm_source,
+            utm_medium=tp.utm_medium,
+        )
     except ValidationError as err:
         raise ValidationError({"touchpoint.campaign": err.message_dict["campaign"]}) from None
 

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tandem.campaigns.models import Campaign
-from tandem.campaigns.services import build_touchpoint, resolve_campaign
+from tandem.campaigns.services import UTM_MAPPED, build_touchpoint, resolve_campaign
 from tandem.capture import consent as consents
 from tandem.capture import webforms
 from tandem.capture.email import claim_confirmation_emails, queue_emails
@@ -64,7 +64,7 @@ class FormCache:
         self.fields: dict[int, list[webforms.FormField]] = {}
         self.texts: dict[tuple[int, ...], list[ConsentText]] = {}
         self.notify: dict[int, list[str]] = {}
-        self.campaigns: dict[tuple[int | None, str], Campaign | None] = {}
+        self.campaigns: dict[tuple[int | None, str, str, str], Campaign | None] = {}
 
     def form(self, form_id: int) -> WebForm:
         if form_id not in self.forms:
@@ -91,11 +91,11 @@ class FormCache:
         return self.texts[key]
 
     def campaign(self, form: WebForm, touchpoint: TouchpointIn) -> Campaign | None:
-        """`resolve_campaign` as `capture_person` calls it, once per form and utm_campaign."""
-        utm_campaign = touchpoint.utm.get("utm_campaign", "")
-        key = (form.campaign_id, utm_campaign)
+        """`resolve_campaign` as `capture_person` calls it, once per form and UTM tags."""
+        tags = {name: touchpoint.utm.get(name, "") for name in UTM_MAPPED}
+        key = (form.campaign_id, tags["utm_campaign"], tags["utm_source"], tags["utm_medium"])
         if key not in self.campaigns:
-            self.campaigns[key] = resolve_campaign(touchpoint.campaign, utm_campaign=utm_campaign)
+            self.campaigns[key] = resolve_campaign(touchpoint.campaign, **tags)
         return self.campaigns[key]
 
 

@@ -126,7 +126,10 @@ def capture_person(
             raw_phone, country=str(data.get("country") or "")
         )  # reject a bad phone before writing
     campaign = resolve_campaign(
-        touchpoint.campaign, utm_campaign=touchpoint.utm.get("utm_campaign", "")
+        touchpoint.campaign,
+        utm_campaign=touchpoint.utm.get("utm_campaign", ""),
+        utm_source=touchpoint.utm.get("utm_source", ""),
+        utm_medium=touchpoint.utm.get("utm_medium", ""),
     )
 
     try:

@@ -202,6 +202,11 @@ class PersonFilter(QueryFilter):
             "send-back report's drill-down (reason, campaign or source or segment, period)"
         ),
     )
+    campaign: str | None = Field(
+        None,
+        max_length=100,
+        description="With a touchpoint of this campaign (campaigns): its id or key",
+    )
     sort: PersonSort = "name"
 
     @property
@@ -225,6 +230,7 @@ class PersonFilter(QueryFilter):
                 self.min_fit_score is not None,
                 self.min_engagement_score is not None,
                 self.sent_back_reason,
+                self.campaign,
             ]
         )
 
@@ -265,6 +271,9 @@ class PersonFilter(QueryFilter):
         if self.sent_back_reason and self.sent_back_reason.strip():
             # Hand-offs are routing's, above people: it gives the condition (ADR 0005).
             qs = qs.filter(extensions.list_condition("sent_back_reason", self.sent_back_reason))
+        if self.campaign and self.campaign.strip():
+            # Touchpoints are campaigns', above people: it gives the condition (ADR 0005).
+            qs = qs.filter(extensions.list_condition("campaign", self.campaign))
         return qs
 
 

@@ -465,7 +465,8 @@ def _tell(actor: Actor, lead: Lead, handoff: Handoff, members: dict[int, list[in
         if handoff.owner_id is not None
         else members.get(handoff.team_id or 0, [])
     )
-    due = f", due {timezone.localtime(handoff.due_at):%d %b %H:%M}" if handoff.due_at else ""
+    # In the site's time zone, named, so a reader in another zone is not misled.
+    due = f", due {timezone.localtime(handoff.due_at):%d %b %H:%M %Z}" if handoff.due_at else ""
     notify(
         users,
         kind="handoff",

@@ -30,7 +30,10 @@ def person_handoff(person: Person) -> dict[str, Any]:
     return {
         "handoff": handoff,
         "is_open": is_open,
-        "is_overdue": is_open and handoff.due_at is not None and handoff.due_at <= timezone.now(),
+        "is_overdue": is_open
+        and handoff.first_contact_at is None
+        and handoff.due_at is not None
+        and handoff.due_at <= timezone.now(),
         "reason_label": reason_labels().get(handoff.send_back_reason, handoff.send_back_reason)
         if handoff.send_back_reason
         else "",

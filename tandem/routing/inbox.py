@@ -109,7 +109,9 @@ def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
         leads.append(
             InboxLead(
                 handoff=h,
-                is_overdue=h.due_at is not None and h.due_at <= now,
+                # Overdue: the SLA's first contact has not happened and its time is up. A lead
+                # called in time but not yet accepted or sent back is waiting, not late.
+                is_overdue=h.first_contact_at is None and h.due_at is not None and h.due_at <= now,
                 score=row,
                 reasons=_reasons(row, now) if row is not None else [],
                 touchpoints=touchpoints[h.person_id],

@@ -153,9 +153,10 @@ def test_campaign_list_queries_do_not_grow_with_rows(api, system, n, django_asse
     person = people.create_person(actor=system, data={"last_name": "Lovelace"})
     for campaign in campaigns:
         record_touchpoint(person_id=person.pk, kind="page_visit", campaign=campaign)
-    # 1 token with its user, 2 capped count, 3 page with owner joined,
-    # 4 touchpoints and people per listed campaign, 5 forms per listed campaign
-    with django_assert_num_queries(5):
+    # 1 token with its user, 2 capped count, 3 page with owner and parent joined,
+    # 4 their UTM mappings, 5 cost totals, 6 touchpoints and people per listed campaign,
+    # 7 forms per listed campaign
+    with django_assert_num_queries(7):
         response = api.get("/api/v1/campaigns", {"limit": 50})
     assert [c["touchpoint_count"] for c in response.json()["items"]] == [1] * n
 

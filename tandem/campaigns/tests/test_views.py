@@ -160,8 +160,9 @@ def test_the_list_costs_the_same_queries_for_1_or_50_campaigns(
         campaign = create_campaign(actor=system, name=f"Campaign {i:03d}")
         record_touchpoint(person_id=person.pk, kind="page_visit", campaign=campaign)
     client.force_login(salesperson)
-    # 1 session, 2 user, 3 capped count, 4 page with owner joined,
-    # 5 touchpoints and people per listed campaign, 6 forms per listed campaign
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 capped count, 4 page with owner and parent joined,
+    # 5 their UTM mappings, 6 cost totals, 7 touchpoints and people per listed campaign,
+    # 8 forms per listed campaign
+    with django_assert_num_queries(8):
         response = client.get(reverse("campaigns:list"))
     assert response.text.count('data-label="Touchpoints">1<') == n

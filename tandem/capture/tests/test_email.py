@@ -3,14 +3,9 @@ attempt recorded, suppressed addresses skipped, marketing email with one-click u
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 
 from tandem.capture import consent as consents
@@ -19,41 +14,13 @@ from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.email import send_marketing_email
 from tandem.capture.models import Consent, ConsentStatus, OutboundEmail, WebForm
 from tandem.people.models import Person
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.mailbox import free_port, plain_body, smtp_server
 
 
 @pytest.fixture
 def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.DEFAULT_FROM_EMAIL = "Tandem <tandem@example.com>"
-    yield inbox
-    controller.stop()
+    with smtp_server(settings) as inbox:
+        yield inbox
 
 
 @pytest.fixture
@@ -68,12 +35,6 @@ def guide(system, marketer) -> WebForm:
 @pytest.fixture
 def public() -> Client:
     return Client(enforce_csrf_checks=True)
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return part.get_content()
 
 
 def sign_up(client, form, email_address="ada@example.com"):
@@ -100,7 +61,7 @@ def test_the_confirmation_email_arrives_after_the_commit_and_its_link_grants_con
 
     [confirmation] = smtp.to("ada@example.com")
     assert "Please confirm" in confirmation["Subject"]
-    link = re.search(r"https?://\S+/consent/confirm/\S+", body(confirmation))
+    link = re.search(r"https?://\S+/consent/confirm/\S+", plain_body(confirmation))
     assert link is not None
     row = OutboundEmail.objects.get(kind="consent_confirmation")
     assert (row.status, row.attempts) == ("sent", 1)
@@ -118,7 +79,7 @@ def test_the_form_notifies_its_people_on_each_submission(
         sign_up(public, guide)
     [note] = smtp.to("mia@example.com")
     assert "Ada Lovelace" in note["Subject"]
-    text = body(note)
+    text = plain_body(note)
     assert "ada@example.com" in text and f"/people/{Person.objects.get().pk}/" in text
 
 
@@ -127,7 +88,7 @@ def test_a_marketing_email_carries_one_click_unsubscribe_headers_that_work(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sign_up(public, guide)
-    link = re.search(r"/consent/confirm/\S+", body(smtp.to("ada@example.com")[0])).group(0)
+    link = re.search(r"/consent/confirm/\S+", plain_body(smtp.to("ada@example.com")[0])).group(0)
     public.post(link)
     person = Person.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -142,7 +103,7 @@ def test_a_marketing_email_carries_one_click_unsubscribe_headers_that_work(
     assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = re.match(r"<(https://crm\.example\.com(/u/\S+))>", news["List-Unsubscribe"].strip())
     assert url is not None
-    assert url.group(1) in body(news)
+    assert url.group(1) in plain_body(news)
 
     # The mail provider's one-click POST: no cookie, no CSRF token.
     response = public.post(

@@ -18,14 +18,15 @@ from tandem.people.models import Stage
 AUTH = 2
 # + capped COUNT(*), the page of people joined to company and owner, the owner filter's users,
 #   the consent purposes for the "may be emailed for" filter (capture's, ADR 0005),
-#   the send-back reasons for the "sent back as" filter (routing's, ADR 0005)
-PEOPLE_LIST = AUTH + 5
+#   the send-back reasons for the "sent back as" filter (routing's, ADR 0005),
+#   the campaigns for the "touched by campaign" filter (campaigns', ADR 0005)
+PEOPLE_LIST = AUTH + 6
 # A one-word search runs three conditions (last name, first name, email prefix), each
 # its own index range (ADR 0004): session, the signed-in user, the companies whose name
 # starts with the text, the page's sort keys per condition (3), the page's people joined
 # to company and owner, the capped count's ids per condition (3), the owner filter's users,
-# the consent purposes, the send-back reasons
-PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1 + 1 + 1
+# the consent purposes, the send-back reasons, the campaigns
+PEOPLE_LIST_SEARCHED = AUTH + 1 + 3 + 1 + 3 + 1 + 1 + 1 + 1
 # On SQLite, + one capped breadth probe per condition not on the sort's leading column
 # (all three under sort=-created_at): SQLite has no range statistics (core.pagination).
 SQLITE_BREADTH_PROBES = 3

@@ -35,6 +35,9 @@ def test_my_leads_lists_open_hand_offs_overdue_first_with_their_context(client, 
         late, _ = routed_lead(salesperson, last_name="Late", due_in=dt.timedelta(hours=1))
         touch(late, campaign("Guide download"), NOW - dt.timedelta(hours=4))
         people.log_activity(actor=SYSTEM, kind="note", person=late, body="Asked for pricing.")
+        # Called within the SLA, not yet accepted or sent back: waiting, not overdue.
+        _, called = routed_lead(salesperson, last_name="Called", due_in=dt.timedelta(hours=1))
+        Handoff.objects.filter(pk=called.pk).update(first_contact_at=timezone.now())
     with time_machine.travel(NOW, tick=False):
         routed_lead(salesperson, last_name="Soon", due_in=dt.timedelta(hours=2))
         routed_lead(salesperson, last_name="Later", due_in=dt.timedelta(days=2))
@@ -48,6 +51,7 @@ def test_my_leads_lists_open_hand_offs_overdue_first_with_their_context(client, 
     assert _order(html, ["Later", "Nodue", "Soon", "Late"]) == ["Late", "Soon", "Later", "Nodue"]
     assert ">Answered<" not in html
     assert html.count("Overdue</span>") == 1 and "1 overdue" in html
+    assert ">Called<" in html
     assert f'id="lead-{late.handoffs.get().pk}"' in html
     # Context: why, who routed, what they did, notes.
     assert "Score 72 reached the MQL threshold 60" in html

@@ -171,6 +171,7 @@ def test_assignment_records_rule_sla_audit_notice_and_booth_task(
     notes = Notification.objects.filter(user=ann, kind="handoff").order_by("key")
     assert [n.key for n in notes] == [f"handoff:{current(booth).pk}", f"handoff:{current(web).pk}"]
     assert notes[0].url == f"/people/{booth.pk}/"
+    assert notes[0].title == "New lead: Booth, due 09 Mar 10:00 UTC"  # the zone is named
     task = Task.objects.get()
     assert task.person_id == booth.pk and task.owner == ann and task.kind == "call"
     assert task.due_at == handoff.due_at and task.key == f"handoff-task:{handoff.pk}"
