@@ -192,6 +192,21 @@ def _owner(raw: str) -> int | str | None:
     return found
 
 
+def _campaign(raw: str) -> int | None:
+    """A campaign id or key."""
+    text = raw.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        found = Campaign.objects.filter(pk=_id(text, "campaign")).values_list("pk", flat=True)
+    else:
+        found = Campaign.objects.filter(key=text[:100]).values_list("pk", flat=True)
+    campaign = found.first()
+    if campaign is None:
+        raise ValidationError({"campaign": "No such campaign."})
+    return campaign
+
+
 def parse_filters(params: Mapping[str, Any], *, today: dt.date | None = None) -> Filters:
     """The filters from query parameters; ValidationError naming the first bad field.
 
@@ -211,9 +226,7 @@ def parse_filters(params: Mapping[str, Any], *, today: dt.date | None = None) ->
     if (end.year - start.year) * 12 + end.month - start.month + 1 > MAX_MONTHS:
         raise ValidationError({"from": f"Choose at most {MAX_MONTHS} months."})
     owner = _owner(raw["owner"])
-    campaign = _id(raw["campaign"], "campaign") if raw["campaign"].strip() else None
-    if campaign is not None and not Campaign.objects.filter(pk=campaign).exists():
-        raise ValidationError({"campaign": "No such campaign."})
+    campaign = _campaign(raw["campaign"])
     size = _text(raw["size"], "size", 10)
     if size and size not in CompanySize.values:
         raise ValidationError({"size": "Choose one of " + ", ".join(CompanySize.values) + "."})

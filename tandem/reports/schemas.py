@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ninja import Field, Schema
 
 STAGE_KEYS = "subscriber, lead, mql, sal, opportunity, customer"
+MONTH = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL takes no NUL in a text
+Size = Literal["", "1-10", "11-50", "51-200", "201-1000", "1001+"]
 
 
 class FunnelQuery(Schema):
@@ -12,25 +17,36 @@ class FunnelQuery(Schema):
         None,
         alias="from",
         max_length=10,
+        pattern=MONTH,
         description="First cohort month, YYYY-MM (a date YYYY-MM-DD means its month). "
         "Default: 11 months before `to`.",
     )
     to: str | None = Field(
-        None, max_length=10, description="Last cohort month, included. Default: this month."
+        None,
+        max_length=10,
+        pattern=MONTH,
+        description="Last cohort month, included. Default: this month.",
     )
-    source: str | None = Field(None, max_length=100, description="People with this source.")
+    source: str | None = Field(
+        None, max_length=100, pattern=NO_NUL, description="People with this source."
+    )
     campaign: str | None = Field(
         None,
-        max_length=20,
-        description="Campaign id: people with a touchpoint of it or of a campaign under it.",
+        max_length=100,
+        description="Campaign id or key: people with a touchpoint of it or of a campaign under it.",
     )
     owner: str | None = Field(
         None, max_length=150, description="Owner's user id or user name; 'none' for unowned."
     )
-    industry: str | None = Field(None, max_length=100, description="The company's industry.")
-    size: str | None = Field(None, max_length=10, description="The company's size band.")
+    industry: str | None = Field(
+        None, max_length=100, pattern=NO_NUL, description="The company's industry."
+    )
+    size: Size | None = Field(None, description="The company's size band.")
     country: str | None = Field(
-        None, max_length=2, description="The company's country (two letters)."
+        None,
+        max_length=2,
+        pattern=r"^([A-Za-z]{2})?$",
+        description="The company's country (two letters).",
     )
 
 

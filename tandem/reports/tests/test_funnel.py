@@ -203,3 +203,10 @@ def test_bad_filters_name_the_field(params, field):
     with pytest.raises(ValidationError) as err:
         funnel.parse_filters(params, today=TODAY)
     assert list(err.value.message_dict) == [field]
+
+
+def test_a_campaign_may_be_named_by_its_key():
+    people = build_history()
+    webinar = Campaign.objects.create(name="Webinar", key="spring-webinar")
+    touch(people["p1"], webinar)
+    assert report(campaign="spring-webinar").total.entered == 1
