@@ -65,6 +65,7 @@ api.add_router("", "tandem.routing.api_rules.router")
 api.add_router("", "tandem.attribution.api.router")
 api.add_router("", "tandem.deals.api.router")
 api.add_router("", "tandem.deals.api.setup")  # pipelines and the won/lost reason lists
+api.add_router("", "tandem.reports.api.router")  # the funnel
 
 
 def docs(request: HttpRequest) -> HttpResponse:

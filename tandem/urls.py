@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("tandem.routing.urls_sla")),
     path("", include("tandem.attribution.urls")),
     path("", include("tandem.deals.urls_settings")),  # /settings/pipelines/ (deals_settings)
+    path("", include("tandem.reports.urls")),
 ]

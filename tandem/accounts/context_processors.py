@@ -14,7 +14,7 @@ from tandem.accounts.permissions import can
 # (label, URL name, the path prefix that marks the link as the current section;
 # empty: only the page itself).
 MAIN_MENU = (
-    ("Funnel", "people:overview", ""),
+    ("Funnel", "reports:funnel", ""),
     ("My leads", "handoffs:my_leads", "/leads/"),
     ("People", "people:list", "/people/"),
     ("Companies", "people:company_list", "/companies/"),

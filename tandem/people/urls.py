@@ -5,7 +5,6 @@ from tandem.people import views
 from tandem.people.views import custom_fields
 
 people_patterns = [
-    path("funnel/", views.overview, name="overview"),
     path("people/", views.person_list, name="list"),
     path("people/new/", views.person_create, name="create"),
     path("people/export.csv", views.person_export, name="export"),
@@ -61,6 +60,6 @@ people_patterns += [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="people:overview"), name="home"),
+    path("", RedirectView.as_view(pattern_name="reports:funnel"), name="home"),
     path("", include((people_patterns, "people"))),
 ]

@@ -29,7 +29,7 @@ def login(client, username: str, password: str, ip: str = "10.0.0.1"):
 def test_login_with_the_right_password_opens_a_session(client, salesperson):
     response = login(client, "sam", "pw-sam")
     assert response.status_code == 302
-    assert client.get(reverse("people:overview")).status_code == 200
+    assert client.get(reverse("reports:funnel")).status_code == 200
 
 
 def test_login_with_a_wrong_password_says_so_and_keeps_the_user_name(client, salesperson):
@@ -44,11 +44,11 @@ def test_logout_is_a_post_that_ends_the_session(client, salesperson):
     assert client.get(reverse("logout")).status_code == 405
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("people:overview")).status_code == 302
+    assert client.get(reverse("reports:funnel")).status_code == 302
 
 
 def test_pages_send_anonymous_visitors_to_login(client, db):
-    response = client.get(reverse("people:overview"))
+    response = client.get(reverse("reports:funnel"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 

@@ -34,7 +34,7 @@ def test_admin_adds_a_user_with_a_password_who_can_log_in(client, admin):
 
     client.logout()
     client.post(reverse("login"), {"username": "nora", "password": "long-enough-pass-1"})
-    assert client.get(reverse("people:overview")).status_code == 200
+    assert client.get(reverse("reports:funnel")).status_code == 200
 
 
 def test_admin_adds_a_user_without_password_who_gets_a_link_to_choose_one(
@@ -61,7 +61,7 @@ def test_admin_adds_a_user_without_password_who_gets_a_link_to_choose_one(
     form_url = client.get(link)["Location"]
     client.post(form_url, {"new_password1": "my-own-choice-9", "new_password2": "my-own-choice-9"})
     client.post(reverse("login"), {"username": "olli", "password": "my-own-choice-9"})
-    assert client.get(reverse("people:overview")).status_code == 200
+    assert client.get(reverse("reports:funnel")).status_code == 200
 
 
 def test_invited_user_can_ask_for_a_new_link_on_the_public_form(client, admin, mailoutbox):

@@ -113,14 +113,6 @@ def test_counts_beyond_the_cap_read_as_a_floor():
     }
 
 
-def test_funnel_counts_each_stage_and_links_to_the_list(signed_in, ada, system):
-    services.change_stage(person=ada, to_stage="mql", actor=system)
-    html = signed_in.get(reverse("people:overview")).content.decode()
-    assert f'href="{reverse("people:list")}?stage=mql"' in html
-    assert 'aria-label="1 Marketing qualified"' in html
-    assert 'aria-label="0 Lead"' in html
-
-
 # --- creating and editing people -------------------------------------------------------
 
 

@@ -61,7 +61,6 @@ def login(client, users_by_role, role: str) -> None:
 
 
 GET_PAGES: list[tuple[str, Callable[[dict[str, Any]], str], dict[str, int]]] = [
-    ("funnel", lambda w: reverse("people:overview"), EVERYONE),
     ("people list", lambda w: reverse("people:list"), EVERYONE),
     ("people list searched", lambda w: reverse("people:list") + "?q=ada&stage=lead", EVERYONE),
     ("person page", lambda w: reverse("people:detail", args=[w["person"].pk]), EVERYONE),

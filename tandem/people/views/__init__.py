@@ -1,4 +1,4 @@
-"""Server-rendered pages for people, companies and the funnel.
+"""Server-rendered pages for people and companies (the funnel page is reports').
 
 Every view checks permissions on the server with `require`/`can` (core/
 permissions.py) before it shows a form or writes; templates only hide buttons
@@ -20,7 +20,6 @@ from tandem.people.views.companies import (
     company_suggest,
 )
 from tandem.people.views.people import (
-    overview,
     person_add_email,
     person_add_phone,
     person_change_stage,
@@ -46,7 +45,6 @@ __all__ = [
     "company_page",
     "company_restore",
     "company_suggest",
-    "overview",
     "person_add_email",
     "person_add_phone",
     "person_change_stage",

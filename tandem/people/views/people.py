@@ -1,4 +1,4 @@
-"""The funnel overview, the people list and the person page with its panels."""
+"""The people list and the person page with its panels (the funnel is reports')."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ from tandem.people.forms import (
     focus_first_error,
 )
 from tandem.people.models import (
-    FUNNEL_ORDER,
     Company,
     CustomField,
     CustomFieldEntity,
@@ -45,7 +44,6 @@ from tandem.people.models import (
 )
 from tandem.people.queries import (
     latest_interest,
-    lifecycle_counts,
     people_export_rows,
     people_page,
     person_detail,
@@ -113,33 +111,6 @@ def _resolve_company(actor: Actor, text: str, current: Company | None) -> Compan
 
 def _duplicate_owner(err: services.DuplicateEmailError) -> Person | None:
     return Person.objects.filter(pk=err.person_id).first()
-
-
-# --- funnel ---------------------------------------------------------------------------
-
-
-@page_requires("people.view")
-def overview(request: HttpRequest) -> HttpResponse:
-    require(current_user(request), "people.view")
-    list_url = reverse("people:list")
-    funnel: list[dict[str, Any]] = []
-    exits: list[dict[str, Any]] = []
-    lifecycle_rows = lifecycle_counts()
-    for row in lifecycle_rows:
-        item = {
-            "stage": row.stage,
-            "count": f"{row.count:,}",
-            # A plain string: a localised "42,5" would break the CSS width.
-            "percent": f"{row.share * 100:.1f}",
-            "url": f"{list_url}?stage={row.stage.value}",
-        }
-        (funnel if row.stage in FUNNEL_ORDER else exits).append(item)
-    total = sum(row.count for row in lifecycle_rows)
-    return render(
-        request,
-        "people/overview.html",
-        {"funnel": funnel, "exits": exits, "total": f"{total:,}", "list_url": list_url},
-    )
 
 
 # --- people list --------------------------------------------------------------------

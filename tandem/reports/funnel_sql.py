@@ -1,0 +1,237 @@
+"""The funnel's one statement, for SQLite and PostgreSQL (funnel.py says what it counts).
+
+    pp    one row per person of the chosen cohorts (their stage changes read from
+          stagechange_funnel_idx alone): their cohort (by `created_at` against month
+          boundaries computed in the site's time zone), the furthest stage their
+          history or their stage today reached, their stage today, and per stage the
+          whole hours from first entering it to first reaching any later one;
+    conv  per cohort: people, how many reached each stage, where they are today;
+    dur   those hours, one row per person and stage;
+    vel   per stage: how many moved on, median and 90th percentile of those hours
+          (PostgreSQL: percentile_cont; SQLite: the same interpolation over a
+          histogram of hours, with window functions).
+
+Every value from the request is a parameter; only the repository's own constants
+(table names, stage names, the number of months) are written into the text.
+"""
+
+# ruff: noqa: S608 — the SQL text holds only constants; values are parameters
+
+from __future__ import annotations
+
+from typing import Any
+
+from tandem.campaigns.models import Touchpoint
+from tandem.people.models import Company, Person, Stage, StageChange
+
+# Funnel rank of each stage; advocate is past customer; the side exits have none.
+RANKS: dict[str, int] = {
+    Stage.SUBSCRIBER: 1,
+    Stage.LEAD: 2,
+    Stage.MQL: 3,
+    Stage.SAL: 4,
+    Stage.OPPORTUNITY: 5,
+    Stage.CUSTOMER: 6,
+    Stage.ADVOCATE: 6,
+}
+STEP_STAGES = ("subscriber", "lead", "mql", "sal", "opportunity", "customer")
+TODAY_STAGES = (*STEP_STAGES, "advocate", "disqualified", "recycled")
+VELOCITY_STEPS = 5  # subscriber .. opportunity: the stages with a next one
+# What entering each step means in the history: advocate is past customer.
+STEP_ENTRIES: tuple[tuple[str, ...], ...] = (
+    ("subscriber",),
+    ("lead",),
+    ("mql",),
+    ("sal",),
+    ("opportunity",),
+    ("customer", "advocate"),
+)
+
+
+def _rank(column: str) -> str:
+    whens = " ".join(f"WHEN '{stage}' THEN {rank}" for stage, rank in RANKS.items())
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _cohort(column: str, count: int) -> tuple[str, list[int]]:
+    """The 0-based month of `column`, by halving (about log2(months) comparisons a person).
+
+    Returns the expression and, in the order its %s appear, the indexes of the month
+    starts it compares with (1 .. count - 1; the caller passes those bounds).
+    """
+
+    def pick(lo: int, hi: int) -> tuple[str, list[int]]:  # months lo .. hi
+        if lo == hi:
+            return str(lo), []
+        mid = (lo + hi + 1) // 2
+        below, below_marks = pick(lo, mid - 1)
+        above, above_marks = pick(mid, hi)
+        return (
+            f"(CASE WHEN {column} < %s THEN {below} ELSE {above} END)",
+            [mid, *below_marks, *above_marks],
+        )
+
+    return pick(0, count - 1)
+
+
+def _epoch(vendor: str, timestamp: str) -> str:
+    if vendor == "postgresql":
+        return f"FLOOR(EXTRACT(EPOCH FROM {timestamp}))::bigint"  # whole seconds, as SQLite
+    return f"unixepoch({timestamp})"
+
+
+def _hours(seconds: str) -> str:
+    """Whole hours in a count of seconds that is never negative (integer division)."""
+    return f"({seconds}) / 3600"
+
+
+def _earliest(vendor: str, columns: list[str]) -> str:
+    """The earliest of `columns`, NULLs left out (NULL when all are)."""
+    if len(columns) == 1:
+        return columns[0]
+    if vendor == "postgresql":
+        return f"LEAST({', '.join(columns)})"
+    # SQLite's min() of several values is NULL when one is; no epoch second reaches 2**62.
+    never = str(2**62)
+    return f"NULLIF(min({', '.join(f'COALESCE({c}, {never})' for c in columns)}), {never})"
+
+
+def _velocity(vendor: str) -> str:
+    if vendor == "postgresql":
+        return """vel AS (
+            SELECT k, COUNT(*) AS n,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS p50,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY h) AS p90
+            FROM dur GROUP BY k
+        )"""
+    # Value at 0-based rank i = the smallest h whose running count exceeds i; the
+    # percentile sits at rank (n - 1) * q: its floor, the next rank, and the fraction
+    # between them, in integer arithmetic so 90% of 11 is exactly rank 9.
+    return """hist AS (SELECT k, h, COUNT(*) AS c FROM dur GROUP BY k, h),
+        cum AS (
+            SELECT k, h,
+                SUM(c) OVER (PARTITION BY k ORDER BY h) AS upto,
+                SUM(c) OVER (PARTITION BY k) AS n
+            FROM hist
+        ),
+        ranks AS (
+            SELECT k, h, upto, n,
+                (n - 1) / 2 AS lo50, ((n - 1) % 2) / 2.0 AS f50,
+                ((n - 1) * 9) / 10 AS lo90, (((n - 1) * 9) % 10) / 10.0 AS f90
+            FROM cum
+        ),
+        picks AS (
+            SELECT k, MAX(n) AS n, MAX(f50) AS f50, MAX(f90) AS f90,
+                MIN(CASE WHEN upto > lo50 THEN h END) AS a50,
+                MIN(CASE WHEN upto > lo50 + 1 THEN h END) AS b50,
+                MIN(CASE WHEN upto > lo90 THEN h END) AS a90,
+                MIN(CASE WHEN upto > lo90 + 1 THEN h END) AS b90
+            FROM ranks GROUP BY k
+        ),
+        vel AS (
+            SELECT k, n,
+                a50 + (COALESCE(b50, a50) - a50) * f50 AS p50,
+                a90 + (COALESCE(b90, a90) - a90) * f90 AS p90
+            FROM picks
+        )"""
+
+
+def statement(
+    *,
+    vendor: str,
+    bounds: list[Any],
+    source: str | None = None,
+    campaigns: list[int] | None = None,
+    owner: int | str | None = None,
+    industry: str | None = None,
+    size: str | None = None,
+    country: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The SQL and its parameters. `bounds`: month starts in UTC, the last one the end.
+
+    Rows: ("c", cohort, people, reached × 6, today × 9, NULL, NULL) per cohort with
+    people, then ("v", step 1..5, people who moved on, NULL × 15, median h, p90 h).
+    """
+    person, change = Person._meta.db_table, StageChange._meta.db_table
+    company, touchpoint = Company._meta.db_table, Touchpoint._meta.db_table
+    months = len(bounds) - 1
+    cohort, marks = _cohort("p.created_at", months)
+    params: list[Any] = [bounds[i] for i in marks]  # the cohort CASE comes first in the text
+    where = ["p.deleted_at IS NULL", "p.created_at >= %s", "p.created_at < %s"]
+    where_params: list[Any] = [bounds[0], bounds[-1]]
+    joins = []
+    if source is not None:
+        where.append("p.source = %s")
+        where_params.append(source)
+    if owner == "none":
+        where.append("p.owner_id IS NULL")
+    elif owner is not None:
+        where.append("p.owner_id = %s")
+        where_params.append(owner)
+    segment = {"industry": industry, "size": size, "country": country}
+    if any(v is not None for v in segment.values()):
+        joins.append(f"JOIN {company} co ON co.id = p.company_id")
+        for column, value in segment.items():
+            if value is not None:
+                where.append(f"co.{column} = %s")
+                where_params.append(value)
+    if campaigns:
+        placeholders = ", ".join(["%s"] * len(campaigns))
+        where.append(
+            f"p.id IN (SELECT t.person_id FROM {touchpoint} t "
+            f"WHERE t.campaign_id IN ({placeholders}))"
+        )
+        where_params.extend(campaigns)
+    params += where_params
+
+    # Each step's first entry; SQLite and PostgreSQL compute an aggregate written twice once.
+    entries = [
+        "MIN(CASE WHEN sc.to_stage IN ("
+        + ", ".join(f"'{stage}'" for stage in stages)
+        + ") THEN sc.changed_at END)"
+        for stages in STEP_ENTRIES
+    ]
+    furthest = " ".join(
+        f"WHEN {entries[i - 1]} IS NOT NULL THEN {i}" for i in range(len(entries), 0, -1)
+    )
+    # As seconds since 1970, parsed once per person and stage (SQLite stores text).
+    seconds = ", ".join(f"{_epoch(vendor, e)} AS e{i}" for i, e in enumerate(entries, start=1))
+    reached = ", ".join(
+        f"SUM(CASE WHEN r >= {i} THEN 1 ELSE 0 END)" for i in range(1, len(STEP_STAGES) + 1)
+    )
+    today = ", ".join(
+        f"SUM(CASE WHEN now_stage = '{stage}' THEN 1 ELSE 0 END)" for stage in TODAY_STAGES
+    )
+    durations = []
+    for k in range(1, VELOCITY_STEPS + 1):
+        later = _earliest(vendor, [f"e{j}" for j in range(k + 1, len(STEP_STAGES) + 1)])
+        durations.append(
+            f"SELECT {k} AS k, {_hours(f'{later} - e{k}')} AS h FROM pp "
+            f"WHERE e{k} IS NOT NULL AND {later} >= e{k}"
+        )
+    dur = "\nUNION ALL ".join(durations)
+    nulls = ", ".join(["NULL"] * (len(STEP_STAGES) + len(TODAY_STAGES)))
+    now_rank = _rank("p.stage")
+    sql = f"""
+        WITH pp AS (
+            SELECT {cohort} AS cohort,
+                p.stage AS now_stage,
+                CASE WHEN (CASE {furthest} ELSE 0 END) > {now_rank}
+                    THEN (CASE {furthest} ELSE 0 END) ELSE {now_rank} END AS r,
+                {seconds}
+            FROM {person} p
+            {" ".join(joins)}
+            LEFT JOIN {change} sc ON sc.person_id = p.id
+            WHERE {" AND ".join(where)}
+            GROUP BY p.created_at, p.id
+        ),
+        conv AS (
+            SELECT cohort, COUNT(*) AS n, {reached}, {today} FROM pp GROUP BY cohort
+        ),
+        dur AS ({dur}),
+        {_velocity(vendor)}
+        SELECT 'c', conv.*, NULL, NULL FROM conv
+        UNION ALL
+        SELECT 'v', k, n, {nulls}, p50, p90 FROM vel
+    """
+    return sql, params
