@@ -9,13 +9,19 @@ With TANDEM_SCREENSHOTS set, the board is saved as docs/screenshots/deal-board.p
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from tandem.attribution.engine import MODELS
+from tandem.campaigns import services as campaigns
+from tandem.capture.demo import ensure_demo_guide_form
 from tandem.deals import pipelines, services
 from tandem.deals.models import Deal
 from tandem.people import services as people
@@ -132,6 +138,28 @@ def test_open_a_deal_from_an_accepted_lead_and_win_it(page: Page, live_server, s
         data={"first_name": "Ann", "last_name": "Archer", "company": acme, "owner": salesperson},
         stage="sal",
     )
+    # Before the deal: she downloaded the guide (web form), met us at a fair's booth, and
+    # filled the guide's form again.
+    guide = ensure_demo_guide_form(system)
+    fair = campaigns.create_campaign(actor=system, name="Fair 2026", kind="trade_show")
+    now = timezone.now()
+    campaigns.record_touchpoint(
+        person_id=ann.pk,
+        kind="form_fill",
+        campaign=guide.campaign,
+        form_id=guide.pk,
+        occurred_at=now - dt.timedelta(days=10),
+    )
+    campaigns.record_touchpoint(
+        person_id=ann.pk, kind="booth_scan", campaign=fair, occurred_at=now - dt.timedelta(days=5)
+    )
+    campaigns.record_touchpoint(  # and came back for the guide's second edition
+        person_id=ann.pk,
+        kind="form_fill",
+        campaign=guide.campaign,
+        form_id=guide.pk,
+        occurred_at=now - dt.timedelta(days=1),
+    )
     page.goto(f"{live_server.url}/people/{ann.pk}/")
     page.get_by_label("User name").fill(salesperson.username)
     page.get_by_label("Password").fill("pw-" + salesperson.username)
@@ -156,3 +184,26 @@ def test_open_a_deal_from_an_accepted_lead_and_win_it(page: Page, live_server, s
     assert Deal.objects.get(pk=made.pk).status == "won"
     ann.refresh_from_db()
     assert ann.stage == "customer"
+
+    # J1's revenue end: the won amount is credited to the guide's campaign (the form Ann
+    # filled) under every model, side by side, and each model's column adds up to it.
+    page.goto(f"{live_server.url}/attribution/")
+    page.get_by_role("link", name="Models side by side").click()
+    table = page.locator("table.attribution")
+    labels = table.locator("thead th").all_inner_texts()[1:]
+    assert len(labels) == len(MODELS), labels
+    guide_row = table.locator("tbody tr").filter(has_text=guide.campaign.name)
+    fair_row = table.locator("tbody tr").filter(has_text="Fair 2026")
+    guide_cells = guide_row.locator("td").all_inner_texts()
+    fair_cells = fair_row.locator("td").all_inner_texts()
+    totals = table.locator("tfoot td").all_inner_texts()
+    assert totals == ["12,000.00"] * len(MODELS), totals
+    for label, on_guide, on_fair in zip(labels, guide_cells, fair_cells, strict=True):
+        credited = Decimal(on_guide.replace(",", ""))
+        assert credited > 0, f"{label}: nothing credited to the guide's campaign"
+        assert credited + Decimal(on_fair.replace(",", "")) == Decimal("12000.00"), label
+    # The form was first and last: those models give it everything; linear two thirds.
+    order = list(MODELS)
+    assert guide_cells[order.index("first_touch")] == "12,000.00"
+    assert guide_cells[order.index("last_touch")] == "12,000.00"
+    assert guide_cells[order.index("linear")] == "8,000.00"
