@@ -116,8 +116,8 @@ def _velocity(vendor: str) -> str:
         ),
         ranks AS (
             SELECT k, h, upto, n,
-                (n - 1) / 2 AS lo50, ((n - 1) % 2) / 2.0 AS f50,
-                ((n - 1) * 9) / 10 AS lo90, (((n - 1) * 9) % 10) / 10.0 AS f90
+                (n - 1) / 2 AS lo50, ((n - 1) %% 2) / 2.0 AS f50,
+                ((n - 1) * 9) / 10 AS lo90, (((n - 1) * 9) %% 10) / 10.0 AS f90
             FROM cum
         ),
         picks AS (
