@@ -56,6 +56,24 @@ FIELDS = (
 )
 
 
+# The campaign's history in words, not event codes.
+EVENT_WORDS = {
+    "created": "Created",
+    "changed": "Changed",
+    "cost_added": "Cost added",
+    "cost_changed": "Cost changed",
+    "cost_deleted": "Cost deleted",
+    "utm_mappings_changed": "UTM mapping changed",
+}
+
+
+def _in_words(events: Any) -> list[Any]:
+    events = list(events)
+    for event in events:
+        event.words = EVENT_WORDS.get(event.event, event.event.replace("_", " ").capitalize())
+    return events
+
+
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
@@ -204,7 +222,7 @@ def campaign_detail(
         "sections": render_sections(campaign, request),
         "can_manage": can(user, "campaigns.manage"),
         "can_manage_forms": can(user, "capture.manage_forms"),
-        "audit": audit_for(campaign, limit=20),
+        "audit": _in_words(audit_for(campaign, limit=20)),
     }
     return render(
         request,

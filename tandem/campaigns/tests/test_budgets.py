@@ -416,6 +416,9 @@ def test_cost_lines_are_added_edited_and_deleted_on_the_page(client, marketer, s
     assert client.get(delete).status_code == 405
     assert client.post(delete).status_code == 302
     assert not CampaignCost.objects.exists()
+    # The page's history says what happened in words, not event codes.
+    page = client.get(reverse("campaigns:detail", args=[spring.pk])).content.decode()
+    assert "Cost added" in page and "Cost deleted" in page and "cost_added" not in page
 
 
 def test_a_salesperson_sees_the_page_but_no_cost_or_budget_writes(
