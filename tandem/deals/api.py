@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import P, Query, QueryEx, Router, Status
+from ninja import P, PathEx, Query, QueryEx, Router, Status
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
@@ -44,6 +44,13 @@ from tandem.deals.schemas import (
     PipelineStagePatch,
     history_rows,
 )
+
+# Path ids in the range of a 64-bit key: a larger one is a 422 naming it, never an overflow.
+DealId = PathEx[int, P(ge=1, le=2**63 - 1, description="Deal id")]
+PipelineId = PathEx[int, P(ge=1, le=2**63 - 1, description="Pipeline id")]
+StageId = PathEx[int, P(ge=1, le=2**63 - 1, description="Stage id")]
+ReasonId = PathEx[int, P(ge=1, le=2**63 - 1, description="Reason id")]
+PersonId = PathEx[int, P(ge=1, le=2**63 - 1, description="Person id")]
 
 router = Router(tags=["deals"])
 setup = Router(tags=["pipelines"])
@@ -125,13 +132,13 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status:
 
 
 @router.get("/deals/{deal_id}", response=DealOut)
-def get_deal(request: HttpRequest, deal_id: int) -> Deal:
+def get_deal(request: HttpRequest, deal_id: DealId) -> Deal:
     _viewer(request)
     return deal_detail(deal_id)
 
 
 @router.patch("/deals/{deal_id}", response=DealOut)
-def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
+def update_deal(request: HttpRequest, deal_id: DealId, payload: DealPatch) -> Deal:
     """Change the fields sent, all or nothing; `stage` moves an open deal (with history)."""
     actor, deal = _actor(request), deal_detail(deal_id)
     data = payload.model_dump(exclude_unset=True)
@@ -149,14 +156,14 @@ def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
 
 
 @router.delete("/deals/{deal_id}", response={204: None})
-def delete_deal(request: HttpRequest, deal_id: int) -> Status:
+def delete_deal(request: HttpRequest, deal_id: DealId) -> Status:
     """Delete a deal opened by mistake (a deal that did not happen is closed lost)."""
     services.delete_deal(actor=_actor(request), deal=deal_detail(deal_id))
     return Status(204, None)
 
 
 @router.post("/deals/{deal_id}/stage", response=DealOut)
-def move_deal(request: HttpRequest, deal_id: int, payload: DealMoveIn) -> Deal:
+def move_deal(request: HttpRequest, deal_id: DealId, payload: DealMoveIn) -> Deal:
     """Move an open deal to another stage (one of another pipeline moves it there)."""
     services.move_deal(
         actor=_actor(request), deal=deal_detail(deal_id), stage_id=payload.stage, note=payload.note
@@ -165,7 +172,7 @@ def move_deal(request: HttpRequest, deal_id: int, payload: DealMoveIn) -> Deal:
 
 
 @router.post("/deals/{deal_id}/close", response=DealOut)
-def close_deal(request: HttpRequest, deal_id: int, payload: DealCloseIn) -> Deal:
+def close_deal(request: HttpRequest, deal_id: DealId, payload: DealCloseIn) -> Deal:
     """Close it won or lost. Lost needs `reason_id` from the lost list; winning moves the
     deal's contacts to customer."""
     services.close_deal(
@@ -181,7 +188,7 @@ def close_deal(request: HttpRequest, deal_id: int, payload: DealCloseIn) -> Deal
 
 
 @router.post("/deals/{deal_id}/reopen", response=DealOut)
-def reopen_deal(request: HttpRequest, deal_id: int, payload: DealReopenIn | None = None) -> Deal:
+def reopen_deal(request: HttpRequest, deal_id: DealId, payload: DealReopenIn | None = None) -> Deal:
     """Open a won or lost deal again, at the stage it was closed from unless told."""
     body = payload or DealReopenIn.model_validate({})
     services.reopen_deal(actor=_actor(request), deal=deal_detail(deal_id), stage_id=body.stage)
@@ -189,14 +196,14 @@ def reopen_deal(request: HttpRequest, deal_id: int, payload: DealReopenIn | None
 
 
 @router.get("/deals/{deal_id}/stages", response=DealStageHistory)
-def deal_history(request: HttpRequest, deal_id: int) -> dict[str, Any]:
+def deal_history(request: HttpRequest, deal_id: DealId) -> dict[str, Any]:
     """Every move, close and reopen, oldest first: from, to, when, who."""
     _viewer(request)
     return {"items": history_rows(deal_detail(deal_id))}
 
 
 @router.post("/deals/{deal_id}/contacts", response=DealOut)
-def add_contact(request: HttpRequest, deal_id: int, payload: DealContactIn) -> Deal:
+def add_contact(request: HttpRequest, deal_id: DealId, payload: DealContactIn) -> Deal:
     """Put a person on the deal with a role (again: change the role)."""
     services.add_contact(
         actor=_actor(request),
@@ -209,7 +216,7 @@ def add_contact(request: HttpRequest, deal_id: int, payload: DealContactIn) -> D
 
 
 @router.delete("/deals/{deal_id}/contacts/{person_id}", response=DealOut)
-def remove_contact(request: HttpRequest, deal_id: int, person_id: int) -> Deal:
+def remove_contact(request: HttpRequest, deal_id: DealId, person_id: PersonId) -> Deal:
     """Take a person off the deal; their funnel stage stays."""
     deal = deal_detail(deal_id)
     if not deal.contacts.filter(person_id=person_id).exists():
@@ -244,13 +251,15 @@ def create_pipeline(request: HttpRequest, payload: PipelineIn) -> Status:
 
 
 @setup.get("/pipelines/{pipeline_id}", response=PipelineOut)
-def get_pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
+def get_pipeline(request: HttpRequest, pipeline_id: PipelineId) -> Pipeline:
     _viewer(request)
     return Pipeline.objects.get(pk=pipeline_id)
 
 
 @setup.patch("/pipelines/{pipeline_id}", response=PipelineOut)
-def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePatch) -> Pipeline:
+def update_pipeline(
+    request: HttpRequest, pipeline_id: PipelineId, payload: PipelinePatch
+) -> Pipeline:
     """Rename, reorder, make default, or archive (no open deals; not the default)."""
     pipeline = Pipeline.objects.get(pk=pipeline_id)
     data = _not_null(payload.model_dump(exclude_unset=True))
@@ -259,7 +268,7 @@ def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePat
 
 
 @setup.post("/pipelines/{pipeline_id}/stages", response={201: PipelineOut})
-def add_stage(request: HttpRequest, pipeline_id: int, payload: PipelineStageAddIn) -> Status:
+def add_stage(request: HttpRequest, pipeline_id: PipelineId, payload: PipelineStageAddIn) -> Status:
     """Add a stage, last unless `position` says where."""
     pipeline = Pipeline.objects.get(pk=pipeline_id)
     data = payload.model_dump(exclude_unset=True)
@@ -271,7 +280,7 @@ def add_stage(request: HttpRequest, pipeline_id: int, payload: PipelineStageAddI
 
 @setup.patch("/pipelines/{pipeline_id}/stages/{stage_id}", response=PipelineOut)
 def update_stage(
-    request: HttpRequest, pipeline_id: int, stage_id: int, payload: PipelineStagePatch
+    request: HttpRequest, pipeline_id: PipelineId, stage_id: StageId, payload: PipelineStagePatch
 ) -> Pipeline:
     """Rename, reprice (probability), move, archive or restore a stage. Archiving one with
     open deals needs `move_open_deals_to`."""
@@ -320,7 +329,9 @@ def create_reason(request: HttpRequest, payload: DealReasonIn) -> Status:
 
 
 @setup.patch("/deal-reasons/{reason_id}", response=DealReasonOut)
-def update_reason(request: HttpRequest, reason_id: int, payload: DealReasonPatch) -> CloseReason:
+def update_reason(
+    request: HttpRequest, reason_id: ReasonId, payload: DealReasonPatch
+) -> CloseReason:
     """Rename, move, retire or bring back a reason; deals closed with it keep it."""
     reason = CloseReason.objects.get(pk=reason_id)
     data = _not_null(payload.model_dump(exclude_unset=True))

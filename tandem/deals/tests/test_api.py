@@ -141,6 +141,15 @@ def test_list_refuses_unknown_references_naming_the_parameter(api):
     assert api("get", "/deals?cursor=nonsense").status_code == 422
 
 
+def test_an_id_past_64_bits_in_the_path_is_named_not_an_overflow(api):
+    huge = 2**80
+    assert loc(api("patch", f"/pipelines/{huge}/stages/1", {"name": "X"})) == [
+        ["path", "pipeline_id"]
+    ]
+    assert loc(api("get", f"/deals/{huge}")) == [["path", "deal_id"]]
+    assert loc(api("delete", f"/deals/1/contacts/{huge}")) == [["path", "person_id"]]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

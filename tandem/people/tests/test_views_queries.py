@@ -40,12 +40,14 @@ SQLITE_BREADTH_PROBES = 3
 #   then the tasks card (followups, ADR 0005): the person's tasks, the users its form offers;
 #   then the hand-off card (routing's, ADR 0005): the current hand-off (none here)
 #   then the routing card (routing's, ADR 0005): the current hand-off with owner and team
-PERSON_PAGE = AUTH + 22
+#   then the deals card (deals', ADR 0005): the person's roles on deals, those deals with
+#   pipeline, stage and owner, their open/won totals
+PERSON_PAGE = AUTH + 25
 # + the company with its owner, the custom field definitions, its people, their capped
 #   count, its audit events, its own activities and its people's activities,
 #   then the tasks card (followups, ADR 0005): its and its people's tasks, the users its
-#   form offers
-COMPANY_PAGE = AUTH + 9
+#   form offers, then the deals card (deals', ADR 0005): the company's deals, their totals
+COMPANY_PAGE = AUTH + 11
 
 
 def make_people(system, n: int) -> list:

@@ -21,6 +21,7 @@ from tandem.people import services as people
 from tandem.people.models import Person, Stage
 from tandem.reports import campaign_results
 from tandem.routing import handoffs
+from tandem.routing.reasons import ensure_default_reasons
 from tandem.routing.tests.handoff_factories import routed_lead
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,7 @@ def deal(name: str, contact: Person, created: dt.datetime, amount: str, **extra)
 @pytest.fixture
 def guide(salesperson) -> Campaign:
     """The guide campaign in October with its MQLs, a send-back, deals and costs."""
+    ensure_default_reasons()  # a flushed database (an earlier transactional test) has none
     guide = create_campaign(actor=SYSTEM, name="Guide", starts_on=dt.date(2026, 10, 1))
     other = create_campaign(actor=SYSTEM, name="Other")
     ada, bea, cem, dov = lead("Ada"), lead("Bea"), lead("Cem"), lead("Dov")
