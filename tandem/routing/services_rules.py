@@ -96,12 +96,31 @@ def _team(value: Any) -> Team | None:
         return None
     if isinstance(value, Team):
         return value
-    team = Team.objects.filter(pk=int(value)).first() if str(value).isdigit() else None
-    if team is None:
+    pk = _as_id(value)
+    team = Team.objects.filter(pk=pk).first() if pk is not None else None
+    if team is None and _nameable(value):
         team = Team.objects.filter(name__iexact=str(value)).first()
     if team is None:
         raise ValidationError({"team": f"There is no team {value!r}."})
     return team
+
+
+def _as_id(value: Any) -> int | None:
+    """A record id given as a number or ASCII digits within 64 bits; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    text = str(value)
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def _nameable(value: Any) -> bool:
+    """A name a database can compare: no NUL (PostgreSQL refuses it), not absurdly long."""
+    text = str(value)
+    return "\x00" not in text and len(text) <= 300
 
 
 def user_by_id_or_name(value: Any) -> User:
@@ -117,10 +136,12 @@ def _user(value: Any) -> User | None:
         return None
     if isinstance(value, User):
         user: User | None = value
-    elif str(value).isdigit():
-        user = User.objects.filter(pk=int(value)).first()
-    else:
+    elif (pk := _as_id(value)) is not None:
+        user = User.objects.filter(pk=pk).first()
+    elif _nameable(value):
         user = User.objects.filter(username__iexact=str(value)).first()
+    else:
+        user = None
     if user is None:
         raise ValidationError({"user": f"There is no user {value!r}."})
     if not user.is_active:

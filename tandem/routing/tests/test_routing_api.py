@@ -137,6 +137,15 @@ def test_capacity_and_out_of_office(api, salesperson):
         {"user": "sam", "starts_on": "2099-01-05", "ends_on": "2099-01-01"},
     )
     assert bad.status_code == 422 and "ends_on" in str(bad.json())
+    # A user given as a NUL-bearing name, superscript digits or a number past 64 bits is
+    # "no such user" naming `user`, never a database error.
+    for who in ["sa\x00m", "²", "9" * 30]:
+        odd = api(
+            "post",
+            "/routing-rules/out-of-office",
+            {"user": who, "starts_on": "2099-01-01", "ends_on": "2099-01-05"},
+        )
+        assert odd.status_code == 422 and "user" in str(odd.json()), (who, odd.content)
     assert api("delete", f"/routing-rules/out-of-office/{away.json()['id']}").status_code == 204
     assert (
         api(
