@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from tandem.accounts.models import ApiToken, Role, Team, User
@@ -110,3 +111,20 @@ def audit_trail(target: Any, limit: int = 50) -> list[AuditLine]:
         )
         for event in events
     ]
+
+
+def owner_by_ref(ref: int | str | None) -> User | None:
+    """The user an API's `owner` field names, by id or user name; None for none given.
+
+    ValidationError naming `owner` when nobody has that id or name (an id past 64 bits
+    names nobody rather than overflowing).
+    """
+    if ref is None or (isinstance(ref, str) and not ref.strip()):
+        return None
+    if isinstance(ref, int) or (ref.strip().isascii() and ref.strip().isdigit()):
+        user = User.objects.filter(pk=int(ref)).first() if int(ref) < 2**63 else None
+    else:
+        user = User.objects.filter(username=ref.strip()).first()
+    if user is None:
+        raise ValidationError({"owner": f"There is no user {ref!r}."})
+    return user

@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from ninja import P, PathEx, Query, QueryEx, Router, Status
 
 from tandem.accounts.actor import Actor
-from tandem.accounts.models import User
 from tandem.accounts.permissions import require
+from tandem.accounts.queries import owner_by_ref
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 from tandem.deals import pipelines, services
 from tandem.deals.api_filters import DealFilter, deals_page
@@ -68,19 +68,6 @@ def _viewer(request: HttpRequest) -> Actor:
     return actor
 
 
-def _owner(ref: int | str | None) -> User | None:
-    """The user an `owner` field names, by id or user name."""
-    if ref is None or (isinstance(ref, str) and not ref.strip()):
-        return None
-    if isinstance(ref, int) or (ref.strip().isascii() and ref.strip().isdigit()):
-        user = User.objects.filter(pk=int(ref)).first() if int(ref) < 2**63 else None
-    else:
-        user = User.objects.filter(username=ref.strip()).first()
-    if user is None:
-        raise ValidationError({"owner": f"There is no user {ref!r}."})
-    return user
-
-
 def deal_detail(pk: int) -> Deal:
     """One deal with what DealOut shows (Deal.DoesNotExist: a 404)."""
     return (
@@ -122,7 +109,7 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status:
     actor = _actor(request)
     data = payload.model_dump(exclude_unset=True)
     if "owner" in data:
-        data["owner"] = _owner(data["owner"])
+        data["owner"] = owner_by_ref(data["owner"])
     for name in ("pipeline", "stage", "currency", "exchange_rate", "created_at"):
         if data.get(name) is None:
             data.pop(name, None)
@@ -143,7 +130,7 @@ def update_deal(request: HttpRequest, deal_id: DealId, payload: DealPatch) -> De
     actor, deal = _actor(request), deal_detail(deal_id)
     data = payload.model_dump(exclude_unset=True)
     if "owner" in data:
-        data["owner"] = _owner(data["owner"])
+        data["owner"] = owner_by_ref(data["owner"])
     for name in ("description", "competitor", "close_note"):
         if name in data and data[name] is None:
             data[name] = ""

@@ -14,8 +14,8 @@ from django.http import HttpRequest
 from ninja import P, Query, QueryEx, Router, Status
 
 from tandem.accounts.actor import Actor
-from tandem.accounts.models import User
 from tandem.accounts.permissions import require
+from tandem.accounts.queries import owner_by_ref
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 from tandem.followups import services
 from tandem.followups.filters import TaskFilter
@@ -31,18 +31,6 @@ def _actor(request: HttpRequest) -> Actor:
     actor = request.auth  # type: ignore[attr-defined]
     assert isinstance(actor, Actor)
     return actor
-
-
-def _owner(ref: int | str | None) -> User | None:
-    if ref is None or (isinstance(ref, str) and not ref.strip()):
-        return None
-    if isinstance(ref, int) or (ref.strip().isascii() and ref.strip().isdigit()):
-        user = User.objects.filter(pk=int(ref)).first() if int(ref) < 2**63 else None
-    else:
-        user = User.objects.filter(username=ref.strip()).first()
-    if user is None:
-        raise ValidationError({"owner": f"There is no user {ref!r}."})
-    return user
 
 
 def _person(pk: int | None) -> Person | None:
@@ -63,7 +51,7 @@ def _company(pk: int | None) -> Company | None:
     return company
 
 
-_RESOLVE = {"owner": _owner, "person": _person, "company": _company}
+_RESOLVE = {"owner": owner_by_ref, "person": _person, "company": _company}
 
 
 def _resolved(data: dict[str, Any]) -> dict[str, Any]:
