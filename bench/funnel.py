@@ -10,9 +10,12 @@ MQLs, 35% sales accepted (a tenth of them straight from lead), 20% opportunities
 customers; 40% of the MQLs that go no further are recycled to lead and half of
 those come back as MQLs, a tenth are disqualified; 60% of the leads that go no
 further are recycled and come back as leads), 20 campaigns and 1.5 touchpoints per
-person. People are created in id order over the 36 months, as they are in use. Then it builds the funnel (reports/funnel.py: the one statement) 5 times
+person. People are created in id order over the 36 months, as they are in use. Then it folds every person's history into the funnel facts once, as the worker does
+after an import (timed), and builds the funnel (reports/funnel.py: the facts brought
+up to date, then the one statement) 5 times
 per case and prints the median and the worst (and this process's CPU time): the whole 36 months, the default 12,
-one campaign, one source with one owner, one industry. The workers are idle (none
+one campaign, one source with one owner, one industry; and once right after 1,000 new
+stage changes (the report folds them first). The workers are idle (none
 run). SQLite lives in a temporary TANDEM_DATA_DIR (kept with --keep); PostgreSQL
 uses the database `tandem_funnel_bench` (dropped and made again unless --keep finds
 it filled). Exit status 1 if a worst time is over 1 s.
@@ -259,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         fill(args.people)
         print(f"Filled {args.people:,} people in {time.perf_counter() - started:.1f} s")
     print(f"{StageChange.objects.count():,} stage changes")
+    from tandem.reports import funnel_facts
+
+    # What the worker does after an import (and the first report on a new install).
+    started = time.perf_counter()
+    built = funnel_facts.rebuild()
+    print(f"Facts folded for {built.people:,} people in {time.perf_counter() - started:.1f} s")
     owners, campaigns = make_owners(), make_campaigns()
     today = dt.date(2026, 11, 1)
     cases = [
@@ -292,6 +301,23 @@ def main(argv: list[str] | None = None) -> int:
             f"| {label} | {result.total.entered:,} | {percentile(times, 50):.2f} | {worst:.2f} "
             f"| {percentile(cpu, 50):.2f} |"
         )
+    # New history since the last report: the report folds it first (refresh-on-read).
+    from django.db import connection
+
+    added = 1000
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO people_stagechange (person_id, from_stage, to_stage, changed_at,"
+            " actor_id, actor_label, reason) SELECT id, stage, 'disqualified', created_at,"
+            f" NULL, 'bench', '' FROM people_person WHERE id % 997 = 0 LIMIT {added}"
+        )
+    filters = funnel.parse_filters({"to": "2026-10"}, today=today)
+    started = time.perf_counter()
+    funnel.build(filters)
+    print(
+        f"| 12 months, right after {added:,} new stage changes (folded first) | | "
+        f"{time.perf_counter() - started:.2f} | | |"
+    )
     if result is not None:
         steps = ", ".join(f"{s.to_stage} {s.percent}%" for s in result.steps)
         speed = ", ".join(f"{v.stage} {v.median_days}/{v.p90_days} d" for v in result.velocity)

@@ -72,12 +72,14 @@ ALLOWED: dict[str, set[str]] = {
     # Attribution credits won revenue to the touchpoints of a deal's contacts.
     "attribution": {"core", "accounts", "people", "campaigns", "deals"},
     # Reports read everything below them: the funnel and its velocity, a campaign's
-    # MQLs, send-backs, pipeline, revenue, cost and ROI.
+    # MQLs, send-backs, pipeline, revenue, cost and ROI; the funnel's facts fold again
+    # the people of a merge (dedup moves stage history).
     "reports": {
         "core",
         "accounts",
         "people",
         "campaigns",
+        "dedup",
         "scoring",
         "sla",
         "followups",

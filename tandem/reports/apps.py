@@ -10,6 +10,10 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         """What reports add to other apps' pages through their extension points (ADR 0005)."""
-        from tandem.reports import campaign_results
+        from tandem.people import extensions
+        from tandem.reports import campaign_results, funnel_facts
 
         campaign_results.register()
+        extensions.register_new_people_check(
+            extensions.NewPeopleCheck(key="funnel_facts", check=funnel_facts.people_added)
+        )

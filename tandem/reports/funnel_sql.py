@@ -1,10 +1,11 @@
 """The funnel's one statement, for SQLite and PostgreSQL (funnel.py says what it counts).
 
-    pp    one row per person of the chosen cohorts (their stage changes read from
-          stagechange_funnel_idx alone): their cohort (by `created_at` against month
-          boundaries computed in the site's time zone), the furthest stage their
-          history or their stage today reached, their stage today, and per stage the
-          whole hours from first entering it to first reaching any later one;
+    pp    one row per person of the chosen cohorts with their folded history
+          (reports.FunnelFact, kept by funnel_facts.py): their cohort (by `created_at`
+          against month boundaries computed in the site's time zone), the furthest
+          stage their history or their stage today reached, their stage today, and
+          per stage the whole hours from first entering it to first reaching any
+          later one;
     conv  per cohort: people, how many reached each stage, where they are today;
     dur   those hours, one row per person and stage;
     vel   per stage: how many moved on, median and 90th percentile of those hours
@@ -22,7 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from tandem.campaigns.models import Touchpoint
-from tandem.people.models import Company, Person, Stage, StageChange
+from tandem.people.models import Company, Person, Stage
+from tandem.reports.funnel_facts import HOURS_COLUMNS
+from tandem.reports.models import FunnelFact
 
 # Funnel rank of each stage; advocate is past customer; the side exits have none.
 RANKS: dict[str, int] = {
@@ -37,15 +40,6 @@ RANKS: dict[str, int] = {
 STEP_STAGES = ("subscriber", "lead", "mql", "sal", "opportunity", "customer")
 TODAY_STAGES = (*STEP_STAGES, "advocate", "disqualified", "recycled")
 VELOCITY_STEPS = 5  # subscriber .. opportunity: the stages with a next one
-# What entering each step means in the history: advocate is past customer.
-STEP_ENTRIES: tuple[tuple[str, ...], ...] = (
-    ("subscriber",),
-    ("lead",),
-    ("mql",),
-    ("sal",),
-    ("opportunity",),
-    ("customer", "advocate"),
-)
 
 
 def _rank(column: str) -> str:
@@ -72,28 +66,6 @@ def _cohort(column: str, count: int) -> tuple[str, list[int]]:
         )
 
     return pick(0, count - 1)
-
-
-def _epoch(vendor: str, timestamp: str) -> str:
-    if vendor == "postgresql":
-        return f"FLOOR(EXTRACT(EPOCH FROM {timestamp}))::bigint"  # whole seconds, as SQLite
-    return f"unixepoch({timestamp})"
-
-
-def _hours(seconds: str) -> str:
-    """Whole hours in a count of seconds that is never negative (integer division)."""
-    return f"({seconds}) / 3600"
-
-
-def _earliest(vendor: str, columns: list[str]) -> str:
-    """The earliest of `columns`, NULLs left out (NULL when all are)."""
-    if len(columns) == 1:
-        return columns[0]
-    if vendor == "postgresql":
-        return f"LEAST({', '.join(columns)})"
-    # SQLite's min() of several values is NULL when one is; no epoch second reaches 2**62.
-    never = str(2**62)
-    return f"NULLIF(min({', '.join(f'COALESCE({c}, {never})' for c in columns)}), {never})"
 
 
 def _velocity(vendor: str) -> str:
@@ -152,7 +124,7 @@ def statement(
     Rows: ("c", cohort, people, reached × 6, today × 9, NULL, NULL) per cohort with
     people, then ("v", step 1..5, people who moved on, NULL × 15, median h, p90 h).
     """
-    person, change = Person._meta.db_table, StageChange._meta.db_table
+    person, fact = Person._meta.db_table, FunnelFact._meta.db_table
     company, touchpoint = Company._meta.db_table, Touchpoint._meta.db_table
     months = len(bounds) - 1
     cohort, marks = _cohort("p.created_at", months)
@@ -184,31 +156,17 @@ def statement(
         where_params.extend(campaigns)
     params += where_params
 
-    # Each step's first entry; SQLite and PostgreSQL compute an aggregate written twice once.
-    entries = [
-        "MIN(CASE WHEN sc.to_stage IN ("
-        + ", ".join(f"'{stage}'" for stage in stages)
-        + ") THEN sc.changed_at END)"
-        for stages in STEP_ENTRIES
-    ]
-    furthest = " ".join(
-        f"WHEN {entries[i - 1]} IS NOT NULL THEN {i}" for i in range(len(entries), 0, -1)
-    )
-    # As seconds since 1970, parsed once per person and stage (SQLite stores text).
-    seconds = ", ".join(f"{_epoch(vendor, e)} AS e{i}" for i, e in enumerate(entries, start=1))
     reached = ", ".join(
         f"SUM(CASE WHEN r >= {i} THEN 1 ELSE 0 END)" for i in range(1, len(STEP_STAGES) + 1)
     )
     today = ", ".join(
         f"SUM(CASE WHEN now_stage = '{stage}' THEN 1 ELSE 0 END)" for stage in TODAY_STAGES
     )
-    durations = []
-    for k in range(1, VELOCITY_STEPS + 1):
-        later = _earliest(vendor, [f"e{j}" for j in range(k + 1, len(STEP_STAGES) + 1)])
-        durations.append(
-            f"SELECT {k} AS k, {_hours(f'{later} - e{k}')} AS h FROM pp "
-            f"WHERE e{k} IS NOT NULL AND {later} >= e{k}"
-        )
+    hours = ", ".join(f"f.{column} AS h{k}" for k, column in enumerate(HOURS_COLUMNS, start=1))
+    durations = [
+        f"SELECT {k} AS k, h{k} AS h FROM pp WHERE h{k} IS NOT NULL"
+        for k in range(1, VELOCITY_STEPS + 1)
+    ]
     dur = "\nUNION ALL ".join(durations)
     nulls = ", ".join(["NULL"] * (len(STEP_STAGES) + len(TODAY_STAGES)))
     now_rank = _rank("p.stage")
@@ -216,14 +174,13 @@ def statement(
         WITH pp AS (
             SELECT {cohort} AS cohort,
                 p.stage AS now_stage,
-                CASE WHEN (CASE {furthest} ELSE 0 END) > {now_rank}
-                    THEN (CASE {furthest} ELSE 0 END) ELSE {now_rank} END AS r,
-                {seconds}
+                CASE WHEN COALESCE(f.reached, 0) > {now_rank}
+                    THEN f.reached ELSE {now_rank} END AS r,
+                {hours}
             FROM {person} p
             {" ".join(joins)}
-            LEFT JOIN {change} sc ON sc.person_id = p.id
+            LEFT JOIN {fact} f ON f.person_id = p.id
             WHERE {" AND ".join(where)}
-            GROUP BY p.created_at, p.id
         ),
         conv AS (
             SELECT cohort, COUNT(*) AS n, {reached}, {today} FROM pp GROUP BY cohort
