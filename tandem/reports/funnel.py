@@ -276,7 +276,6 @@ def build(filters: Filters) -> Funnel:
     bounds = month_bounds(months)
     campaigns = campaign_ids(filters.campaign) if filters.campaign else None
     sql, params = funnel_sql.statement(
-        vendor=connection.vendor,
         bounds=[connection.ops.adapt_datetimefield_value(b) for b in bounds],
         source=filters.source,
         campaigns=campaigns,

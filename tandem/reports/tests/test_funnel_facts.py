@@ -8,6 +8,7 @@ the change. Without the rule under test the facts would be stale and it would no
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 
 import pytest
@@ -152,3 +153,27 @@ def test_a_change_committed_late_with_a_lower_id_is_not_skipped():
     assert (
         state.last_change_id == StageChange.objects.order_by("-id").values_list("id", flat=True)[0]
     )
+
+
+def _percentile(values: list[int], q: float) -> float:
+    """percentile_cont: linear interpolation between the closest ranks."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@pytest.mark.parametrize("people", [1, 2, 3, 7, 10, 11, 40])
+def test_velocity_is_percentile_cont_of_the_whole_hours(people):
+    """The median and p90 come from a histogram of hours on both databases; they must
+    equal percentile_cont over the durations (repeated hours included)."""
+    rng = random.Random(people)
+    hours = [rng.choice([1, 5, 5, 30, 31, 200, 777]) + rng.randrange(0, 3) for _ in range(people)]
+    for i, h in enumerate(hours):
+        start = at(1, 2) + dt.timedelta(hours=i)
+        person_with_history(f"V{i}", [("lead", start), ("mql", start + dt.timedelta(hours=h))])
+    lead = next(v for v in report().velocity if str(v.stage) == "lead")
+    assert lead.people == people
+    assert lead.median_days == round(_percentile(hours, 0.5) / 24, 1)
+    assert lead.p90_days == round(_percentile(hours, 0.9) / 24, 1)
