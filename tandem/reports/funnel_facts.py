@@ -26,7 +26,7 @@ imports and people's services all insert stage changes, some by COPY):
 
 `refresh()` runs before every report (so the figures are never behind) and in the
 worker after a big import; a refresh with nothing new costs two indexed reads.
-`rebuild()` (`tandem funnel-facts --rebuild`) folds everyone again.
+`rebuild()` (`tandem funnel_facts --rebuild`) folds everyone again.
 """
 
 # ruff: noqa: S608 — the SQL text holds only table names and constants; values are parameters

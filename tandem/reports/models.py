@@ -6,7 +6,7 @@ first entering it to first reaching any later one. The funnel report then reads 
 narrow row per person instead of grouping their history on every request.
 
 The rows are derived data, kept by `funnel_facts.refresh()` (before each report, and in
-the worker after big writes) and rebuilt by `tandem funnel-facts --rebuild`; nothing
+the worker after big writes) and rebuilt by `tandem funnel_facts --rebuild`; nothing
 else writes them, and losing them loses nothing.
 """
 
