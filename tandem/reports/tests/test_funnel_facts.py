@@ -13,6 +13,7 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tandem.accounts.actor import Actor
 from tandem.dedup.services import merge_people, unmerge
@@ -64,7 +65,11 @@ def test_the_facts_are_built_once_then_only_the_people_with_new_history_are_fold
     ]
     first = funnel_facts.refresh()
     assert first.full and first.people == 3
-    assert funnel_facts.refresh().people == 0  # nothing new
+    with CaptureQueriesContext(connection) as queries:
+        assert funnel_facts.refresh().people == 0  # nothing new: no lock, no write
+    assert not [
+        q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() not in ("SELECT",)
+    ]
 
     change(people[1], "sal", at(1, 20))
     again = funnel_facts.refresh()
