@@ -51,3 +51,5 @@ class CreditMark(models.Model):
     touchpoint_id = models.BigIntegerField(default=0)
     stage_change_id = models.BigIntegerField(default=0)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Undone imports seen ("count:last undone_at"): an undo deletes touchpoints and people.
+    imports_undone = models.CharField(max_length=60, blank=True)

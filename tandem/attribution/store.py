@@ -18,7 +18,8 @@ What makes a stored row stale, all found set-based:
   full_path) of a contact;
 - dedup merges made or undone since the last sync (with a margin): deals of both people;
 - a person erased (people's ErasureStep): that person's deals;
-- an import undone (it deletes touchpoints and people): every row.
+- an import undone since the last sync, or being undone (it deletes touchpoints and
+  people): every row.
 
 Stale rows are worked out again from the same path loader as the per-request engine
 (paths.load_deal_touches), in batches, each in one transaction under the mark row's
@@ -87,15 +88,14 @@ def _locked_mark() -> CreditMark:
     return CreditMark.objects.select_for_update().get(pk=1)
 
 
-def _news(mark: CreditMark | None) -> tuple[int, int, list[tuple[int, int]], bool]:
-    """(max touchpoint id, max stage change id, merges to look at, an import undone)."""
+def _news(mark: CreditMark | None) -> tuple[int, int, list[tuple[int, int]], str]:
+    """(max touchpoint id, max stage change id, merges to look at, undone imports)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT MAX(id) FROM campaigns_touchpoint")
         touch = int(cursor.fetchone()[0] or 0)
         cursor.execute("SELECT MAX(id) FROM people_stagechange")
         stage = int(cursor.fetchone()[0] or 0)
         merges: list[tuple[int, int]] = []
-        undone = False
         if mark is not None and mark.synced_at is not None:
             since = mark.synced_at - MERGE_MARGIN
             cursor.execute(
@@ -103,12 +103,19 @@ def _news(mark: CreditMark | None) -> tuple[int, int, list[tuple[int, int]], boo
                 [since, since],
             )
             merges = [(int(a), int(b)) for a, b in cursor.fetchall()]
-            cursor.execute(
-                "SELECT 1 FROM imports_importjob WHERE status = 'undoing' OR undone_at >= %s",
-                [since],
-            )
-            undone = cursor.fetchone() is not None
-    return touch, stage, merges, undone
+    return touch, stage, merges, _imports_undone()
+
+
+def _imports_undone() -> str:
+    """What the undone imports look like now; '*' while one is being undone (its
+    touchpoints and people go batch by batch, so every sync meanwhile starts over)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), MAX(undone_at), MAX(CASE WHEN status = 'undoing' THEN 1 ELSE 0 END)"
+            " FROM imports_importjob WHERE status IN ('undoing', 'undone')"
+        )
+        count, last, undoing = cursor.fetchone()
+    return "*" if undoing else f"{count}:{last}" if count else ""
 
 
 def sync() -> int:
@@ -121,7 +128,8 @@ def sync() -> int:
         and touch <= mark.touchpoint_id
         and stage <= mark.stage_change_id
         and not merges
-        and not undone
+        and undone == mark.imports_undone
+        and undone != "*"
     ):
         return 0
     with transaction.atomic():
@@ -130,7 +138,7 @@ def sync() -> int:
         touch, stage, merges, undone = _news(mark)
         dropped = 0
         with connection.cursor() as cursor:
-            if first or mark.synced_at is None or undone:
+            if first or mark.synced_at is None or undone == "*" or undone != mark.imports_undone:
                 cursor.execute("DELETE FROM attribution_dealcredit")
                 dropped += max(cursor.rowcount, 0)
             else:
@@ -155,7 +163,7 @@ def sync() -> int:
                     dropped += max(cursor.rowcount, 0)
         if merges:
             dropped += forget_people(p for pair in merges for p in pair)
-        mark.touchpoint_id, mark.stage_change_id = touch, stage
+        mark.touchpoint_id, mark.stage_change_id, mark.imports_undone = touch, stage, undone
         mark.synced_at = timezone.now()
         mark.save()
     return dropped

@@ -21,6 +21,8 @@ from tandem.campaigns.models import Touchpoint
 from tandem.deals import services as deals
 from tandem.deals.models import DealStatus
 from tandem.dedup.services import merge_people, unmerge
+from tandem.imports.models import ImportJob, ImportStatus
+from tandem.imports.undo import undo_import
 from tandem.people import services as people
 from tandem.people.services import change_stage, erase_person
 
@@ -141,6 +143,24 @@ def test_erasing_a_contact(system, ann, bob):
     assert revenue() == {"C1": Decimal("500.00"), "C2": Decimal("500.00")}
     erase_person(actor=system, person=bob)
     assert revenue() == {"C1": Decimal("1000.00")}
+
+
+def test_undoing_an_import_that_brought_touchpoints(system, ann, camps):
+    won([ann])
+    job = ImportJob.objects.create(
+        entity="people", file_path="x.csv", original_name="x.csv", status=ImportStatus.DONE
+    )
+    Touchpoint.objects.create(
+        person=ann,
+        kind="event_visit",
+        occurred_at=at("2026-11-04"),
+        campaign=camps["c2"],
+        import_job_id=job.pk,
+    )
+    assert revenue() == {"C1": Decimal("500.00"), "C2": Decimal("500.00")}
+    undo_import(actor=system, job=job)  # deletes the touchpoint: no id to see, the job says
+    assert revenue() == {"C1": Decimal("1000.00")}
+    assert store.sync() == 0  # seen once: the next reports read the rows again
 
 
 def test_a_contact_becoming_a_lead_later_moves_the_w_shaped_lead_touch(system, camps):
