@@ -17,9 +17,12 @@ summed per key, and the deal's amount is split in cents by largest remainder
 `deals_won` / `deals_open` are credited deal fractions: each deal counts 1 in total,
 shared among its keys by weight, so they add up to the number of deals (two decimals).
 
-The paths come from one set-based join (paths.py); the credit is computed here in
-Python over them, which measured faster than doing it with window functions in SQL
-(ADR 0013, with the figures against the issue's time targets).
+Each deal's credit under every rule model, and its Markov path, is worked out once
+from its path (paths.py, the functions here) and stored (store.py); a report brings
+its period's deals up to date (refresh on read) and sums their stored cents, with no
+touchpoint join (ADR 0013, with the figures against the issue's time targets).
+`time_decay` with a half-life other than the default is credited from the paths
+per request, as every model was before.
 
 `cost` (campaign grouping only) is the sum of the campaign's cost lines spent in the
 period; `roi` = (revenue - cost) / cost, when the cost is above zero.
@@ -38,7 +41,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from tandem.attribution import markov as markov_model
-from tandem.attribution.paths import GROUP_COLUMNS, NONE, DealPath, load_paths
+from tandem.attribution.paths import GROUP_COLUMNS, NONE, DealPath, deal_filter, load_paths
 from tandem.attribution.rounding import split_cents
 from tandem.attribution.rules import rule_weights
 from tandem.campaigns.models import Campaign, CampaignCost, TouchpointKind
@@ -171,16 +174,20 @@ def _deal_weights(
     model: str, path: DealPath, half_life_days: float, effects: dict[str, float]
 ) -> dict[str, float]:
     """The deal's weights summed per key, keys in order of their first touch."""
-    keys = path.keys
     if model == "markov":
-        weighed = markov_model.markov_weights(keys, effects)
+        weighed = markov_model.markov_weights(path.keys, effects)
         return {k: w for k, w in weighed.items() if w > 0}
+    return per_key(path.keys, touch_weights(model, path, half_life_days))
+
+
+def touch_weights(model: str, path: DealPath, half_life_days: float) -> list[float]:
+    """A rule model's weight for each touch of the path (the grouping plays no part)."""
     opened = None
     if model == "full_path":
         opened = sum(1 for t in path.times if t <= path.created)
         if path.status == "open":
             opened = len(path.times)
-    weights = rule_weights(
+    return rule_weights(
         model,
         path.times,
         created=path.created,
@@ -188,6 +195,10 @@ def _deal_weights(
         opened=opened,
         half_life_days=half_life_days,
     )
+
+
+def per_key(keys: list[str], weights: list[float]) -> dict[str, float]:
+    """Touch weights summed per key, keys in order of their first touch."""
     out: dict[str, float] = {}
     for key, weight in zip(keys, weights, strict=True):
         if weight > 0:  # a key with no share (first touch: all but one) is no item
@@ -261,16 +272,16 @@ def attribute(
     clean = _check(model, start, end, group_by, half_life_days, filters)
     half = float(half_life_days)
     first, after = _bounds(start, end)
-    paths = load_paths(
-        start=first,
-        end=after,
-        group_by=group_by,
-        to_close=model == "full_path",
-        lost=model == "markov",
-        lead_moments=model in ("w_shaped", "full_path"),
-        filters=clean,
-    )
-    credit = credit_paths(model, paths, half)
+    if model == "time_decay" and half != 7.0:
+        # Stored for the default half-life only: another one is credited from the paths.
+        paths = load_paths(start=first, end=after, group_by=group_by, filters=clean)
+        credit = credit_paths(model, paths, half)
+    else:
+        from tandem.attribution import store  # it builds on this module's credit
+
+        where, params = deal_filter(first, after, lost=model == "markov", filters=clean)
+        store.refresh(where, params, group_by)
+        credit = store.read(model, group_by, where, params)
     cents, counts, effects = credit.cents, credit.counts, credit.effects
     won, opened, won_cents, open_cents = (
         credit.won,

@@ -151,3 +151,95 @@ def _by_time(row: tuple[float, int, str]) -> tuple[float, int]:
 def _rows(cursor: Any, size: int = 20000) -> Iterator[tuple[Any, ...]]:
     while batch := cursor.fetchmany(size):
         yield from batch
+
+
+@dataclass
+class DealTouches:
+    """One deal's touches for the stored credit: every grouping's keys at once, up to
+    its close when won (full_path) and its creation otherwise."""
+
+    deal_id: int
+    status: str
+    cents: int
+    created: float
+    lead_at: float | None = None
+    times: list[float] = field(default_factory=list)
+    opening: list[bool] = field(default_factory=list)  # at or before the deal's creation
+    keys: dict[str, list[str]] = field(default_factory=dict)  # group_by -> keys
+
+    def path(self, group_by: str, *, to_close: bool) -> DealPath:
+        """The DealPath load_paths gives this deal (full_path: to_close)."""
+        keys = self.keys.get(group_by, [])
+        if to_close:
+            times, chosen = self.times, keys
+        else:
+            times = [t for t, early in zip(self.times, self.opening, strict=True) if early]
+            chosen = [k for k, early in zip(keys, self.opening, strict=True) if early]
+        return DealPath(
+            self.deal_id, self.status, self.cents, self.created, self.lead_at, times, chosen
+        )
+
+
+def load_deal_touches(deal_ids: list[int]) -> dict[int, DealTouches]:
+    """These deals with their touches in time order (ties: touch id) and lead moments."""
+    if not deal_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(deal_ids))
+    limit = (
+        "CASE WHEN d.status = 'won' THEN COALESCE(d.closed_at, d.created_at) ELSE d.created_at END"
+    )
+    deals: dict[int, DealTouches] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, d.status, CAST(ROUND(d.amount_base * 100) AS BIGINT),"
+            f" {days_sql('d.created_at')} FROM deals_deal d WHERE d.id IN ({marks})",
+            deal_ids,
+        )
+        for deal_id, status, cents, created in cursor.fetchall():
+            deals[deal_id] = DealTouches(deal_id, status, int(cents or 0), float(created))
+        columns = ", ".join(GROUP_COLUMNS[g] for g in GROUPINGS)
+        cursor.execute(
+            f"SELECT d.id, {days_sql('t.occurred_at')}, t.id,"
+            " CASE WHEN t.occurred_at <= d.created_at THEN 1 ELSE 0 END,"
+            f" {columns}"
+            " FROM deals_deal d"
+            " JOIN deals_dealcontact dc ON dc.deal_id = d.id"
+            f" JOIN campaigns_touchpoint t ON t.person_id = dc.person_id AND t.occurred_at <= {limit}"
+            f" WHERE d.id IN ({marks})",
+            deal_ids,
+        )
+        rows: dict[int, list[tuple[Any, ...]]] = {}
+        for row in cursor.fetchall():
+            rows.setdefault(row[0], []).append(row)
+        known: dict[Any, str] = {}
+        for deal_id, touches in rows.items():
+            touches.sort(key=lambda r: (r[1], r[2]))
+            found = deals[deal_id]
+            found.times = [float(r[1]) for r in touches]
+            found.opening = [bool(r[3]) for r in touches]
+            for i, group_by in enumerate(GROUPINGS):
+                keys = []
+                for r in touches:
+                    raw = r[4 + i]
+                    key = known.get(raw)
+                    if key is None:
+                        key = known[raw] = key_of(raw)
+                    keys.append(key)
+                found.keys[group_by] = keys
+        became_lead = (
+            "COALESCE((SELECT MIN(sc.changed_at) FROM people_stagechange sc"
+            " WHERE sc.person_id = dc.person_id AND sc.to_stage = 'lead'), p.created_at)"
+        )
+        cursor.execute(
+            f"SELECT dc.deal_id, MIN({days_sql(became_lead)}) FROM deals_dealcontact dc"
+            " JOIN people_person p ON p.id = dc.person_id"
+            f" WHERE dc.deal_id IN ({marks}) GROUP BY dc.deal_id",
+            deal_ids,
+        )
+        for deal_id, at in cursor.fetchall():
+            if at is not None and deal_id in deals:
+                deals[deal_id].lead_at = float(at)
+    return deals
+
+
+GROUPINGS = tuple(GROUP_COLUMNS)

@@ -553,6 +553,8 @@ def add_contact(
         else:
             contact.role, contact.is_primary = values["role"], is_primary
             contact.save(update_fields=["role", "is_primary"])
+        if before is None:
+            deal.save(update_fields=["updated_at"])  # the deal's contacts changed
         if before != (contact.role, contact.is_primary):
             record_audit(
                 actor=actor,
@@ -586,6 +588,7 @@ def remove_contact(*, actor: Actor, deal: Deal, person_id: int) -> None:
             raise ValidationError({"person": f"Person {person_id} is not on this deal."})
         label = f"{contact.person} ({contact.role})"
         contact.delete()
+        deal.save(update_fields=["updated_at"])  # the deal's contacts changed
         record_audit(
             actor=actor,
             event="deal_contact_removed",
