@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         """What reports add to other apps' pages through their extension points (ADR 0005)."""
+        from tandem.core.worker_start import register_worker_loop
         from tandem.people import extensions
         from tandem.reports import campaign_results, funnel_facts
 
@@ -17,3 +18,4 @@ class ReportsConfig(AppConfig):
         extensions.register_new_people_check(
             extensions.NewPeopleCheck(key="funnel_facts", check=funnel_facts.people_added)
         )
+        register_worker_loop("reports.funnel_facts", funnel_facts.refresh_loop)

@@ -24,8 +24,8 @@ imports and people's services all insert stage changes, some by COPY):
 - Erasing a person deletes their row with them (the model's cascade); rows of people
   gone by other means are never read (the report starts from the people).
 
-`refresh()` runs before every report (so the figures are never behind) and in the
-worker after a big import; a refresh with nothing new costs three indexed reads and
+`refresh()` runs before every report (so the figures are never behind), in the
+worker every minute (`refresh_loop`) and after a big import; a refresh with nothing new costs three indexed reads and
 takes no lock.
 `rebuild()` (`tandem funnel_facts --rebuild`) folds everyone again.
 """
@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -241,3 +242,16 @@ def _enqueue() -> None:
         refresh_facts.enqueue()
     except Exception:  # derived data: the next report folds them itself
         log.exception("could not queue the funnel facts refresh")
+
+
+def refresh_loop(stop: threading.Event, *, poll_seconds: float = 60.0) -> None:
+    """The worker's funnel beat (core.worker_start): new history is folded before a report
+    asks, so a report's own refresh usually finds nothing to do."""
+    while not stop.is_set():
+        try:
+            refresh()
+        except Exception:  # derived data: the next beat or report folds it
+            log.exception("funnel facts refresh failed; the next beat or report retries")
+        finally:
+            close_old_connections()
+        stop.wait(poll_seconds)

@@ -182,3 +182,23 @@ def test_velocity_is_percentile_cont_of_the_whole_hours(people):
     assert lead.people == people
     assert lead.median_days == round(_percentile(hours, 0.5) / 24, 1)
     assert lead.p90_days == round(_percentile(hours, 0.9) / 24, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_beat_folds_new_history_before_anyone_asks():
+    ann = person_with_history("Ann", [("lead", at(1, 5)), ("mql", at(1, 7))])
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=funnel_facts.refresh_loop, args=(stop,), kwargs={"poll_seconds": 0.05}
+    )
+    beat.start()
+    try:
+        for _ in range(100):
+            if FunnelFact.objects.filter(person=ann, reached=3).exists():
+                break
+            stop.wait(0.05)
+        assert FunnelFact.objects.get(person=ann).hours_lead == 48
+    finally:
+        stop.set()
+        beat.join(5)
+    assert not beat.is_alive()
