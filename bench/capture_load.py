@@ -5,7 +5,7 @@
         [--worker-during-load] [--keep] [--load-only]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_capture_bench`, dropped and created with psql),
+PostgreSQL database `tandem_capture_bench`, dropped and created again),
 migrates, and builds the form through the services: `guide` is the J1 form
 (`demo-guide`: names, email, company, title, a newsletter consent with double
 opt-in, a campaign); `plain` asks for the same fields with no consent, so no

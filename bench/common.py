@@ -150,6 +150,37 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
             proc.wait(10)
 
 
+def bench_user(username: str) -> Any:
+    """The active user a bench signs in as; exits when the bench data is not loaded."""
+    from tandem.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise SystemExit(f"No active user {username!r}: load the bench data first (bench load).")
+    return user
+
+
+@contextmanager
+def signed_in(user: Any, *, token_name: str) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """(browser, api, bearer headers): test clients, one with `user`'s session, one for the
+    API with a read token of theirs, revoked at the end."""
+    from django.test import Client
+
+    from tandem.accounts.actor import Actor
+    from tandem.accounts.models import TokenScope
+    from tandem.accounts.services import create_token, revoke_token
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(user)
+    api = Client(raise_request_exception=False)
+    system = Actor.system("bench")
+    token, raw = create_token(actor=system, user=user, name=token_name, scope=TokenScope.READ)
+    try:
+        yield browser, api, {"Authorization": f"Bearer {raw}"}
+    finally:
+        revoke_token(actor=system, token=token)
+
+
 def database_label() -> str:
     from django.db import connection
 

@@ -4,7 +4,7 @@
         [--profile N] [--pg-name NAME] [--repeat-share 0.1] [--rules]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_drain_time_bench`, dropped and created with psql),
+PostgreSQL database `tandem_drain_time_bench`, dropped and created again),
 builds the J1 form (`demo-guide`) and posts `--rows` submissions to it through
 Django's test client with the database task backend, so they wait in the
 capture inbox (the same bodies as `bench.capture_load`, 10% of them an earlier

@@ -4,8 +4,8 @@
         [--reuse [--data-dir DIR]]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_scoring_train_bench`, dropped and created with
-psql), writes a deterministic funnel history set-based
+PostgreSQL database `tandem_scoring_train_bench`, dropped and created
+again), writes a deterministic funnel history set-based
 (tandem/scoring/tests/history.py: stage changes, touchpoints, activities, a
 choice and `--fields` numeric custom fields per person), then times, in this
 process:
