@@ -30,6 +30,8 @@ import statistics
 import sys
 import time
 
+from bench import revenue_data
+
 TARGETS = {"markov": 10.0}  # seconds; every other model: RULE_TARGET
 RULE_TARGET = 2.0
 
@@ -38,10 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
-    parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--touchpoints", type=int, default=5_000_000)
-    parser.add_argument("--deals", type=int, default=50_000)
+    revenue_data.add_fill_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--group-by", nargs="+", default=["campaign"])
     parser.add_argument(
@@ -57,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         "--rebuild", action="store_true", help="Time a full build even if credit is stored."
     )
     args = parser.parse_args(argv)
-
-    from bench import revenue_data
 
     info = revenue_data.fill(
         args.db,

@@ -55,7 +55,6 @@ from urllib.parse import quote, urlencode
 
 from bench.capture_load import (
     HOST,
-    PG_ADMIN,
     PORT,
     bench_env,
     machine_busy,
@@ -64,6 +63,7 @@ from bench.capture_load import (
     tandem_cmd,
     wait_until_up,
 )
+from bench.common import database_label, drop_pg_database, machine_label, stop, use_database
 
 FLOOR_PORT = int(os.environ.get("TANDEM_BENCH_FLOOR_PORT", "8199"))
 PG_NAME = "tandem_capture_e2e_bench"
@@ -198,16 +198,6 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], path: str = "/") -> 
     raise SystemExit(f"nothing answered on port {port} in time")
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 # --- the floor ----------------------------------------------------------------------------------
 
 
@@ -243,20 +233,15 @@ def run_floor(floor_dir: Path, work: Path, *, connections: int, duration: int) -
 
 
 def setup_tandem(*, scoring: bool = True) -> tuple[str, str, str]:
-    """Migrate, build the J1 form, make a read token: (form key, raw token, fill token).
+    """Build the J1 form, make a read token: (form key, raw token, fill token).
 
     `scoring`: the demo's rule set is active, so every drained batch is also scored
     (issue 19: capture end to end within 10% of its figure without scoring)."""
-    import django
-
-    django.setup()
     from bench.capture_load import create_form
-    from bench.common import migrate
     from tandem.accounts.actor import Actor
     from tandem.accounts.models import Role
     from tandem.accounts.services import create_token, create_user
 
-    migrate()
     key, fill, _ = create_form("guide")
     actor = Actor.system("bench")
     user = create_user(
@@ -439,15 +424,10 @@ def run_tandem(
     with_worker: bool = True,
     scoring: bool = True,
 ) -> dict[str, Any]:
-    env = bench_env(db, work / "data")
-    if db == "postgres":
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
-        subprocess.run(
-            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=True
-        )
-        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{pg_name}"'], check=True)
+    env = bench_env(db, work / "data", pg_name)
     os.environ.clear()
     os.environ.update(env)
+    use_database(db, pg_name=pg_name, sqlite_folder=str(work / "data"), keep=False)
     key, token, fill = setup_tandem(scoring=scoring)
     subprocess.run(tandem_cmd("collectstatic", "--noinput", "-v", "0"), env=env, check=True)
     script = work / "tandem.lua"
@@ -566,8 +546,6 @@ def run_tandem(
 
 
 def report(db: str, floor: dict[str, Any], tandem: dict[str, Any]) -> bool:
-    from bench.common import database_label, machine_label
-
     probe: Probe = tandem["probe"]
     targets = TARGETS[db]
     visible_p50 = percentile(probe.visible, 50)
@@ -714,10 +692,7 @@ def main(argv: list[str]) -> int:
         return 0 if report(args.db, floor, tandem) else 1
     finally:
         if args.db == "postgres" and not args.keep:
-            subprocess.run(
-                [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{args.pg_name}" WITH (FORCE)'],
-                check=False,
-            )
+            drop_pg_database(args.pg_name)
         if args.keep:
             print(f"kept: {work}")
         else:

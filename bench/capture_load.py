@@ -5,7 +5,7 @@
         [--worker-during-load] [--keep] [--load-only]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_capture_bench`, dropped and created with psql),
+PostgreSQL database `tandem_capture_bench`, dropped and created again),
 migrates, and builds the form through the services: `guide` is the J1 form
 (`demo-guide`: names, email, company, title, a newsletter consent with double
 opt-in, a campaign); `plain` asks for the same fields with no consent, so no
@@ -47,10 +47,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.common import PG_SERVER, database_label, drop_pg_database, machine_label, use_database
+
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("TANDEM_BENCH_PORT", "8109"))  # tandem serve under test
 PG_NAME = "tandem_capture_bench"
-PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 50.0
 COMPANIES = 300  # submissions name one of these companies
@@ -201,7 +202,7 @@ def make_bodies(
 # --- setting up and running -------------------------------------------------------------------
 
 
-def bench_env(db: str, data_dir: Path) -> dict[str, str]:
+def bench_env(db: str, data_dir: Path, pg_name: str = PG_NAME) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tandem.settings",
@@ -222,7 +223,7 @@ def bench_env(db: str, data_dir: Path) -> dict[str, str]:
     }
     env.pop("TANDEM_TESTING", None)
     if db == "postgres":
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+        env["DATABASE_URL"] = f"{PG_SERVER}/{pg_name}"
     else:
         env.pop("DATABASE_URL", None)
     return env
@@ -230,19 +231,6 @@ def bench_env(db: str, data_dir: Path) -> dict[str, str]:
 
 def tandem_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "tandem", *args]
-
-
-def reset_postgres() -> None:
-    subprocess.run(
-        [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=True
-    )
-    subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{PG_NAME}"'], check=True)
-
-
-def drop_postgres() -> None:
-    subprocess.run(
-        [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=False
-    )
 
 
 def wait_until_up(proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -360,16 +348,9 @@ def main(argv: list[str]) -> int:
     env = bench_env(args.db, data_dir)
     os.environ.clear()
     os.environ.update(env)
-    if args.db == "postgres":
-        reset_postgres()
     server = worker = None
     try:
-        import django
-
-        django.setup()
-        from bench.common import database_label, machine_label, migrate
-
-        migrate()
+        use_database(args.db, pg_name=PG_NAME, sqlite_folder=str(data_dir), keep=False)
         subprocess.run(tandem_cmd("collectstatic", "--noinput", "-v", "0"), env=env, check=True)
         key, token, with_consent = create_form(args.form)
         total = args.warmup + args.submissions
@@ -503,7 +484,7 @@ def main(argv: list[str]) -> int:
 
         connections.close_all()
         if args.db == "postgres" and not args.keep:
-            drop_postgres()
+            drop_pg_database(PG_NAME)
         if args.keep:
             print(f"kept: {work}")
         else:

@@ -8,9 +8,12 @@ client's host name, plain-HTTP cookies, and static files served unhashed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +53,132 @@ def migrate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def use_database(db: str, *, pg_name: str, sqlite_folder: str, keep: bool) -> str:
+    """Point this process at a bench database, set Django up on it and migrate; where it is.
+
+    "postgres": the database `pg_name` on PG_SERVER (DATABASE_URL), dropped and created
+    again, or with `keep` only created when it is missing. "sqlite": the file
+    tandem.sqlite3 in `sqlite_folder` (TANDEM_DATA_DIR, made when missing), removed with
+    its -wal and -shm files unless `keep`. Returns the PostgreSQL database's name or the
+    SQLite file's path. Django already set up (a caller's) is not set up again.
+    """
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{pg_name}"
+        _make_pg_database(pg_name, keep=keep)
+        location = pg_name
+    elif db == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+        os.makedirs(sqlite_folder, exist_ok=True)
+        os.environ["TANDEM_DATA_DIR"] = sqlite_folder
+        location = os.path.join(sqlite_folder, "tandem.sqlite3")
+        if not keep:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(location + suffix)
+    else:
+        raise ValueError("db is 'sqlite' or 'postgres'")
+    from django.apps import apps
+
+    if not apps.ready:
+        setup_django()
+    migrate()
+    return location
+
+
+def _make_pg_database(name: str, *, keep: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not keep:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a bench's PostgreSQL database after its run; a failure is printed, not raised."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    except psycopg.Error as error:
+        print(f"could not drop the database {name}: {error}", file=sys.stderr)
+
+
+def series_sql(vendor: str, count: int) -> str:
+    """A SELECT of the numbers 1..count as column `n`, on PostgreSQL or SQLite."""
+    if vendor == "postgresql":
+        return f"SELECT generate_series(1, {count})::bigint AS n"
+    return (
+        f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "  # noqa: S608
+        "SELECT n FROM s"
+    )
+
+
+def move_sequences(cursor: Any, tables: Sequence[str]) -> None:
+    """PostgreSQL: after rows inserted with their own ids, the tables' id sequences past them."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    for table in tables:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
+        )
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a server or worker this bench started: terminate, then kill after 30 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def bench_user(username: str) -> Any:
+    """The active user a bench signs in as; exits when the bench data is not loaded."""
+    from tandem.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise SystemExit(f"No active user {username!r}: load the bench data first (bench load).")
+    return user
+
+
+@contextmanager
+def signed_in(user: Any, *, token_name: str) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """(browser, api, bearer headers): test clients, one with `user`'s session, one for the
+    API with a read token of theirs, revoked at the end."""
+    from django.test import Client
+
+    from tandem.accounts.actor import Actor
+    from tandem.accounts.models import TokenScope
+    from tandem.accounts.services import create_token, revoke_token
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(user)
+    api = Client(raise_request_exception=False)
+    system = Actor.system("bench")
+    token, raw = create_token(actor=system, user=user, name=token_name, scope=TokenScope.READ)
+    try:
+        yield browser, api, {"Authorization": f"Bearer {raw}"}
+    finally:
+        revoke_token(actor=system, token=token)
 
 
 def database_label() -> str:

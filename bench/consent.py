@@ -18,7 +18,16 @@ import datetime as dt
 import sys
 import time
 
-from bench.common import Timing, database_label, machine_label, migrate, print_results, setup_django
+from bench.common import (
+    Timing,
+    bench_user,
+    database_label,
+    machine_label,
+    migrate,
+    print_results,
+    setup_django,
+    signed_in,
+)
 from bench.people import LIST_LIMIT_MS, Scenario, measure
 
 SCENARIOS = (
@@ -112,31 +121,18 @@ def time_export(client, url: str, name: str) -> Timing:
 
 
 def run(*, n: int, warmup: int, export: bool, export_query: str, username: str) -> list[Timing]:
-    from django.test import Client
-
-    from tandem.accounts.actor import Actor
-    from tandem.accounts.models import Role, TokenScope, User
-    from tandem.accounts.services import create_token, revoke_token
+    from tandem.accounts.models import Role
     from tandem.capture.queries import consent_export_columns
     from tandem.people import extensions
     from tandem.people.models import Person
 
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise SystemExit(f"No active user {username!r}: load the bench data first (bench load).")
+    user = bench_user(username)
     if user.role not in (Role.ADMIN, Role.MANAGER, Role.MARKETER):
         raise SystemExit(f"{username!r} may not export: use an admin, manager or marketer.")
-    browser = Client(raise_request_exception=False)
-    browser.force_login(user)
-    api = Client(raise_request_exception=False)
-    token, raw = create_token(
-        actor=Actor.system("bench"), user=user, name="bench consent", scope=TokenScope.READ
-    )
-    bearer = {"Authorization": f"Bearer {raw}"}
-    print(f"Database: {database_label()}, {Person.objects.count():,} people")
-    print(f"Machine: {machine_label()}")
-    timings = []
-    try:
+    with signed_in(user, token_name="bench consent") as (browser, api, bearer):
+        print(f"Database: {database_label()}, {Person.objects.count():,} people")
+        print(f"Machine: {machine_label()}")
+        timings = []
         for s in SCENARIOS:
             client = api if s.api else browser
             headers = bearer if s.api else None
@@ -158,8 +154,6 @@ def run(*, n: int, warmup: int, export: bool, export_query: str, username: str) 
                 extensions.register_export_columns(
                     extensions.ExportColumns(key="consents", columns=consent_export_columns)
                 )
-    finally:
-        revoke_token(actor=Actor.system("bench"), token=token)
     return timings
 
 

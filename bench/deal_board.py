@@ -29,6 +29,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import revenue_data
+from bench.common import Timing, database_label, machine_label, print_results, stop
+
 HOST = "127.0.0.1"
 TARGET_MS = 200.0
 
@@ -116,16 +119,6 @@ def wait_idle(pid: int, seconds: float = 600) -> None:
         before = now
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 def server_env(port: int, data_dir: str) -> dict[str, str]:
     env = {
         **os.environ,
@@ -175,16 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
-    parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--touchpoints", type=int, default=5_000_000)
-    parser.add_argument("--deals", type=int, default=50_000)
+    revenue_data.add_fill_arguments(parser)
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--port", type=int, default=int(os.environ.get("TANDEM_BENCH_PORT", 8106)))
     parser.add_argument("--fresh", action="store_true", help="Fill the database again.")
     args = parser.parse_args(argv)
-
-    from bench import revenue_data
 
     try:
         info = revenue_data.fill(
@@ -193,8 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     from django.db import connection
-
-    from bench.common import Timing, database_label, machine_label, print_results
 
     label = f"{database_label()} · {machine_label()}"
     if info.seconds:

@@ -4,7 +4,7 @@
         [--profile N] [--pg-name NAME] [--repeat-share 0.1] [--rules]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_drain_time_bench`, dropped and created with psql),
+PostgreSQL database `tandem_drain_time_bench`, dropped and created again),
 builds the J1 form (`demo-guide`) and posts `--rows` submissions to it through
 Django's test client with the database task backend, so they wait in the
 capture inbox (the same bodies as `bench.capture_load`, 10% of them an earlier
@@ -37,12 +37,12 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.capture_load import PG_ADMIN, bench_env, create_form, make_bodies
+from bench.capture_load import bench_env, create_form, make_bodies
+from bench.common import database_label, drop_pg_database, use_database
 
 PG_NAME = "tandem_drain_time_bench"
 EXECUTEMANY = re.compile(r"\d+ times: ")
@@ -182,23 +182,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     pg_name = args.pg_name
     work = Path(tempfile.mkdtemp(prefix="drain-time-"))
-    env = bench_env(args.db, work / "data")
-    if args.db == "postgres":
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
-        subprocess.run(
-            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=True
-        )
-        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{pg_name}"'], check=True)
     os.environ.clear()
-    os.environ.update(env)
-    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
+    os.environ.update(bench_env(args.db, work / "data", pg_name))
     try:
-        import django
-
-        django.setup()
-        from bench.common import database_label, migrate
-
-        migrate()
+        use_database(args.db, pg_name=pg_name, sqlite_folder=str(work / "data"), keep=False)
         if args.rules:
             from tandem.accounts.actor import Actor
             from tandem.scoring.demo import load_demo_rules
@@ -214,10 +201,7 @@ def main(argv: list[str]) -> int:
 
         connections.close_all()
         if args.db == "postgres":
-            subprocess.run(
-                [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'],
-                check=False,
-            )
+            drop_pg_database(pg_name)
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
 

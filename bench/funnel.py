@@ -32,7 +32,16 @@ import sys
 import tempfile
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/tandem_funnel_bench"
+from bench.common import (
+    database_label,
+    machine_label,
+    move_sequences,
+    percentile,
+    series_sql,
+    use_database,
+)
+
+PG_NAME = "tandem_funnel_bench"
 CALLS = 5
 TARGET_S = 1.0
 DAY = 1440  # minutes
@@ -40,15 +49,6 @@ INDUSTRIES = ("Software", "Retail", "Manufacturing", "Health", "Finance", "Educa
 SIZES = ("1-10", "11-50", "51-200", "201-1000", "1001+")
 COUNTRIES = ("DE", "FR", "NL", "AT", "CH", "GB")
 SOURCES = ("web", "event", "import", "referral", "ads")
-
-
-def _series(vendor: str, count: int) -> str:
-    if vendor == "postgresql":
-        return f"SELECT generate_series(1, {count})::bigint AS n"
-    return (
-        f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
-        "SELECT n FROM s"
-    )
 
 
 def _at(vendor: str, minutes_expr: str) -> str:
@@ -163,7 +163,7 @@ def fill(people: int) -> None:
             owner_id, custom_fields, created_at, updated_at, deleted_at, import_job_id)
             SELECT n, 'Company ' || n, 'company ' || n, 'c' || n || '.example', {_pick(INDUSTRIES, "n")},
             {_pick(SIZES, "n / 8")}, {_pick(COUNTRIES, "n / 40")}, NULL, {empty}, {now}, {now},
-            NULL, NULL FROM ({_series(vendor, 1000)}) AS s""",
+            NULL, NULL FROM ({series_sql(vendor, 1000)}) AS s""",
         f"""INSERT INTO people_person (id, first_name, last_name, first_name_key, last_name_key,
             email, phone, title, company_id, street, city, postcode, region, country, owner_id,
             stage, stage_changed_at, source, custom_fields, created_at, updated_at, deleted_at,
@@ -173,14 +173,14 @@ def fill(people: int) -> None:
             '', '', '', '', '', CASE WHEN n % 7 = 0 THEN NULL ELSE {_pick(owners, "n / 3")} END,
             {STAGE_NOW}, NULL, {_pick(SOURCES, "n / 11")}, {empty}, {_at(vendor, CREATED)},
             {_at(vendor, CREATED)}, NULL, NULL, NULL
-            FROM ({_series(vendor, people)}) AS s""",
+            FROM ({series_sql(vendor, people)}) AS s""",
     ]
     for from_stage, to_stage, minutes, condition in _changes(vendor):
         statements.append(
             f"""INSERT INTO people_stagechange (person_id, from_stage, to_stage, changed_at,
                 actor_id, actor_label, reason)
                 SELECT n, {from_stage}, {to_stage}, {_at(vendor, minutes)}, NULL, 'bench', ''
-                FROM ({_series(vendor, people)}) AS s WHERE {condition}"""
+                FROM ({series_sql(vendor, people)}) AS s WHERE {condition}"""
         )
     touch = """INSERT INTO campaigns_touchpoint (person_id, kind, occurred_at, channel,
         campaign_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer,
@@ -194,18 +194,14 @@ def fill(people: int) -> None:
                 at=_at(vendor, CREATED),
                 campaign=_pick(campaigns, campaign),
                 empty=empty,
-                series=_series(vendor, people),
+                series=series_sql(vendor, people),
                 condition=condition,
             )
         )
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql.replace("PEOPLE", str(people)))
-        if vendor == "postgresql":
-            for table in ("people_company", "people_person"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                )
+        move_sequences(cursor, ("people_company", "people_person"))
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
 
@@ -219,40 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="Keep (and reuse) the filled database.")
     args = parser.parse_args(argv)
 
-    if args.db == "postgres":
-        os.environ["DATABASE_URL"] = PG_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        folder = os.path.join(tempfile.gettempdir(), f"tandem-funnel-bench-{args.people}")
-        os.makedirs(folder, exist_ok=True)
-        os.environ["TANDEM_DATA_DIR"] = folder
     os.environ["TANDEM_TASKS"] = "database"
     os.environ["TANDEM_TIME_ZONE"] = os.environ.get("TANDEM_TIME_ZONE", "Europe/Berlin")
-    from bench.common import database_label, machine_label, migrate, setup_django
-
-    if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'tandem_funnel_bench'"
-            ).fetchone()
-            if exists and not args.keep:
-                conn.execute("DROP DATABASE tandem_funnel_bench")
-                exists = None
-            if not exists:
-                conn.execute("CREATE DATABASE tandem_funnel_bench")
-    else:
-        db_file = os.path.join(os.environ["TANDEM_DATA_DIR"], "tandem.sqlite3")
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(db_file + suffix):
-                    os.remove(db_file + suffix)
-    setup_django()
-    migrate()
-    from bench.common import percentile
+    use_database(
+        args.db,
+        pg_name=PG_NAME,
+        sqlite_folder=os.path.join(tempfile.gettempdir(), f"tandem-funnel-bench-{args.people}"),
+        keep=args.keep,
+    )
     from tandem.people.models import Person, StageChange
     from tandem.reports import funnel
 

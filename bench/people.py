@@ -20,11 +20,13 @@ from typing import Any
 
 from bench.common import (
     Timing,
+    bench_user,
     database_label,
     machine_label,
     migrate,
     print_results,
     setup_django,
+    signed_in,
 )
 
 LIST_LIMIT_MS = 100.0
@@ -119,30 +121,15 @@ def random_person_ids(count: int, seed: int) -> list[int]:
 
 
 def run(*, n: int, warmup: int, seed: int, username: str) -> list[Timing]:
-    from django.test import Client
-
-    from tandem.accounts.actor import Actor
-    from tandem.accounts.models import TokenScope, User
-    from tandem.accounts.services import create_token, revoke_token
     from tandem.people.models import Person
 
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise SystemExit(f"No active user {username!r}: load the bench data first (bench load).")
-    browser = Client(raise_request_exception=False)
-    browser.force_login(user)
-    api = Client(raise_request_exception=False)
-    token, raw = create_token(
-        actor=Actor.system("bench"), user=user, name="bench people", scope=TokenScope.READ
-    )
-    bearer = {"Authorization": f"Bearer {raw}"}
-
-    people = Person.objects.count()
-    print(f"Database: {database_label()}, {people:,} people")
-    print(f"Machine: {machine_label()}")
-    print(f"N={n} timed requests per row after {warmup} warm-up requests, user {username!r}.")
-    timings = []
-    try:
+    user = bench_user(username)
+    with signed_in(user, token_name="bench people") as (browser, api, bearer):
+        people = Person.objects.count()
+        print(f"Database: {database_label()}, {people:,} people")
+        print(f"Machine: {machine_label()}")
+        print(f"N={n} timed requests per row after {warmup} warm-up requests, user {username!r}.")
+        timings = []
         for scenario in SCENARIOS:
             timings.append(
                 measure(
@@ -182,8 +169,6 @@ def run(*, n: int, warmup: int, seed: int, username: str) -> list[Timing]:
             )
             timing.url = "/api/v1/people/<id>"
             timings.append(timing)
-    finally:
-        revoke_token(actor=Actor.system("bench"), token=token)
     return timings
 
 

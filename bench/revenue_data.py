@@ -61,6 +61,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench.common import database_label, machine_label, move_sequences, series_sql, use_database
+
 START = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 END = START + dt.timedelta(days=365)
 PASSWORD = "bench-revenue-2026"  # a bench database's users, not a secret
@@ -175,15 +177,11 @@ def sqlite_folder(people: int, touchpoints: int, deals: int) -> str:
 
 class _Sql:
     def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
         self.pg = vendor == "postgresql"
 
     def series(self, count: int) -> str:
-        if self.pg:
-            return f"SELECT generate_series(1, {count})::bigint AS n"
-        return (
-            f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
-            "SELECT n FROM s"
-        )
+        return series_sql(self.vendor, count)
 
     def at(self, minutes: str) -> str:
         """The timestamp `minutes` (an integer expression) after START."""
@@ -701,11 +699,9 @@ def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None
             cursor.execute(definition)
             if verbose:
                 print(f"  index {name} on {table}: {time.perf_counter() - started:.1f} s")
-        if vendor == "postgresql":
-            for table in ("people_company", "people_person", "campaigns_campaign", "deals_deal"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                )
+        move_sequences(
+            cursor, ("people_company", "people_person", "campaigns_campaign", "deals_deal")
+        )
     if vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -715,20 +711,6 @@ def _fill_rows(people: int, touchpoints: int, deals: int, verbose: bool) -> None
             cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
     if verbose:
         print(f"  analyze: {time.perf_counter() - started:.1f} s")
-
-
-def configure(db: str, people: int, touchpoints: int, deals: int) -> str:
-    """Point the environment at the bench database (before Django is set up); its location."""
-    os.environ["TANDEM_TASKS"] = "database"
-    if db == "postgres":
-        name = pg_name(people, touchpoints, deals)
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-        return name
-    os.environ.pop("DATABASE_URL", None)
-    folder = sqlite_folder(people, touchpoints, deals)
-    os.makedirs(folder, exist_ok=True)
-    os.environ["TANDEM_DATA_DIR"] = folder
-    return os.path.join(folder, "tandem.sqlite3")
 
 
 def _is_filled(deals: int) -> bool:
@@ -751,32 +733,13 @@ def fill(
     companies = companies_for(people, deals)
     if people < 3 * companies:
         raise ValueError(f"people must be at least 3 x companies ({3 * companies:,}): 6 x deals")
-    location = configure(db, people, touchpoints, deals)
-    if db == "postgres":
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [location]
-            ).fetchone()
-            if exists and not keep:
-                conn.execute(f'DROP DATABASE "{location}" WITH (FORCE)')
-                exists = None
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{location}"')
-    elif not keep:
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(location + suffix):
-                os.remove(location + suffix)
-    from django.apps import apps
-
-    from bench.common import migrate, setup_django
-
-    if not apps.ready:
-        setup_django()
-    migrate()
+    os.environ["TANDEM_TASKS"] = "database"
+    location = use_database(
+        db,
+        pg_name=pg_name(people, touchpoints, deals),
+        sqlite_folder=sqlite_folder(people, touchpoints, deals),
+        keep=keep,
+    )
     seconds = 0.0
     if not _is_filled(deals):
         from tandem.people.models import Person
@@ -797,14 +760,19 @@ def fill(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_fill_arguments(parser: argparse.ArgumentParser) -> None:
+    """--db and the three counts, as every bench on this data takes them."""
     parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--touchpoints", type=int, default=5_000_000)
     parser.add_argument("--deals", type=int, default=50_000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_fill_arguments(parser)
     parser.add_argument("--fresh", action="store_true", help="Drop a kept database and fill again.")
     args = parser.parse_args(argv)
     try:
@@ -813,8 +781,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    from bench.common import database_label, machine_label
-
     print(f"{database_label()} · {machine_label()}")
     if info.seconds:
         print(

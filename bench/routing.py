@@ -23,7 +23,9 @@ import tempfile
 import time
 from collections import Counter
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/tandem_routing_bench"
+from bench.common import database_label, machine_label, use_database
+
+PG_NAME = "tandem_routing_bench"
 COUNTRIES = ("DE", "DE", "DE", "AT", "CH", "FR", "NL", "US")
 REGIONS = ("Bayern", "Berlin", "Hessen", "Sachsen", "")
 INDUSTRIES = ("Software", "Manufacturing", "Logistics", "Retail", "Finance")
@@ -139,24 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=10_000)
     args = parser.parse_args(argv)
 
-    if args.db == "postgres":
-        os.environ["DATABASE_URL"] = PG_URL
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            conn.execute("DROP DATABASE IF EXISTS tandem_routing_bench")
-            conn.execute("CREATE DATABASE tandem_routing_bench")
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        folder = tempfile.mkdtemp(prefix="tandem-routing-bench-")
-        os.environ["TANDEM_DATA_DIR"] = folder
     os.environ["TANDEM_TASKS"] = "database"
-    from bench.common import database_label, machine_label, migrate, setup_django
-
-    setup_django()
-    migrate()
+    folder = tempfile.mkdtemp(prefix="tandem-routing-bench-") if args.db == "sqlite" else ""
+    use_database(args.db, pg_name=PG_NAME, sqlite_folder=folder, keep=False)
     from django.db import connection
 
     from tandem.followups.models import Task

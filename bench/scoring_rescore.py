@@ -24,7 +24,15 @@ import sys
 import tempfile
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/tandem_rules_bench"
+from bench.common import (
+    database_label,
+    machine_label,
+    move_sequences,
+    series_sql,
+    use_database,
+)
+
+PG_NAME = "tandem_rules_bench"
 TITLES = ("Head of IT", "VP Sales", "CEO", "IT Manager", "Engineer", "Analyst", "Office Manager")
 INDUSTRIES = ("Software", "Manufacturing", "Logistics", "Retail", "Finance", "Health")
 SIZES = ("1-10", "11-50", "51-200", "201-1000", "1001+")
@@ -36,15 +44,6 @@ def _pick(values: tuple[str, ...], expr: str) -> str:
     """A CASE choosing one of `values` by `expr` modulo their count (deterministic)."""
     whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
     return f"(CASE ({expr}) % {len(values)} {whens} END)"
-
-
-def _series(vendor: str, count: int) -> str:
-    if vendor == "postgresql":
-        return f"SELECT generate_series(1, {count})::bigint AS n"
-    return (
-        f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
-        "SELECT n FROM s"
-    )
 
 
 def _ago(vendor: str, days_expr: str) -> str:
@@ -65,7 +64,7 @@ def fill(people: int) -> None:
             owner_id, custom_fields, created_at, updated_at, deleted_at, import_job_id)
             SELECT n, 'Company ' || n, 'company ' || n, 'c' || n || '.example', {_pick(INDUSTRIES, "n")},
             {_pick(SIZES, "n * 7")}, 'DE', NULL, {empty_json}, {now}, {now}, NULL, NULL
-            FROM ({_series(vendor, companies)}) AS s""",
+            FROM ({series_sql(vendor, companies)}) AS s""",
         f"""INSERT INTO people_person (id, first_name, last_name, first_name_key, last_name_key,
             email, phone, title, company_id, street, city, postcode, region, country, owner_id,
             stage, stage_changed_at, source, custom_fields, created_at, updated_at, deleted_at,
@@ -74,7 +73,7 @@ def fill(people: int) -> None:
             'p' || n || '@' || {_pick(DOMAINS, "n * 3")}, '', {_pick(TITLES, "n * 11")},
             1 + (n % {companies}), '', 'Berlin', '10115', '', 'DE', NULL, 'lead', NULL, 'bench',
             {empty_json}, {now}, {now}, NULL, NULL, NULL
-            FROM ({_series(vendor, people)}) AS s""",
+            FROM ({series_sql(vendor, people)}) AS s""",
         # Two touchpoints per person on average (0 to 4), over the last year.
         f"""INSERT INTO campaigns_touchpoint (person_id, kind, occurred_at, channel, campaign_id,
             utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, page_url,
@@ -82,26 +81,25 @@ def fill(people: int) -> None:
             SELECT 1 + (n * 7919) % {people}, {_pick(TP_KINDS, "n * 13")}, {_ago(vendor, "(n * 37) % 365")},
             '', NULL, '', '', '', '', '', '', 'https://example.com/p/' || (n % 50), NULL, '', NULL, '',
             {empty_json}, NULL, NULL, {now}
-            FROM ({_series(vendor, people * 2)}) AS s""",
+            FROM ({series_sql(vendor, people * 2)}) AS s""",
         f"""INSERT INTO people_activity (kind, person_id, company_id, occurred_at, actor_id,
             actor_label, subject, body, outcome, created_at)
             SELECT {_pick(("call", "meeting", "note", "email"), "n")}, 1 + (n * 104729) % {people},
             NULL, {_ago(vendor, "(n * 17) % 365")}, NULL, 'bench', 'Bench', '', '', {now}
-            FROM ({_series(vendor, people // 5)}) AS s""",
+            FROM ({series_sql(vendor, people // 5)}) AS s""",
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
-        if vendor == "postgresql":
-            for table in (
+        move_sequences(
+            cursor,
+            (
                 "people_company",
                 "people_person",
                 "campaigns_touchpoint",
                 "people_activity",
-            ):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                )
+            ),
+        )
     with connection.cursor() as cursor:
         # PostgreSQL: VACUUM too, as autovacuum soon does after big inserts (since PostgreSQL
         # 13 inserts alone trigger it): the visibility map lets index-only scans skip the heap.
@@ -132,38 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="Keep (and reuse) the filled database.")
     args = parser.parse_args(argv)
 
-    if args.db == "postgres":
-        os.environ["DATABASE_URL"] = PG_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        folder = os.path.join(tempfile.gettempdir(), f"tandem-scoring-bench-{args.people}")
-        os.makedirs(folder, exist_ok=True)
-        os.environ["TANDEM_DATA_DIR"] = folder
     os.environ["TANDEM_TASKS"] = "database"
-    from bench.common import database_label, machine_label, migrate, setup_django
-
-    if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'tandem_rules_bench'"
-            ).fetchone()
-            if exists and not args.keep:
-                conn.execute("DROP DATABASE tandem_rules_bench")
-                exists = None
-            if not exists:
-                conn.execute("CREATE DATABASE tandem_rules_bench")
-    else:
-        db_file = os.path.join(os.environ["TANDEM_DATA_DIR"], "tandem.sqlite3")
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(db_file + suffix):
-                    os.remove(db_file + suffix)
-    setup_django()
-    migrate()
+    use_database(
+        args.db,
+        pg_name=PG_NAME,
+        sqlite_folder=os.path.join(tempfile.gettempdir(), f"tandem-scoring-bench-{args.people}"),
+        keep=args.keep,
+    )
     from tandem.people.models import Person
     from tandem.scoring import engine
     from tandem.scoring.models import PersonScore

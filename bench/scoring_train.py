@@ -4,8 +4,8 @@
         [--reuse [--data-dir DIR]]
 
 Sets up a fresh database (SQLite in a temporary TANDEM_DATA_DIR, or the
-PostgreSQL database `tandem_scoring_train_bench`, dropped and created with
-psql), writes a deterministic funnel history set-based
+PostgreSQL database `tandem_scoring_train_bench`, dropped and created
+again), writes a deterministic funnel history set-based
 (tandem/scoring/tests/history.py: stage changes, touchpoints, activities, a
 choice and `--fields` numeric custom fields per person), then times, in this
 process:
@@ -24,14 +24,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.common import database_label, drop_pg_database, machine_label, use_database
+
 PG_NAME = "tandem_scoring_train_bench"
-PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
 TARGET_SECONDS = 60.0
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 
@@ -52,29 +52,9 @@ def main(argv: list[str]) -> int:
     scratch = Path(args.data_dir or tempfile.mkdtemp(prefix="tandem-scoring-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     os.environ["TANDEM_DATA_DIR"] = str(scratch)
-    fresh = not args.reuse
-    if args.db == "postgres" and args.reuse:
-        exists = subprocess.run(
-            [*PG_ADMIN, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{PG_NAME}'"],  # noqa: S608
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        fresh = exists.stdout.strip() != "1"
-    if args.db == "postgres" and not fresh:
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-    elif args.db == "postgres":
-        subprocess.run(
-            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=True
-        )
-        subprocess.run([*PG_ADMIN, "-c", f'CREATE DATABASE "{PG_NAME}"'], check=True)
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    from bench.common import database_label, machine_label, migrate, setup_django
-
-    setup_django()
-    migrate()
+    # SQLite: a new temporary folder, or --data-dir with whatever it holds.
+    keep = args.reuse or args.db == "sqlite"
+    use_database(args.db, pg_name=PG_NAME, sqlite_folder=str(scratch), keep=keep)
     from tandem.accounts.actor import Actor
     from tandem.people.models import Person
     from tandem.scoring.models import ModelVersion
@@ -116,9 +96,7 @@ def main(argv: list[str]) -> int:
         from django.db import connections
 
         connections.close_all()
-        subprocess.run(
-            [*PG_ADMIN, "-c", f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'], check=False
-        )
+        drop_pg_database(PG_NAME)
     return 0 if train_s <= TARGET_SECONDS else 1
 
 

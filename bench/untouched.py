@@ -27,19 +27,19 @@ import sys
 import tempfile
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/tandem_untouched_bench"
+from bench.common import (
+    database_label,
+    machine_label,
+    move_sequences,
+    percentile,
+    series_sql,
+    use_database,
+)
+
+PG_NAME = "tandem_untouched_bench"
 TEAMS = ("North", "South", "East", "West")
 CALLS = 20
 TARGET_MS = 100.0
-
-
-def _series(vendor: str, count: int) -> str:
-    if vendor == "postgresql":
-        return f"SELECT generate_series(1, {count})::bigint AS n"
-    return (
-        f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
-        "SELECT n FROM s"
-    )
 
 
 def _minutes_after(vendor: str, base: str, minutes_expr: str) -> str:
@@ -119,37 +119,31 @@ def fill(people: int, handoffs: int) -> None:
             CASE WHEN n <= {handoffs} THEN {owner} ELSE NULL END,
             CASE WHEN n <= {handoffs} THEN 'mql' ELSE 'lead' END, NULL, 'bench',
             {empty_json}, {base}, {base}, NULL, NULL, NULL
-            FROM ({_series(vendor, people)}) AS s""",
+            FROM ({series_sql(vendor, people)}) AS s""",
         # The earlier hand-offs (reassigned, contacted or not), then the current ones.
         f"""INSERT INTO routing_handoff ({columns})
             SELECT n, {owner}, {team}, FALSE, 'Score reached the MQL threshold', NULL,
             'Territory', {_minutes_after(vendor, routed, "-50000")}, NULL, 'Demo request',
             {_minutes_after(vendor, routed, "-49940")}, {_minutes_after(vendor, routed, "-49970")},
             FALSE, NULL, NULL, NULL, 'reassigned', NULL, NULL, '', ''
-            FROM ({_series(vendor, handoffs)}) AS s""",
+            FROM ({series_sql(vendor, handoffs)}) AS s""",
         f"""INSERT INTO routing_handoff ({columns})
             SELECT n, {owner}, {team}, TRUE, 'Score reached the MQL threshold', NULL,
             'Territory: ' || {_pick_int(list(range(1, 6)), "n")}, {routed}, NULL,
             CASE WHEN n % 10 = 3 THEN '' ELSE 'Demo request' END, {due},
             CASE WHEN n % 10 = 3 THEN NULL ELSE {_minutes_after(vendor, routed, "30")} END,
             FALSE, {contact}, NULL, NULL, 'open', NULL, NULL, '', ''
-            FROM ({_series(vendor, handoffs)}) AS s""",
+            FROM ({series_sql(vendor, handoffs)}) AS s""",
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
-        if vendor == "postgresql":
-            for table in ("people_person", "routing_handoff"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                )
+        move_sequences(cursor, ("people_person", "routing_handoff"))
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
 
 
 def time_calls(client, headers: dict[str, str], url: str) -> tuple[float, float, int]:
-    from bench.common import percentile
-
     client.get(url, headers=headers)  # warm: plans, caches
     times = []
     items = 0
@@ -174,38 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.handoffs > args.people:
         parser.error("--handoffs is at most --people")
 
-    if args.db == "postgres":
-        os.environ["DATABASE_URL"] = PG_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        folder = os.path.join(tempfile.gettempdir(), f"tandem-untouched-bench-{args.people}")
-        os.makedirs(folder, exist_ok=True)
-        os.environ["TANDEM_DATA_DIR"] = folder
     os.environ["TANDEM_TASKS"] = "database"
-    from bench.common import database_label, machine_label, migrate, setup_django
-
-    if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'tandem_untouched_bench'"
-            ).fetchone()
-            if exists and not args.keep:
-                conn.execute("DROP DATABASE tandem_untouched_bench")
-                exists = None
-            if not exists:
-                conn.execute("CREATE DATABASE tandem_untouched_bench")
-    else:
-        db_file = os.path.join(os.environ["TANDEM_DATA_DIR"], "tandem.sqlite3")
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(db_file + suffix):
-                    os.remove(db_file + suffix)
-    setup_django()
-    migrate()
+    use_database(
+        args.db,
+        pg_name=PG_NAME,
+        sqlite_folder=os.path.join(tempfile.gettempdir(), f"tandem-untouched-bench-{args.people}"),
+        keep=args.keep,
+    )
     from django.test import Client
 
     from tandem.accounts.actor import Actor
