@@ -12,8 +12,9 @@ What makes a stored row stale, all found set-based:
 - touchpoints recorded since the last sync (id above `CreditMark.touchpoint_id`) of a
   contact of the deal, at or before the end of its path (a backdated or offline touch);
   the same, inside the writing transaction, for people that campaigns, capture and
-  people report as touched (people's PeopleTouchedStep), which covers a PostgreSQL
-  transaction that commits a lower id after a sync has passed it;
+  people report as touched (people's PeopleTouchedStep); the marks move only up to
+  settled ids (core.watermarks), so a PostgreSQL transaction that commits a lower id
+  after a sync saw a higher one (an import's COPY) is still found;
 - stage changes to `lead` since the last sync (the lead moment of w_shaped and
   full_path) of a contact;
 - dedup merges made or undone since the last sync (with a margin): deals of both people;
@@ -44,6 +45,7 @@ from tandem.attribution.models import CreditMark, DealCredit
 from tandem.attribution.paths import GROUPINGS, DealPath, DealTouches, load_deal_touches
 from tandem.attribution.rounding import split_cents
 from tandem.attribution.rules import RULE_MODELS
+from tandem.core import watermarks
 from tandem.deals.models import Deal
 
 # time_decay is stored for this half-life (the default); another one is credited per request.
@@ -132,6 +134,10 @@ def sync() -> int:
         and undone != "*"
     ):
         return 0
+    # What the marks may move up to: ids at or below these are committed or gone (on
+    # PostgreSQL a lower id can commit after a higher one was seen; core.watermarks).
+    settled_touch, touch_settled = watermarks.settled_max_id("campaigns_touchpoint")
+    settled_stage, stage_settled = watermarks.settled_max_id("people_stagechange")
     with transaction.atomic():
         first = CreditMark.objects.filter(pk=1).first() is None
         mark = _locked_mark()
@@ -163,7 +169,13 @@ def sync() -> int:
                     dropped += max(cursor.rowcount, 0)
         if merges:
             dropped += forget_people(p for pair in merges for p in pair)
-        mark.touchpoint_id, mark.stage_change_id, mark.imports_undone = touch, stage, undone
+        # Dropped up to what is visible; the marks move only as far as is settled, so a
+        # range with a transaction still open in it is looked at again next time.
+        if touch_settled:
+            mark.touchpoint_id = max(mark.touchpoint_id, min(touch, settled_touch))
+        if stage_settled:
+            mark.stage_change_id = max(mark.stage_change_id, min(stage, settled_stage))
+        mark.imports_undone = undone
         mark.synced_at = timezone.now()
         mark.save()
     return dropped

@@ -13,11 +13,9 @@ imports and people's services all insert stage changes, some by COPY):
   finds every person with new history: their rows are folded again, whole.
 - On PostgreSQL ids are handed out before commit, so a change with a lower id can
   commit after one with a higher id. The watermark only moves up to an id that is
-  *settled*: read under a brief SHARE lock of the stage changes (it waits for the
-  writers of the moment to finish, at most LOCK_WAIT). If the lock is not had in
-  time, the new people are folded anyway but the watermark stays, so the next
-  refresh looks again. SQLite has one writer and increasing ids: what is visible is
-  settled.
+  *settled* (core.watermarks: read under a brief SHARE lock). If the lock is not had
+  in time, the new people are folded anyway but the watermark stays, so the next
+  refresh looks again. SQLite has one writer and increasing ids.
 - A dedup merge moves stage changes between people (and its undo moves them back)
   without new ids: the people of every merge made or undone since the last refresh
   (with a margin for transactions still open then) are folded again.
@@ -39,11 +37,12 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from tandem.core import watermarks
 from tandem.dedup.models import Merge
 from tandem.people.models import StageChange
 from tandem.reports.models import FunnelFact, FunnelFactState
@@ -66,7 +65,6 @@ HOURS_COLUMNS = (
     "hours_sal",
     "hours_opportunity",
 )
-LOCK_WAIT = "200ms"  # PostgreSQL: how long a refresh waits for the writers of the moment
 MERGE_MARGIN = dt.timedelta(hours=1)  # a merge's transaction open longer than this is missed
 FULL_FOLD_OVER = 200_000  # more new changes than this: fold everyone (one grouped pass)
 
@@ -144,24 +142,12 @@ def _fold_everyone(cursor) -> int:
 
 
 def _visible_high_water() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {StageChange._meta.db_table}")
-        return int(cursor.fetchone()[0])
+    return watermarks.visible_max_id(StageChange._meta.db_table)
 
 
 def _settled_high_water() -> tuple[int, bool]:
     """The highest stage change id, and whether every lower id is committed or gone."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        # SQLite: one writer, increasing ids. Inside a caller's transaction a lock would
-        # last until its end: don't take one, and don't call the id settled on PostgreSQL.
-        return _visible_high_water(), connection.vendor != "postgresql"
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
-            cursor.execute(f"LOCK TABLE {StageChange._meta.db_table} IN SHARE MODE")
-            return _visible_high_water(), True
-    except DatabaseError:  # a long writer (an import) holds the table: look again next time
-        return _visible_high_water(), False
+    return watermarks.settled_max_id(StageChange._meta.db_table)
 
 
 def refresh(*, full: bool = False) -> Refreshed:

@@ -75,6 +75,7 @@ def test_a_backdated_touchpoint_recorded_later_counts(ann, camps):
     assert revenue() == {"C1": Decimal("500.00"), "C2": Decimal("500.00")}
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as in use: ids settle
 def test_touchpoints_after_the_path_keep_the_stored_rows(ann, camps):
     won([ann])
     revenue()
@@ -145,6 +146,7 @@ def test_erasing_a_contact(system, ann, bob):
     assert revenue() == {"C1": Decimal("1000.00")}
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as in use: ids settle
 def test_undoing_an_import_that_brought_touchpoints(system, ann, camps):
     won([ann])
     job = ImportJob.objects.create(
@@ -214,3 +216,46 @@ def test_the_stored_credit_is_what_the_paths_give(system, ann, bob, camps, model
         assert stored.cents == dict(live.cents)
         assert {k: pytest.approx(v) for k, v in stored.counts.items()} == dict(live.counts)
         assert (stored.won_cents, stored.open_cents) == (live.won_cents, live.open_cents)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backdated_touch_committed_late_with_a_lower_id_is_not_skipped(system, ann, camps):
+    """PostgreSQL hands out ids before commit: a bulk path's touchpoint can commit after
+    a later one was seen. The watermark must not pass it (core.watermarks). On SQLite the
+    other writer waits for the lock, and the same assertions hold."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    won([ann])
+    assert revenue() == {"C1": Decimal("1000.00")}
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_import() -> None:
+        try:
+            with transaction.atomic():  # the lower id, committed last, no hook
+                Touchpoint.objects.create(
+                    person=ann, kind="event", occurred_at=at("2026-11-05"), campaign=camps["c2"]
+                )
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            holding.set()
+        finally:
+            connections.close_all()
+            done.set()
+
+    thread = threading.Thread(target=slow_import)
+    thread.start()
+    assert holding.wait(10)
+    if connection.vendor == "postgresql":
+        other = person(system, "Other")  # a higher id, committed first
+        Touchpoint.objects.create(person=other, kind="call", occurred_at=at("2026-11-06"))
+        assert revenue() == {"C1": Decimal("1000.00")}  # the late one is not visible yet
+    release.set()
+    assert done.wait(10)
+    thread.join()
+    assert not errors
+    assert revenue() == {"C1": Decimal("500.00"), "C2": Decimal("500.00")}
