@@ -81,4 +81,5 @@ def test_rows_filled_with_their_own_ids_leave_room_for_the_next_one():
 
     company = Company.objects.create(name="Made after the fill", name_key="made after the fill")
 
-    assert company.pk == 11
+    # No clash with the filled ids (SQLite may already be past them: other tests used ids).
+    assert company.pk > 10
