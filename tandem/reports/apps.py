@@ -18,4 +18,7 @@ class ReportsConfig(AppConfig):
         extensions.register_new_people_check(
             extensions.NewPeopleCheck(key="funnel_facts", check=funnel_facts.people_added)
         )
+        extensions.register_erasure_step(
+            extensions.ErasureStep(key="funnel_facts", erase=funnel_facts.forget_person)
+        )
         register_worker_loop("reports.funnel_facts", funnel_facts.refresh_loop)

@@ -20,12 +20,13 @@ Every value from the request is a parameter; only the repository's own constants
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tandem.campaigns.models import Touchpoint
 from tandem.people.models import Company, Person, Stage
 from tandem.reports.funnel_facts import HOURS_COLUMNS
-from tandem.reports.models import FunnelFact
+from tandem.reports.models import FunnelCell, FunnelFact, FunnelHours
 
 # Funnel rank of each stage; advocate is past customer; the side exits have none.
 RANKS: dict[str, int] = {
@@ -40,6 +41,10 @@ RANKS: dict[str, int] = {
 STEP_STAGES = ("subscriber", "lead", "mql", "sal", "opportunity", "customer")
 TODAY_STAGES = (*STEP_STAGES, "advocate", "disqualified", "recycled")
 VELOCITY_STEPS = 5  # subscriber .. opportunity: the stages with a next one
+
+
+def rank_sql(column: str) -> str:
+    return _rank(column)
 
 
 def _rank(column: str) -> str:
@@ -76,8 +81,12 @@ def _velocity() -> str:
     # Value at 0-based rank i = the smallest h whose running count exceeds i; the
     # percentile sits at rank (n - 1) * q: its floor, the next rank, and the fraction
     # between them, in integer arithmetic so 90% of 11 is exactly rank 9.
-    return """hist AS (SELECT k, h, COUNT(*) AS c FROM dur GROUP BY k, h),
-        cum AS (
+    return "hist AS (SELECT k, h, COUNT(*) AS c FROM dur GROUP BY k, h),\n" + _percentiles()
+
+
+def _percentiles() -> str:
+    """vel (k, n, p50, p90) from hist (k, h, c): the hours h of step k, c times."""
+    return """cum AS (
             SELECT k, h,
                 CAST(SUM(c) OVER (PARTITION BY k ORDER BY h) AS BIGINT) AS upto,
                 CAST(SUM(c) OVER (PARTITION BY k) AS BIGINT) AS n
@@ -188,3 +197,39 @@ def statement(
         SELECT 'v', k, n, {nulls}, p50, p90 FROM vel
     """
     return sql, params
+
+
+def rollup_statement(*, first: dt.date, last: dt.date) -> tuple[str, list[Any]]:
+    """The unfiltered funnel from the monthly rollups (reports.FunnelCell, FunnelHours):
+    the same rows as `statement` for the months `first` .. `last` without a filter,
+    summed from a few thousand rows instead of a pass over every person."""
+    cell, hours = FunnelCell._meta.db_table, FunnelHours._meta.db_table
+    low, high = first.year * 100 + first.month, last.year * 100 + last.month
+    reached = ", ".join(
+        f"SUM(CASE WHEN c.r >= {i} THEN c.n ELSE 0 END)" for i in range(1, len(STEP_STAGES) + 1)
+    )
+    today = ", ".join(
+        f"SUM(CASE WHEN c.stage_now = '{stage}' THEN c.n ELSE 0 END)" for stage in TODAY_STAGES
+    )
+    nulls = ", ".join(["NULL"] * (len(STEP_STAGES) + len(TODAY_STAGES)))
+    sql = f"""
+        WITH conv AS (
+            SELECT (c.cohort_month / 100 - %s) * 12 + c.cohort_month %% 100 - %s AS cohort,
+                SUM(c.n) AS n, {reached}, {today}
+            FROM {cell} c
+            WHERE c.cohort_month >= %s AND c.cohort_month <= %s
+            GROUP BY c.cohort_month
+            HAVING SUM(c.n) > 0
+        ),
+        hist AS (
+            SELECT k, h, CAST(SUM(n) AS BIGINT) AS c FROM {hours}
+            WHERE cohort_month >= %s AND cohort_month <= %s
+            GROUP BY k, h
+            HAVING SUM(n) > 0
+        ),
+        {_percentiles()}
+        SELECT 'c', conv.*, NULL, NULL FROM conv
+        UNION ALL
+        SELECT 'v', k, n, {nulls}, p50, p90 FROM vel
+    """
+    return sql, [first.year, first.month, low, high, low, high]

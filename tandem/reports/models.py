@@ -32,10 +32,11 @@ class PersonKey(models.OneToOneField):
 class FunnelFact(models.Model):
     """One person's stage history, folded (funnel_facts.py says how)."""
 
-    # No database constraint: the person may go by a raw bulk delete; a row without its
-    # person is never read (the report starts from the people) and the next rebuild drops it.
+    # No database constraint and no cascade: the row is the snapshot of what the person
+    # adds to the rollups below, so it must outlive a deleted person until the refresh
+    # (or the erasure step) takes that contribution out and drops the row.
     person = PersonKey(
-        Person, primary_key=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+        Person, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     reached = models.PositiveSmallIntegerField(
         help_text="The furthest funnel step the history reached, 1 (subscriber) .. 6 (customer); 0 none."
@@ -45,6 +46,58 @@ class FunnelFact(models.Model):
     hours_mql = models.IntegerField(null=True)
     hours_sal = models.IntegerField(null=True)
     hours_opportunity = models.IntegerField(null=True)
+    # What this row adds to FunnelCell / FunnelHours (when `live`), as last folded.
+    cohort_month = models.IntegerField(
+        default=0, help_text="yyyymm of created_at in FunnelFactState.zone."
+    )
+    stage_now = models.CharField(max_length=20, default="")
+    live = models.BooleanField(default=False, help_text="Not deleted: counted in the rollups.")
+
+
+class FunnelCell(models.Model):
+    """The unfiltered funnel's people, summed: how many live people of a cohort month are
+    at `stage_now` today having reached step `r` (max of their history and today)."""
+
+    cohort_month = models.IntegerField()
+    stage_now = models.CharField(max_length=20)
+    r = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort_month", "stage_now", "r"], name="funnel_cell_key"
+            )
+        ]
+
+
+class FunnelHours(models.Model):
+    """The unfiltered funnel's velocity histogram: live people of a cohort month who spent
+    `h` whole hours in step `k` (1 subscriber .. 5 opportunity) before moving on."""
+
+    cohort_month = models.IntegerField()
+    k = models.PositiveSmallIntegerField()
+    h = models.IntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cohort_month", "k", "h"], name="funnel_hours_key")
+        ]
+
+
+class FunnelPersonChange(models.Model):
+    """Insert-only queue filled by database triggers on people_person (migration 0002):
+    the id of a person whose stage, created_at or deleted_at changed, or who was deleted,
+    by any writer. Read by id with a settled watermark (FunnelFactState.last_queue_id)."""
+
+    person_id = models.BigIntegerField()
+
+
+class FunnelDirty(models.Model):
+    """Scratch: the people one refresh folds again (filled and emptied in its transaction)."""
+
+    person_id = models.BigIntegerField(primary_key=True)
 
 
 class FunnelFactState(models.Model):
@@ -55,6 +108,18 @@ class FunnelFactState(models.Model):
     )
     merges_seen_at = models.DateTimeField(
         null=True, help_text="Merges made or undone since (minus a margin) are folded again."
+    )
+    last_person_id = models.BigIntegerField(
+        default=0,
+        help_text="Every person up to this id has a fact row (people without history too).",
+    )
+    last_queue_id = models.BigIntegerField(
+        default=0, help_text="Every FunnelPersonChange up to this id is folded."
+    )
+    zone = models.CharField(
+        max_length=64,
+        default="",
+        help_text="The time zone of the cohort months (settings.TIME_ZONE).",
     )
     rebuilt_at = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
