@@ -17,10 +17,13 @@ counted in whole hours, so both databases give the same median and 90th
 percentile (linear interpolation between closest ranks, like PostgreSQL's
 `percentile_cont`).
 
-The figures come from one statement (funnel_sql.py): a pass over the people of
-the chosen cohorts with their folded stage history (reports.FunnelFact, one row a
-person, brought up to date by funnel_facts.refresh() first, so the figures are
-never behind the history), grouped by cohort and, for the velocity, by stage.
+The figures come from one statement (funnel_sql.py), after funnel_facts.refresh()
+has brought the folded stage history up to date (so they are never behind). With a
+filter it is a pass over the people of the chosen cohorts with their folded history
+(reports.FunnelFact, one row a person), grouped by cohort and, for the velocity, by
+stage; without one it sums the monthly rollups kept with the facts (FunnelCell,
+FunnelHours: a few thousand rows for 36 months instead of a million people), with
+the same arithmetic (ADR 0014).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The funnel's per-person facts, kept up to date (models.FunnelFact, ADR 0014).
+"""The funnel's per-person facts and monthly rollups, kept up to date (ADR 0014).
 
 Each person's stage history is folded into one row: `reached`, the furthest funnel
 step any of their stage changes took them to (1 subscriber .. 6 customer, advocate
@@ -6,24 +6,39 @@ counting as customer), and per step 1..5 the whole hours from first entering tha
 step to first reaching any later one (NULL when they skipped it, never moved on, or
 went back in time). funnel_sql.py reads these rows instead of the history.
 
-How the rows follow the history, without a hook in every writer (capture drains,
-imports and people's services all insert stage changes, some by COPY):
+Each row also keeps a snapshot of the person as last folded (cohort month in the site's
+time zone, stage today, live), and the rows of live people are summed into monthly
+rollups (models.FunnelCell, FunnelHours) that the unfiltered funnel reads. A person
+folded again takes their snapshot's contribution out and puts the new one in
+(set-based upserts of n = n + delta), so the rollups always equal the sum of the rows.
 
-- Stage changes are only ever inserted, so a watermark (the highest change id folded)
-  finds every person with new history: their rows are folded again, whole.
-- On PostgreSQL ids are handed out before commit, so a change with a lower id can
-  commit after one with a higher id. The watermark only moves up to an id that is
-  *settled* (core.watermarks: read under a brief SHARE lock). If the lock is not had
-  in time, the new people are folded anyway but the watermark stays, so the next
-  refresh looks again. SQLite has one writer and increasing ids.
+Who must be folded again, without a hook in every writer (capture drains, imports,
+people's services, bulk edits, merges, raw SQL):
+
+- Stage changes are only ever inserted: a watermark on their ids (`last_change_id`).
+- New people (with or without history): a watermark on person ids (`last_person_id`).
+- People whose stage, created_at or deleted_at changed, and people deleted: database
+  triggers on people_person (migration 0002) put their id in FunnelPersonChange, read
+  by a third watermark (`last_queue_id`); read rows are deleted.
+- On PostgreSQL ids are handed out before commit, so a row with a lower id can commit
+  after one with a higher id. A watermark only moves up to an id that is *settled*
+  (core.watermarks: read under a brief SHARE lock). If the lock is not had in time,
+  the people are folded anyway but the watermark stays, so the next refresh looks
+  again (folding a person twice changes nothing). SQLite has one writer and increasing ids.
 - A dedup merge moves stage changes between people (and its undo moves them back)
   without new ids: the people of every merge made or undone since the last refresh
   (with a margin for transactions still open then) are folded again.
-- Erasing a person deletes their row with them (the model's cascade); rows of people
-  gone by other means are never read (the report starts from the people).
+- Erasing a person takes their contribution out and deletes their row inside the
+  erasure (people's ErasureStep, `forget_person`); a person gone by other means is
+  queued by the DELETE trigger and their row dropped by the next refresh.
+- The cohort months depend on the time zone: a refresh under another TIME_ZONE than
+  the one the facts were folded in (`zone`) folds everyone.
+
+The people to fold again are first collected in FunnelDirty, so the contribution taken
+out and the one put in are of the same people.
 
 `refresh()` runs before every report (so the figures are never behind), in the
-worker every minute (`refresh_loop`) and after a big import; a refresh with nothing new costs three indexed reads and
+worker every minute (`refresh_loop`) and after a big import; a refresh with nothing new costs five indexed reads and
 takes no lock.
 `rebuild()` (`tandem funnel_facts --rebuild`) folds everyone again.
 """

@@ -5,6 +5,10 @@ row here: the furthest funnel step it reached and, per step, the whole hours fro
 first entering it to first reaching any later one. The funnel report then reads one
 narrow row per person instead of grouping their history on every request.
 
+Without a filter the funnel reads monthly rollups of those rows instead (FunnelCell,
+FunnelHours), kept with them by deltas; triggers on people_person queue the people
+whose stage, created_at or deletion changed (FunnelPersonChange).
+
 The rows are derived data, kept by `funnel_facts.refresh()` (before each report, and in
 the worker after big writes) and rebuilt by `tandem funnel_facts --rebuild`; nothing
 else writes them, and losing them loses nothing.
