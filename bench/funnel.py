@@ -14,8 +14,10 @@ person. People are created in id order over the 36 months, as they are in use. T
 after an import (timed), and builds the funnel (reports/funnel.py: the facts brought
 up to date, then the one statement) 5 times
 per case and prints the median and the worst (and this process's CPU time): the whole 36 months, the default 12,
-one campaign, one source with one owner, one industry; and once right after 1,000 new
-stage changes (the report folds them first). The workers are idle (none
+one campaign, one source with one owner, one industry (without a filter the report
+sums the monthly rollups, ADR 0014); once right after 1,000 new stage changes and once
+right after 1,000 people's stage updated in place (the report folds them first); then
+the 36 months by the per-person path, which must equal the rollup's. The workers are idle (none
 run). SQLite lives in a temporary TANDEM_DATA_DIR (kept with --keep); PostgreSQL
 uses the database `tandem_funnel_bench` (dropped and made again unless --keep finds
 it filled). Exit status 1 if a worst time is over 1 s.

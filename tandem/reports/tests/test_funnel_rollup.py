@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
 
 from tandem.accounts.actor import Actor
 from tandem.dedup.services import merge_people, unmerge
@@ -235,3 +236,17 @@ def test_a_new_time_zone_rebuilds_the_cohort_months(settings):
     assert (entered("2026-01"), entered("2026-02")) == (0, 1)
     assert funnel_facts.refresh().people == 0  # rebuilt once, then nothing new
     assert_same()
+
+
+def test_the_unfiltered_funnel_reads_the_rollups_and_a_filtered_one_the_people():
+    person_with_history("Ann", [("lead", dt.datetime(2026, 1, 5, tzinfo=UTC))], source="web")
+    figures("2026-01", "2026-01")  # built
+    for params, table, other in (
+        ({}, "reports_funnelcell", "people_person"),
+        ({"source": "web"}, "people_person", "reports_funnelcell"),
+    ):
+        filters = funnel.parse_filters({"from": "2026-01", "to": "2026-01", **params}, today=TODAY)
+        with CaptureQueriesContext(connection) as queries:
+            assert funnel.build(filters).total.entered == 1
+        report = next(q["sql"] for q in queries if "SELECT 'c'" in q["sql"])
+        assert table in report and other not in report
