@@ -270,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(times)
         worst_all = max(worst_all, worst)
         print(
-            f"| {label} | {result.total.entered:,} | {percentile(times, 50):.2f} | {worst:.2f} "
-            f"| {percentile(cpu, 50):.2f} |"
+            f"| {label} | {result.total.entered:,} | {percentile(times, 50):.3f} | {worst:.3f} "
+            f"| {percentile(cpu, 50):.3f} |"
         )
     # New history since the last report: the report folds it first (refresh-on-read).
     from django.db import connection

@@ -202,7 +202,7 @@ def statement(
 def rollup_statement(*, first: dt.date, last: dt.date) -> tuple[str, list[Any]]:
     """The unfiltered funnel from the monthly rollups (reports.FunnelCell, FunnelHours):
     the same rows as `statement` for the months `first` .. `last` without a filter,
-    summed from a few thousand rows instead of a pass over every person."""
+    summed from a few thousand rows (495 + 4,907 for 36 months of the bench) instead of a pass over every person."""
     cell, hours = FunnelCell._meta.db_table, FunnelHours._meta.db_table
     low, high = first.year * 100 + first.month, last.year * 100 + last.month
     reached = ", ".join(
