@@ -250,3 +250,22 @@ def test_the_unfiltered_funnel_reads_the_rollups_and_a_filtered_one_the_people()
             assert funnel.build(filters).total.entered == 1
         report = next(q["sql"] for q in queries if "SELECT 'c'" in q["sql"])
         assert table in report and other not in report
+
+
+def test_the_triggers_survive_every_migration():
+    """SQLite drops a table's triggers when a migration rebuilds the table (Django's
+    AlterField on SQLite copies people_person into a new one): a later people migration
+    would silently stop the queue. If this fails, add a reports migration that creates
+    the triggers again (0002's SQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'people_person'::regclass"
+                " AND NOT tgisinternal"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'people_person'"
+            )
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"reports_funnel_person_update", "reports_funnel_person_delete"} <= names
