@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django_tasks import task
 
 from tandem.attribution import store
@@ -30,3 +30,4 @@ def refresh_loop(stop: threading.Event, *, poll_seconds: float = 60.0) -> None:
         finally:
             close_old_connections()
         stop.wait(poll_seconds)
+    connections.close_all()  # this thread's own connections: none left open when it ends

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -442,3 +442,4 @@ def refresh_loop(stop: threading.Event, *, poll_seconds: float = 60.0) -> None:
         finally:
             close_old_connections()
         stop.wait(poll_seconds)
+    connections.close_all()  # this thread's own connections: none left open when it ends

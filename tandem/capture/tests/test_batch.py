@@ -290,10 +290,14 @@ def test_new_people_are_written_in_a_fixed_number_of_statements(queued, guide, s
             assert inbox.drain().captured == n
         return len(queries)
 
+    # A first drain warms what is looked up once per process (PostgreSQL's sequence
+    # names, the daily clean-up of confirmation marks), so the two below compare alike
+    # whichever tests ran before.
+    statements_for(1, 1000)
     few = statements_for(3, 0)
     full = statements_for(min(inbox.write_batch_size(), 60), 100)  # one write transaction each
     assert full == few
-    total = 3 + min(inbox.write_batch_size(), 60)
+    total = 1 + 3 + min(inbox.write_batch_size(), 60)
     assert Person.objects.count() == total
     assert OutboundEmail.objects.filter(kind="consent_confirmation").count() == total
     assert Consent.objects.filter(status="pending").count() == total
