@@ -163,7 +163,7 @@ def default_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date,
     return start, end
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     zone = timezone.get_current_timezone()
     first = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
     after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -271,7 +271,7 @@ def attribute(
     """Credit the period's won revenue and open pipeline under `model` (see the module)."""
     clean = _check(model, start, end, group_by, half_life_days, filters)
     half = float(half_life_days)
-    first, after = _bounds(start, end)
+    first, after = period_bounds(start, end)
     if model == "time_decay" and half != 7.0:
         # Stored for the default half-life only: another one is credited from the paths.
         paths = load_paths(start=first, end=after, group_by=group_by, filters=clean)

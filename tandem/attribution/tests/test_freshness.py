@@ -13,11 +13,12 @@ import pytest
 from django.utils import timezone
 
 from tandem.attribution import store
-from tandem.attribution.engine import MODELS, _bounds, attribute, credit_paths
+from tandem.attribution.engine import MODELS, attribute, credit_paths, period_bounds
 from tandem.attribution.models import DealCredit
 from tandem.attribution.paths import deal_filter, load_paths
 from tandem.attribution.tests.factories import at, campaign, deal, person, touch
 from tandem.campaigns.models import Touchpoint
+from tandem.core.tests.threads import left_open
 from tandem.deals import services as deals
 from tandem.deals.models import DealStatus
 from tandem.dedup.services import merge_people, unmerge
@@ -197,7 +198,7 @@ def test_the_stored_credit_is_what_the_paths_give(system, ann, bob, camps, model
     deal([bob], amount="333.33", created=at("2026-11-12"), status=DealStatus.OPEN)
     deal([ann], amount="77.00", created=at("2026-11-11"), closed=at("2026-11-25"), status="lost")
     touch(bob, at("2026-11-15"), camps["c3"])
-    first, after = _bounds(NOV["start"], NOV["end"])
+    first, after = period_bounds(NOV["start"], NOV["end"])
     for group_by in ("campaign", "kind"):
         where, params = deal_filter(first, after, lost=model == "markov", filters={})
         store.refresh(where, params, group_by)
@@ -223,39 +224,19 @@ def test_a_backdated_touch_committed_late_with_a_lower_id_is_not_skipped(system,
     """PostgreSQL hands out ids before commit: a bulk path's touchpoint can commit after
     a later one was seen. The watermark must not pass it (core.watermarks). On SQLite the
     other writer waits for the lock, and the same assertions hold."""
-    import threading
-
-    from django.db import connection, connections, transaction
+    from django.db import connection
 
     won([ann])
     assert revenue() == {"C1": Decimal("1000.00")}
-    holding, release, done = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def slow_import() -> None:
-        try:
-            with transaction.atomic():  # the lower id, committed last, no hook
-                Touchpoint.objects.create(
-                    person=ann, kind="event", occurred_at=at("2026-11-05"), campaign=camps["c2"]
-                )
-                holding.set()
-                release.wait(10)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-            holding.set()
-        finally:
-            connections.close_all()
-            done.set()
+    def bulk_touch() -> None:  # the lower id, committed last, no hook
+        Touchpoint.objects.create(
+            person=ann, kind="event", occurred_at=at("2026-11-05"), campaign=camps["c2"]
+        )
 
-    thread = threading.Thread(target=slow_import)
-    thread.start()
-    assert holding.wait(10)
-    if connection.vendor == "postgresql":
-        other = person(system, "Other")  # a higher id, committed first
-        Touchpoint.objects.create(person=other, kind="call", occurred_at=at("2026-11-06"))
-        assert revenue() == {"C1": Decimal("1000.00")}  # the late one is not visible yet
-    release.set()
-    assert done.wait(10)
-    thread.join()
-    assert not errors
+    with left_open(bulk_touch):
+        if connection.vendor == "postgresql":
+            other = person(system, "Other")  # a higher id, committed first
+            Touchpoint.objects.create(person=other, kind="call", occurred_at=at("2026-11-06"))
+            assert revenue() == {"C1": Decimal("1000.00")}  # the late one is not visible yet
     assert revenue() == {"C1": Decimal("500.00"), "C2": Decimal("500.00")}

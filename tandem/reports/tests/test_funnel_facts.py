@@ -12,10 +12,11 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tandem.accounts.actor import Actor
+from tandem.core.tests.threads import left_open
 from tandem.dedup.services import merge_people, unmerge
 from tandem.people.models import Person, StageChange
 from tandem.people.services import erase_person
@@ -125,33 +126,11 @@ def test_a_change_committed_late_with_a_lower_id_is_not_skipped():
     early = person_with_history("Early", [("lead", at(1, 5))])
     late = person_with_history("Late", [("lead", at(1, 6))])
     funnel_facts.refresh()
-    holding, release, done = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def slow_writer() -> None:
-        try:
-            with transaction.atomic():
-                change(late, "mql", at(1, 8))  # the lower id, committed last
-                holding.set()
-                release.wait(10)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-            holding.set()
-        finally:
-            connections.close_all()
-            done.set()
-
-    thread = threading.Thread(target=slow_writer)
-    thread.start()
-    assert holding.wait(10)
-    if connection.vendor == "postgresql":
-        change(early, "mql", at(1, 7))  # a higher id, committed first
-        funnel_facts.refresh()  # the late writer holds the table: the lock is not had
-        assert FunnelFact.objects.get(person=early).reached == 3
-    release.set()
-    assert done.wait(10)
-    thread.join()
-    assert not errors
+    with left_open(lambda: change(late, "mql", at(1, 8))):  # the lower id, committed last
+        if connection.vendor == "postgresql":
+            change(early, "mql", at(1, 7))  # a higher id, committed first
+            funnel_facts.refresh()  # the late writer holds the table: the lock is not had
+            assert FunnelFact.objects.get(person=early).reached == 3
     funnel_facts.refresh()
     assert FunnelFact.objects.get(person=late).reached == 3
     state = FunnelFactState.objects.get(pk=1)
