@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -19,3 +20,14 @@ def client_ip(request: HttpRequest) -> str:
         if hops:
             return hops[-1][:100]
     return str(request.META.get("REMOTE_ADDR") or "unknown")[:100]
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where a form goes back to: its `next` when that is a page of this site, else
+    `default` (never off-site: an open redirect would let a link send users anywhere)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -20,12 +20,12 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.models import Role, User
 from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
+from tandem.core.http import safe_next
 from tandem.core.models import AuditEvent
 from tandem.deals import services
 from tandem.deals.api_filters import DealFilter
@@ -93,16 +93,6 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     """12,345.00 EUR: two places, a thousands comma, the currency after."""
     currency = currency or settings.TANDEM_BASE_CURRENCY
     return f"{amount or Decimal('0'):,.2f} {currency}"
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    """Where to go back to: `next` when it is a page of this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _deal(pk: int) -> Deal:
@@ -243,7 +233,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, notice)
-    return redirect(_next(request, reverse("deals:detail", args=[deal.pk])))
+    return redirect(safe_next(request, reverse("deals:detail", args=[deal.pk])))
 
 
 # --- the list -------------------------------------------------------------------------

@@ -17,13 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.accounts.permissions import can, page_requires, require
 from tandem.core.audit import audit_for
+from tandem.core.http import safe_next
 from tandem.followups import services
 from tandem.followups.filters import TaskFilter
 from tandem.followups.forms import NOBODY, CompleteForm, TaskForm, owner_choices
@@ -52,16 +52,6 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    """Where to go back to: `next` when it is a page of this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _task(pk: int) -> Task:
@@ -149,7 +139,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
     """Add a task (the Tasks page's and the cards' forms post here); back to `next`."""
     user = _user(request)
     require(user, "tasks.create")
-    back = _next(request, reverse("tasks:list"))
+    back = safe_next(request, reverse("tasks:list"))
     if request.method == "POST":
         form = TaskForm(request.POST)
         if form.is_valid():
@@ -242,19 +232,19 @@ def _moved(request: HttpRequest, task: Task, message: str) -> HttpResponse:
         return render(
             request,
             "followups/_task_row.html",
-            row_context(task, _user(request), hx=True, next_url=_next(request, "")),
+            row_context(task, _user(request), hx=True, next_url=safe_next(request, "")),
         )
     messages.success(request, message)
-    return redirect(_next(request, reverse("tasks:detail", args=[task.pk])))
+    return redirect(safe_next(request, reverse("tasks:detail", args=[task.pk])))
 
 
 def _refused(request: HttpRequest, task: Task, err: ValidationError) -> HttpResponse:
     text = " ".join(" ".join(v) for v in err.message_dict.values())
     if _is_htmx(request):
-        context = row_context(task, _user(request), hx=True, next_url=_next(request, ""))
+        context = row_context(task, _user(request), hx=True, next_url=safe_next(request, ""))
         return render(request, "followups/_task_row.html", {**context, "error": text}, status=422)
     messages.error(request, text)
-    return redirect(_next(request, reverse("tasks:detail", args=[task.pk])))
+    return redirect(safe_next(request, reverse("tasks:detail", args=[task.pk])))
 
 
 @page_requires("tasks.edit")

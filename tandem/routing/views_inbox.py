@@ -14,12 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.accounts.permissions import can, page_requires, require
+from tandem.core.http import safe_next
 from tandem.people.models import Person
 from tandem.routing import handoffs, inbox
 from tandem.routing.forms_handoffs import SendBackForm
@@ -35,10 +35,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _back(request: HttpRequest, person: Person) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("people:detail", args=[person.pk])
+    return safe_next(request, reverse("people:detail", args=[person.pk]))
 
 
 @page_requires("routing.respond")
