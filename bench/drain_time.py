@@ -150,7 +150,7 @@ def _server_cpu(pid: int | None) -> float | None:
 def report(db_label: str, out: DrainTiming) -> None:
     n = max(1, out.waiting)
     print(f"{db_label}: {out.captured} captured, {out.failed} failed of {out.waiting} waiting")
-    print(f"  {out.wall * 1000 / n:.1f} ms a submission (wall), {out.cpu * 1000 / n:.1f} ms CPU")
+    print(f"  {out.wall * 1000 / n:.2f} ms a submission (wall), {out.cpu * 1000 / n:.2f} ms CPU")
     if out.server_cpu is not None:
         print(f"  {out.server_cpu * 1000 / n:.1f} ms CPU of the PostgreSQL server process")
     if out.kinds:

@@ -134,9 +134,28 @@ def people_touched(person_ids: list[int], why: str) -> None:
 def _after_commit() -> None:
     ids = sorted(getattr(_pending, "ids", set()))
     _pending.ids = set()
-    if ids:
-        contact_requests(ids)
-        met_in_person.safely(ids)  # J4: met at a booth or in a store, not routed: a task
+    if not ids:
+        return
+    # Most touched people (a web form's batch of newsletter sign-ups) asked for nothing and
+    # were met nowhere: one query finds the few worth the two checks' three queries, which
+    # were a sixth of the capture drain's time when run for every batch.
+    worth = _worth_a_look(ids)
+    if worth:
+        contact_requests(worth)
+        met_in_person.safely(worth)  # J4: met at a booth or in a store, not routed: a task
+
+
+def _worth_a_look(person_ids: list[int]) -> list[int]:
+    """Those of these people with a "contact me" or a met-in-person touchpoint (each
+    check then applies its own conditions)."""
+    found: set[int] = set()
+    for start in range(0, len(person_ids), CHUNK):
+        found.update(
+            Touchpoint.objects.filter(person_id__in=person_ids[start : start + CHUNK])
+            .filter(Q(detail__contact_request=True) | Q(kind__in=met_in_person.MET_IN_PERSON))
+            .values_list("person_id", flat=True)
+        )
+    return sorted(found)
 
 
 def contact_requests(person_ids: list[int]) -> Qualified | None:
