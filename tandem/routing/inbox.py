@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -49,18 +49,45 @@ class InboxLead:
         return f"lead{self.handoff.pk}"
 
 
-def open_handoffs_of(owner: User) -> QuerySet[Handoff]:
-    """An owner's open current hand-offs, soonest due first (none due: last)."""
-    return (
-        Handoff.objects.filter(
-            owner=owner,
-            is_current=True,
-            status=HandoffStatus.OPEN,
-            person__deleted_at__isnull=True,
-        )
-        .select_related("person", "person__company", "person__score_row")
-        .order_by(F("due_at").asc(nulls_last=True), "id")
+def _open_of(owner: User) -> QuerySet[Handoff]:
+    return Handoff.objects.filter(
+        owner=owner,
+        is_current=True,
+        status=HandoffStatus.OPEN,
+        person__deleted_at__isnull=True,
     )
+
+
+def _late(now: Any) -> Q:
+    """Overdue: the SLA's first contact has not happened and its time is up. A lead called
+    in time but not yet accepted or sent back is waiting, not late."""
+    return Q(first_contact_at__isnull=True, due_at__isnull=False, due_at__lte=now)
+
+
+def open_handoffs_of(owner: User, *, now: Any = None) -> QuerySet[Handoff]:
+    """An owner's open current hand-offs: the overdue ones first, then soonest due (none
+    due: last). Overdue first, because a lead called in time but not answered for months
+    would otherwise sit above every late one, and push some off the first page."""
+    now = now or timezone.now()
+    return (
+        _open_of(owner)
+        .select_related("person", "person__company", "person__score_row")
+        .annotate(late=Case(When(_late(now), then=Value(0)), default=Value(1)))
+        .order_by("late", F("due_at").asc(nulls_last=True), "id")
+    )
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    waiting: int  # every open hand-off, not only the page shown
+    overdue: int
+
+
+def inbox_counts(owner: User, *, now: Any = None) -> InboxCounts:
+    """How many leads wait for this owner, and how many of them are overdue (one query)."""
+    now = now or timezone.now()
+    counts = _open_of(owner).aggregate(waiting=Count("id"), overdue=Count("id", filter=_late(now)))
+    return InboxCounts(waiting=counts["waiting"], overdue=counts["overdue"])
 
 
 def _latest_per_person(qs: QuerySet, person_ids: list[int], order: list[Any]) -> dict[int, list]:
@@ -90,10 +117,11 @@ def _reasons(row: Any, now: Any) -> list[Reason]:
     ]
 
 
-def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
-    """The inbox's leads with their context, in three queries whatever their number."""
+def inbox_leads(owner: User, *, limit: int = PAGE_SIZE, offset: int = 0) -> list[InboxLead]:
+    """A page of the inbox's leads with their context, in three queries whatever their
+    number (`offset`: the leads before the page)."""
     now = timezone.now()
-    handoffs = list(open_handoffs_of(owner)[:limit])
+    handoffs = list(open_handoffs_of(owner, now=now)[offset : offset + limit])
     ids = [h.person_id for h in handoffs]
     touchpoints = _latest_per_person(
         Touchpoint.objects.select_related("campaign"),
@@ -109,8 +137,6 @@ def inbox_leads(owner: User, *, limit: int = PAGE_SIZE) -> list[InboxLead]:
         leads.append(
             InboxLead(
                 handoff=h,
-                # Overdue: the SLA's first contact has not happened and its time is up. A lead
-                # called in time but not yet accepted or sent back is waiting, not late.
                 is_overdue=h.first_contact_at is None and h.due_at is not None and h.due_at <= now,
                 score=row,
                 reasons=_reasons(row, now) if row is not None else [],

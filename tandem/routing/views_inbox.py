@@ -38,6 +38,14 @@ def _back(request: HttpRequest, person: Person) -> str:
     return safe_next(request, reverse("people:detail", args=[person.pk]))
 
 
+def _page_url(request: HttpRequest) -> str:
+    """This inbox's address without its page (the pager adds `page=`)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}&" if encoded else f"{request.path}?"
+
+
 @page_requires("routing.respond")
 def my_leads(request: HttpRequest) -> HttpResponse:
     """GET: the open hand-offs of the signed-in user (or, `?owner=`, of a team member for
@@ -52,15 +60,31 @@ def my_leads(request: HttpRequest) -> HttpResponse:
         owner = get_object_or_404(User, pk=int(raw))
         if not inbox.may_open_inbox(viewer, owner):
             raise PermissionDenied("Only their manager or an admin opens someone's inbox.")
-    leads = inbox.inbox_leads(owner)
+    page = 1
+    raw_page = request.GET.get("page", "").strip()
+    if raw_page:
+        if raw_page.isdigit() and len(raw_page) < 7 and int(raw_page) >= 1:
+            page = int(raw_page)
+        else:
+            error = "page: a whole number from 1."
+    size = inbox.PAGE_SIZE
+    counts = inbox.inbox_counts(owner)
+    leads = inbox.inbox_leads(owner, offset=(page - 1) * size)
     choices = inbox.inbox_owner_choices(viewer)
+    pages = max(1, -(-counts.waiting // size))
     context = {
         "owner": owner,
         "is_own": owner.pk == viewer.pk,
         "leads": leads,
-        "overdue_count": sum(1 for lead in leads if lead.is_overdue),
+        "waiting_count": counts.waiting,
+        "overdue_count": counts.overdue,
+        "page": page,
+        "pages": pages,
+        "first_shown": (page - 1) * size + 1,
+        "last_shown": (page - 1) * size + len(leads),
+        "page_url": _page_url(request),
         "owner_choices": choices if len(choices) > 1 else [],
-        "page_size": inbox.PAGE_SIZE,
+        "page_size": size,
         "error": error,
         "inbox_url": request.get_full_path(),
         # Read once for every card's send-back form.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from tandem.accounts.permissions import can
 
@@ -20,3 +22,14 @@ def may_respond(context: dict[str, Any], person: Any) -> bool:
     """
     request = context.get("request")
     return bool(request is not None and can(request.user, "routing.respond", person))
+
+
+@register.filter
+def when(value: Any, with_time: bool = True) -> str:
+    """A date on a lead's card, "Thu 13 Aug, 08:00", with its year when not this year:
+    a hand-off due last August reads as overdue by a year, not by days."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    fmt = "D j M" if local.year == timezone.localdate().year else "D j M Y"
+    return date_format(local, f"{fmt}, H:i" if with_time else fmt)

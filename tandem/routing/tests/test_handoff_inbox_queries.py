@@ -12,11 +12,12 @@ from tandem.scoring.tests.factories import active_rules, fit
 
 # session, the signed-in user
 AUTH = 2
-# + the open hand-offs joined to their people, companies and stored scores, the latest
+# + the counts of waiting and overdue leads (one aggregate, over every page),
+#   the open hand-offs joined to their people, companies and stored scores, the latest
 #   touchpoints per person (one window query, with their campaigns), the latest
 #   activities per person (one window query), the send-back reasons (read once for every
 #   card's form); a salesperson has no inbox switch, so no users are read for it
-INBOX = AUTH + 4
+INBOX = AUTH + 5
 
 
 @pytest.mark.parametrize("rows", [1, 25])

@@ -60,6 +60,43 @@ def test_my_leads_lists_open_hand_offs_overdue_first_with_their_context(client, 
     assert "Accept</button>" in html and "Send back to marketing</button>" in html
 
 
+def test_a_full_inbox_counts_every_lead_and_no_overdue_one_hides_on_a_later_page(
+    client, salesperson
+):
+    """Seen in the demo: 69 open hand-offs, the page said "25 waiting · 4 overdue" (its own
+    25), and the fifth overdue lead sat on a page no link reached, below leads called in
+    time months ago and never answered."""
+    from tandem.routing.inbox import PAGE_SIZE
+
+    called_ids = []
+    with time_machine.travel(NOW - dt.timedelta(days=30), tick=False):
+        for i in range(PAGE_SIZE + 2):
+            _, h = routed_lead(salesperson, last_name=f"Called{i}", due_in=dt.timedelta(hours=4))
+            called_ids.append(h.pk)
+        Handoff.objects.filter(pk__in=called_ids).update(first_contact_at=timezone.now())
+    with time_machine.travel(NOW - dt.timedelta(hours=5), tick=False):
+        routed_lead(salesperson, last_name="Forgotten", due_in=dt.timedelta(hours=1))
+    with time_machine.travel(dt.datetime(2025, 8, 12, 15, 0, tzinfo=dt.UTC), tick=False):
+        _, old = routed_lead(salesperson, last_name="Lastyear", due_in=dt.timedelta(hours=17))
+        Handoff.objects.filter(pk=old.pk).update(first_contact_at=timezone.now())
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(salesperson)
+        first = client.get("/leads/").content.decode()
+        second = client.get("/leads/?page=2").content.decode()
+        past = client.get("/leads/?page=9")
+        bad = client.get("/leads/?page=abc")
+    assert f"{PAGE_SIZE + 4} waiting" in first and "1 overdue" in first
+    # A lead due more than a year ago says its year (it read "Wed 13 Aug" in the demo).
+    assert "Wed 13 Aug 2025, 08:00" in first and "Tue 12 Aug 2025, 15:00" in first
+    assert ">Forgotten<" in first
+    assert first.index(">Forgotten<") < first.index(">Called0<")  # the late one on top
+    assert f"1–{PAGE_SIZE} shown" in first and 'href="/leads/?page=2"' in first
+    assert f"Called{PAGE_SIZE + 1}<" in second and ">Forgotten<" not in second
+    assert f"{PAGE_SIZE + 1}–{PAGE_SIZE + 4} shown" in second and 'rel="prev"' in second
+    assert past.status_code == 200 and "past the last" in past.content.decode()
+    assert bad.status_code == 400 and "page: a whole number" in bad.content.decode()
+
+
 def test_a_manager_opens_a_team_members_inbox_but_not_another_teams(client, salesperson, manager):
     team_with("DACH", salesperson, manager)
     other = make_user("olga", Role.SALESPERSON)
