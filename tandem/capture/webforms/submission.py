@@ -174,6 +174,13 @@ def is_ticked(value: str) -> bool:
     return value.strip().lower() not in ("", "0", "false", "off", "no")
 
 
+# Names a post may carry that are not extra: the standard fields, their Web-to-Lead
+# aliases and the control fields (each form adds its own fields' names).
+_KNOWN_NAMES = frozenset(
+    [*(spec.name for spec in STANDARD_FIELDS), *(a for s in STANDARD_FIELDS for a in s.aliases)]
+) | frozenset(CONTROL_FIELDS)
+
+
 def read_submission(
     form: WebForm,
     data: Mapping[str, Any],
@@ -192,7 +199,7 @@ def read_submission(
     # Salesforce names for our fields (and our names for the standard ones not on the form).
     for spec in STANDARD_FIELDS:
         raw = data.get(spec.name)
-        if raw is None:
+        if raw is None and spec.aliases:
             raw = next((data.get(a) for a in spec.aliases if data.get(a) not in (None, "")), None)
         if raw is None:
             continue
@@ -257,10 +264,7 @@ def read_submission(
     sub.contact_request = is_ticked(str(data.get(CONTACT_REQUEST_FIELD) or ""))
     if not form.redirect_url:  # a retURL leads only to the form's own sites
         sub.return_url = redirects.allowed_return_url(str(data.get("retURL") or ""), form.sites)
-    known = {spec.name for spec in STANDARD_FIELDS} | {
-        a for s in STANDARD_FIELDS for a in s.aliases
-    }
-    known |= {ff.input_name for ff in fields} | CONTROL_FIELDS
+    known = _KNOWN_NAMES.union(ff.input_name for ff in fields)
     for name in list(data.keys())[:200]:
         if name in known or name.startswith(CONSENT_PREFIX) or len(sub.extra) >= MAX_EXTRA_FIELDS:
             continue
