@@ -21,6 +21,7 @@ accepts: one task row for a burst, not three per post.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import threading
@@ -32,8 +33,11 @@ from typing import Any, cast
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
-from django.db.models import F, Field
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Model
+from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 
@@ -103,9 +107,23 @@ def _payload(sub: webforms.Submission, proof: consents.Proof, base_url: str) -> 
 
 def captures_inline() -> bool:
     """True when tasks run in the caller (no queue, no worker): capture in the request."""
-    from tandem.capture.tasks import drain_capture_inbox
+    inline = _captures_inline[0]
+    if inline is None:
+        from tandem.capture.tasks import drain_capture_inbox
 
-    return isinstance(drain_capture_inbox.get_backend(), ImmediateBackend)
+        inline = _captures_inline[0] = isinstance(
+            drain_capture_inbox.get_backend(), ImmediateBackend
+        )
+    return inline
+
+
+_captures_inline: list[bool | None] = [None]  # known once per process, until TASKS changes
+
+
+@receiver(setting_changed)
+def _forget_task_backend(*, setting: str, **kwargs: Any) -> None:
+    if setting == "TASKS":
+        _captures_inline[0] = None
 
 
 @dataclass(frozen=True)
@@ -146,8 +164,9 @@ def accept(
     hits = ratelimit.Hits(limits, window_seconds=window_seconds) if limits else None
     payload = _payload(sub, proof, base_url)
     received_at = proof.at or timezone.now()
+    db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` looks it up again
     if captures_inline():
-        wait = _count(hits)
+        wait = _count(db, hits)
         if wait:
             return Acceptance(stored=False, retry_after=wait)
         with transaction.atomic():
@@ -160,12 +179,12 @@ def accept(
             )
             _capture(row, _Forms())
         return Acceptance(stored=True)
-    if hits is not None and connection.vendor == "postgresql":
-        wait, stored = _count_and_insert_in_one_statement(hits, form, received_at, payload)
+    if hits is not None and db.vendor == "postgresql":
+        wait, stored = _count_and_insert_in_one_statement(db, hits, form, received_at, payload)
     else:
         with _writer_turn():
-            wait = _count(hits)
-            stored = not wait and _insert(form, received_at, payload)
+            wait = _count(db, hits)
+            stored = not wait and _insert(db, form, received_at, payload)
     if stored:
         transaction.on_commit(_drain_soon)
     return Acceptance(stored=stored, retry_after=wait)
@@ -174,7 +193,7 @@ def accept(
 _NATIVE_SQL: dict[str, str] = {}
 
 
-def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
+def _run(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
     """(rows, row count) of one statement run on the driver's own cursor.
 
     This is the hot path: Django's cursor wrapper would format the values
@@ -185,9 +204,9 @@ def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
     TANDEM_DB_PREPARED_STATEMENTS in the settings). Measured
     on PostgreSQL: 400-450 → 615 accepted posts/s.
     """
-    connection.ensure_connection()
-    raw = connection.connection
-    if connection.vendor == "sqlite":
+    db.ensure_connection()
+    raw = db.connection
+    if db.vendor == "sqlite":
         native = _NATIVE_SQL.get(sql)
         if native is None:
             native = _NATIVE_SQL[sql] = sql.replace("%s", "?")
@@ -204,11 +223,11 @@ def _run(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
         return rows, cursor.rowcount
 
 
-def _count(hits: ratelimit.Hits | None) -> int:
+def _count(db: BaseDatabaseWrapper, hits: ratelimit.Hits | None) -> int:
     """Run the hits; seconds to wait if a limit is exceeded, else 0."""
     if hits is None:
         return 0
-    rows, _ = _run(hits.sql, hits.params)
+    rows, _ = _run(db, hits.sql, hits.params)
     results = hits.results(rows)
     return max((r.retry_after for r in results if not r.allowed), default=0)
 
@@ -216,17 +235,17 @@ def _count(hits: ratelimit.Hits | None) -> int:
 _INSERT_SQL: dict[str, str] = {}
 
 
-def _insert_sql() -> str:
+def _insert_sql(db: BaseDatabaseWrapper) -> str:
     """INSERT ... SELECT guarded by the form's state (add conditions after it with AND)."""
-    sql = _INSERT_SQL.get(connection.vendor)
+    sql = _INSERT_SQL.get(db.vendor)
     if sql is None:
         meta = InboxSubmission._meta
-        q = connection.ops.quote_name
+        q = db.ops.quote_name
         columns = ", ".join(
             q(str(cast(Field, meta.get_field(n)).column))
             for n in ("form", "received_at", "payload")
         )
-        sql = _INSERT_SQL[connection.vendor] = (
+        sql = _INSERT_SQL[db.vendor] = (
             # Names from the models, values as parameters.
             f"INSERT INTO {q(meta.db_table)} ({columns}, {q('attempts')}, {q('last_error')}) "  # noqa: S608
             f"SELECT %s, %s, %s, 0, '' FROM {q(WebForm._meta.db_table)} "
@@ -235,21 +254,33 @@ def _insert_sql() -> str:
     return sql
 
 
-def _insert_params(form: WebForm, received_at: Any, payload: dict[str, Any]) -> list[Any]:
-    meta = InboxSubmission._meta
+def _insert_params(
+    db: BaseDatabaseWrapper, form: WebForm, received_at: Any, payload: dict[str, Any]
+) -> list[Any]:
+    """The values as the fields would prepare them (`get_db_prep_save`: aware datetimes
+    and a dict for a JSONField with no encoder), straight through the backend's adapters."""
     return [
         form.pk,
-        meta.get_field("received_at").get_db_prep_save(received_at, connection),
-        meta.get_field("payload").get_db_prep_save(payload, connection),
+        _datetime_param(db, InboxSubmission, "received_at", received_at),
+        db.ops.adapt_json_value(payload, None),
         form.pk,
-        WebForm._meta.get_field("updated_at").get_db_prep_value(form.updated_at, connection),
+        _datetime_param(db, WebForm, "updated_at", form.updated_at),
     ]
 
 
-def _insert(form: WebForm, received_at: Any, payload: dict[str, Any]) -> bool:
+def _datetime_param(db: BaseDatabaseWrapper, model: type[Model], name: str, value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return db.ops.adapt_datetimefield_value(value)
+    # Naive or not a datetime: the field's own preparation (its warning, its conversion).
+    return cast(Field, model._meta.get_field(name)).get_db_prep_value(value, db)
+
+
+def _insert(
+    db: BaseDatabaseWrapper, form: WebForm, received_at: Any, payload: dict[str, Any]
+) -> bool:
     """One INSERT, without the ORM's per-object work (this is the hot path).
     False when no row was written (the form changed or closed)."""
-    _, count = _run(_insert_sql(), _insert_params(form, received_at, payload))
+    _, count = _run(db, _insert_sql(db), _insert_params(db, form, received_at, payload))
     return count == 1
 
 
@@ -257,7 +288,11 @@ _COUNTED_INSERT_SQL: dict[int, str] = {}
 
 
 def _count_and_insert_in_one_statement(
-    hits: ratelimit.Hits, form: WebForm, received_at: Any, payload: dict[str, Any]
+    db: BaseDatabaseWrapper,
+    hits: ratelimit.Hits,
+    form: WebForm,
+    received_at: Any,
+    payload: dict[str, Any],
 ) -> tuple[int, bool]:
     """PostgreSQL: the counters' UPSERT and the guarded INSERT as one statement
     (data-modifying CTEs). The counter rows every post updates are locked only
@@ -269,7 +304,7 @@ def _count_and_insert_in_one_statement(
             # Statements from the models' names, values as parameters.
             f"WITH hits AS ({hits.sql}), "  # noqa: S608
             f'limits ("key", "limit") AS (VALUES {marks}), '
-            f"stored AS ({_insert_sql()} AND NOT EXISTS ("
+            f"stored AS ({_insert_sql(db)} AND NOT EXISTS ("
             'SELECT 1 FROM hits JOIN limits ON hits."key" = limits."key" '
             'WHERE hits."hits" > limits."limit") RETURNING 1) '
             'SELECT "key", "hits", (SELECT COUNT(*) FROM stored) FROM hits'
@@ -277,8 +312,8 @@ def _count_and_insert_in_one_statement(
     params = list(hits.params)
     for key, limit in zip(hits.keys, hits.limits, strict=True):
         params += [key, limit]
-    params += _insert_params(form, received_at, payload)
-    rows, _ = _run(sql, params)
+    params += _insert_params(db, form, received_at, payload)
+    rows, _ = _run(db, sql, params)
     results = hits.results([(key, count) for key, count, _ in rows])
     wait = max((r.retry_after for r in results if not r.allowed), default=0)
     return wait, bool(rows and rows[0][2])
@@ -565,25 +600,49 @@ def _beat() -> None:
     _last_beat[0] = now
     with open(name, "a"):
         os.utime(name)
+    _seen_alive.clear()
 
 
 def _end_beat() -> None:
-    """The loop stops: posts enqueue drain tasks again at once."""
+    """The loop stops: posts enqueue drain tasks again (within _ALIVE_CHECK_SECONDS in
+    other processes, at once in this one)."""
     name = _heartbeat_file()
     _last_beat[0] = 0.0
+    _seen_alive.clear()
     if name is not None:
         with contextlib.suppress(OSError):
             os.unlink(name)
 
 
+# A heartbeat seen fresh is believed for this long (and never past its _HEARTBEAT_SECONDS)
+# before the file is looked at again: not one stat per post. A missing or stale one is
+# looked at again on the next post.
+_ALIVE_CHECK_SECONDS = 1.0
+# (vendor, database name, host, data folder) -> (time.time() its heartbeat file was
+# looked at, time.time() that beat goes stale)
+_seen_alive: dict[tuple[str, Any, Any, Any], tuple[float, float]] = {}
+
+
 def _drain_loop_alive() -> bool:
+    db = connections[DEFAULT_DB_ALIAS]
+    sd = db.settings_dict
+    database = (db.vendor, sd["NAME"], sd.get("HOST"), settings.DATA_DIR)
+    now = time.time()
+    seen = _seen_alive.get(database)
+    if seen is not None and now - seen[0] < _ALIVE_CHECK_SECONDS and now < seen[1]:
+        return True
     name = _heartbeat_file()
     if name is None:
         return False
     try:
-        return time.time() - os.stat(name).st_mtime < _HEARTBEAT_SECONDS
+        stale_at = os.stat(name).st_mtime + _HEARTBEAT_SECONDS
     except OSError:
-        return False
+        stale_at = 0.0
+    if now < stale_at:
+        _seen_alive[database] = (now, stale_at)
+        return True
+    _seen_alive.pop(database, None)
+    return False
 
 
 def drain_loop_alive_anywhere() -> bool:

@@ -18,11 +18,31 @@ from typing import cast
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
-from django.urls import get_resolver
+from django.urls import ResolverMatch, URLResolver, get_resolver
 
 PUBLIC_PREFIXES = ("/f/", "/consent/confirm/", "/u/")
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
+
+
+# Form paths resolved already, per URL resolver (a new one when the URLconf changes): a
+# form's posts come to one path, and resolving it again walked the URL patterns each time.
+# Bounded: cleared when full (any slug is a form's path to the resolver). The links with
+# a token in them (one path each) are resolved each time.
+_RESOLVED_KEEP = 512
+_resolved: dict[tuple[URLResolver, str], ResolverMatch] = {}
+
+
+def _resolve(path: str) -> ResolverMatch:
+    resolver = get_resolver()
+    match = _resolved.get((resolver, path))
+    if match is None:
+        match = resolver.resolve(path)
+        if path.startswith("/f/"):
+            if len(_resolved) >= _RESOLVED_KEEP:
+                _resolved.clear()
+            _resolved[resolver, path] = match
+    return match
 
 
 def _call_view(request: HttpRequest) -> HttpResponseBase:
@@ -31,7 +51,7 @@ def _call_view(request: HttpRequest) -> HttpResponseBase:
     A path that matches no view raises Resolver404: the handler's exception
     wrapper around this middleware answers it with the usual 404 page.
     """
-    match = get_resolver().resolve(request.path_info)
+    match = _resolve(request.path_info)
     request.resolver_match = match
     return match.func(request, *match.args, **match.kwargs)
 

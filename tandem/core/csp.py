@@ -17,8 +17,11 @@ the form's own thank-you address elsewhere. See `frameable_policy`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 
 HEADER = "Content-Security-Policy"
@@ -35,12 +38,30 @@ def app_policy() -> str:
     return build(settings.SECURE_CSP)
 
 
+# Policies of form pages by their sites, built once per process (every answer to a form
+# post carries one); forgotten when SECURE_CSP changes (tests override it).
+_FRAMEABLE_KEEP = 256
+_frameable: dict[tuple[str, ...], str] = {}
+
+
 def frameable_policy(sites: Iterable[str]) -> str:
     """The policy of a public form page: framed by the form's sites ("*" if none listed)."""
-    directives = {k: v for k, v in settings.SECURE_CSP.items() if k != "form-action"}
-    hosts = list(sites)
-    directives["frame-ancestors"] = ["'self'", *hosts] if hosts else ["*"]
-    return build(directives)
+    hosts = tuple(sites)
+    policy = _frameable.get(hosts)
+    if policy is None:
+        directives = {k: v for k, v in settings.SECURE_CSP.items() if k != "form-action"}
+        directives["frame-ancestors"] = ["'self'", *hosts] if hosts else ["*"]
+        policy = build(directives)
+        if len(_frameable) >= _FRAMEABLE_KEEP:
+            _frameable.clear()
+        _frameable[hosts] = policy
+    return policy
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: Any) -> None:
+    if setting == "SECURE_CSP":
+        _frameable.clear()
 
 
 class ContentSecurityPolicyMiddleware:

@@ -3,6 +3,7 @@ captured by the worker, exactly once, and nothing a visitor sent is lost."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -254,6 +255,31 @@ def test_the_workers_own_drain_loop_captures_posts_as_they_arrive(queued, guide)
     assert not loop.is_alive()
     assert Consent.objects.get(person__email="loop@example.com").status == "pending"
     assert not InboxSubmission.objects.exists()
+
+
+def test_a_drain_loop_not_heard_of_lately_leaves_the_posts_to_drain_tasks_again(
+    queued, guide, settings, tmp_path
+):
+    """A worker's loop that stopped beating (its process gone, in any process: the file is
+    shared) is not counted on: a post enqueues a drain task again."""
+    settings.DATA_DIR = tmp_path  # where PostgreSQL's heartbeat file goes
+    name = inbox._heartbeat_file()
+    assert name is not None
+    time.sleep(inbox.DRAIN_DELAY_SECONDS + 0.2)  # an earlier test's pending drain lands
+    drains = DBTaskResult.objects.filter(task_path__endswith="drain_capture_inbox")
+    before = set(drains.values_list("id", flat=True))
+    with open(name, "a"):
+        pass
+    stale = time.time() - inbox._HEARTBEAT_SECONDS - 5
+    os.utime(name, (stale, stale))
+    try:
+        assert post(guide, "stale@example.com") == 303
+        deadline = time.monotonic() + 5
+        while set(drains.values_list("id", flat=True)) == before:
+            assert time.monotonic() < deadline, "no drain task was enqueued"
+            time.sleep(0.05)
+    finally:
+        os.unlink(name)
 
 
 def test_the_drain_loop_sends_the_emails_and_checks_the_people_of_several_drains_together(

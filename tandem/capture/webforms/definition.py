@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core import signing
@@ -57,14 +58,15 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()  # Web-to-Lead names posted for this field
     help: str = ""
 
-    @property
+    # Cached: a post reads them several times for each field of its form.
+    @cached_property
     def input_name(self) -> str:
         """The name the field has in the posted form."""
         if self.name.startswith("custom:"):
             return CUSTOM_PREFIX + self.name.removeprefix("custom:")
         return self.name
 
-    @property
+    @cached_property
     def is_custom(self) -> bool:
         return self.name.startswith("custom:")
 
@@ -169,7 +171,7 @@ class FormField:
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    @cached_property
     def input_name(self) -> str:
         return self.spec.input_name
 

@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 from tandem.accounts.actor import Actor
 from tandem.campaigns.models import TouchpointKind
@@ -57,6 +59,23 @@ def min_fill_seconds() -> int:
     return int(getattr(settings, "TANDEM_FORM_MIN_FILL_SECONDS", 3))
 
 
+# The signer of the fill times, made once per process (making one per post cost as much
+# as checking the signature) and again when the secret keys change (tests change them).
+_signer: list[signing.TimestampSigner] = []
+
+
+def _shown_signer() -> signing.TimestampSigner:
+    if not _signer:
+        _signer.append(signing.TimestampSigner(salt=TIMESTAMP_SALT))
+    return _signer[0]
+
+
+@receiver(setting_changed)
+def _forget_signer(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        _signer.clear()
+
+
 def spam_reason(form: WebForm, data: Mapping[str, str]) -> str:
     """Why a post looks like a bot ("" if it does not): honeypot, bad or fresh timestamp.
 
@@ -68,7 +87,7 @@ def spam_reason(form: WebForm, data: Mapping[str, str]) -> str:
     if not token:
         return ""
     try:
-        shown = signing.loads(token, salt=TIMESTAMP_SALT)
+        shown = _shown_signer().unsign_object(token)  # as signing.loads(token, salt=...)
         shown_key, shown_at = str(shown["k"]), int(shown["t"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return "bad timestamp"
@@ -174,6 +193,13 @@ def is_ticked(value: str) -> bool:
     return value.strip().lower() not in ("", "0", "false", "off", "no")
 
 
+# Names a post may carry that are not extra: the standard fields, their Web-to-Lead
+# aliases and the control fields (each form adds its own fields' names).
+_KNOWN_NAMES = frozenset(
+    [*(spec.name for spec in STANDARD_FIELDS), *(a for s in STANDARD_FIELDS for a in s.aliases)]
+) | frozenset(CONTROL_FIELDS)
+
+
 def read_submission(
     form: WebForm,
     data: Mapping[str, Any],
@@ -192,7 +218,7 @@ def read_submission(
     # Salesforce names for our fields (and our names for the standard ones not on the form).
     for spec in STANDARD_FIELDS:
         raw = data.get(spec.name)
-        if raw is None:
+        if raw is None and spec.aliases:
             raw = next((data.get(a) for a in spec.aliases if data.get(a) not in (None, "")), None)
         if raw is None:
             continue
@@ -257,10 +283,7 @@ def read_submission(
     sub.contact_request = is_ticked(str(data.get(CONTACT_REQUEST_FIELD) or ""))
     if not form.redirect_url:  # a retURL leads only to the form's own sites
         sub.return_url = redirects.allowed_return_url(str(data.get("retURL") or ""), form.sites)
-    known = {spec.name for spec in STANDARD_FIELDS} | {
-        a for s in STANDARD_FIELDS for a in s.aliases
-    }
-    known |= {ff.input_name for ff in fields} | CONTROL_FIELDS
+    known = _KNOWN_NAMES.union(ff.input_name for ff in fields)
     for name in list(data.keys())[:200]:
         if name in known or name.startswith(CONSENT_PREFIX) or len(sub.extra) >= MAX_EXTRA_FIELDS:
             continue
