@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -341,10 +341,16 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             text = body.decode("iso-8859-1")
-        max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-        if max_fields is not None and text and 1 + text.count("&") > max_fields:
+        try:
+            return dict(
+                parse_qsl(
+                    text,
+                    keep_blank_values=True,
+                    max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                )
+            )
+        except ValueError:  # more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
             return None
-        return _parse_urlencoded(text)
     if as_json and content_type.startswith("application/json"):
         try:
             data = json.loads(request.body or b"{}")
@@ -358,25 +364,6 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
             if not isinstance(v, dict | list)
         }
     return request.POST
-
-
-def _parse_urlencoded(text: str) -> dict[str, str]:
-    """dict(parse_qsl(text, keep_blank_values=True)) at two thirds of its cost: the same
-    pairs (a name without "=" has the value "", empty pairs are skipped, "+" is a space,
-    %-escapes are UTF-8 with bad bytes replaced), unquoted only where there is an escape."""
-    data = {}
-    for pair in text.split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        name = name.replace("+", " ")
-        if "%" in name:
-            name = unquote(name)
-        value = value.replace("+", " ")
-        if "%" in value:
-            value = unquote(value)
-        data[name] = value
-    return data
 
 
 def _storable_text(value: Any) -> str:
