@@ -191,18 +191,18 @@ def _store(
         return result
     if existing is None:
         existing = {}
-        pairs = list(matches)
-        # In slices: SQLite refuses an OR of more than ~1,000 terms ("Expression tree is
-        # too large"), which a burst of web-form people at a few companies reached.
-        for start in range(0, len(pairs), 200):
-            pairs_q = Q()
-            for a, b in pairs[start : start + 200]:
-                pairs_q |= Q(person_a_id=a, person_b_id=b)
+        pairs = sorted(matches)
+        # A slice's pairs are read as "first in these, second in those" and the rows of
+        # other pairs dropped: an OR of a term per pair took the ORM longer to build than
+        # the rest of a capture check (and SQLite refuses more than ~1,000 terms).
+        for start in range(0, len(pairs), 500):
+            chunk = pairs[start : start + 500]
             existing |= {
                 (a, b): (pk, status, score, reasons)
                 for pk, a, b, status, score, reasons in DuplicateCandidate.objects.filter(
-                    pairs_q
+                    person_a_id__in={a for a, _ in chunk}, person_b_id__in={b for _, b in chunk}
                 ).values_list("id", "person_a_id", "person_b_id", "status", "score", "reasons")
+                if (a, b) in matches
             }
     new: list[DuplicateCandidate] = []
     changed: list[DuplicateCandidate] = []
