@@ -16,18 +16,28 @@ from aiosmtpd.controller import Controller
 
 class Inbox:
     """An aiosmtpd handler keeping every message it accepts; `refuse` makes it answer
-    every message with a temporary failure (a mail server having a bad minute)."""
+    every message with a temporary failure (a mail server having a bad minute), and
+    `per_connection` refuses messages past that many on one connection."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
         self.port = 0
+        self.per_connection = 0  # more messages on one connection are refused (421); 0: any
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.per_connection and getattr(session, "taken", 0) >= self.per_connection:
+            return "421 Too many messages on this connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "451 Try again later"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
+        session.taken = getattr(session, "taken", 0) + 1
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:

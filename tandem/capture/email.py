@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import smtplib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 
 from tandem.capture import consent as consents
@@ -263,21 +264,31 @@ def _blocked_reason(row: OutboundEmail, suppression: Any = _NOT_LOOKED_UP) -> st
     return ""
 
 
-def _message(row: OutboundEmail, message_id: str) -> EmailMessage:
+def _message(
+    row: OutboundEmail,
+    message_id: str,
+    mailer: Any = None,
+    templates: dict[str, Any] | None = None,
+) -> EmailMessage:
+    """The email of a row; `mailer` the connection to send it on, `templates` those of
+    a batch looked up so far (kept for the batch only: a changed file is read again)."""
     context = dict(row.context or {})
     headers = {"Message-ID": message_id}
     if row.kind in MARKETING_KINDS and row.person is not None:
         marketing = consents.marketing_headers(row.person, base_url=context.get("base_url", ""))
         headers.update(marketing)
         context["unsubscribe_url"] = marketing["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-    body = render_to_string(TEMPLATES[row.kind], context)
+    templates = {} if templates is None else templates
+    if row.kind not in templates:
+        templates[row.kind] = get_template(TEMPLATES[row.kind])
+    body = templates[row.kind].render(context)  # as render_to_string does
     return EmailMessage(
         subject=row.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.to],
         headers=headers,
-        connection=get_connection(fail_silently=False),
+        connection=mailer if mailer is not None else get_connection(fail_silently=False),
     )
 
 
@@ -366,22 +377,30 @@ def deliver_many(outbound_ids: list[int]) -> dict[str, int]:
             attempts=F("attempts") + 1
         )
     done, retries = [], []
-    for row in to_send:
-        row.attempts += 1
-        message_id = make_msgid(domain=_from_domain())
-        try:
-            _message(row, message_id).send()
-        except Exception as exc:  # SMTP, DNS, socket, template: all recorded on the row
-            log.warning("email %s to %s failed (attempt %s): %s", row.pk, row.to, row.attempts, exc)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            retry = row.attempts < MAX_ATTEMPTS and _can_defer()
-            row.status = Status.QUEUED if retry else Status.FAILED
-            if retry:
-                retries.append(row)
-        else:
-            row.status, row.sent_at, row.message_id = Status.SENT, timezone.now(), message_id
-            row.last_error = ""
-        done.append(row)
+    mailer = _Mailer()
+    templates: dict[str, Any] = {}
+    try:
+        domain = _from_domain()
+        for row in to_send:
+            row.attempts += 1
+            message_id = make_msgid(domain=domain)
+            try:
+                mailer.send(partial(_message, row, message_id, templates=templates))
+            except Exception as exc:  # SMTP, DNS, socket, template: all recorded on the row
+                log.warning(
+                    "email %s to %s failed (attempt %s): %s", row.pk, row.to, row.attempts, exc
+                )
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                retry = row.attempts < MAX_ATTEMPTS and _can_defer()
+                row.status = Status.QUEUED if retry else Status.FAILED
+                if retry:
+                    retries.append(row)
+            else:
+                row.status, row.sent_at, row.message_id = Status.SENT, timezone.now(), message_id
+                row.last_error = ""
+            done.append(row)
+    finally:
+        mailer.close()
     with write_turn(), transaction.atomic():
         _write_results(done)
         for row in retries:
@@ -390,6 +409,55 @@ def deliver_many(outbound_ids: list[int]) -> dict[str, int]:
     for row in [*blocked, *done]:
         counts[row.status] = counts.get(row.status, 0) + 1
     return counts
+
+
+# Failures of a message on a connection that carried others already, after which it is
+# sent once more on a new connection: the server may limit messages per connection, or
+# have dropped one kept open (nothing of the message was taken yet, or it could not say).
+_RECONNECT_ON = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    ConnectionError,
+)
+
+
+class _Mailer:
+    """One connection to the mail server for a batch's emails, opened at the first and
+    closed at the end (`deliver_many`): a connection each (TCP, greeting, EHLO, QUIT)
+    cost more than building and sending the message. A failed send closes it, so the
+    next email starts on a new one, as each did before."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+        self.carried = 0  # messages sent on the open connection
+
+    def send(self, build: Callable[[Any], EmailMessage]) -> None:
+        if self.connection is None:
+            opening = get_connection(fail_silently=False)
+            opening.open()
+            self.connection, self.carried = opening, 0
+        try:
+            self.connection.send_messages([build(self.connection)])
+        except _RECONNECT_ON:
+            if not self.carried:
+                self.close()
+                raise
+            self.close()
+            self.send(build)
+            return
+        except Exception:
+            self.close()
+            raise
+        self.carried += 1
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a connection already broken: nothing left to close
+                log.debug("closing the mail connection failed", exc_info=True)
 
 
 def _write_results(rows: list[OutboundEmail]) -> None:

@@ -422,8 +422,17 @@ def names_may_match(gammas: np.ndarray) -> np.ndarray:
     return (first != _FIRST_DIFFERENT) & (first != _FIRST_LOOSE) & (last != _LAST_DIFFERENT)
 
 
+_FIRST, _LAST, _HOUSE, _ROAD, _AREA = (FIELD_NAMES.index(name) for name in FIELDS)
+
+
 def _is_vetoed(levels: Sequence[int]) -> bool:
-    return not bool(allowed(np.array([levels]))[0])
+    """`allowed` for one pair, negated (without an array: the capture check scores its
+    pairs one at a time)."""
+    first, last = levels[_FIRST], levels[_LAST]
+    if first in (_FIRST_DIFFERENT, _FIRST_LOOSE) or last == _LAST_DIFFERENT:
+        return True
+    road, area = levels[_ROAD], levels[_AREA]
+    return not (road in (1, 2) or area in (1, 2) or (area in (3, 4) and levels[_HOUSE] in (1, 2)))
 
 
 def score(model: Model, a: Features, b: Features, weights: np.ndarray | None = None) -> Scored:

@@ -597,8 +597,17 @@ def find_matches(
 ) -> dict[tuple[int, int], Match]:
     """Pairs scoring at or above `threshold`; with `only_ids`, only pairs touching those ids."""
     found: dict[tuple[int, int], Match] = {}
-    for pair in candidate_pairs(records.values(), only_ids):
-        match = score_pair(records[pair[0]], records[pair[1]], model)
+    model = model or linkage.DEFAULT_MODEL
+    weights = model.weights()  # once, not per pair (its logs were most of a capture check)
+    features: dict[int, linkage.Features] = {}
+    for a, b in candidate_pairs(records.values(), only_ids):
+        left, right = records[a], records[b]
+        if a not in features:
+            features[a] = linkage.features_of(left)
+        if b not in features:
+            features[b] = linkage.features_of(right)
+        scored = linkage.score(model, features[a], features[b], weights)
+        match = combine(rule_score(left, right), scored)
         if match.score >= threshold:
-            found[pair] = match
+            found[a, b] = match
     return found

@@ -11,7 +11,7 @@ from django.test import Client
 from tandem.capture import consent as consents
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
-from tandem.capture.email import send_marketing_email
+from tandem.capture.email import deliver_many, queue_emails, send_marketing_email
 from tandem.capture.models import Consent, ConsentStatus, OutboundEmail, WebForm
 from tandem.people.models import Person
 from tests.mailbox import free_port, plain_body, smtp_server
@@ -150,3 +150,46 @@ def test_a_failed_send_is_recorded_with_its_error(
     assert row.status == "failed" and row.attempts == 1
     assert "Connection" in row.last_error or "refused" in row.last_error.lower()
     assert Person.objects.count() == 1
+
+
+def notifications(count: int) -> list[OutboundEmail]:
+    return queue_emails(
+        [
+            {
+                "kind": "form_notification",
+                "to": f"team{n}@example.com",
+                "subject": f"New submission {n}",
+                "context": {"form_name": "Guide", "person_name": f"Person {n}", "fields": []},
+            }
+            for n in range(count)
+        ]
+    )
+
+
+def test_a_batch_reaches_a_server_that_takes_few_messages_per_connection_each_once(
+    db, smtp, django_capture_on_commit_callbacks
+):
+    smtp.per_connection = 2  # then "421": a new connection goes on with the rest
+    with django_capture_on_commit_callbacks(execute=False):
+        rows = notifications(5)
+
+    assert deliver_many([row.pk for row in rows]) == {"sent": 5}
+    for n in range(5):
+        [message] = smtp.to(f"team{n}@example.com")
+        assert message["Subject"] == f"New submission {n}"
+        assert f"Person {n}" in plain_body(message)
+    assert {(r.status, r.attempts) for r in OutboundEmail.objects.all()} == {("sent", 1)}
+
+
+def test_a_batch_refused_by_the_server_records_each_email_as_failed_once(
+    db, smtp, django_capture_on_commit_callbacks
+):
+    smtp.refuse = True
+    with django_capture_on_commit_callbacks(execute=False):
+        rows = notifications(3)
+
+    assert deliver_many([row.pk for row in rows]) == {"failed": 3}  # no deferral: failed
+    assert smtp.messages == []
+    for row in OutboundEmail.objects.all():
+        assert (row.status, row.attempts) == ("failed", 1)
+        assert "451" in row.last_error
