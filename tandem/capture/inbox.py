@@ -57,9 +57,19 @@ log = logging.getLogger(__name__)
 # (drain_continuously) captures them as they come; the task is for a worker without it.
 DRAIN_DELAY_SECONDS = 0.25
 DRAIN_BATCH = 200  # ids read at a time
-# Submissions written set-based in one transaction (capture/batch.py): small enough that
-# SQLite's write lock is held for a few ms and web posts get their turn in between.
-DRAIN_WRITE_BATCH = 20
+# Submissions written set-based in one transaction (capture/batch.py) on SQLite, and the
+# pause after each such transaction, which is the web posts' turn for the write lock and
+# lets the next batch gather. Without the pause the drain took the turn back at once, a
+# few submissions at a time: under a burst posts got a moment between its turns, the
+# worker spent most of its time on each batch's fixed costs, and the machine idled. Measured
+# with `python -m bench.capture_e2e --db sqlite` (quiet machine, 2026-12-06; accepted and
+# captured per second, worker CPU a post): 20 and no pause 446-477/s, 1.7-1.9 ms;
+# 20 and 5 ms 660-711/s, 1.0 ms; 100 and 20 ms 849/s, 0.78 ms; 200 and 30-50 ms
+# 870-930/s, 0.74 ms. 100 and 20 ms keeps a post's wait for a turn short (a batch of
+# 100 holds the lock ~40 ms) and leaves the drain ahead of the posts (post → person
+# p95 0.3 s).
+DRAIN_WRITE_BATCH = 100
+DRAIN_WINDOW_SECONDS = 0.02
 # PostgreSQL locks rows, not the database: posts never wait for the drain's transaction,
 # and fewer, bigger transactions spare round trips and commits (WAL flushes).
 DRAIN_WRITE_BATCH_POSTGRES = 200
@@ -517,6 +527,8 @@ def drain(
                         elif captured is False:
                             result.failed += 1
                     after = chunk[-1]
+                    if connection.vendor == "sqlite":
+                        time.sleep(DRAIN_WINDOW_SECONDS)  # the posts' turn; the next batch gathers
                     if time.monotonic() > deadline:
                         result.waiting = waiting_count()
                         return result
