@@ -49,7 +49,8 @@ def _page_url(request: HttpRequest) -> str:
 @page_requires("routing.respond")
 def my_leads(request: HttpRequest) -> HttpResponse:
     """GET: the open hand-offs of the signed-in user (or, `?owner=`, of a team member for
-    their manager, of anyone for an admin), soonest due first, overdue ones marked."""
+    their manager, of anyone for an admin), overdue ones first, then soonest due, a page
+    at a time (`?page=`)."""
     viewer = _user(request)
     owner = viewer
     raw = request.GET.get("owner", "").strip()
