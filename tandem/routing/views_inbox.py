@@ -67,7 +67,7 @@ def my_leads(request: HttpRequest) -> HttpResponse:
         if raw_page.isdigit() and len(raw_page) < 7 and int(raw_page) >= 1:
             page = int(raw_page)
         else:
-            error = "page: a whole number from 1."
+            error = "page: a whole number from 1 to 999999."
     size = inbox.PAGE_SIZE
     counts = inbox.inbox_counts(owner)
     leads = inbox.inbox_leads(owner, offset=(page - 1) * size)
