@@ -3,7 +3,8 @@
 Principle 3: a hand-off is a conversation. Accepting moves the person to `sal`;
 sending back moves them to `recycled` (back to nurture, J3), clears their owner
 so they are marketing's again, and tells marketing why. Only the owner, the
-owner's team manager or an admin may answer (`routing.respond` on the person).
+owner's team manager or an admin may answer (`routing.respond` on the person); a lead in
+a team's queue, also that team's salespeople and managers (accepting takes it).
 
 Who hears of a send-back: the owner of the campaign that brought the lead in
 (the latest touchpoint with a campaign at or before the routing, the same one the
@@ -13,7 +14,7 @@ every active marketer.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import Role, User
-from tandem.accounts.permissions import require
+from tandem.accounts.permissions import can
 from tandem.campaigns.models import Campaign, Touchpoint
 from tandem.core.audit import record_audit
 from tandem.notifications.services import notify
@@ -118,6 +119,38 @@ def _locked_person(person: Person) -> Person:
     return locked
 
 
+# --- who may answer ---------------------------------------------------------------------
+
+_QUEUE_ROLES = (Role.SALESPERSON, Role.MANAGER)
+
+
+def may_respond(who: Actor | User | None, person: Person) -> bool:
+    """Whether `who` may accept or send back `person`'s hand-off: the owner, the owner's
+    team manager or an admin (`routing.respond` on the person); and for a lead waiting in
+    a team's queue (routed to the team, no owner yet), that team's salespeople and
+    managers, who are told of it: accepting takes the lead."""
+    if can(who, "routing.respond", person):
+        return True
+    user = who.user if isinstance(who, Actor) else who
+    if user is None or not user.is_active or person.owner_id is not None:
+        return False
+    role = Role.ADMIN if user.is_superuser else user.role
+    if role not in _QUEUE_ROLES or user.team_id is None:
+        return False
+    return Handoff.objects.filter(
+        person_id=person.pk,
+        is_current=True,
+        status=HandoffStatus.OPEN,
+        owner__isnull=True,
+        team_id=user.team_id,
+    ).exists()
+
+
+def require_respond(who: Actor | User | None, person: Person) -> None:
+    if not may_respond(who, person):
+        raise PermissionDenied("Not allowed: routing.respond")
+
+
 # --- writes ---------------------------------------------------------------------------
 
 
@@ -127,11 +160,15 @@ def accept_handoff(*, actor: Actor, person: Person) -> Handoff:
     A person already past `sal` (an opportunity opened meanwhile) keeps their stage:
     accepting never moves anyone backwards.
     """
-    require(actor, "routing.respond", person)
+    require_respond(actor, person)
     with transaction.atomic():
         person = _locked_person(person)
-        require(actor, "routing.respond", person)  # again: the owner may have changed meanwhile
+        require_respond(actor, person)  # again: the owner may have changed meanwhile
         handoff = _lock_open_handoff(person)
+        claimed = handoff.owner_id is None and actor.user is not None
+        if claimed:  # from the team's queue: the lead is theirs now
+            people.update_person(actor=actor, person=person, data={"owner": actor.user})
+            handoff.owner = actor.user
         rank = FUNNEL_ORDER.get(person.stage)
         if rank is None or rank < FUNNEL_ORDER[Stage.SAL]:
             people.change_stage(
@@ -140,13 +177,20 @@ def accept_handoff(*, actor: Actor, person: Person) -> Handoff:
         handoff.status = HandoffStatus.ACCEPTED
         handoff.responded_at = timezone.now()
         handoff.responded_by = actor.user
-        handoff.save(update_fields=["status", "responded_at", "responded_by"])
-        record_audit(
-            actor=actor,
-            event="handoff_accepted",
-            target=handoff,
-            changes={"status": [HandoffStatus.OPEN.value, HandoffStatus.ACCEPTED.value]},
+        handoff.save(
+            update_fields=[
+                "status",
+                "responded_at",
+                "responded_by",
+                *(["owner"] if claimed else []),
+            ]
         )
+        changes: dict[str, list[object]] = {
+            "status": [HandoffStatus.OPEN.value, HandoffStatus.ACCEPTED.value]
+        }
+        if claimed:
+            changes["owner"] = [None, handoff.owner_id]
+        record_audit(actor=actor, event="handoff_accepted", target=handoff, changes=changes)
     return handoff
 
 
@@ -160,12 +204,12 @@ def send_back_handoff(
     marketing's again; the hand-off keeps who had it and who sent it back), and
     marketing is told.
     """
-    require(actor, "routing.respond", person)
+    require_respond(actor, person)
     chosen = clean_reason(reason)
     note = clean_note(note)
     with transaction.atomic():
         person = _locked_person(person)
-        require(actor, "routing.respond", person)  # again: the owner may have changed meanwhile
+        require_respond(actor, person)  # again: the owner may have changed meanwhile
         handoff = _lock_open_handoff(person)
         people.log_activity(
             actor=actor,

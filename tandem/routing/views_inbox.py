@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
-from tandem.accounts.permissions import can, page_requires, require
+from tandem.accounts.permissions import page_requires
 from tandem.core.http import safe_next
 from tandem.people.models import Person
 from tandem.routing import handoffs, inbox
@@ -133,7 +133,7 @@ def send_back(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the send-back form on its own page; POST: send the lead back to marketing."""
     person = get_object_or_404(Person.objects.live(), pk=pk)
     user = _user(request)
-    require(user, "routing.respond", person)
+    handoffs.require_respond(user, person)
     open_one = handoffs.open_handoff(person)
     form = SendBackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -154,7 +154,7 @@ def send_back(request: HttpRequest, pk: int) -> HttpResponse:
         "handoff": open_one,
         "form": form,
         "next": _back(request, person),
-        "can_respond": can(user, "routing.respond", person),
+        "can_respond": handoffs.may_respond(user, person),
     }
     if _is_htmx(request) and request.method == "POST":
         # htmx swaps only 2xx answers: the form comes back in place with its errors.

@@ -8,20 +8,21 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from tandem.accounts.permissions import can
+from tandem.routing import handoffs
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def may_respond(context: dict[str, Any], person: Any) -> bool:
-    """Whether the viewer may accept or send back `person`'s hand-off.
+    """Whether the viewer may accept or send back `person`'s hand-off (a team's queue
+    lead: its team's salespeople and managers too, handoffs.may_respond).
 
     People's person page loads sections without the viewer (ADR 0005), so the card
     asks the one permission rule here rather than deciding in the template.
     """
     request = context.get("request")
-    return bool(request is not None and can(request.user, "routing.respond", person))
+    return bool(request is not None and handoffs.may_respond(request.user, person))
 
 
 @register.filter
