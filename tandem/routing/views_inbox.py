@@ -8,6 +8,7 @@ The send-back form opens from a <details> element, so no script is needed either
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,12 +105,25 @@ def lead_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _answered(request: HttpRequest, person: Person, handoff: Any, text: str) -> HttpResponse:
-    if _is_htmx(request):
+    if _is_htmx(request) and not _from_person_page(request, person):
+        # The inbox: the card's buttons give way to the answer, the other cards stay.
         return render(
             request, "routing/_answered.html", {"person": person, "handoff": handoff, "text": text}
         )
     messages.success(request, text)
+    if _is_htmx(request):
+        # The person page: its hand-off and routing cards, stage and owner all changed, so
+        # the page is loaded again (it said "Waiting for the owner" above the answer).
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"
+        return response
     return redirect(_back(request, person))
+
+
+def _from_person_page(request: HttpRequest, person: Person) -> bool:
+    """Whether htmx sent the answer from the person's own page (its current URL's path)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return current == reverse("people:detail", args=[person.pk])
 
 
 @require_POST

@@ -134,6 +134,21 @@ def test_accept_with_htmx_swaps_the_buttons_for_the_answer(client, salesperson):
     assert "<html" not in response.content.decode()
 
 
+def test_accept_with_htmx_on_the_person_page_reloads_it_with_the_answer(client, salesperson):
+    """The person page's hand-off card said "Waiting for the owner" above the answer: the
+    page is loaded again instead, the message with it."""
+    person, _ = routed_lead(salesperson)
+    client.force_login(salesperson)
+    response = client.post(
+        f"/people/{person.pk}/handoff/accept/",
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver/people/{person.pk}/"},
+    )
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert "now sales accepted" in page
+    assert "Waiting for the owner" not in page and "Accepted</span>" in page
+
+
 def test_send_back_form_keeps_values_and_names_the_missing_reason(client, salesperson):
     person, _ = routed_lead(salesperson)
     client.force_login(salesperson)
