@@ -26,28 +26,41 @@ def queue(salesperson, other_salesperson, manager):
 _TOKENS: dict[int, str] = {}
 
 
-def _api(client, system, user, path, body=None):
+@pytest.fixture(autouse=True)
+def _fresh_tokens():
+    _TOKENS.clear()
+
+
+def _token(system, user) -> str:
+    """The user's API token, made once per test (making it is audited)."""
     if user.pk not in _TOKENS:
         _TOKENS[user.pk] = create_token(actor=system, user=user, name="queue")[1]
+    return _TOKENS[user.pk]
+
+
+def _api(client, system, user, path, body=None):
     return client.post(
         f"/api/v1{path}",
         body,
         content_type="application/json",
-        headers={"Authorization": f"Bearer {_TOKENS[user.pk]}"},
+        headers={"Authorization": f"Bearer {_token(system, user)}"},
     )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    _TOKENS.clear()
+def _accept(client, system, user, person) -> int:
+    return _api(client, system, user, f"/people/{person.pk}/accept").status_code
+
+
+def _send_back(client, system, user, person) -> int:
+    path = f"/people/{person.pk}/send-back"
+    return _api(client, system, user, path, {"reason": "no_budget"}).status_code
 
 
 def test_a_team_member_accepts_a_queue_lead_and_it_becomes_theirs(
     client, system, queue, salesperson
 ):
     person, h = queue
-    response = _api(client, system, salesperson, f"/people/{person.pk}/accept")
-    assert response.status_code == 200, response.content
+    assert _accept(client, system, salesperson, person) == 200
     person.refresh_from_db()
     h.refresh_from_db()
     assert person.owner_id == salesperson.pk and person.stage == "sal"
@@ -63,16 +76,11 @@ def test_another_team_or_a_marketer_may_not_answer_a_queue_lead(
 ):
     person, h = queue
     for user in (other_salesperson, marketer):
-        _api(client, system, user, "/people/0/accept")  # its token made first (audited)
+        _token(system, user)
     before = AuditEvent.objects.count()
     for user in (other_salesperson, marketer):
-        assert _api(client, system, user, f"/people/{person.pk}/accept").status_code == 403
-        assert (
-            _api(
-                client, system, user, f"/people/{person.pk}/send-back", {"reason": "no_budget"}
-            ).status_code
-            == 403
-        )
+        assert _accept(client, system, user, person) == 403
+        assert _send_back(client, system, user, person) == 403
     assert AuditEvent.objects.count() == before
     assert Handoff.objects.get(pk=h.pk).status == "open"
     assert Person.objects.get(pk=person.pk).owner_id is None
@@ -80,16 +88,9 @@ def test_another_team_or_a_marketer_may_not_answer_a_queue_lead(
 
 def test_once_taken_the_lead_is_no_longer_the_rest_of_the_teams(client, system, queue, salesperson):
     person, _ = queue
-    colleague = make_user("nina", Role.SALESPERSON)
-    colleague.team_id = salesperson.team_id
-    colleague.save(update_fields=["team"])
-    assert _api(client, system, salesperson, f"/people/{person.pk}/accept").status_code == 200
-    assert (
-        _api(
-            client, system, colleague, f"/people/{person.pk}/send-back", {"reason": "no_budget"}
-        ).status_code
-        == 403
-    )
+    colleague = make_user("nina", Role.SALESPERSON, salesperson.team)
+    assert _accept(client, system, salesperson, person) == 200
+    assert _send_back(client, system, colleague, person) == 403
 
 
 def test_the_teams_manager_sends_a_queue_lead_back_from_its_page(
