@@ -1,4 +1,16 @@
-"""Python's cycle collector held back during bulk work, collecting between batches instead.
+"""Python's cycle collector: start-up's objects kept out of its passes in the long-running
+processes, and the collector held back during bulk work, collecting between batches.
+
+The web server's processes and the worker call `freeze_startup()` once they are
+loaded. Every so often the collector makes a full pass over all the objects a
+process holds, and after start-up that is Django, the apps, scikit-learn and
+their modules: some hundreds of thousands of objects that live as long as the
+process. Measured during `python -m bench.capture_e2e --db sqlite` (2 cores,
+2026-12-06): the worker made such a pass every second or so, 130-200 ms each,
+freeing nothing; web processes made a few of 85-250 ms. A pass taken while the
+process held SQLite's write turn (core/write_turn.py) held every web-form post
+behind it: those passes were the posts' p99 (~200 ms; ~90 ms once frozen). Frozen
+objects stay reference-counted; garbage made later is still collected.
 
 An import makes and drops millions of small objects (rows, their dicts,
 tuples for executemany). Each allocation counts towards the collector's
@@ -12,7 +24,7 @@ program itself, which holds no garbage worth looking for), turns
 automatic collection off, and leaves the collecting to `collect()`,
 called between batches: it looks only at what was made since the freeze,
 so it is cheap, and cycles made by a batch are freed after it. When the
-block ends, everything is as it was.
+block ends, everything is as it was (what was frozen before it stays frozen).
 """
 
 from __future__ import annotations
@@ -22,16 +34,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def freeze_startup() -> None:
+    """Collect start-up's garbage once, then keep what remains out of later passes."""
+    gc.collect()
+    gc.freeze()
+
+
 @contextmanager
 def paused_collector() -> Iterator[None]:
     was_enabled = gc.isenabled()
+    was_frozen = gc.get_freeze_count() > 0  # a server or worker froze its start-up
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not was_frozen:
+            gc.unfreeze()  # else what existed when the block began stays frozen with it
         if was_enabled:
             gc.enable()
 

@@ -1,0 +1,53 @@
+"""The web processes keep start-up's objects out of the garbage collector's passes
+(core/collector.py): a full pass over them took 85-250 ms while a post held SQLite's
+write turn."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_loading_the_web_application_loads_the_views_and_freezes_the_start_up_heap(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    env |= {"TANDEM_DEBUG": "true", "TANDEM_DATA_DIR": str(tmp_path)}
+    probe = (
+        "import gc, json, sys\n"
+        "before = gc.get_freeze_count()\n"
+        "import tandem.wsgi\n"
+        "print(json.dumps([before, gc.get_freeze_count(), 'tandem.capture.public' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    before, frozen, views_loaded = json.loads(out.strip().splitlines()[-1])
+    assert before == 0
+    assert frozen > 10_000  # Django, the apps and their views: left out of later passes
+    assert views_loaded  # the URLs were loaded before freezing, not on the first request
+
+
+def test_an_import_in_the_worker_leaves_its_start_up_frozen():
+    """`paused_collector` (imports) unfroze everything when it ended: a worker that ran an
+    import went back to full passes over its start-up objects."""
+    probe = (
+        "import gc, json\n"
+        "from tandem.core.collector import freeze_startup, paused_collector\n"
+        "freeze_startup()\n"
+        "started = gc.get_freeze_count()\n"
+        "with paused_collector():\n"
+        "    during = gc.get_freeze_count()\n"
+        "after = gc.get_freeze_count()\n"
+        "gc.unfreeze()\n"
+        "with paused_collector():\n"
+        "    pass\n"
+        "print(json.dumps([started, during, after, gc.get_freeze_count()]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    started, during, after, unfrozen_process = json.loads(out.strip().splitlines()[-1])
+    assert started > 0 and during >= started
+    assert after >= started  # still frozen
+    assert unfrozen_process == 0  # a process that froze nothing ends as it began
