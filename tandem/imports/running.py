@@ -58,6 +58,7 @@ from tandem.imports.models import (
 )
 from tandem.imports.pipeline import Batch
 from tandem.imports.rows import Owners, RowCleaner
+from tandem.people import extensions as people_extensions
 from tandem.people.custom_fields import create_custom_field
 from tandem.people.models import CustomField, Person
 
@@ -347,7 +348,7 @@ def run_import(
                         "left_out_count": [0, job.left_out_count],
                     },
                 )
-                _check_for_duplicates(job)
+                _tell_people_added(job)
     except ValidationError as exc:
         fail_job(job, file_message(exc))
         indexes.restore_indexes(job=job)
@@ -366,20 +367,17 @@ def run_import(
     return job
 
 
-def _check_for_duplicates(job: ImportJob) -> None:
-    """Queue the duplicate check (dedup) for the people the import created or changed.
-
-    By normalised email an import never makes a second person; this finds the
-    likely ones among the rest (same phone, similar name at the same company).
+def _tell_people_added(job: ImportJob) -> None:
+    """Tell the apps above of the people the import created or changed, through people's
+    extension point (ADR 0005), inside the transaction that finishes the job: dedup
+    looks for likely duplicates among them (by normalised email an import never makes
+    a second person; same phone, similar name at the same company), scoring scores them
+    (until 2026-12-06 an imported person had no score until the daily rescore), the
+    funnel folds a big import ahead. Each defers its work to the commit, and past its
+    own limit does one pass over everyone instead.
     """
     if job.entity != ImportEntity.PEOPLE or not (job.created_count or job.updated_count):
         return
-    from tandem.dedup.tasks import enqueue_find_duplicates, scan_threshold
-
-    # Past the threshold it is one scan of everyone: no need to load a million ids to know.
-    enough = scan_threshold() + 1
-    ids = list(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True)[:enough])
-    if len(ids) < enough:
-        changed = job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True)
-        ids += changed[: enough - len(ids)]
-    enqueue_find_duplicates(ids, "import")
+    ids = set(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True))
+    ids.update(job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True))
+    people_extensions.people_added(sorted(ids), "import")

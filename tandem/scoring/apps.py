@@ -41,7 +41,7 @@ class ScoringConfig(AppConfig):
             extensions.PeopleTouchedStep(key="scoring", touched=tasks.people_touched)
         )
         extensions.register_new_people_check(
-            extensions.NewPeopleCheck(key="scoring", check=tasks.people_touched)
+            extensions.NewPeopleCheck(key="scoring", check=tasks.people_added)
         )
         # Decay is reapplied by a scheduled full rescore; expired overrides lapse each minute.
         register_worker_loop("scoring.loop", tasks.scoring_loop)

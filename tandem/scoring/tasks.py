@@ -63,6 +63,18 @@ def people_touched(person_ids: list[int], why: str) -> None:
     transaction.on_commit(_after_commit)
 
 
+def people_added(person_ids: list[int], found_by: str) -> None:
+    """People were added (people's NewPeopleCheck): score them after the commit.
+
+    Not again for capture: it touches the people it makes in the transaction that
+    makes them (`create_person` and the capture batch), so they are scored there. Its
+    drain tells of them a second time up to a second later, in a write turn of its own
+    on SQLite, and rescoring them there held web-form posts behind it.
+    """
+    if found_by != "capture":
+        people_touched(person_ids, found_by)
+
+
 def decay_interval_hours() -> float:
     return float(settings.TANDEM_SCORING_DECAY_HOURS)
 
