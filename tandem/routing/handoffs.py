@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,18 +132,24 @@ def may_respond(who: Actor | User | None, person: Person) -> bool:
     if can(who, "routing.respond", person):
         return True
     user = who.user if isinstance(who, Actor) else who
-    if user is None or not user.is_active or person.owner_id is not None:
-        return False
-    role = Role.ADMIN if user.is_superuser else user.role
-    if role not in _QUEUE_ROLES or user.team_id is None:
+    queue = team_queue(user)
+    if queue is None or person.owner_id is not None:
         return False
     return Handoff.objects.filter(
-        person_id=person.pk,
-        is_current=True,
-        status=HandoffStatus.OPEN,
-        owner__isnull=True,
-        team_id=user.team_id,
+        queue, person_id=person.pk, is_current=True, status=HandoffStatus.OPEN
     ).exists()
+
+
+def team_queue(user: User | None) -> Q | None:
+    """The hand-offs waiting in `user`'s team's queue (routed to the team, no owner yet,
+    on the hand-off or the person), which that team's salespeople and managers may
+    answer; None for anyone else."""
+    if user is None or not user.is_active or user.team_id is None:
+        return None
+    role = Role.ADMIN if user.is_superuser else user.role
+    if role not in _QUEUE_ROLES:
+        return None
+    return Q(owner__isnull=True, team_id=user.team_id, person__owner__isnull=True)
 
 
 def require_respond(who: Actor | User | None, person: Person) -> None:

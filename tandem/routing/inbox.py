@@ -23,6 +23,7 @@ from tandem.accounts.models import Role, User
 from tandem.campaigns.models import Touchpoint
 from tandem.people import extensions
 from tandem.people.models import Activity
+from tandem.routing.handoffs import team_queue
 from tandem.routing.models import Handoff, HandoffStatus
 from tandem.scoring.queries import Reason
 
@@ -50,8 +51,14 @@ class InboxLead:
 
 
 def _open_of(owner: User) -> QuerySet[Handoff]:
+    """The owner's open hand-offs, and those waiting in their team's queue: they are told
+    of those and may accept them (accepting takes the lead), so they are listed too."""
+    waiting = Q(owner=owner)
+    queue = team_queue(owner)
+    if queue is not None:
+        waiting |= queue
     return Handoff.objects.filter(
-        owner=owner,
+        waiting,
         is_current=True,
         status=HandoffStatus.OPEN,
         person__deleted_at__isnull=True,
@@ -71,7 +78,7 @@ def open_handoffs_of(owner: User, *, now: Any = None) -> QuerySet[Handoff]:
     now = now or timezone.now()
     return (
         _open_of(owner)
-        .select_related("person", "person__company", "person__score_row")
+        .select_related("person", "person__company", "person__score_row", "team")
         .annotate(late=Case(When(_late(now), then=Value(0)), default=Value(1)))
         .order_by("late", F("due_at").asc(nulls_last=True), "id")
     )

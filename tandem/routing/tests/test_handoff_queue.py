@@ -108,3 +108,34 @@ def test_the_teams_manager_sends_a_queue_lead_back_from_its_page(
     h.refresh_from_db()
     assert h.status == "sent_back" and h.responded_by_id == manager.pk
     assert Person.objects.get(pk=person.pk).stage == "recycled"
+
+
+def test_my_leads_lists_the_teams_queue_leads_with_the_buttons_until_one_takes_it(
+    client, queue, salesperson, other_salesperson, manager
+):
+    """They are told of a queue lead, so "My leads" shows it to each of the team (counted,
+    labelled, with Accept); not to another team. Once one of them accepts it, it waits for
+    nobody any more."""
+    person, _ = queue
+    mine = lead(salesperson, last_name="Owned")
+    handoff(mine, owner=salesperson)
+
+    client.force_login(salesperson)
+    page = client.get("/leads/")
+    body = page.content.decode()
+    assert [lead.person.pk for lead in page.context["leads"]] == [person.pk, mine.pk]
+    assert page.context["waiting_count"] == 2
+    assert "In the North queue" in body and body.count("Accept</button>") == 2
+
+    client.force_login(manager)  # the team's manager, their own inbox
+    assert [lead.person.pk for lead in client.get("/leads/").context["leads"]] == [person.pk]
+
+    client.force_login(other_salesperson)  # another team
+    south = client.get("/leads/")
+    assert south.context["leads"] == [] and south.context["waiting_count"] == 0
+
+    client.force_login(manager)
+    assert client.post(f"/people/{person.pk}/handoff/accept/").status_code == 302
+    assert Person.objects.get(pk=person.pk).owner_id == manager.pk
+    client.force_login(salesperson)
+    assert [lead.person.pk for lead in client.get("/leads/").context["leads"]] == [mine.pk]
