@@ -351,7 +351,9 @@ def _read_data(request: HttpRequest, as_json: bool) -> Mapping[str, Any] | None:
             )
         except ValueError:  # more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
             return None
-    if as_json and content_type.startswith("application/json"):
+    if content_type.startswith("application/json"):
+        if not as_json:
+            return None  # the form's JSON address is another (`form_json`)
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
@@ -454,6 +456,11 @@ def _submit(
         response["Retry-After"] = str(wait)
         return response
     if data is None:
+        if not as_json and request.META.get("CONTENT_TYPE", "").startswith("application/json"):
+            # Read as a form post it had no fields: "First name is required" misled.
+            json_url = reverse("capture:form_json", args=[key])
+            message = f"This address takes form posts; send JSON to {json_url}."
+            return _refuse(as_json, 415, message, request)
         return _refuse(as_json, 400, "Send a JSON object or a form post.", request)
     if sub is None or is_bot:
         return _success(request, definition, None, as_json)

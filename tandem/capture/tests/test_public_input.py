@@ -246,3 +246,18 @@ def test_a_lone_surrogate_to_capture_sync_is_a_422_naming_the_field(sam, body, f
     assert response.status_code == 422
     assert field in response.json()["errors"]
     assert not Person.objects.exists()
+
+
+def test_json_posted_to_the_forms_page_address_is_told_where_json_goes(public, signup):
+    """Read as a form post, a JSON body had no fields: the answer said "Email is required"
+    to a developer who had sent one. Now a 415 names the form's JSON address."""
+    body = json.dumps(
+        {"email": "dev@example.com", webforms.TIMESTAMP_FIELD: shown_long_ago(signup)}
+    )
+    response = public.post("/f/signup", body, content_type="application/json")
+
+    assert response.status_code == 415
+    assert "/f/signup.json" in response.content.decode()
+    assert not InboxSubmission.objects.exists() and not Person.objects.exists()
+    twin = public.post("/f/signup.json", body, content_type="application/json")
+    assert twin.status_code == 200 and twin.json()["ok"] is True
