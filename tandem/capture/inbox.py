@@ -480,9 +480,9 @@ class FollowUps:
 # the worker, on SQLite outside the write turns), some 60 a burst of 3,000 posts.
 FOLLOW_UP_SECONDS = 1.0
 # On PostgreSQL, while the drain reads full batches (posts come faster than it captures
-# them) it holds them longer: the duplicate checks and emails are tasks the same worker runs, beside the
-# drain, and took ~40% of its CPU from the drain while the burst lasted. People first;
-# their checks and confirmation emails follow within this many seconds.
+# them), it holds them longer: the duplicate checks and emails are tasks the same worker
+# runs beside the drain, and they took ~40% of its CPU from it while a burst lasted.
+# People first; their checks and confirmation emails follow within this many seconds.
 FOLLOW_UP_BEHIND_SECONDS = 5.0
 
 

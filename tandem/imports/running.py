@@ -378,6 +378,8 @@ def _tell_people_added(job: ImportJob) -> None:
     """
     if job.entity != ImportEntity.PEOPLE or not (job.created_count or job.updated_count):
         return
-    ids = set(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True))
-    ids.update(job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True))
-    people_extensions.people_added(sorted(ids), "import")
+    # Every id, not the first few thousand: each app's own limit decides (a list of ints,
+    # some 36 MB for a million people, once per import).
+    ids = list(Person.objects.filter(import_job_id=job.pk).values_list("id", flat=True))
+    ids += job.changes.filter(target_type=PERSON_TYPE).values_list("target_id", flat=True)
+    people_extensions.people_added(ids, "import")
