@@ -470,7 +470,8 @@ class FollowUps:
         self.since = 0.0
         with _writer_turn():
             if created:
-                extensions.people_added(created, "capture")  # dedup checks them (ADR 0005)
+                # dedup checks them (ADR 0005); scoring scored them in their batch already
+                extensions.people_added(created, "capture")
             email.send_queued(emails)
 
 
