@@ -8,16 +8,26 @@ core/api_errors.py. Everyone reads ("deals.view"); writes are checked by the ser
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
-from ninja import P, PathEx, Query, QueryEx, Router, Status
+from django.http import HttpRequest, JsonResponse
+from ninja import HeaderEx, P, PathEx, Query, QueryEx, Router, Status
+from ninja.responses import NinjaJSONEncoder
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.permissions import require
 from tandem.accounts.queries import owner_by_ref
+from tandem.capture.idempotency import (
+    HEADER,
+    KEY_PATTERN,
+    MAX_KEY_LENGTH,
+    IdempotencyError,
+    clean_key,
+    run_once,
+)
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 from tandem.deals import pipelines, services
 from tandem.deals.api_filters import DealFilter, deals_page
@@ -103,9 +113,28 @@ def list_deals(
     }
 
 
+CREATE_SCOPE = "api.deals.create"
+KEY_HELP = (
+    "Optional. A unique value per deal (a UUID): a retry with the same key and body "
+    "returns the first answer and opens no second deal; the same key with another body is "
+    "a 422."
+)
+
+
 @router.post("/deals", response={201: DealOut})
-def create_deal(request: HttpRequest, payload: DealIn) -> Status:
-    """Open a deal. Its contacts at sal (or earlier, or recycled) move to opportunity."""
+def create_deal(
+    request: HttpRequest,
+    payload: DealIn,
+    idempotency_key: HeaderEx[
+        str | None,
+        P(alias=HEADER, description=KEY_HELP, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
+    ] = None,
+) -> JsonResponse:
+    """Open a deal. Its contacts at sal (or earlier, or recycled) move to opportunity.
+
+    A client that retries (a lost answer, a timeout) sends `Idempotency-Key`: the deal
+    is opened once, and the retry gets the first answer with `Idempotent-Replayed: true`.
+    """
     actor = _actor(request)
     data = payload.model_dump(exclude_unset=True)
     if "owner" in data:
@@ -113,9 +142,28 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status:
     for name in ("pipeline", "stage", "currency", "exchange_rate", "created_at"):
         if data.get(name) is None:
             data.pop(name, None)
-    with transaction.atomic():
+
+    def write() -> tuple[int, Any]:
         deal = services.create_deal(actor=actor, data=data)
-    return Status(201, deal_detail(deal.pk))
+        out = DealOut.from_orm(deal_detail(deal.pk), context={"request": request}).model_dump()
+        return 201, json.loads(json.dumps(out, cls=NinjaJSONEncoder))  # as ninja renders it
+
+    if actor.user is None:  # tokens belong to users; a system actor has no key to keep
+        raise PermissionDenied("Deals are opened by a user.")
+    try:
+        outcome = run_once(
+            user=actor.user,
+            scope=CREATE_SCOPE,
+            key=clean_key(idempotency_key),
+            body=json.loads(request.body or b"{}"),
+            write=write,
+        )
+    except IdempotencyError as err:
+        return JsonResponse(err.body(), status=err.status)
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.get("/deals/{deal_id}", response=DealOut)

@@ -349,3 +349,43 @@ def test_the_deal_schemas_leave_other_apps_bodies_in_the_openapi_document_alone(
     assert "key" in body("/api/v1/send-back-reasons")
     assert body("/api/v1/deal-reasons") == {"kind", "name", "position", "is_active"}
     assert "probability" in body("/api/v1/pipelines/{pipeline_id}/stages")
+
+
+def test_a_retried_create_with_an_idempotency_key_opens_one_deal(client, system, manager):
+    """A client that lost the answer retries: with the same Idempotency-Key and body it
+    gets the first answer back and no second deal (nor a second audit event); the key
+    with another body is refused on the header; a refused create keeps no key."""
+    _, raw = create_token(actor=system, user=manager, name="t")
+
+    def post(body, key=None):
+        headers = {"Authorization": f"Bearer {raw}"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return client.post("/api/v1/deals", body, content_type="application/json", headers=headers)
+
+    body = {"name": "Acme pilot", "amount": "1000"}
+    first = post(body, key="deal-1")
+    again = post({"amount": "1000", "name": "Acme pilot"}, key="deal-1")  # same, keys reordered
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Deal.objects.count() == 1
+    deal = Deal.objects.get()
+    assert AuditEvent.objects.filter(event="deal_created", target_id=str(deal.pk)).count() == 1
+    assert (
+        client.get(f"/api/v1/deals/{deal.pk}", headers={"Authorization": f"Bearer {raw}"}).json()
+        == first.json()
+    )  # the stored answer reads as a fresh one does
+
+    other = post({"name": "Globex pilot", "amount": "5"}, key="deal-1")
+    assert loc(other) == [["header", "Idempotency-Key"]]
+    assert Deal.objects.count() == 1
+
+    refused = post({"name": "Initech", "amount": "-1"}, key="deal-2")
+    assert any("amount" in path for path in loc(refused))
+    fixed = post({"name": "Initech", "amount": "1"}, key="deal-2")  # a corrected retry runs
+    assert fixed.status_code == 201 and Deal.objects.count() == 2
+
+    assert post(body).status_code == post(body).status_code == 201  # no key: each opens one
+    assert Deal.objects.count() == 4
+    assert loc(post(body, key=" ")) == [["header", "Idempotency-Key"]]
