@@ -63,7 +63,7 @@ def drain_held() -> tuple[list[int], list[int]]:
     from tandem.capture import inbox
 
     class Held(inbox.FollowUps):
-        def due(self, now: float) -> bool:
+        def due(self, now: float, *, behind: bool = False) -> bool:
             return False
 
     held = Held()
