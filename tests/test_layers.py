@@ -15,10 +15,10 @@ point at people). Now campaigns builds on people (touchpoints belong to a
 person) and adds them to people's timeline through people's extension points
 (ADR 0005). It is the first app of the top tier: capture, dedup and imports
 record or move touchpoints, so they may build on it; it builds on none of them.
-Within the top tier the order is campaigns <- capture <- dedup <- imports:
-dedup merges what capture recorded (consents), imports queues a dedup scan.
-Capture does not import dedup: it tells people that people were added
-(`extensions.people_added`), and dedup listens there.
+Within the top tier the order is campaigns <- capture <- dedup: dedup merges
+what capture recorded (consents). Neither capture nor imports imports dedup:
+they tell people that people were added (`extensions.people_added`), and dedup,
+scoring and the funnel listen there.
 
 The project's composition modules (tandem/urls.py, api.py, settings.py) sit
 above every app and are not checked; the demo app, which fills every app with
@@ -44,7 +44,9 @@ ALLOWED: dict[str, set[str]] = {
     "campaigns": {"core", "accounts", "people"},
     "capture": {"core", "accounts", "people", "campaigns"},
     "dedup": {"core", "accounts", "people", "campaigns", "capture"},
-    "imports": {"core", "accounts", "people", "campaigns", "dedup"},
+    # Imports tell dedup, scoring and the funnel of the people they add through people's
+    # extension point (`people_added`), like capture: they import none of them.
+    "imports": {"core", "accounts", "people", "campaigns"},
     # Scores read people, their touchpoints and activities; capture and imports tell
     # scoring of new people through people's extension points, never by import.
     "scoring": {"core", "accounts", "people", "campaigns"},
@@ -67,8 +69,17 @@ ALLOWED: dict[str, set[str]] = {
         "followups",
     },
     # Deals (issue 21): contacts are people, tasks and activities show on the deal page,
-    # owners are told of deals handed to them.
-    "deals": {"core", "accounts", "people", "campaigns", "followups", "notifications"},
+    # owners are told of deals handed to them; deal create takes an Idempotency-Key with
+    # capture's public `idempotency.run_once` (its record lives in capture).
+    "deals": {
+        "core",
+        "accounts",
+        "people",
+        "campaigns",
+        "capture",
+        "followups",
+        "notifications",
+    },
     # Attribution credits won revenue to the touchpoints of a deal's contacts.
     "attribution": {"core", "accounts", "people", "campaigns", "deals"},
     # Reports read everything below them: the funnel and its velocity, a campaign's
