@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,21 +19,14 @@ from django.core.validators import URLValidator
 from django.http import HttpRequest, JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from ninja import HeaderEx, P, Router
+from ninja import Router
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.permissions import require
 from tandem.campaigns.models import Campaign
 from tandem.campaigns.services import UTM_FIELDS, resolve_campaign
 from tandem.capture import consent as consent_service
-from tandem.capture.idempotency import (
-    HEADER,
-    KEY_PATTERN,
-    MAX_KEY_LENGTH,
-    IdempotencyError,
-    clean_key,
-    run_once,
-)
+from tandem.capture.idempotency import KeyHeader, respond_once
 from tandem.capture.schemas import CaptureIn, CaptureOut, ConsentBody, TouchpointBody
 from tandem.capture.services import CaptureResult, TouchpointIn, capture_person
 from tandem.core.api_errors import conflict
@@ -45,10 +37,6 @@ router = Router(tags=["capture"])
 
 SCOPE = "api.capture"
 FUTURE_SLACK = dt.timedelta(days=1)
-KEY_HELP = (
-    "Makes retries safe: the same key and body return the first response and store nothing "
-    "new; the same key with another body is a 422."
-)
 
 
 @router.post(
@@ -60,10 +48,7 @@ KEY_HELP = (
 def capture(
     request: HttpRequest,
     payload: CaptureIn,
-    idempotency_key: HeaderEx[
-        str | None,
-        P(alias=HEADER, description=KEY_HELP, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
-    ] = None,
+    idempotency_key: KeyHeader = None,
 ) -> JsonResponse:
     """Find the person by email or add them, record the touchpoint and consents.
 
@@ -74,21 +59,13 @@ def capture(
     actor: Actor = request.auth  # type: ignore[attr-defined]
     require(actor, "people.create")
     assert actor.user is not None
-    try:
-        key = clean_key(idempotency_key)
-        outcome = run_once(
-            user=actor.user,
-            scope=SCOPE,
-            key=key,
-            body=json.loads(request.body or b"{}"),
-            write=lambda: _capture(request, actor, payload),
-        )
-    except IdempotencyError as err:
-        return JsonResponse(err.body(), status=err.status)
-    response = JsonResponse(outcome.body, status=outcome.status)
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
+    return respond_once(
+        request,
+        user=actor.user,
+        scope=SCOPE,
+        key=idempotency_key,
+        write=lambda: _capture(request, actor, payload),
+    )
 
 
 def _capture(request: HttpRequest, actor: Actor, payload: CaptureIn) -> tuple[int, Any]:

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from ninja import HeaderEx, P
 
 from tandem.accounts.models import User
 from tandem.capture.models import IdempotencyRecord
@@ -33,6 +35,17 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 # Printable ASCII without spaces at either end (a header's value can carry no more).
 KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+
+
+KEY_HELP = (
+    "Makes retries safe: the same key and body return the first response and write nothing "
+    "new; the same key with another body is a 422."
+)
+# The header as an API operation's parameter: `idempotency_key: KeyHeader = None`.
+KeyHeader = HeaderEx[
+    str | None,
+    P(alias=HEADER, description=KEY_HELP, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
+]
 
 
 class IdempotencyError(Exception):
@@ -105,6 +118,32 @@ def run_once(
         record.status_code, record.response = status, response
         record.save(update_fields=["status_code", "response"])
     return Outcome(status, response)
+
+
+def respond_once(
+    request: HttpRequest,
+    *,
+    user: User,
+    scope: str,
+    key: str | None,
+    write: Callable[[], tuple[int, Any]],
+) -> JsonResponse:
+    """`run_once` for an API operation: the request's JSON body is what the key stands for;
+    a replay is marked `Idempotent-Replayed: true`, an unusable key answered on the header."""
+    try:
+        outcome = run_once(
+            user=user,
+            scope=scope,
+            key=clean_key(key),
+            body=json.loads(request.body or b"{}"),
+            write=write,
+        )
+    except IdempotencyError as err:
+        return JsonResponse(err.body(), status=err.status)
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _replay(*, user: User, scope: str, key: str, digest: str) -> Outcome:

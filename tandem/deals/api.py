@@ -14,20 +14,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
-from ninja import HeaderEx, P, PathEx, Query, QueryEx, Router, Status
+from ninja import P, PathEx, Query, QueryEx, Router, Status
 from ninja.responses import NinjaJSONEncoder
 
 from tandem.accounts.actor import Actor
 from tandem.accounts.permissions import require
 from tandem.accounts.queries import owner_by_ref
-from tandem.capture.idempotency import (
-    HEADER,
-    KEY_PATTERN,
-    MAX_KEY_LENGTH,
-    IdempotencyError,
-    clean_key,
-    run_once,
-)
+from tandem.capture.idempotency import KeyHeader, respond_once
+from tandem.core.api_errors import conflict
 from tandem.core.pagination import MAX_LIMIT, MAX_OFFSET
 from tandem.deals import pipelines, services
 from tandem.deals.api_filters import DealFilter, deals_page
@@ -114,21 +108,15 @@ def list_deals(
 
 
 CREATE_SCOPE = "api.deals.create"
-KEY_HELP = (
-    "Optional. A unique value per deal (a UUID): a retry with the same key and body "
-    "returns the first answer and opens no second deal; the same key with another body is "
-    "a 422."
+
+
+@router.post(
+    "/deals",
+    response={201: DealOut},
+    openapi_extra=conflict("The request with this Idempotency-Key is still being processed."),
 )
-
-
-@router.post("/deals", response={201: DealOut})
 def create_deal(
-    request: HttpRequest,
-    payload: DealIn,
-    idempotency_key: HeaderEx[
-        str | None,
-        P(alias=HEADER, description=KEY_HELP, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
-    ] = None,
+    request: HttpRequest, payload: DealIn, idempotency_key: KeyHeader = None
 ) -> JsonResponse:
     """Open a deal. Its contacts at sal (or earlier, or recycled) move to opportunity.
 
@@ -150,20 +138,9 @@ def create_deal(
 
     if actor.user is None:  # tokens belong to users; a system actor has no key to keep
         raise PermissionDenied("Deals are opened by a user.")
-    try:
-        outcome = run_once(
-            user=actor.user,
-            scope=CREATE_SCOPE,
-            key=clean_key(idempotency_key),
-            body=json.loads(request.body or b"{}"),
-            write=write,
-        )
-    except IdempotencyError as err:
-        return JsonResponse(err.body(), status=err.status)
-    response = JsonResponse(outcome.body, status=outcome.status)
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
+    return respond_once(
+        request, user=actor.user, scope=CREATE_SCOPE, key=idempotency_key, write=write
+    )
 
 
 @router.get("/deals/{deal_id}", response=DealOut)
