@@ -54,3 +54,14 @@ def users_by_role(admin, manager, marketer, salesperson, other_salesperson) -> d
 @pytest.fixture
 def system(db) -> Actor:
     return Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _empty_capture_spool():
+    """Web-form posts spooled on SQLite (capture/spool.py) live in a file of their own,
+    outside the test's transaction: each test starts with an empty spool."""
+    from tandem.capture import spool
+
+    spool.clear()
+    yield
+    spool.clear()

@@ -42,7 +42,7 @@ from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 
 from tandem.capture import consent as consents
-from tandem.capture import email, webforms
+from tandem.capture import email, spool, webforms
 from tandem.capture.batch import FormCache, capture_batch, submission_of
 from tandem.capture.models import InboxSubmission, WebForm
 from tandem.core import ratelimit
@@ -164,7 +164,9 @@ def accept(
     unchanged since it was read (same updated_at): the caller reads a changed
     form again and checks the post again. On PostgreSQL the counters and the
     row are one statement (one round trip, one commit); on SQLite one short
-    transaction, web processes taking turns for it (`_writer_turn`). With
+    transaction of the spool file beside the database (capture/spool.py), so a
+    post never waits for the drain's writes (in-memory SQLite: of the database,
+    web processes taking turns for it, `_writer_turn`). With
     inline tasks the submission is captured now instead; a ValidationError
     from the capture then reaches the caller, with the hits counted and nothing
     stored.
@@ -189,7 +191,16 @@ def accept(
             )
             _capture(row, _Forms())
         return Acceptance(stored=True)
-    if hits is not None and db.vendor == "postgresql":
+    spool_file = _spool_file()
+    if spool_file is not None:  # SQLite: posts write a file of their own (capture/spool.py)
+        params = _insert_params(db, form, received_at, payload)
+        wait, stored = spool.put(
+            spool_file,
+            hits,
+            lambda: bool(_run(db, _open_form_sql(db), params[3:])[0]),
+            (form.pk, params[1], params[2]),
+        )
+    elif hits is not None and db.vendor == "postgresql":
         wait, stored = _count_and_insert_in_one_statement(db, hits, form, received_at, payload)
     else:
         with _writer_turn():
@@ -198,6 +209,21 @@ def accept(
     if stored:
         transaction.on_commit(_drain_soon)
     return Acceptance(stored=stored, retry_after=wait)
+
+
+def count_hits(limits: Sequence[tuple[str, int]], *, window_seconds: int) -> int:
+    """Count a post that is not stored (a bot's, an invalid one) against `limits` where
+    `accept` counts stored ones; seconds to wait if a limit is exceeded, else 0."""
+    hits = ratelimit.Hits(limits, window_seconds=window_seconds)
+    spool_file = _spool_file()
+    if spool_file is not None:
+        return spool.hit_many(spool_file, hits)
+    return _count(connections[DEFAULT_DB_ALIAS], hits)
+
+
+def _spool_file() -> str | None:
+    """Where posts are spooled (SQLite with a worker: capture/spool.py), or None."""
+    return None if captures_inline() else spool.path()
 
 
 _NATIVE_SQL: dict[str, str] = {}
@@ -262,6 +288,15 @@ def _insert_sql(db: BaseDatabaseWrapper) -> str:
             f"WHERE {q('id')} = %s AND {q('updated_at')} = %s AND {q('is_active')}"
         )
     return sql
+
+
+def _open_form_sql(db: BaseDatabaseWrapper) -> str:
+    """A row while the form is active and unchanged (its id and updated_at as parameters)."""
+    q = db.ops.quote_name
+    return (
+        f"SELECT 1 FROM {q(WebForm._meta.db_table)} "  # noqa: S608
+        f"WHERE {q('id')} = %s AND {q('updated_at')} = %s AND {q('is_active')}"
+    )
 
 
 def _insert_params(
@@ -508,9 +543,12 @@ def drain(
     held = follow_ups if follow_ups is not None else FollowUps()
     deadline = time.monotonic() + max_seconds
     after = 0
+    spooled = spool.path() is not None
     while True:
         if not held.held():
             held.since = time.monotonic()
+        if spooled:
+            spool.move(batch)  # what this read captures; the rest waits in the spool
         ids = list(
             InboxSubmission.objects.filter(pk__gt=after, attempts__lt=MAX_ATTEMPTS)
             .order_by("pk")
@@ -536,16 +574,17 @@ def drain(
                         elif captured is False:
                             result.failed += 1
                     after = chunk[-1]
-                    if connection.vendor == "sqlite":
-                        time.sleep(DRAIN_WINDOW_SECONDS)  # the posts' turn; the next batch gathers
+                    if connection.vendor == "sqlite" and not spooled:
+                        # The posts' turn; the next batch gathers (spooled, they need none).
+                        time.sleep(DRAIN_WINDOW_SECONDS)
                     if time.monotonic() > deadline:
                         result.waiting = waiting_count()
                         return result
         finally:
-            # A full read: more were waiting. Not on SQLite, where the held checks and
-            # emails then ran as bigger tasks, in longer write turns that posts waited for
-            # (p99 70-76 → 94-110 ms, 0.33-0.37× → 0.27-0.32× of the floor).
-            behind = len(ids) == batch and connection.vendor != "sqlite"
+            # A full read: more were waiting. Not on SQLite without the spool, where the
+            # held checks and emails then ran as bigger tasks, in longer write turns that
+            # posts waited for (p99 70-76 → 94-110 ms, 0.33-0.37× → 0.27-0.32× of the floor).
+            behind = len(ids) == batch and (spooled or connection.vendor != "sqlite")
             if follow_ups is None or held.due(time.monotonic(), behind=behind):
                 held.flush()
 
@@ -687,6 +726,7 @@ def forget(emails: set[str]) -> int:
     (erasing a person: what they sent must not stay behind, nor make them again)."""
     if not emails:
         return 0
+    spool.move_all()  # posts not in the inbox yet are theirs too
     doomed = [
         pk
         for pk, payload in InboxSubmission.objects.values_list("pk", "payload").iterator()
@@ -698,7 +738,7 @@ def forget(emails: set[str]) -> int:
 
 def waiting_count() -> int:
     """Submissions accepted and still to be captured (failed ones not counted)."""
-    return InboxSubmission.objects.filter(attempts__lt=MAX_ATTEMPTS).count()
+    return InboxSubmission.objects.filter(attempts__lt=MAX_ATTEMPTS).count() + spool.count()
 
 
 def failed_count() -> int:
@@ -725,7 +765,7 @@ class FormInbox:
 def for_form(form: WebForm, *, limit: int = 50) -> FormInbox:
     rows = InboxSubmission.objects.filter(form=form)
     return FormInbox(
-        waiting=rows.filter(attempts__lt=MAX_ATTEMPTS).count(),
+        waiting=rows.filter(attempts__lt=MAX_ATTEMPTS).count() + spool.count(form.pk),
         failed=list(rows.filter(attempts__gte=MAX_ATTEMPTS).order_by("pk")[:limit]),
     )
 

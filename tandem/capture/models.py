@@ -243,3 +243,16 @@ class InboxSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"submission {self.pk} to {self.form_id} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SpoolMark(models.Model):
+    """How far the drain has moved a spool file's posts into the inbox (capture/spool.py).
+
+    `spool` is the spool file's own identity (written in it when it is made), so a
+    spool made anew starts from nothing moved."""
+
+    spool = models.CharField(max_length=32, unique=True)
+    moved_to = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"spool {self.spool} moved to {self.moved_to}"

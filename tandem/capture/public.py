@@ -36,7 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from tandem.capture import consent as consents
 from tandem.capture import inbox, webforms
 from tandem.capture.models import ConsentPurpose, ConsentText, WebForm
-from tandem.core import csp, ratelimit
+from tandem.core import csp
 from tandem.core.http import client_ip
 from tandem.people.models import CustomField
 from tandem.people.schemas import storable
@@ -445,8 +445,7 @@ def _submit(
             wait = 0
             _add_errors(sub, exc)
     elif limits:
-        results = ratelimit.hit_many(limits, window_seconds=RATE_WINDOW_SECONDS)
-        wait = max((r.retry_after for r in results if not r.allowed), default=0)
+        wait = inbox.count_hits(limits, window_seconds=RATE_WINDOW_SECONDS)
     else:
         wait = 0
     if wait:

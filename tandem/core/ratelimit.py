@@ -82,8 +82,12 @@ class Hits:
             self.params += [key, self.window_start]
 
     def results(self, rows: Sequence[tuple[str, int]]) -> list[RateResult]:
-        hits = dict(rows)
         _maybe_drop_old_windows(self.now)
+        return self.results_only(rows)
+
+    def results_only(self, rows: Sequence[tuple[str, int]]) -> list[RateResult]:
+        """`results`, for counters kept elsewhere than RateCounter (no clean-up of it)."""
+        hits = dict(rows)
         return [
             RateResult(allowed=hits[key] <= limit, retry_after=self.retry_after)
             for key, limit in zip(self.keys, self.limits, strict=True)

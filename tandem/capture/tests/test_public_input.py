@@ -165,7 +165,7 @@ def test_a_lone_surrogate_with_a_worker_draining_is_refused_not_lost(public, sig
     if response.status_code == 200:  # what happened before: "ok", then the capture failed
         assert inbox.drain().failed == 0
     assert response.status_code == 422
-    assert not InboxSubmission.objects.exists()
+    assert not InboxSubmission.objects.exists() and inbox.waiting_count() == 0
 
 
 @pytest.mark.parametrize(

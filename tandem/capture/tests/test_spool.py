@@ -1,0 +1,189 @@
+"""SQLite: web-form posts spooled in a file of their own (capture/spool.py), so a post never
+waits for the drain's write lock, and every post is captured exactly once whatever happens
+between the spool and the inbox. On PostgreSQL posts go straight to the inbox."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from tandem.campaigns.models import Touchpoint
+from tandem.capture import inbox, spool
+from tandem.capture.demo import ensure_demo_guide_form
+from tandem.capture.models import InboxSubmission, WebForm
+from tandem.capture.tests.test_inbox import post
+from tandem.core.write_turn import write_turn
+from tandem.people.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queued(settings):
+    """Production's default: tasks go to the database queue, a worker runs them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def guide(system) -> WebForm:
+    return ensure_demo_guide_form(system)
+
+
+@pytest.fixture(autouse=True)
+def _drain_timers_done():
+    """A post enqueues a drain a moment later (inbox._drain_soon): let it run in the test."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "tandem-capture-drain":
+            thread.join(5)
+
+
+def spooled_rows() -> list[tuple[int, int, str, str]]:
+    with sqlite3.connect(spool.path()) as db:
+        return db.execute("SELECT id, form_id, received_at, payload FROM spool").fetchall()
+
+
+def test_on_postgresql_posts_go_straight_to_the_inbox(queued, guide):
+    assert post(guide, "pg@example.com") == 303
+    if connection.vendor == "sqlite":
+        assert spool.path() and len(spooled_rows()) == 1
+        assert not InboxSubmission.objects.exists()  # until the drain moves it
+    else:
+        assert spool.path() is None
+        assert InboxSubmission.objects.count() == 1
+    assert inbox.waiting_count() == 1
+    assert inbox.drain().captured == 1
+    assert Person.objects.get().email == "pg@example.com"
+
+
+def test_a_post_is_stored_while_the_drain_holds_the_databases_write_lock(queued, guide):
+    """The drain's long write transactions held every post behind them; spooled, a post
+    is answered while one is open (SQLite; PostgreSQL locks rows, so never waited)."""
+    held, release = threading.Event(), threading.Event()
+
+    def drain_like_writer() -> None:
+        name = connection.settings_dict["NAME"]
+        if connection.vendor == "sqlite":
+            with write_turn():
+                db = sqlite3.connect(name, isolation_level=None)
+                db.execute("BEGIN IMMEDIATE")
+                held.set()
+                release.wait(30)
+                db.execute("ROLLBACK")
+                db.close()
+        else:
+            held.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=drain_like_writer)
+    writer.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        assert post(guide, "during@example.com") == 303
+        answered_in = time.monotonic() - started
+    finally:
+        release.set()
+        writer.join()
+    # SQLite's busy timeout is 20 s: a post behind the lock would have waited for it.
+    assert answered_in < 10
+    assert inbox.drain().captured == 1
+    assert Person.objects.filter(email="during@example.com").exists()
+
+
+def test_rows_moved_before_a_crash_are_not_moved_again(queued, guide):
+    """A crash after the move commits and before the spool forgets the rows: they are in
+    the spool and the inbox both, and the mark says which: each is captured once."""
+    for n in range(3):
+        assert post(guide, f"crash{n}@example.com") == 303
+    if spool.path() is None:
+        assert connection.vendor == "postgresql"
+        return
+    before = spooled_rows()
+    assert spool.move() == 3
+    assert spooled_rows() == []
+    with sqlite3.connect(spool.path()) as db:  # as if the clean-up had never run
+        db.executemany("INSERT INTO spool VALUES (?, ?, ?, ?)", before)
+    assert inbox.waiting_count() == 3  # the inbox's three, not six
+
+    result = inbox.drain()
+
+    assert (result.captured, result.failed) == (3, 0)
+    assert Person.objects.count() == 3 and Touchpoint.objects.count() == 3
+    assert spooled_rows() == []
+
+
+def test_a_move_rolled_back_leaves_the_posts_in_the_spool(queued, guide):
+    assert post(guide, "rolled@example.com") == 303
+    if spool.path() is None:
+        assert connection.vendor == "postgresql"
+        return
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert spool.move() == 1
+        raise RuntimeError("the caller's transaction fails")
+    assert len(spooled_rows()) == 1 and not InboxSubmission.objects.exists()
+    assert inbox.drain().captured == 1
+    assert Person.objects.filter(email="rolled@example.com").count() == 1
+
+
+def test_a_spool_made_anew_is_moved_from_its_first_row(queued, guide):
+    """Ids start again at 1 in a new spool file: its own identity keeps the old mark
+    from counting them as moved."""
+    for n in range(3):
+        assert post(guide, f"old{n}@example.com") == 303
+    if spool.path() is None:
+        assert connection.vendor == "postgresql"
+        return
+    assert inbox.drain().captured == 3
+    spool.close()
+    os.remove(spool.path())  # a restore of the database without it, say
+    assert post(guide, "new@example.com") == 303
+    assert spooled_rows()[0][0] == 1
+    assert inbox.drain().captured == 1
+    assert Person.objects.filter(email="new@example.com").exists()
+
+
+def test_posts_to_a_form_deleted_meanwhile_are_set_aside_not_lost(queued, guide, caplog):
+    """Tandem never deletes a form; if one is deleted by hand, its spooled posts are kept
+    in the spool's `orphaned` table, said in the log, and the others are captured."""
+    other = WebForm.objects.create(
+        name="Other", key="other-form", fields=guide.fields, is_active=True
+    )
+    assert post(other, "orphan@example.com") == 303
+    assert post(guide, "kept@example.com") == 303
+    if spool.path() is None:
+        assert connection.vendor == "postgresql"
+        return
+    WebForm.objects.filter(pk=other.pk).delete()
+    with caplog.at_level(logging.ERROR, logger="tandem.capture.spool"):
+        result = inbox.drain()
+    assert (result.captured, result.failed) == (1, 0)
+    assert "no longer exists" in caplog.text
+    with sqlite3.connect(spool.path()) as db:
+        orphaned = db.execute("SELECT payload FROM orphaned").fetchall()
+    assert len(orphaned) == 1 and "orphan@example.com" in orphaned[0][0]
+    assert spooled_rows() == []
+
+
+def test_a_drain_far_behind_holds_each_new_post_a_moment_and_keeps_it(queued, guide, monkeypatch):
+    """Back-pressure: past BACKLOG waiting posts, a post is stored, then answered a little
+    later, so the web processes leave CPU to the worker in a long burst."""
+    monkeypatch.setattr(spool, "BACKLOG", 2)
+    monkeypatch.setattr(spool, "HOLD_PER_ROW_SECONDS", 0.2)
+    monkeypatch.setattr(spool, "MAX_HOLD_SECONDS", 1.0)
+    timings = []
+    for n in range(4):
+        started = time.monotonic()
+        assert post(guide, f"burst{n}@example.com") == 303
+        timings.append(time.monotonic() - started)
+    if spool.path() is None:
+        assert connection.vendor == "postgresql"
+        return
+    assert timings[3] >= 0.2 * 2  # four waiting, two past the backlog
+    assert inbox.drain().captured == 4
