@@ -208,7 +208,30 @@ def accept(
             stored = not wait and _insert(db, form, received_at, payload)
     if stored:
         transaction.on_commit(_drain_soon)
+        if spool_file is None:
+            spool.hold(_waiting_lately(db))
     return Acceptance(stored=stored, retry_after=wait)
+
+
+BEHIND_CHECK_SECONDS = 0.2
+_behind = [0.0, 0]  # when last counted, how many were waiting
+_WAITING_SQL: dict[str, str] = {}
+
+
+def _waiting_lately(db: BaseDatabaseWrapper) -> int:
+    """Submissions waiting in the inbox, counted at most every BEHIND_CHECK_SECONDS per
+    process (for the back-pressure, `spool.hold`; the spool counts its own)."""
+    now = time.monotonic()
+    if now - _behind[0] >= BEHIND_CHECK_SECONDS:
+        _behind[0] = now
+        sql = _WAITING_SQL.get(db.vendor)
+        if sql is None:
+            table = db.ops.quote_name(InboxSubmission._meta.db_table)
+            sql = _WAITING_SQL[db.vendor] = (
+                f'SELECT COUNT(*) FROM {table} WHERE "attempts" < %s'  # noqa: S608
+            )
+        _behind[1] = int(_run(db, sql, [MAX_ATTEMPTS])[0][0][0])
+    return int(_behind[1])
 
 
 def count_hits(limits: Sequence[tuple[str, int]], *, window_seconds: int) -> int:

@@ -51,6 +51,7 @@ MOVE_BATCH = 2000  # rows moved per main-database transaction
 # drain's work), a post, once stored, is answered a little later, the more the further
 # behind the drain is: the web processes then leave CPU to the worker, so a lead is a
 # person within seconds of its post even in a burst longer than the drain keeps up with.
+# PostgreSQL's posts hold the same way (`inbox._waiting_lately` counts its inbox).
 BACKLOG = 500
 HOLD_PER_ROW_SECONDS = 0.00004
 MAX_HOLD_SECONDS = 0.04
@@ -187,9 +188,15 @@ def put(
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+    hold(backlog)
+    return wait, stored
+
+
+def hold(backlog: int) -> None:
+    """Back-pressure: answer a post a little later while `backlog` posts wait to be
+    captured, past BACKLOG (see there). PostgreSQL's inbox uses it too."""
     if backlog > BACKLOG:
         time.sleep(min(MAX_HOLD_SECONDS, (backlog - BACKLOG) * HOLD_PER_ROW_SECONDS))
-    return wait, stored
 
 
 def hit_many(file: str, hits: ratelimit.Hits) -> int:
