@@ -227,9 +227,7 @@ def _waiting_lately(db: BaseDatabaseWrapper) -> int:
         sql = _WAITING_SQL.get(db.vendor)
         if sql is None:
             table = db.ops.quote_name(InboxSubmission._meta.db_table)
-            sql = _WAITING_SQL[db.vendor] = (
-                f'SELECT COUNT(*) FROM {table} WHERE "attempts" < %s'  # noqa: S608
-            )
+            sql = _WAITING_SQL[db.vendor] = f'SELECT COUNT(*) FROM {table} WHERE "attempts" < %s'  # noqa: S608
         _behind[1] = int(_run(db, sql, [MAX_ATTEMPTS])[0][0][0])
     return int(_behind[1])
 
