@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from tandem.capture.models import InboxSubmission, SpoolMark, WebForm
@@ -72,7 +73,8 @@ def path() -> str | None:
 
 
 def _connect(file: str) -> sqlite3.Connection:
-    db = sqlite3.connect(file, timeout=30, isolation_level=None, check_same_thread=False)
+    timeout = settings.TANDEM_DB_LOCK_TIMEOUT_MS / 1000  # as the database's busy timeout
+    db = sqlite3.connect(file, timeout=timeout, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     with _schema_lock:
