@@ -21,28 +21,25 @@ accepts: one task row for a burst, not three per post.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import os
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, Model
+from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 
 from tandem.capture import consent as consents
-from tandem.capture import email, spool, webforms
+from tandem.capture import email, inbox_sql, spool, webforms
 from tandem.capture.batch import FormCache, capture_batch, submission_of
 from tandem.capture.models import InboxSubmission, WebForm
 from tandem.core import ratelimit
@@ -178,7 +175,7 @@ def accept(
     received_at = proof.at or timezone.now()
     db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` looks it up again
     if captures_inline():
-        wait = _count(db, hits)
+        wait = inbox_sql.count(db, hits)
         if wait:
             return Acceptance(stored=False, retry_after=wait)
         with transaction.atomic():
@@ -193,43 +190,26 @@ def accept(
         return Acceptance(stored=True)
     spool_file = _spool_file()
     if spool_file is not None:  # SQLite: posts write a file of their own (capture/spool.py)
-        params = _insert_params(db, form, received_at, payload)
+        params = inbox_sql.insert_params(db, form, received_at, payload)
         wait, stored = spool.put(
             spool_file,
             hits,
-            lambda: bool(_run(db, _open_form_sql(db), params[3:])[0]),
+            lambda: bool(inbox_sql.run(db, inbox_sql.open_form_sql(db), params[3:])[0]),
             (form.pk, params[1], params[2]),
         )
     elif hits is not None and db.vendor == "postgresql":
-        wait, stored = _count_and_insert_in_one_statement(db, hits, form, received_at, payload)
+        wait, stored = inbox_sql.count_and_insert_in_one_statement(
+            db, hits, form, received_at, payload
+        )
     else:
         with _writer_turn():
-            wait = _count(db, hits)
-            stored = not wait and _insert(db, form, received_at, payload)
+            wait = inbox_sql.count(db, hits)
+            stored = not wait and inbox_sql.insert(db, form, received_at, payload)
     if stored:
         transaction.on_commit(_drain_soon)
         if spool_file is None:
-            spool.hold(_waiting_lately(db))
+            spool.hold(inbox_sql.waiting_lately(db, MAX_ATTEMPTS))
     return Acceptance(stored=stored, retry_after=wait)
-
-
-BEHIND_CHECK_SECONDS = 0.2
-_behind = [0.0, 0]  # when last counted, how many were waiting
-_WAITING_SQL: dict[str, str] = {}
-
-
-def _waiting_lately(db: BaseDatabaseWrapper) -> int:
-    """Submissions waiting in the inbox, counted at most every BEHIND_CHECK_SECONDS per
-    process (for the back-pressure, `spool.hold`; the spool counts its own)."""
-    now = time.monotonic()
-    if now - _behind[0] >= BEHIND_CHECK_SECONDS:
-        _behind[0] = now
-        sql = _WAITING_SQL.get(db.vendor)
-        if sql is None:
-            table = db.ops.quote_name(InboxSubmission._meta.db_table)
-            sql = _WAITING_SQL[db.vendor] = f'SELECT COUNT(*) FROM {table} WHERE "attempts" < %s'  # noqa: S608
-        _behind[1] = int(_run(db, sql, [MAX_ATTEMPTS])[0][0][0])
-    return int(_behind[1])
 
 
 def count_hits(limits: Sequence[tuple[str, int]], *, window_seconds: int) -> int:
@@ -239,150 +219,12 @@ def count_hits(limits: Sequence[tuple[str, int]], *, window_seconds: int) -> int
     spool_file = _spool_file()
     if spool_file is not None:
         return spool.hit_many(spool_file, hits)
-    return _count(connections[DEFAULT_DB_ALIAS], hits)
+    return inbox_sql.count(connections[DEFAULT_DB_ALIAS], hits)
 
 
 def _spool_file() -> str | None:
     """Where posts are spooled (SQLite with a worker: capture/spool.py), or None."""
     return None if captures_inline() else spool.path()
-
-
-_NATIVE_SQL: dict[str, str] = {}
-
-
-def _run(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
-    """(rows, row count) of one statement run on the driver's own cursor.
-
-    This is the hot path: Django's cursor wrapper would format the values
-    into the SQL text on PostgreSQL (client-side binding: the JSON payload
-    quoted as a literal, the statement planned afresh each time) and
-    translate the placeholders on SQLite each time. The driver's cursor binds
-    the values natively and PostgreSQL keeps the statement prepared (see
-    TANDEM_DB_PREPARED_STATEMENTS in the settings). Measured
-    on PostgreSQL: 400-450 → 615 accepted posts/s.
-    """
-    db.ensure_connection()
-    raw = db.connection
-    if db.vendor == "sqlite":
-        native = _NATIVE_SQL.get(sql)
-        if native is None:
-            native = _NATIVE_SQL[sql] = sql.replace("%s", "?")
-        cursor = raw.execute(native, params)
-        try:
-            return cursor.fetchall(), cursor.rowcount
-        finally:
-            cursor.close()
-    # Not raw.cursor(): Django gives its psycopg connections a client-side binding cursor
-    # class, which would quote every value into the text (and prepare each distinct text).
-    with psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        rows = cursor.fetchall() if cursor.description else []
-        return rows, cursor.rowcount
-
-
-def _count(db: BaseDatabaseWrapper, hits: ratelimit.Hits | None) -> int:
-    """Run the hits; seconds to wait if a limit is exceeded, else 0."""
-    if hits is None:
-        return 0
-    rows, _ = _run(db, hits.sql, hits.params)
-    results = hits.results(rows)
-    return max((r.retry_after for r in results if not r.allowed), default=0)
-
-
-_INSERT_SQL: dict[str, str] = {}
-
-
-def _insert_sql(db: BaseDatabaseWrapper) -> str:
-    """INSERT ... SELECT guarded by the form's state (add conditions after it with AND)."""
-    sql = _INSERT_SQL.get(db.vendor)
-    if sql is None:
-        meta = InboxSubmission._meta
-        q = db.ops.quote_name
-        columns = ", ".join(
-            q(str(cast(Field, meta.get_field(n)).column))
-            for n in ("form", "received_at", "payload")
-        )
-        sql = _INSERT_SQL[db.vendor] = (
-            # Names from the models, values as parameters.
-            f"INSERT INTO {q(meta.db_table)} ({columns}, {q('attempts')}, {q('last_error')}) "  # noqa: S608
-            f"SELECT %s, %s, %s, 0, '' FROM {q(WebForm._meta.db_table)} "
-            f"WHERE {q('id')} = %s AND {q('updated_at')} = %s AND {q('is_active')}"
-        )
-    return sql
-
-
-def _open_form_sql(db: BaseDatabaseWrapper) -> str:
-    """A row while the form is active and unchanged (its id and updated_at as parameters)."""
-    q = db.ops.quote_name
-    return (
-        f"SELECT 1 FROM {q(WebForm._meta.db_table)} "  # noqa: S608
-        f"WHERE {q('id')} = %s AND {q('updated_at')} = %s AND {q('is_active')}"
-    )
-
-
-def _insert_params(
-    db: BaseDatabaseWrapper, form: WebForm, received_at: Any, payload: dict[str, Any]
-) -> list[Any]:
-    """The values as the fields would prepare them (`get_db_prep_save`: aware datetimes
-    and a dict for a JSONField with no encoder), straight through the backend's adapters."""
-    return [
-        form.pk,
-        _datetime_param(db, InboxSubmission, "received_at", received_at),
-        db.ops.adapt_json_value(payload, None),
-        form.pk,
-        _datetime_param(db, WebForm, "updated_at", form.updated_at),
-    ]
-
-
-def _datetime_param(db: BaseDatabaseWrapper, model: type[Model], name: str, value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return db.ops.adapt_datetimefield_value(value)
-    # Naive or not a datetime: the field's own preparation (its warning, its conversion).
-    return cast(Field, model._meta.get_field(name)).get_db_prep_value(value, db)
-
-
-def _insert(
-    db: BaseDatabaseWrapper, form: WebForm, received_at: Any, payload: dict[str, Any]
-) -> bool:
-    """One INSERT, without the ORM's per-object work (this is the hot path).
-    False when no row was written (the form changed or closed)."""
-    _, count = _run(db, _insert_sql(db), _insert_params(db, form, received_at, payload))
-    return count == 1
-
-
-_COUNTED_INSERT_SQL: dict[int, str] = {}
-
-
-def _count_and_insert_in_one_statement(
-    db: BaseDatabaseWrapper,
-    hits: ratelimit.Hits,
-    form: WebForm,
-    received_at: Any,
-    payload: dict[str, Any],
-) -> tuple[int, bool]:
-    """PostgreSQL: the counters' UPSERT and the guarded INSERT as one statement
-    (data-modifying CTEs). The counter rows every post updates are locked only
-    for this statement's commit, not across several round trips."""
-    sql = _COUNTED_INSERT_SQL.get(len(hits.keys))
-    if sql is None:
-        marks = ", ".join(["(%s, %s)"] * len(hits.keys))
-        sql = _COUNTED_INSERT_SQL[len(hits.keys)] = (
-            # Statements from the models' names, values as parameters.
-            f"WITH hits AS ({hits.sql}), "  # noqa: S608
-            f'limits ("key", "limit") AS (VALUES {marks}), '
-            f"stored AS ({_insert_sql(db)} AND NOT EXISTS ("
-            'SELECT 1 FROM hits JOIN limits ON hits."key" = limits."key" '
-            'WHERE hits."hits" > limits."limit") RETURNING 1) '
-            'SELECT "key", "hits", (SELECT COUNT(*) FROM stored) FROM hits'
-        )
-    params = list(hits.params)
-    for key, limit in zip(hits.keys, hits.limits, strict=True):
-        params += [key, limit]
-    params += _insert_params(db, form, received_at, payload)
-    rows, _ = _run(db, sql, params)
-    results = hits.results([(key, count) for key, count, _ in rows])
-    wait = max((r.retry_after for r in results if not r.allowed), default=0)
-    return wait, bool(rows and rows[0][2])
 
 
 _writer_turn = write_turn  # on SQLite, posts and the drain take turns (see core/write_turn.py)

@@ -52,7 +52,7 @@ MOVE_BATCH = 2000  # rows moved per main-database transaction
 # drain's work), a post, once stored, is answered a little later, the more the further
 # behind the drain is: the web processes then leave CPU to the worker, so a lead is a
 # person within seconds of its post even in a burst longer than the drain keeps up with.
-# PostgreSQL's posts hold the same way (`inbox._waiting_lately` counts its inbox).
+# PostgreSQL's posts hold the same way (`inbox_sql.waiting_lately` counts its inbox).
 BACKLOG = 500
 HOLD_PER_ROW_SECONDS = 0.00004
 MAX_HOLD_SECONDS = 0.04

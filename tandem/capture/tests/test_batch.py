@@ -40,11 +40,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def queued(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
 def guide(system, marketer) -> WebForm:
     """The J1 form with a custom field and a notified marketer."""
     form = ensure_demo_guide_form(system)

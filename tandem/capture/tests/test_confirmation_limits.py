@@ -13,13 +13,11 @@ from django.test import Client
 from tandem.campaigns.models import Touchpoint
 from tandem.capture import email as emails
 from tandem.capture import webforms
-from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import (
     Consent,
     ConsentEvent,
     ConsentStatus,
     OutboundEmail,
-    WebForm,
 )
 from tandem.people.models import Person
 
@@ -31,11 +29,6 @@ T0 = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 def memory_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TANDEM_CONFIRM_EMAIL_WINDOW_MINUTES = 60
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 @pytest.fixture

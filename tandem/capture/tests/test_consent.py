@@ -11,7 +11,6 @@ from django.test import Client
 
 from tandem.capture import consent as consents
 from tandem.capture import webforms
-from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import (
     Consent,
     ConsentEvent,
@@ -19,7 +18,6 @@ from tandem.capture.models import (
     ConsentText,
     OutboundEmail,
     Suppression,
-    WebForm,
 )
 from tandem.people.models import Person
 
@@ -29,11 +27,6 @@ LINK = re.compile(r"/consent/confirm/[^\s]+")
 @pytest.fixture(autouse=True)
 def memory_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 @pytest.fixture

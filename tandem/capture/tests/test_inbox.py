@@ -16,22 +16,10 @@ from django_tasks_db.models import DBTaskResult
 from tandem.campaigns.models import Touchpoint
 from tandem.capture import consent as consents
 from tandem.capture import inbox, spool, webforms
-from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import Consent, InboxSubmission, OutboundEmail, WebForm
 from tandem.people.models import Person
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def queued(settings):
-    """Production's default: tasks go to the database queue, a worker runs them."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 def post(form: WebForm, email: str, **extra) -> int:

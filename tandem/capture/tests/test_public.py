@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from tandem.campaigns.models import Touchpoint
 from tandem.capture import webforms
-from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import Consent, WebForm
 from tandem.people.models import Person
 
@@ -21,11 +20,6 @@ OTHER_ORIGIN = {
     "HTTP_ORIGIN": "http://shop.example.net",
     "HTTP_REFERER": "http://shop.example.net/",
 }
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 @pytest.fixture

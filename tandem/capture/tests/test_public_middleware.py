@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from django.test import Client
 
 from tandem.capture import webforms
-from tandem.capture.demo import ensure_demo_guide_form
-from tandem.capture.models import WebForm
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 def test_a_post_from_another_site_sets_no_cookie_and_keeps_the_security_headers(guide):

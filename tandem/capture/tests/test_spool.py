@@ -14,25 +14,13 @@ import pytest
 from django.db import connection, transaction
 
 from tandem.campaigns.models import Touchpoint
-from tandem.capture import inbox, spool
-from tandem.capture.demo import ensure_demo_guide_form
+from tandem.capture import inbox, inbox_sql, spool
 from tandem.capture.models import InboxSubmission, WebForm
 from tandem.capture.tests.test_inbox import post
 from tandem.core.write_turn import write_turn
 from tandem.people.models import Person
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def queued(settings):
-    """Production's default: tasks go to the database queue, a worker runs them."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def guide(system) -> WebForm:
-    return ensure_demo_guide_form(system)
 
 
 @pytest.fixture(autouse=True)
@@ -175,7 +163,7 @@ def test_a_drain_far_behind_holds_each_new_post_a_moment_and_keeps_it(queued, gu
     """Back-pressure, on both databases: past BACKLOG waiting posts, a post is stored, then
     answered a little later, so the web processes leave CPU to the worker in a long burst
     (SQLite counts the spool; PostgreSQL the inbox, at most every BEHIND_CHECK_SECONDS)."""
-    monkeypatch.setattr(inbox, "BEHIND_CHECK_SECONDS", 0)
+    monkeypatch.setattr(inbox_sql, "BEHIND_CHECK_SECONDS", 0)
     monkeypatch.setattr(spool, "BACKLOG", 2)
     monkeypatch.setattr(spool, "HOLD_PER_ROW_SECONDS", 0.2)
     monkeypatch.setattr(spool, "MAX_HOLD_SECONDS", 1.0)
