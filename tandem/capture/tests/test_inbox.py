@@ -192,7 +192,7 @@ def test_posts_are_stored_by_one_statement_prepared_once_per_connection(queued, 
             cursor.execute(
                 "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
                 "WHERE statement LIKE %s",
-                ['%"capture_inboxsubmission"%'],
+                ['%INSERT INTO "capture_inboxsubmission"%'],
             )
             assert cursor.fetchall() == [(8,)]
     wait_for_drain_task()  # the posts' drain, enqueued while this test's queue is in place
