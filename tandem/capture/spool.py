@@ -23,15 +23,14 @@ same.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -40,14 +39,14 @@ from django.db import connection, transaction
 from tandem.capture.models import InboxSubmission, SpoolMark, WebForm
 from tandem.core import ratelimit
 from tandem.core.models import RateCounter
-from tandem.core.write_turn import write_turn
+from tandem.core.write_turn import file_turn, write_turn
 
 # The web-form posts' rate counters live in the spool too, in a table named as the main
 # database's (so `ratelimit.Hits` runs there as it is): counting is a write as well.
 _COUNTERS = f'"{RateCounter._meta.db_table}"'
 log = logging.getLogger(__name__)
 
-MOVE_BATCH = 2000  # rows moved per main-database transaction
+MOVE_BATCH = 2000  # rows moved per main-database transaction by move_all (the drain: its batch)
 # Back-pressure: while more than BACKLOG posts wait in the spool (about a second of the
 # drain's work), a post, once stored, is answered a little later, the more the further
 # behind the drain is: the web processes then leave CPU to the worker, so a lead is a
@@ -123,22 +122,9 @@ def _db(file: str) -> sqlite3.Connection:
     return db
 
 
-_lock_fds: dict[str, int] = {}
-_thread_lock = threading.Lock()
-
-
-@contextmanager
-def _turn(file: str) -> Iterator[None]:
-    """The spool's write turn across processes (flock, woken at once; see write_turn)."""
-    with _thread_lock:
-        fd = _lock_fds.get(file)
-        if fd is None:
-            fd = _lock_fds[file] = os.open(f"{file}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+def _turn(file: str) -> AbstractContextManager[None]:
+    """The spool's write turn across processes (flock, woken at once; core/write_turn.py)."""
+    return file_turn(f"{file}.lock")
 
 
 def _counted(db: sqlite3.Connection, hits: ratelimit.Hits | None) -> int:

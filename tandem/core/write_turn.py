@@ -21,7 +21,8 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-_thread_lock = threading.RLock()
+_guard = threading.Lock()
+_thread_locks: dict[str, threading.RLock] = {}
 _lock_files: dict[str, int] = {}
 _depth = threading.local()
 
@@ -32,21 +33,32 @@ def write_turn() -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    name = f"{connection.settings_dict['NAME']}.tandem-write-lock"
-    with _thread_lock:  # threads of one process share the file lock: one at a time
-        depth = getattr(_depth, "n", 0)
-        _depth.n = depth + 1
+    with file_turn(f"{connection.settings_dict['NAME']}.tandem-write-lock"):
+        yield
+
+
+@contextmanager
+def file_turn(lock_file: str) -> Iterator[None]:
+    """Hold the turn `lock_file` stands for, across processes and threads (re-entrant
+    within a thread). The web-form spool takes its own (capture/spool.py)."""
+    with _guard:
+        thread_lock = _thread_locks.setdefault(lock_file, threading.RLock())
+    with thread_lock:  # threads of one process share the file lock: one at a time
+        depths: dict[str, int] = getattr(_depth, "by_file", None) or {}
+        _depth.by_file = depths
+        depth = depths.get(lock_file, 0)
+        depths[lock_file] = depth + 1
         try:
             if depth:
                 yield
                 return
-            fd = _lock_files.get(name)
+            fd = _lock_files.get(lock_file)
             if fd is None:
-                fd = _lock_files[name] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = _lock_files[lock_file] = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            _depth.n = depth
+            depths[lock_file] = depth
