@@ -86,7 +86,7 @@ class ReasonOut(Schema):
 
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,49}$"
-LABEL_PATTERN = r"\S"  # not blank
+LABEL_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"  # not blank, and no NUL (PostgreSQL stores none)
 
 
 class ReasonIn(Schema):

@@ -109,6 +109,12 @@ def test_the_reasons_list_and_an_admins_changes(api, salesperson, admin):
     assert null.status_code == 200 and null.json()["label"] == "Junk"  # null: left as it is
     blank = api(admin, "patch", f"/send-back-reasons/{spam.pk}", {"label": " "})
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "label"
+    for method, path in (
+        ("post", "/send-back-reasons"),
+        ("patch", f"/send-back-reasons/{spam.pk}"),
+    ):
+        nul = api(admin, method, path, {"key": "nul_label", "label": "No\u0000pe"})
+        assert nul.status_code == 422 and nul.json()["detail"][0]["loc"][-1] == "label"
     keys = [r["key"] for r in api(salesperson, "get", "/send-back-reasons").json()]
     assert keys[0] == "spam"
     off = api(admin, "post", f"/send-back-reasons/{spam.pk}/deactivate")
