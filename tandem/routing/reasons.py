@@ -30,6 +30,7 @@ DEFAULT_REASONS = (
 )
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,49}$")
 AUDITED = ("key", "label", "position", "is_active")
+MAX_POSITION = 1_000_000
 
 
 def _clean_label(value: Any) -> str:
@@ -42,7 +43,7 @@ def _clean_label(value: Any) -> str:
 
 
 def _clean_position(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_POSITION:
         raise ValidationError({"position": "Give a whole number from 0 to 1000000."})
     return value
 
@@ -61,9 +62,9 @@ def create_reason(
     with transaction.atomic():
         if SendBackReason.objects.filter(key=key).exists():
             raise ValidationError({"key": f"There is a reason {key!r} already."})
-        if position is None:
+        if position is None:  # after the last, without going past the highest position
             last = SendBackReason.objects.aggregate(last=Max("position"))["last"] or 0
-            position = last + 10
+            position = min(last + 10, MAX_POSITION)
         reason = SendBackReason.objects.create(
             key=key, label=label, position=_clean_position(position)
         )

@@ -140,3 +140,16 @@ def test_the_openapi_document_lists_the_endpoints(client, admin):
         assert path in paths
     params = {p["name"] for p in paths["/api/v1/reports/send-backs"]["get"]["parameters"]}
     assert params == {"from", "to", "group_by"}
+
+
+def test_a_reason_added_after_one_at_the_highest_position_goes_last(api, salesperson, admin):
+    """Default position "last" is the last + 10, kept within the highest allowed: a reason
+    at 1,000,000 (valid) made the next one without a position a 422 about the position."""
+    top = api(
+        admin, "post", "/send-back-reasons", {"key": "top", "label": "Top", "position": 1_000_000}
+    )
+    assert top.status_code == 201
+    after = api(admin, "post", "/send-back-reasons", {"key": "after_top", "label": "After"})
+    assert after.status_code == 201 and after.json()["position"] == 1_000_000
+    keys = [r["key"] for r in api(salesperson, "get", "/send-back-reasons").json()]
+    assert keys[-2:] == ["top", "after_top"]
