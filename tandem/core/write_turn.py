@@ -41,8 +41,10 @@ def write_turn() -> Iterator[None]:
 def file_turn(lock_file: str) -> Iterator[None]:
     """Hold the turn `lock_file` stands for, across processes and threads (re-entrant
     within a thread). The web-form spool takes its own (capture/spool.py)."""
-    with _guard:
-        thread_lock = _thread_locks.setdefault(lock_file, threading.RLock())
+    thread_lock = _thread_locks.get(lock_file)
+    if thread_lock is None:
+        with _guard:
+            thread_lock = _thread_locks.setdefault(lock_file, threading.RLock())
     with thread_lock:  # threads of one process share the file lock: one at a time
         depths: dict[str, int] = getattr(_depth, "by_file", None) or {}
         _depth.by_file = depths
