@@ -18,7 +18,7 @@ from tandem.campaigns import utm
 from tandem.campaigns.models import Campaign, CampaignKind, Touchpoint, TouchpointKind
 from tandem.campaigns.money import clean_amount
 from tandem.core.audit import record_audit
-from tandem.core.bulk import insert_new
+from tandem.core.bulk import build, insert_new
 from tandem.people import extensions
 
 _TOUCHPOINT_KINDS = frozenset(TouchpointKind.values)
@@ -181,7 +181,8 @@ def build_touchpoint(
             }
         )
     utm = utm or {}
-    return Touchpoint(
+    return build(
+        Touchpoint,
         person_id=person_id,
         kind=kind,
         occurred_at=occurred_at or timezone.now(),

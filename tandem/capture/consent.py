@@ -40,7 +40,7 @@ from tandem.capture.models import (
     SuppressionReason,
     WebForm,
 )
-from tandem.core.bulk import insert_new
+from tandem.core.bulk import build, insert_new
 from tandem.people.models import Person, PersonEmail
 from tandem.people.normalize import normalize_email
 
@@ -178,7 +178,8 @@ def record_first_consents(given: list[tuple[Person, ConsentText, Proof, bool]]) 
     (person, text, proof, double_opt_in) becomes its consent and its event, one INSERT
     for all the consents and one for all the events."""
     rows = [
-        Consent(
+        build(
+            Consent,
             person=person,
             purpose=text.purpose,
             status=first_consent_status(text, double_opt_in=double_opt_in),
@@ -189,7 +190,8 @@ def record_first_consents(given: list[tuple[Person, ConsentText, Proof, bool]]) 
     with transaction.atomic(savepoint=False):
         insert_new(rows)
         insert_new(
-            ConsentEvent(
+            build(
+                ConsentEvent,
                 consent=consent,
                 action="requested" if consent.status == ConsentStatus.PENDING else "granted",
                 text=text,
@@ -264,7 +266,8 @@ def record_past_consents(items: list[PastConsent]) -> list[Consent]:
     with transaction.atomic(savepoint=False):
         insert_new(rows, backdated=True)
         insert_new(
-            ConsentEvent(
+            build(
+                ConsentEvent,
                 consent=consent,
                 action=action,
                 text=item.text,

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tandem.capture import consent as consents
 from tandem.capture.models import ConfirmationEmailSent, OutboundEmail
-from tandem.core.bulk import insert_new
+from tandem.core.bulk import build, insert_new
 from tandem.core.write_turn import write_turn
 from tandem.people.models import Person
 from tandem.people.normalize import normalize_email
@@ -156,7 +156,8 @@ def queue_emails(emails: list[dict[str, Any]]) -> list[OutboundEmail]:
         if e["kind"] not in TEMPLATES:
             raise ValueError(f"unknown email kind {e['kind']!r}")
         rows.append(
-            OutboundEmail(
+            build(
+                OutboundEmail,
                 kind=e["kind"],
                 to=_one_line(e["to"], 254),
                 person=e.get("person"),

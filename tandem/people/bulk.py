@@ -30,7 +30,7 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.accounts.permissions import require
 from tandem.core.audit import diff, snapshot
-from tandem.core.bulk import insert_new
+from tandem.core.bulk import build, insert_new
 from tandem.core.models import AuditEvent
 from tandem.people.custom_fields import remembered_definitions
 from tandem.people.models import (
@@ -63,7 +63,8 @@ def _audit(
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """The event `record_audit` records; `at` dates it back (written with `backdated=True`)."""
-    row = AuditEvent(
+    row = build(
+        AuditEvent,
         actor=actor.user,
         actor_label=actor.label[:150],
         event=event,
@@ -95,14 +96,19 @@ def create_people_bulk(
     with transaction.atomic(savepoint=False):
         insert_new(persons)
         insert_new(
-            PersonEmail(
-                person=n.person, email=n.email[0], email_normalized=n.email[1], is_primary=True
+            build(
+                PersonEmail,
+                person=n.person,
+                email=n.email[0],
+                email_normalized=n.email[1],
+                is_primary=True,
             )
             for n in people
             if n.email
         )
         insert_new(
-            PersonPhone(
+            build(
+                PersonPhone,
                 person=n.person,
                 number=n.phone[0],
                 original=n.phone[1],
@@ -113,7 +119,8 @@ def create_people_bulk(
             if n.phone
         )
         insert_new(
-            StageChange(
+            build(
+                StageChange,
                 person=n.person,
                 from_stage="",
                 to_stage=n.stage,
@@ -155,7 +162,7 @@ def find_or_create_companies(*, actor: Actor, names: Iterable[str]) -> dict[str,
             fields = _clean_company_fields({"custom_fields": {}, "name": str(raw).strip()}, None)
         except ValidationError:
             continue
-        company = Company(**fields)
+        company = build(Company, **fields)
         company.name_key = name_key(company.name)
         if company.name_key != key:  # not the company a lookup by this name finds again
             continue

@@ -18,6 +18,7 @@ from tandem.accounts.actor import Actor
 from tandem.accounts.models import User
 from tandem.accounts.permissions import can, require
 from tandem.core.audit import diff, record_audit, snapshot
+from tandem.core.bulk import build
 from tandem.core.models import AuditEvent
 from tandem.people import extensions
 from tandem.people.activities import check_activity, log_activity  # noqa: F401 (re-exported)
@@ -233,7 +234,7 @@ def check_new_person(
     cleaned_email, cleaned_phone = results["email"], results["phone"]
     if not (fields.get("first_name") or fields.get("last_name") or cleaned_email):
         raise ValidationError({"last_name": "Give at least a name or an email address."})
-    person = Person(**fields, stage=to_stage)
+    person = build(Person, **fields, stage=to_stage)
     _apply_name_keys(person)
     if cleaned_email:
         person.email = cleaned_email[1]
