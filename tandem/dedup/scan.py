@@ -130,22 +130,36 @@ def _people_with_email_prefixes(prefixes: list[str]) -> list[int]:
     """Ids of people with an email starting with one of `prefixes` (at most
     _LOOKUP_LIMIT), each prefix a range on the email index. Written as SQL: the ORM
     took longer to build an OR of a few hundred ranges than the database to run it
-    (a quarter of the worker's time under a burst of web-form captures)."""
+    (a quarter of the worker's time under a burst of web-form captures).
+
+    On PostgreSQL the ranges are a join with two arrays, each range an index scan.
+    Why not the OR there too: PostgreSQL guesses how many rows a range holds from the
+    table's statistics, and with none yet (a new database's first burst of captures,
+    or autovacuum off) it read the whole table and tried every range on every row:
+    52-64 ms a check of 100 new people among 7,300, most of the database's time under
+    that burst. The join needs no guess (0.7 ms)."""
+    prefixes = list(dict.fromkeys(prefixes))
     if not prefixes:
         return []
     meta = PersonEmail._meta
     q = connection.ops.quote_name
     column = q(str(meta.get_field("email_normalized").column))
-    ranges = " OR ".join([f"({column} >= %s AND {column} < %s)"] * len(prefixes))
-    params: list[str] = []
-    for prefix in prefixes:
-        params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q(str(meta.get_field('person').column))} FROM {q(meta.db_table)} "  # noqa: S608
-            f"WHERE {ranges} LIMIT %s",
-            [*params, _LOOKUP_LIMIT],
+    person = q(str(meta.get_field("person").column))
+    uppers = [prefix[:-1] + chr(ord(prefix[-1]) + 1) for prefix in prefixes]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT e.{person} FROM {q(meta.db_table)} e "  # noqa: S608
+            "JOIN unnest(%s::text[], %s::text[]) AS r(low, high) "
+            f"ON e.{column} >= r.low AND e.{column} < r.high LIMIT %s"
         )
+        params: list[Any] = [prefixes, uppers, _LOOKUP_LIMIT]
+    else:
+        ranges = " OR ".join([f"({column} >= %s AND {column} < %s)"] * len(prefixes))
+        sql = f"SELECT {person} FROM {q(meta.db_table)} WHERE {ranges} LIMIT %s"  # noqa: S608
+        params = [value for pair in zip(prefixes, uppers, strict=True) for value in pair]
+        params.append(_LOOKUP_LIMIT)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 

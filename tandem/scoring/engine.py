@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models import Sum as SumOf
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Lookup
 from django.utils import timezone
 
 from tandem.campaigns.models import Touchpoint
@@ -200,6 +201,22 @@ _IDS = "tandem-scoring-slice-ids"  # a list of ids, as one parameter
 _NOW = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 
 
+class _AnyOf(Lookup):
+    """`column = ANY(array)` (PostgreSQL). Why not `IN (SELECT unnest(array))`: that is a
+    join, planned from the table's statistics, and a table not analyzed yet (a new
+    database's first burst of web-form captures, or autovacuum off) was taken for one
+    row, so each slice of 200 captured people walked every person 200 times: 57-190 ms a
+    slice of 7,300 people, the worst statement of the capture drain on PostgreSQL. A
+    filter on ANY of an array needs no estimate to stay a filter (3.5 ms)."""
+
+    lookup_name = "tandem_any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
 @dataclass(frozen=True)
 class Slice:
     """Whom one statement batch scores: given ids, or an id range."""
@@ -215,11 +232,10 @@ class Slice:
     def q(self, column: str) -> Q:
         """The slice as a condition on `column`, with stand-ins for its values."""
         if self.ids:
-            if connection.vendor == "postgresql":
-                sql = "SELECT unnest(%s::bigint[])"
-            else:
-                sql = "SELECT value FROM json_each(%s)"
             # A fixed statement; the ids are its one parameter.
+            if connection.vendor == "postgresql":
+                return Q(_AnyOf(F(column), RawSQL("%s::bigint[]", [_IDS])))
+            sql = "SELECT value FROM json_each(%s)"
             return Q(**{f"{column}__in": RawSQL(sql, [_IDS])})  # noqa: S611
         return Q(**{f"{column}__gte": _LOW, f"{column}__lt": _HIGH})
 
