@@ -1565,6 +1565,9 @@ def _root_name(node: ast.expr) -> str | None:
 
 def _writes_trail(call: ast.Call) -> bool:
     func = call.func
+    if isinstance(func, ast.Name) and func.id == "build" and call.args:
+        first = call.args[0]  # core.bulk.build(Model, **values)
+        return isinstance(first, ast.Name) and first.id in TRAIL_WRITERS
     if isinstance(func, ast.Name):
         return func.id in TRAIL_WRITERS
     return (
