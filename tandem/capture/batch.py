@@ -27,6 +27,7 @@ PostgreSQL), nothing of it is written and every row goes one by one.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -99,6 +100,7 @@ class FormCache:
         return self.campaigns[key]
 
 
+@functools.lru_cache(maxsize=4096)  # a burst comes from fewer addresses than posts
 def _ip_or_none(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value))

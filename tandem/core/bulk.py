@@ -121,14 +121,28 @@ _plans: dict[tuple[str, type[models.Model]], _Plan] = {}
 _sequences: dict[str, str] = {}
 
 
+# The last datetime converted and its text: a batch's rows carry the same few times (the
+# insert's `now`, the submission's), some 13 conversions a captured web-form post. One
+# tuple, swapped whole, so threads never see one's value with another's text.
+_last_datetime: tuple[Any, Any] = (None, None)
+
+
 def _sqlite_datetime(value: Any) -> Any:
     """`adapt_datetimefield_value` on SQLite, with a short way for UTC (what
-    timezone.now() gives)."""
+    timezone.now() gives) and for the value converted just before."""
+    global _last_datetime
     if value is None:
         return None
+    last = _last_datetime
+    if value is last[0]:
+        return last[1]
+    text: Any
     if value.tzinfo is dt.UTC:
-        return str(value.replace(tzinfo=None))
-    return connection.ops.adapt_datetimefield_value(value)
+        text = str(value.replace(tzinfo=None))
+    else:
+        text = connection.ops.adapt_datetimefield_value(value)
+    _last_datetime = (value, text)
+    return text
 
 
 def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any] | None:

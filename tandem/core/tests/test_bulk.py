@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -98,3 +101,22 @@ def test_built_instances_are_inserted_as_saved(user):
     assert [(e.actor_id, e.target_id, e.changes) for e in stored] == [
         (user.pk, i, {}) for i in range(3)
     ]
+
+
+def test_each_row_keeps_its_own_time_when_times_repeat_and_alternate(user):
+    """SQLite's conversion keeps the last time converted: rows with the same, equal,
+    alternating and other-zone times each store their own."""
+    t1 = dt.datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=dt.UTC)
+    t2 = dt.datetime(2026, 1, 2, 3, 4, 5, 700000, tzinfo=dt.UTC)
+    times = [t1, t1, t2, t1, t2.replace(), t1.astimezone(ZoneInfo("Europe/Paris")), None, t2]
+    rows = [
+        build(AuditEvent, actor=user, actor_label="B", event="e", target_type="t", target_id=i)
+        for i in range(len(times))
+    ]
+    for row, at in zip(rows, times, strict=True):
+        row.at = at
+    with transaction.atomic():
+        insert_new(rows, backdated=True)
+    stored = AuditEvent.objects.filter(pk__in=[r.pk for r in rows]).order_by("target_id")
+    # None is not kept (a stamped field): the insert's time, as save() sets it.
+    assert [e.at for e in stored if e.target_id != 6] == [t for t in times if t is not None]
