@@ -285,8 +285,10 @@ def record_past_consents(items: list[PastConsent]) -> list[Consent]:
     return rows
 
 
-def confirmation_token(person: Person, consents: list[Consent]) -> str:
-    return signing.dumps({"p": person.pk, "c": sorted(c.pk for c in consents)}, salt=CONFIRM_SALT)
+def confirmation_token(person_id: int, consent_ids: Iterable[int]) -> str:
+    """The signed double opt-in token of a person's consents, valid for
+    `confirmation_max_age()` from now."""
+    return signing.dumps({"p": person_id, "c": sorted(consent_ids)}, salt=CONFIRM_SALT)
 
 
 def confirmation_max_age() -> dt.timedelta:
@@ -299,7 +301,7 @@ _confirm_paths: dict[tuple[str, object], tuple[str, str]] = {}
 
 def _confirm_path(token: str) -> str:
     """`reverse` of the confirmation page for `token`, the URL resolved once (per script
-    prefix and URLconf) for all tokens: a drain writes thousands of these links. A signed
+    prefix and URLconf) for all tokens: a batch of emails signs thousands of these links. A signed
     token's characters (URL-safe base64 and ":") come out of `reverse` unchanged."""
     key = (get_script_prefix(), get_urlconf())
     parts = _confirm_paths.get(key)
@@ -311,8 +313,10 @@ def _confirm_path(token: str) -> str:
     return f"{parts[0]}{token}{parts[1]}"
 
 
-def confirmation_url(person: Person, consents: list[Consent], *, base_url: str = "") -> str:
-    return _absolute(_confirm_path(confirmation_token(person, consents)), base_url)
+def confirmation_url(person_id: int, consent_ids: Iterable[int], *, base_url: str = "") -> str:
+    """The double opt-in link, signed now: the email's sending signs it (capture/email.py),
+    so the link is valid for the whole `confirmation_max_age()` from the day it is sent."""
+    return _absolute(_confirm_path(confirmation_token(person_id, consent_ids)), base_url)
 
 
 def read_confirmation_token(token: str) -> tuple[int, list[int]]:

@@ -265,6 +265,20 @@ def _blocked_reason(row: OutboundEmail, suppression: Any = _NOT_LOOKED_UP) -> st
     return ""
 
 
+def confirmation_link(context: dict[str, Any]) -> str:
+    """The double opt-in link of a queued confirmation email, signed as it is sent.
+
+    (An email queued before the link was signed at sending has it in its
+    context already, as `confirm_url`, and keeps it.)
+    """
+    confirm = context["confirm"]
+    return consents.confirmation_url(
+        int(confirm["person"]),
+        [int(pk) for pk in confirm["consents"]],
+        base_url=context.get("base_url", ""),
+    )
+
+
 def _message(
     row: OutboundEmail,
     message_id: str,
@@ -279,6 +293,8 @@ def _message(
         marketing = consents.marketing_headers(row.person, base_url=context.get("base_url", ""))
         headers.update(marketing)
         context["unsubscribe_url"] = marketing["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+    if row.kind == "consent_confirmation" and "confirm_url" not in context:
+        context["confirm_url"] = confirmation_link(context)
     templates = {} if templates is None else templates
     if row.kind not in templates:
         templates[row.kind] = get_template(TEMPLATES[row.kind])

@@ -16,6 +16,7 @@ from tandem.campaigns.models import Touchpoint
 from tandem.capture import consent as consents
 from tandem.capture import inbox, spool, webforms
 from tandem.capture.demo import ensure_demo_guide_form
+from tandem.capture.email import confirmation_link
 from tandem.capture.models import (
     ConfirmationEmailSent,
     Consent,
@@ -198,9 +199,7 @@ def records() -> dict[str, Any]:
                 o.person.email if o.person else None,
                 o.subject,
                 o.status,
-                repr(
-                    {k: v for k, v in o.context.items() if k not in ("confirm_url", "person_url")}
-                ),
+                repr({k: v for k, v in o.context.items() if k not in ("confirm", "person_url")}),
                 own_links(o),
             )
             for o in OutboundEmail.objects.select_related("person")
@@ -219,7 +218,7 @@ def records() -> dict[str, Any]:
 def own_links(email: OutboundEmail) -> bool:
     """The email's link leads to its own person (and consents): ids differ between runs."""
     if email.kind == "consent_confirmation":
-        token = email.context["confirm_url"].rstrip("/").rsplit("/", 1)[-1]
+        token = confirmation_link(email.context).rstrip("/").rsplit("/", 1)[-1]
         person_id, consent_ids = consents.read_confirmation_token(token)
         return person_id == email.person_id and set(consent_ids) == set(
             Consent.objects.filter(person_id=person_id, status="pending").values_list(

@@ -3,6 +3,7 @@ attempt recorded, suppressed addresses skipped, marketing email with one-click u
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -11,10 +12,17 @@ from django.test import Client
 from tandem.capture import consent as consents
 from tandem.capture import webforms
 from tandem.capture.demo import ensure_demo_guide_form
-from tandem.capture.email import deliver_many, queue_emails, send_marketing_email
+from tandem.capture.email import (
+    confirmation_link,
+    deliver_many,
+    queue_emails,
+    send_marketing_email,
+)
 from tandem.capture.models import Consent, ConsentStatus, OutboundEmail, WebForm
 from tandem.people.models import Person
 from tests.mailbox import free_port, plain_body, smtp_server
+
+T0 = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -70,6 +78,49 @@ def test_the_confirmation_email_arrives_after_the_commit_and_its_link_grants_con
     path = link.group(0).split("testserver", 1)[1]
     assert public.post(path).status_code == 200
     assert Consent.objects.get().status == ConsentStatus.GRANTED
+
+
+def test_a_confirmation_email_sent_late_carries_a_link_valid_for_its_days_from_the_sending(
+    smtp, public, guide, django_capture_on_commit_callbacks, time_machine
+):
+    # Queued at sign-up, sent ten days later (a worker or a mail server down that long):
+    # the link is signed as it goes out, so the person has the days the email promises.
+    sent_at = T0 + dt.timedelta(days=10)
+    time_machine.move_to(T0, tick=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert sign_up(public, guide).status_code == 303
+    row = OutboundEmail.objects.get(kind="consent_confirmation")
+    assert "confirm_url" not in row.context  # nothing signed while the lead was captured
+    time_machine.move_to(sent_at, tick=False)
+    for callback in callbacks:
+        callback()
+    [confirmation] = smtp.to("ada@example.com")
+    days = consents.confirmation_max_age().days
+    assert f"{days} days" in plain_body(confirmation)
+    path = re.search(r"/consent/confirm/\S+", plain_body(confirmation)).group(0)
+
+    time_machine.move_to(sent_at + dt.timedelta(days=days, hours=1), tick=False)
+    expired = public.post(path)
+    assert expired.status_code == 400 and b"expired" in expired.content
+    assert Consent.objects.get().status == ConsentStatus.PENDING
+
+    time_machine.move_to(sent_at + dt.timedelta(days=days - 1), tick=False)
+    assert public.post(path).status_code == 200
+    assert Consent.objects.get().status == ConsentStatus.GRANTED
+
+
+def test_an_email_queued_with_its_link_signed_already_keeps_that_link(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        sign_up(public, guide)
+    row = OutboundEmail.objects.get(kind="consent_confirmation")
+    signed = confirmation_link(row.context)
+    row.context = {k: v for k, v in row.context.items() if k != "confirm"}
+    row.context["confirm_url"] = signed  # as rows queued before the sending signed it
+    row.save(update_fields=["context"])
+    deliver_many([row.pk])
+    assert signed in plain_body(smtp.to("ada@example.com")[0])
 
 
 def test_the_form_notifies_its_people_on_each_submission(

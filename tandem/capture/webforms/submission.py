@@ -445,7 +445,12 @@ def confirmation_emails(
     base_url: str,
 ) -> list[dict[str, Any]]:
     """The double opt-in email a capture queues (`queue_email`'s arguments): one for all
-    the consents left pending, to the address as typed."""
+    the consents left pending, to the address as typed.
+
+    The link is not in it yet: the sending signs it (`email.confirmation_link`), so it
+    is valid for its whole lifetime from the day the email goes out, and a burst's
+    drain spends nothing on it before its people are made.
+    """
     typed_email = str(sub.person.get("email") or person.email)
     if not (pending and typed_email):
         return []
@@ -459,9 +464,8 @@ def confirmation_emails(
                 "first_name": person.first_name,
                 "form_name": form.name,
                 "purposes": [text.text for _, text in pending],
-                "confirm_url": consents.confirmation_url(
-                    person, [c for c, _ in pending], base_url=base_url
-                ),
+                "confirm": {"person": person.pk, "consents": sorted(c.pk for c, _ in pending)},
+                "base_url": base_url,
                 "expires_days": consents.confirmation_max_age().days,
             },
         }
