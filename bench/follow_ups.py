@@ -225,6 +225,9 @@ def worker_side(args: argparse.Namespace) -> int:
         sqlite_folder=os.environ.get("TANDEM_DATA_DIR", ""),
         keep=True,
     )
+    from tandem.core.collector import settle_startup
+
+    settle_startup()  # as `tandem worker` does at its start
     people, emails = drain_held()
     print(
         f"{database_label()}: {len(people)} people and {len(emails)} emails from "

@@ -32,12 +32,9 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 def _settle() -> None:
     """Load the URLs (and with them every view module) now rather than on the first
     request, then keep start-up's objects out of the collector's passes (core/collector.py)."""
-    from django.urls import get_resolver
+    from tandem.core.collector import settle_startup
 
-    from tandem.core.collector import freeze_startup
-
-    get_resolver().url_patterns  # noqa: B018 - imports the views
-    freeze_startup()
+    settle_startup()
 
 
 _settle()

@@ -1,16 +1,17 @@
 """Python's cycle collector: start-up's objects kept out of its passes in the long-running
 processes, and the collector held back during bulk work, collecting between batches.
 
-The web server's processes and the worker call `freeze_startup()` once they are
-loaded. Every so often the collector makes a full pass over all the objects a
-process holds, and after start-up that is Django, the apps, scikit-learn and
-their modules: some hundreds of thousands of objects that live as long as the
-process. Measured during `python -m bench.capture_e2e --db sqlite` (2 cores,
-2026-12-06): the worker made such a pass every second or so, 130-200 ms each,
-freeing nothing; web processes made a few of 85-250 ms. A pass taken while the
-process held SQLite's write turn (core/write_turn.py) held every web-form post
-behind it: those passes were the posts' p99 (~200 ms; ~90 ms once frozen). Frozen
-objects stay reference-counted; garbage made later is still collected.
+The web server's processes and the worker call `settle_startup()` once they are
+loaded: it loads the URLs, then calls `freeze_startup()`. Every so often the
+collector makes a full pass over all the objects a process holds, and after
+start-up that is Django, the apps, scikit-learn and their modules: some
+hundreds of thousands of objects that live as long as the process. Measured
+during `python -m bench.capture_e2e --db sqlite` (2 cores, 2026-12-06): the
+worker made such a pass every second or so, 130-200 ms each, freeing nothing;
+web processes made a few of 85-250 ms. A pass taken while the process held
+SQLite's write turn (core/write_turn.py) held every web-form post behind it:
+those passes were the posts' p99 (~200 ms; ~90 ms once frozen). Frozen objects
+stay reference-counted; garbage made later is still collected.
 
 An import makes and drops millions of small objects (rows, their dicts,
 tuples for executemany). Each allocation counts towards the collector's
@@ -32,6 +33,23 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def settle_startup() -> None:
+    """Load the URLs (with them every view module) and index their names now, then
+    `freeze_startup()`: the loaded modules are start-up's too.
+
+    Django loads them at the first request, or the first `reverse`. In the worker
+    that was inside the first task that built a link: the sending of a burst's
+    first confirmation emails, about a second of CPU on a 2-core machine, holding
+    the interpreter from the capture drain's thread, so that burst's leads became
+    people a second later (`bench.capture_e2e`: post → person p95 over 2 s in 10 of
+    13 runs, 3 of 13 with the URLs loaded at start).
+    """
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 - imports the views and indexes the names
+    freeze_startup()
 
 
 def freeze_startup() -> None:

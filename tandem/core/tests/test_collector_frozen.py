@@ -51,3 +51,31 @@ def test_an_import_in_the_worker_leaves_its_start_up_frozen():
     assert started > 0 and during >= started
     assert after >= started  # still frozen
     assert unfrozen_process == 0  # a process that froze nothing ends as it began
+
+
+def test_a_settled_worker_builds_its_first_link_without_loading_a_module(tmp_path):
+    """The worker settles its start-up before its first task (`settle_startup`): the
+    first `reverse` of a burst, a confirmation email's link, loaded every view module
+    inside the send task, about a second that the capture drain's thread waited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    env |= {"TANDEM_DEBUG": "true", "TANDEM_DATA_DIR": str(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "tandem.settings"
+    probe = (
+        "import gc, json, sys, django\n"
+        "django.setup()\n"
+        "before = 'tandem.capture.public' in sys.modules\n"
+        "from tandem.core.collector import settle_startup\n"
+        "settle_startup()\n"
+        "from tandem.capture import consent\n"
+        "loaded = set(sys.modules)\n"
+        "url = consent.confirmation_url(1, [2], base_url='https://crm.example.com')\n"
+        "print(json.dumps([before, sorted(set(sys.modules) - loaded), gc.get_freeze_count(), url]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    before, loaded_by_the_link, frozen, url = json.loads(out.strip().splitlines()[-1])
+    assert before is False  # django.setup() alone leaves the views to the first use
+    assert loaded_by_the_link == []
+    assert frozen > 10_000
+    assert url.startswith("https://crm.example.com/consent/confirm/")

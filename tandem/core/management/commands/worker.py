@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tandem.core.collector import freeze_startup
+from tandem.core.collector import settle_startup
 from tandem.core.worker_start import run_worker_start, worker_loops
 
 
@@ -28,8 +28,8 @@ class Command(BaseCommand):
         # Loops the apps keep going beside the queue (capture's drain of web-form posts as
         # they arrive); not in a burst, which runs what is queued and exits.
         loops = not options["burst"] and not backend.endswith("ImmediateBackend")
-        if loops:  # a long run: short collector passes while it holds SQLite's write turn
-            freeze_startup()
+        if loops:  # a long run: URLs loaded before any task; short collector passes
+            settle_startup()
         with worker_loops(enabled=loops):
             if backend.startswith("django_tasks_rq"):
                 extra = {"burst": True} if options["burst"] else {}
