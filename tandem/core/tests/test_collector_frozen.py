@@ -1,4 +1,4 @@
-"""The web processes keep start-up's objects out of the garbage collector's passes
+"""The web processes and the worker keep start-up's objects out of the garbage collector's passes
 (core/collector.py): a full pass over them took 85-250 ms while a post held SQLite's
 write turn."""
 
@@ -8,21 +8,29 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
+
+
+def run_in_a_new_process(probe: str, data_dir: Path) -> Any:
+    """What `probe` prints last, as JSON, run by a Python of its own with debug settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    env |= {"TANDEM_DEBUG": "true", "TANDEM_DATA_DIR": str(data_dir)}
+    env["DJANGO_SETTINGS_MODULE"] = "tandem.settings"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_loading_the_web_application_loads_the_views_and_freezes_the_start_up_heap(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
-    env |= {"TANDEM_DEBUG": "true", "TANDEM_DATA_DIR": str(tmp_path)}
     probe = (
         "import gc, json, sys\n"
         "before = gc.get_freeze_count()\n"
         "import tandem.wsgi\n"
         "print(json.dumps([before, gc.get_freeze_count(), 'tandem.capture.public' in sys.modules]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    before, frozen, views_loaded = json.loads(out.strip().splitlines()[-1])
+    before, frozen, views_loaded = run_in_a_new_process(probe, tmp_path)
     assert before == 0
     assert frozen > 10_000  # Django, the apps and their views: left out of later passes
     assert views_loaded  # the URLs were loaded before freezing, not on the first request
@@ -57,9 +65,6 @@ def test_a_settled_worker_builds_its_first_link_without_loading_a_module(tmp_pat
     """The worker settles its start-up before its first task (`settle_startup`): the
     first `reverse` of a burst, a confirmation email's link, loaded every view module
     inside the send task, about a second that the capture drain's thread waited."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
-    env |= {"TANDEM_DEBUG": "true", "TANDEM_DATA_DIR": str(tmp_path)}
-    env["DJANGO_SETTINGS_MODULE"] = "tandem.settings"
     probe = (
         "import gc, json, sys, django\n"
         "django.setup()\n"
@@ -71,10 +76,7 @@ def test_a_settled_worker_builds_its_first_link_without_loading_a_module(tmp_pat
         "url = consent.confirmation_url(1, [2], base_url='https://crm.example.com')\n"
         "print(json.dumps([before, sorted(set(sys.modules) - loaded), gc.get_freeze_count(), url]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    before, loaded_by_the_link, frozen, url = json.loads(out.strip().splitlines()[-1])
+    before, loaded_by_the_link, frozen, url = run_in_a_new_process(probe, tmp_path)
     assert before is False  # django.setup() alone leaves the views to the first use
     assert loaded_by_the_link == []
     assert frozen > 10_000
