@@ -493,7 +493,7 @@ def _(ctx: Ctx) -> list[Expect]:
     ada, text = _newsletter(ctx)
     pending = consents.record_consent(person=ada, text=text, proof=PROOF, double_opt_in=True)
     ctx.start()
-    token = consents.confirmation_token(ada, [pending])
+    token = consents.confirmation_token(ada.pk, [pending.pk])
     consents.confirm_consents(
         token=token, proof=consents.Proof(method="email_link", ip="198.51.100.2")
     )

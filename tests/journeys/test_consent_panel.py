@@ -33,7 +33,7 @@ def test_a_salesperson_sees_consent_with_its_proof_and_filters_by_it(
         proof=consents.Proof(method="form", form=guide, ip="203.0.113.7"),
         double_opt_in=True,
     )
-    token = consents.confirmation_token(ada, [consent])
+    token = consents.confirmation_token(ada.pk, [consent.pk])
     consents.confirm_consents(
         token=token, proof=consents.Proof(method="email_link", ip="198.51.100.1")
     )
