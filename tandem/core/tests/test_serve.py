@@ -23,8 +23,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def production_env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def production_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Production settings on a data directory migrated and collected once for the module
+    (two subprocesses, about 11 s); a test that changes the directory puts it back."""
+    tmp_path = tmp_path_factory.mktemp("serve")
     env = {
         key: value
         for key, value in os.environ.items()
@@ -109,10 +112,14 @@ def test_serve_without_collected_static_files_stops_at_start_saying_what_to_run(
 
 def test_serve_with_static_files_older_than_the_code_names_a_missing_file(production_env):
     manifest = Path(production_env["TANDEM_DATA_DIR"]) / "static" / "staticfiles.json"
-    data = json.loads(manifest.read_text())
+    collected = manifest.read_text()
+    data = json.loads(collected)
     del data["paths"]["tandem/app.css"]  # as if app.css were added after the last collectstatic
     manifest.write_text(json.dumps(data))
-    done = serve_until_exit(production_env)
+    try:
+        done = serve_until_exit(production_env)
+    finally:
+        manifest.write_text(collected)
     assert done.returncode != 0
     assert "out of date" in done.stderr and "tandem/app.css" in done.stderr
     assert "tandem collectstatic --noinput" in done.stderr
