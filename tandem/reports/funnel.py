@@ -180,7 +180,7 @@ def _text(raw: str, name: str, limit: int) -> str | None:
 
 def _owner(raw: str) -> int | str | None:
     """A user id or user name; "none" for unowned people."""
-    text = raw.strip()
+    text = _text(raw, "owner", 150)  # a user name's longest
     if not text:
         return None
     if text == "none":
@@ -190,21 +190,21 @@ def _owner(raw: str) -> int | str | None:
         if not User.objects.filter(pk=user_id).exists():
             raise ValidationError({"owner": f"There is no user {user_id}."})
         return user_id
-    found = User.objects.filter(username=text[:150]).values_list("pk", flat=True).first()
+    found = User.objects.filter(username=text).values_list("pk", flat=True).first()
     if found is None:
-        raise ValidationError({"owner": f"There is no user {text[:150]!r}."})
+        raise ValidationError({"owner": f"There is no user {text!r}."})
     return found
 
 
 def _campaign(raw: str) -> int | None:
     """A campaign id or key."""
-    text = raw.strip()
+    text = _text(raw, "campaign", 100)  # a campaign key's longest
     if not text:
         return None
     if text.isascii() and text.isdigit():
         found = Campaign.objects.filter(pk=_id(text, "campaign")).values_list("pk", flat=True)
     else:
-        found = Campaign.objects.filter(key=text[:100]).values_list("pk", flat=True)
+        found = Campaign.objects.filter(key=text).values_list("pk", flat=True)
     campaign = found.first()
     if campaign is None:
         raise ValidationError({"campaign": "No such campaign."})
