@@ -164,6 +164,28 @@ def test_a_marketing_email_carries_one_click_unsubscribe_headers_that_work(
     assert not consents.may_send_marketing(person)
 
 
+def test_a_batch_sends_marketing_only_with_consent_and_with_its_unsubscribe_headers(
+    smtp, public, guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(public, guide)
+        sign_up(public, guide, "bob@example.com")
+    link = re.search(r"/consent/confirm/\S+", plain_body(smtp.to("ada@example.com")[0])).group(0)
+    public.post(link)  # Ada confirms; Bob does not
+    people = {p.email: p for p in Person.objects.all()}
+    with django_capture_on_commit_callbacks(execute=False):  # sent below, as one batch
+        rows = [
+            send_marketing_email(person=people[address], subject="April news", body="Out now.")
+            for address in ("ada@example.com", "bob@example.com")
+        ]
+
+    assert deliver_many([row.pk for row in rows]) == {"sent": 1, "suppressed": 1}
+    [news] = [m for m in smtp.to("ada@example.com") if m["Subject"] == "April news"]
+    assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert [m for m in smtp.to("bob@example.com") if m["Subject"] == "April news"] == []
+    assert OutboundEmail.objects.get(pk=rows[1].pk).last_error == "No granted marketing consent."
+
+
 def test_marketing_email_waits_for_confirmed_consent(
     smtp, public, guide, django_capture_on_commit_callbacks
 ):
