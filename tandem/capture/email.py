@@ -295,6 +295,9 @@ def _message(
         context["unsubscribe_url"] = marketing["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
     if row.kind == "consent_confirmation" and "confirm_url" not in context:
         context["confirm_url"] = confirmation_link(context)
+        # The days the link works from now, as its age is checked: the setting of today,
+        # not of the day the email was queued.
+        context["expires_days"] = consents.confirmation_max_age().days
     templates = {} if templates is None else templates
     if row.kind not in templates:
         templates[row.kind] = get_template(TEMPLATES[row.kind])

@@ -109,6 +109,21 @@ def test_a_confirmation_email_sent_late_carries_a_link_valid_for_its_days_from_t
     assert Consent.objects.get().status == ConsentStatus.GRANTED
 
 
+def test_a_confirmation_email_states_the_days_its_link_works_as_sent(
+    smtp, public, guide, settings, django_capture_on_commit_callbacks
+):
+    # Queued while links lasted 14 days, sent after the admin made it 7: the email says 7,
+    # as the link is checked against 7 days from its sending.
+    settings.TANDEM_CONSENT_CONFIRM_DAYS = 14
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sign_up(public, guide)
+    settings.TANDEM_CONSENT_CONFIRM_DAYS = 7
+    for callback in callbacks:
+        callback()
+    text = plain_body(smtp.to("ada@example.com")[0])
+    assert "The link works for 7 days" in text
+
+
 def test_an_email_queued_with_its_link_signed_already_keeps_that_link(
     smtp, public, guide, django_capture_on_commit_callbacks
 ):
