@@ -68,30 +68,40 @@ def _empty_capture_spool():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _postgresql_flushes_by_delete():
-    """On PostgreSQL, a test with `transaction=True` ends (and the API contract's stateful
-    scenarios start) by emptying every table. Django does it with one TRUNCATE of all
-    of them, which makes each table's files anew: 0.34 s for our 76 nearly empty tables,
-    measured on 2026-12-07 (0.5 s with post_migrate), against 0.003 s on SQLite, whose
-    flush is a DELETE per table. Here too: a DELETE per table, in one transaction with the
-    foreign keys checked at its end (Django declares them DEFERRABLE), in the sorted
-    order SQLite's flush uses (people before the funnel rollup their trigger feeds), and
-    the tables' id sequences set back to 1 where the flush asks for it. CASCADE (flushing
-    only some apps) keeps Django's TRUNCATE."""
-    from django.db.backends.postgresql.operations import DatabaseOperations
+def _flushes_that_leave_nothing():
+    """How a `transaction=True` test ends (and each of the API contract's stateful
+    scenarios starts): by emptying every table, which must leave nothing behind.
 
-    truncate = DatabaseOperations.sql_flush
+    - Rows a trigger writes while the flush runs: deleting people fires the funnel's
+      trigger (reports 0002), which notes each person in reports_funnelpersonchange.
+      Django empties the tables in a set's order, which changes with the hash seed; when
+      that table came first, the notes stayed for the next test. Both databases now
+      delete every table once more after the first pass (tests/test_flush.py).
+    - On PostgreSQL, Django's flush is one TRUNCATE of all the tables, which makes each
+      one's files anew: 0.34 s for our 76 nearly empty tables (0.5 s with post_migrate,
+      measured 2026-12-07), against 0.003 s for SQLite's DELETE per table. Here too, a
+      DELETE per table, in one transaction with the foreign keys checked at its end
+      (Django declares them DEFERRABLE), and the tables' id sequences set back to 1 where
+      the flush asks for it. CASCADE (flushing only some apps) keeps Django's TRUNCATE.
+    """
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
-    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    PostgreSQL, SQLite = PostgreSQLWrapper.ops_class, SQLiteWrapper.ops_class
+
+    truncate, sqlite_flush = PostgreSQL.sql_flush, SQLite.sql_flush
+
+    def deletes(ops, tables) -> list[str]:
+        return [f"DELETE FROM {ops.quote_name(table)}" for table in tables]  # noqa: S608
+
+    def postgresql(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         if not tables or allow_cascade:
             return truncate(
                 self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
             )
-        names = [self.quote_name(table) for table in tables]  # Django's own table names
-        sql = ["SET CONSTRAINTS ALL DEFERRED"]
-        sql += [f"DELETE FROM {name}" for name in names]  # noqa: S608
+        sql = ["SET CONSTRAINTS ALL DEFERRED", *deletes(self, tables), *deletes(self, tables)]
         if reset_sequences:
-            owners = ", ".join(f"'{name}'::regclass" for name in names)
+            owners = ", ".join(f"'{self.quote_name(table)}'::regclass" for table in tables)
             sql.append(
                 "SELECT setval(d.objid::regclass, 1, false) FROM pg_depend d "  # noqa: S608
                 "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
@@ -99,6 +109,12 @@ def _postgresql_flushes_by_delete():
             )
         return ["; ".join(sql)]
 
-    DatabaseOperations.sql_flush = sql_flush
+    def sqlite(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        again = sqlite_flush(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        return deletes(self, tables) + again
+
+    PostgreSQL.sql_flush, SQLite.sql_flush = postgresql, sqlite
     yield
-    DatabaseOperations.sql_flush = truncate
+    PostgreSQL.sql_flush, SQLite.sql_flush = truncate, sqlite_flush
