@@ -38,6 +38,9 @@ class CaptureConfig(AppConfig):
         # Web-form posts accepted while no worker ran (or whose drain was lost in a
         # crash) wait in the capture inbox: a starting worker begins with them.
         register_worker_start("capture.drain_inbox", _drain_waiting)
+        # Confirmation emails queued by a drain loop killed before it enqueued their sending
+        # (it holds them for seconds under a burst) are sent by the next worker.
+        register_worker_start("capture.send_left_emails", _send_left_emails)
         # And captures posts as they arrive in its own loop (inbox.drain_continuously).
         register_worker_loop("capture.drain_loop", inbox.drain_continuously)
 
@@ -48,3 +51,9 @@ def _drain_waiting() -> None:
 
     if inbox.waiting_count():
         drain_capture_inbox.enqueue()
+
+
+def _send_left_emails() -> None:
+    from tandem.capture import email
+
+    email.send_left_queued()

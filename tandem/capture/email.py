@@ -222,6 +222,29 @@ def send_queued(
             send_emails.enqueue(list(ids))
 
 
+SEND_LEFT_CHUNK = 1000  # ids per send_emails task of send_left_queued
+
+
+def send_left_queued() -> int:
+    """Enqueue the sending of every email queued and never tried; returns how many.
+
+    A worker's drain loop holds the ids of the confirmation emails it queued for up to
+    half a minute in a burst (capture/inbox.py, FollowUps) and enqueues their sending
+    after: a worker killed meanwhile left them queued with no task to send them. A
+    starting worker runs this (capture/apps.py). Safe with other workers running: each
+    row is claimed before it is sent, so none goes twice. A queued email that was tried
+    waits for its retry's own task (its back-off), so it is left alone.
+    """
+    ids = list(
+        OutboundEmail.objects.filter(status=Status.QUEUED, attempts=0)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), SEND_LEFT_CHUNK):
+        send_queued(ids[start : start + SEND_LEFT_CHUNK])
+    return len(ids)
+
+
 def send_marketing_email(
     *, person: Person, subject: str, body: str, base_url: str = ""
 ) -> OutboundEmail:

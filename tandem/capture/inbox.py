@@ -345,19 +345,41 @@ def _mark_failed(pk: int, exc: Exception, *, attempts: int | None) -> None:
 class FollowUps:
     """What a drain leaves for after its commits: the people it made (for the duplicate
     check) and the emails it queued (for sending). `drain` hands them on when it ends;
-    the worker's loop gathers them over FOLLOW_UP_SECONDS instead (`flush`)."""
+    the worker's loop gathers them over FOLLOW_UP_SECONDS instead (`flush`), longer while
+    a burst lasts (`busy`)."""
 
     created: list[int] = field(default_factory=list)
     emails: list[int] = field(default_factory=list)
     since: float = 0.0  # time.monotonic() of the oldest held, 0 when none
+    # Captures counted by whole seconds of time.monotonic(): [second, count] of the
+    # current second and of the one before it.
+    _rate: list[list[float]] = field(default_factory=lambda: [[0.0, 0], [0.0, 0]])
 
     def held(self) -> bool:
         return bool(self.created or self.emails)
 
+    def count(self, captured: int, now: float) -> None:
+        """Note `captured` submissions captured at `now` (for `busy`)."""
+        second = float(int(now))
+        current, before = self._rate
+        if current[0] != second:
+            before[:] = current if current[0] == second - 1 else [second - 1, 0]
+            current[:] = [second, 0]
+        current[1] += captured
+
+    def busy(self, now: float) -> bool:
+        """A burst: FOLLOW_UP_BUSY_RATE captures or more in this second or the last."""
+        second = float(int(now))
+        return any(
+            at in (second, second - 1) and captured >= FOLLOW_UP_BUSY_RATE
+            for at, captured in self._rate
+        )
+
     def due(self, now: float, *, behind: bool = False) -> bool:
-        """Time to flush: FOLLOW_UP_SECONDS after the oldest held, or while the drain is
-        behind the posts, FOLLOW_UP_BEHIND_SECONDS."""
-        wait = FOLLOW_UP_BEHIND_SECONDS if behind else FOLLOW_UP_SECONDS
+        """Time to flush: FOLLOW_UP_SECONDS after the oldest held; while the drain is
+        behind the posts or a burst lasts, FOLLOW_UP_BEHIND_SECONDS."""
+        busy = behind or self.busy(now)
+        wait = FOLLOW_UP_BEHIND_SECONDS if busy else FOLLOW_UP_SECONDS
         return self.held() and now - self.since >= wait
 
     def flush(self) -> None:
@@ -378,11 +400,18 @@ class FollowUps:
 # tenth of a second under a burst made two task rows each (claimed, run and finished by
 # the worker, on SQLite outside the write turns), some 60 a burst of 3,000 posts.
 FOLLOW_UP_SECONDS = 1.0
-# On PostgreSQL, while the drain reads full batches (posts come faster than it captures
-# them), it holds them longer: the duplicate checks and emails are tasks the same worker
-# runs beside the drain, and they took ~40% of its CPU from it while a burst lasted.
-# People first; their checks and confirmation emails follow within this many seconds.
-FOLLOW_UP_BEHIND_SECONDS = 5.0
+# While a burst lasts (the drain captures FOLLOW_UP_BUSY_RATE submissions a second or
+# more, or reads full batches: posts come faster than it captures them) it holds them up
+# to FOLLOW_UP_BEHIND_SECONDS: the duplicate checks and emails are tasks the same worker
+# runs beside the drain, on the same cores as the web processes, and they took a third of
+# the worker's CPU while a burst lasted. People first; their checks and confirmation
+# emails follow a second or two after the burst, at the latest this long after the post.
+# Measured with `python -m bench.capture_e2e` (docs/benchmarks.md, 2026-12-07), held 1 s
+# (5 s on full reads) → while busy: SQLite accepted 0.54-0.55× → 0.66-0.75× of the floor,
+# p99 39-42 → 26-30 ms, post → person p95 0.93-0.96 → 0.25-0.49 s; PostgreSQL 0.35-0.37×
+# → 0.42-0.43×, p95 1.20-1.38 → 0.66-0.70 s.
+FOLLOW_UP_BUSY_RATE = 200
+FOLLOW_UP_BEHIND_SECONDS = 30.0
 
 
 def drain(
@@ -429,6 +458,7 @@ def drain(
                         chunk, forms, max_attempts=MAX_ATTEMPTS, writer_turn=_writer_turn
                     )
                     result.captured += len(done.captured)
+                    held.count(len(done.captured), time.monotonic())
                     created += done.created
                     for pk in done.left:  # known people, repeats, refusals: one by one
                         captured = capture_waiting(pk, forms, created)

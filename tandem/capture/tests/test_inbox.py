@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -332,3 +333,58 @@ def test_on_postgresql_a_drain_behind_the_posts_holds_the_follow_ups_longer(queu
     call_command("worker", burst=True)
     assert Person.objects.count() == 2
     assert OutboundEmail.objects.filter(status="sent").count() == 2
+
+
+def test_a_burst_holds_the_follow_ups_until_it_is_over(queued, guide, monkeypatch):
+    """While the drain captures FOLLOW_UP_BUSY_RATE submissions a second or more, its
+    duplicate checks and confirmation emails wait (up to FOLLOW_UP_BEHIND_SECONDS), so the
+    worker's CPU goes to making people; a second after the burst they are due."""
+    monkeypatch.setattr(inbox, "FOLLOW_UP_BUSY_RATE", 3)  # three posts make a burst here
+    tasks = DBTaskResult.objects.exclude(task_path__endswith="drain_capture_inbox")
+    for address in ("one@example.com", "two@example.com", "three@example.com"):
+        assert post(guide, address, consent_newsletter="on") == 303
+    follow_ups = inbox.FollowUps()
+
+    assert inbox.drain(follow_ups=follow_ups).captured == 3
+    follow_ups.since -= 2 * inbox.FOLLOW_UP_SECONDS  # held for two seconds already
+    now = time.monotonic()
+
+    assert follow_ups.busy(now) and not follow_ups.due(now)
+    assert not tasks.exists() and len(follow_ups.emails) == 3
+    assert not follow_ups.busy(now + 2) and follow_ups.due(now + 2)  # a quiet second after
+    follow_ups.count(3, now + 2)  # or the burst goes on: then at most this long
+    assert not follow_ups.due(now + 2)
+    assert follow_ups.due(follow_ups.since + inbox.FOLLOW_UP_BEHIND_SECONDS)
+
+    monkeypatch.setattr(inbox, "FOLLOW_UP_BUSY_RATE", 4)  # three a second is no burst
+    assert not follow_ups.busy(now) and follow_ups.due(now)
+
+
+def test_a_worker_started_after_one_was_killed_sends_the_emails_it_held(queued, guide):
+    """A drain loop killed with confirmation emails held (queued, no task to send them
+    yet): the next worker sends them, once each. An email whose first try failed waits
+    for its retry's back-off, not for a worker's start."""
+    for address in ("one@example.com", "two@example.com"):
+        assert post(guide, address, consent_newsletter="on") == 303
+    follow_ups = inbox.FollowUps()
+    inbox.drain(follow_ups=follow_ups)
+    assert len(follow_ups.emails) == 2
+    del follow_ups  # the worker is killed: what it held is gone
+    DBTaskResult.objects.all().delete()
+    retrying = OutboundEmail.objects.create(
+        kind="consent_confirmation", to="retry@example.com", subject="Confirm", attempts=1
+    )
+
+    call_command("worker", burst=True)
+
+    assert sorted(OutboundEmail.objects.exclude(pk=retrying.pk).values_list("to", "status")) == [
+        ("one@example.com", "sent"),
+        ("two@example.com", "sent"),
+    ]
+    retrying.refresh_from_db()
+    assert retrying.status == "queued"
+    call_command("worker", burst=True)  # a second start sends nothing twice
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "one@example.com",
+        "two@example.com",
+    ]
