@@ -388,3 +388,22 @@ def test_a_worker_started_after_one_was_killed_sends_the_emails_it_held(queued, 
         "one@example.com",
         "two@example.com",
     ]
+
+
+def test_a_bursts_people_are_checked_for_duplicates_by_lookups_not_a_whole_scan(queued, settings):
+    """Half a minute of a burst holds thousands of new people: their duplicate checks go
+    out in slices, each small enough for dedup to look them up rather than scan the whole
+    database (its answer to a big import)."""
+    settings.TANDEM_DUPLICATE_SCAN_ABOVE = 1500
+    follow_ups = inbox.FollowUps()
+    follow_ups.created.extend(range(1, 2501))
+
+    follow_ups.flush()
+
+    tasks = DBTaskResult.objects.all()
+    assert not tasks.filter(task_path__endswith="scan_duplicates").exists()
+    checks = tasks.filter(task_path__endswith="find_duplicates")
+    assert sorted(len(t.args_kwargs["kwargs"]["person_ids"]) for t in checks) == [500, 1000, 1000]
+    assert sorted(i for t in checks for i in t.args_kwargs["kwargs"]["person_ids"]) == list(
+        range(1, 2501)
+    )
