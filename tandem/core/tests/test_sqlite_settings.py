@@ -19,7 +19,7 @@ from django.db import connection
 with connection.cursor() as cursor:
     pragmas = {
         name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
-        for name in ("journal_mode", "busy_timeout", "synchronous")
+        for name in ("journal_mode", "busy_timeout", "synchronous", "wal_autocheckpoint")
     }
 print(json.dumps({
     "name": connection.settings_dict["NAME"],
@@ -70,6 +70,7 @@ def test_every_sqlite_database_runs_in_wal_with_immediate_transactions_and_a_bus
     assert seen["transaction_mode"] == "IMMEDIATE"
     assert seen["busy_timeout"] == 20_000
     assert seen["synchronous"] == 1  # NORMAL: safe in WAL mode
+    assert seen["wal_autocheckpoint"] == 4000  # pages: fewer copies of hot pages under load
     assert seen["test_name"]  # tests run on a file too, never in memory
 
 
