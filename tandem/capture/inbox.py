@@ -351,29 +351,33 @@ class FollowUps:
     created: list[int] = field(default_factory=list)
     emails: list[int] = field(default_factory=list)
     since: float = 0.0  # time.monotonic() of the oldest held, 0 when none
-    # Captures counted by whole seconds of time.monotonic(): [second, count] of the
-    # current second and of the one before it.
-    _rate: list[list[float]] = field(default_factory=lambda: [[0.0, 0], [0.0, 0]])
+    # Captures counted by whole seconds of time.monotonic(), for `busy`: the latest second
+    # counted, its captures and those of the second before it.
+    _second: int = 0
+    _this_second: int = 0
+    _second_before: int = 0
 
     def held(self) -> bool:
         return bool(self.created or self.emails)
 
     def count(self, captured: int, now: float) -> None:
         """Note `captured` submissions captured at `now` (for `busy`)."""
-        second = float(int(now))
-        current, before = self._rate
-        if current[0] != second:
-            before[:] = current if current[0] == second - 1 else [second - 1, 0]
-            current[:] = [second, 0]
-        current[1] += captured
+        second = int(now)
+        if second != self._second:
+            self._second_before = self._this_second if second == self._second + 1 else 0
+            self._second, self._this_second = second, 0
+        self._this_second += captured
 
     def busy(self, now: float) -> bool:
         """A burst: FOLLOW_UP_BUSY_RATE captures or more in this second or the last."""
-        second = float(int(now))
-        return any(
-            at in (second, second - 1) and captured >= FOLLOW_UP_BUSY_RATE
-            for at, captured in self._rate
-        )
+        since = int(now) - self._second  # whole seconds since the latest counted
+        if since == 0:
+            recent = max(self._this_second, self._second_before)
+        elif since == 1:
+            recent = self._this_second
+        else:
+            recent = 0
+        return recent >= FOLLOW_UP_BUSY_RATE
 
     def due(self, now: float, *, behind: bool = False) -> bool:
         """Time to flush: FOLLOW_UP_SECONDS after the oldest held; while the drain is
