@@ -158,9 +158,6 @@ TANDEM_SCORING_DECAY_HOURS = env_int("TANDEM_SCORING_DECAY_HOURS", 24, minimum=1
 _database_url = env_str("DATABASE_URL")
 
 
-SQLITE_CHECKPOINT_PAGES = 4000
-
-
 def _sqlite_database(name: str) -> dict[str, Any]:
     """The settings of every SQLite database, whatever names it."""
     if name in ("", ":memory:") and _database_url.rstrip("/") not in ("", "sqlite:"):
@@ -193,7 +190,7 @@ def _sqlite_database(name: str) -> dict[str, Any]:
                 # under a burst of posts) copies and syncs them. `bench.capture_e2e --db
                 # sqlite`, alternated: 0.63-0.64x of the floor with 1,000, 0.68-0.72x with
                 # 4,000 (10,000: 0.66-0.72x, 30,000: 0.63-0.67x, posts later people).
-                f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES};"
+                "PRAGMA wal_autocheckpoint=4000;"
             ),
         },
         # A file, not memory: concurrency tests need real locking (WAL, IMMEDIATE).
