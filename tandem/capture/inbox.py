@@ -188,10 +188,11 @@ def accept(
             )
             _capture(row, _Forms())
         return Acceptance(stored=True)
+    backlog = 0
     spool_file = _spool_file()
     if spool_file is not None:  # SQLite: posts write a file of their own (capture/spool.py)
         params = inbox_sql.insert_params(db, form, received_at, payload)
-        wait, stored = spool.put(
+        wait, stored, backlog = spool.put(
             spool_file,
             hits,
             lambda: bool(inbox_sql.run(db, inbox_sql.open_form_sql(db), params[3:])[0]),
@@ -208,7 +209,11 @@ def accept(
     if stored:
         transaction.on_commit(_drain_soon)
         if spool_file is None:
-            spool.hold(inbox_sql.waiting_lately(db, MAX_ATTEMPTS))
+            backlog = inbox_sql.waiting_lately(db, MAX_ATTEMPTS)
+        # Back-pressure leaves CPU to a running drain loop. With none (the worker is
+        # stopped, or runs queued tasks only), a held post would only be answered later.
+        if backlog > spool.BACKLOG and _drain_loop_alive():
+            spool.hold(backlog)
     return Acceptance(stored=stored, retry_after=wait)
 
 

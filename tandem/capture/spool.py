@@ -50,7 +50,8 @@ MOVE_BATCH = 2000  # rows moved per main-database transaction by move_all (the d
 # Back-pressure: while more than BACKLOG posts wait in the spool (about a second of the
 # drain's work), a post, once stored, is answered a little later, the more the further
 # behind the drain is: the web processes then leave CPU to the worker, so a lead is a
-# person within seconds of its post even in a burst longer than the drain keeps up with.
+# person within seconds of its post even in a burst longer than the drain keeps up with;
+# only while a worker's drain loop runs (`inbox.accept`).
 # PostgreSQL's posts hold the same way (`inbox_sql.waiting_lately` counts its inbox).
 BACKLOG = 500
 HOLD_PER_ROW_SECONDS = 0.00004
@@ -155,10 +156,11 @@ def put(
     hits: ratelimit.Hits | None,
     still_open: Callable[[], bool],
     row: tuple[int, str, str],
-) -> tuple[int, bool]:
+) -> tuple[int, bool, int]:
     """Count the post's hits and append it (form id, received at, payload as JSON),
-    in one transaction of the spool: (seconds to wait, stored). Nothing is stored when
-    a limit is exceeded or `still_open()` says the form changed or closed."""
+    in one transaction of the spool: (seconds to wait, stored, posts waiting for the
+    drain, for `hold`). Nothing is stored when a limit is exceeded or `still_open()`
+    says the form changed or closed."""
     db = _db(file)
     with _turn(file):
         db.execute("BEGIN IMMEDIATE")
@@ -176,13 +178,14 @@ def put(
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-    hold(backlog)
-    return wait, stored
+    return wait, stored, backlog
 
 
 def hold(backlog: int) -> None:
     """Back-pressure: answer a post a little later while `backlog` posts wait to be
-    captured, past BACKLOG (see there). PostgreSQL's inbox uses it too."""
+    captured, past BACKLOG (see there). PostgreSQL's inbox uses it too. The caller
+    holds only while a worker's drain loop runs: with none, holding a post leaves
+    CPU to no one (`inbox.accept`)."""
     if backlog > BACKLOG:
         time.sleep(min(MAX_HOLD_SECONDS, (backlog - BACKLOG) * HOLD_PER_ROW_SECONDS))
 

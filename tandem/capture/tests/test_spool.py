@@ -159,18 +159,47 @@ def test_posts_to_a_form_deleted_meanwhile_are_set_aside_not_lost(queued, guide,
     assert spooled_rows() == []
 
 
-def test_a_drain_far_behind_holds_each_new_post_a_moment_and_keeps_it(queued, guide, monkeypatch):
-    """Back-pressure, on both databases: past BACKLOG waiting posts, a post is stored, then
-    answered a little later, so the web processes leave CPU to the worker in a long burst
-    (SQLite counts the spool; PostgreSQL the inbox, at most every BEHIND_CHECK_SECONDS)."""
+def _post_four(guide: WebForm, prefix: str) -> list[float]:
+    timings = []
+    for n in range(4):
+        started = time.monotonic()
+        assert post(guide, f"{prefix}{n}@example.com") == 303
+        timings.append(time.monotonic() - started)
+    return timings
+
+
+@pytest.fixture
+def far_behind(monkeypatch, settings, tmp_path):
+    """Two posts waiting are a backlog, and each past it holds a post 0.2 s."""
+    settings.DATA_DIR = tmp_path  # where PostgreSQL's heartbeat file goes
     monkeypatch.setattr(inbox_sql, "BEHIND_CHECK_SECONDS", 0)
     monkeypatch.setattr(spool, "BACKLOG", 2)
     monkeypatch.setattr(spool, "HOLD_PER_ROW_SECONDS", 0.2)
     monkeypatch.setattr(spool, "MAX_HOLD_SECONDS", 1.0)
-    timings = []
-    for n in range(4):
-        started = time.monotonic()
-        assert post(guide, f"burst{n}@example.com") == 303
-        timings.append(time.monotonic() - started)
+
+
+def test_a_drain_far_behind_holds_each_new_post_a_moment_and_keeps_it(queued, guide, far_behind):
+    """Back-pressure, on both databases: past BACKLOG waiting posts, a post is stored, then
+    answered a little later, so the web processes leave CPU to the worker's drain loop in
+    a long burst (SQLite counts the spool; PostgreSQL the inbox, at most every
+    BEHIND_CHECK_SECONDS)."""
+    name = inbox._heartbeat_file()
+    assert name is not None
+    with open(name, "a"):  # a worker's drain loop beats
+        os.utime(name)
+    try:
+        timings = _post_four(guide, "burst")
+    finally:
+        os.unlink(name)
     assert timings[3] >= 0.2 * 2  # four waiting, two past the backlog
+    assert inbox.drain().captured == 4
+
+
+def test_with_no_drain_loop_running_no_post_is_held(queued, guide, far_behind):
+    """A stopped worker: posts wait in the spool or inbox for one to start, and are answered
+    at once; holding them would leave the CPU to no one."""
+    name = inbox._heartbeat_file()
+    assert name is not None and not os.path.exists(name)
+    timings = _post_four(guide, "alone")
+    assert max(timings) < 0.2
     assert inbox.drain().captured == 4
