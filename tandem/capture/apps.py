@@ -41,6 +41,8 @@ class CaptureConfig(AppConfig):
         # Confirmation emails queued by a drain loop killed before it enqueued their sending
         # (it holds them for seconds under a burst) are sent by the next worker.
         register_worker_start("capture.send_left_emails", _send_left_emails)
+        # So were the duplicate checks of the people it made: they are checked now.
+        register_worker_start("capture.check_left_people", _check_left_people)
         # And captures posts as they arrive in its own loop (inbox.drain_continuously).
         register_worker_loop("capture.drain_loop", inbox.drain_continuously)
 
@@ -57,3 +59,9 @@ def _send_left_emails() -> None:
     from tandem.capture import email
 
     email.send_left_queued()
+
+
+def _check_left_people() -> None:
+    from tandem.capture import inbox
+
+    inbox.check_people_a_killed_loop_held()

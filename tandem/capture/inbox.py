@@ -21,11 +21,12 @@ accepts: one task row for a burst, not three per post.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ from tandem.core import ratelimit
 from tandem.core.write_turn import write_turn
 from tandem.people import extensions
 from tandem.people.custom_fields import remembered_definitions
+from tandem.people.models import Person
 from tandem.people.normalize import normalize_email
 
 log = logging.getLogger(__name__)
@@ -433,6 +435,7 @@ def drain(
     batch: int = DRAIN_BATCH,
     follow_ups: FollowUps | None = None,
     forms: FormCache | None = None,
+    beat: Callable[[], object] | None = None,
 ) -> DrainResult:
     """Capture waiting submissions, oldest first, until none is left or time is up.
 
@@ -480,6 +483,8 @@ def drain(
                         elif captured is False:
                             result.failed += 1
                     after = chunk[-1]
+                    if beat is not None:  # the worker's loop: alive through a long drain
+                        beat()
                     if connection.vendor == "sqlite" and not spooled:
                         # The posts' turn; the next batch gathers (spooled, they need none).
                         time.sleep(DRAIN_WINDOW_SECONDS)
@@ -519,7 +524,8 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
                 try:
                     _beat()
                     captured = (
-                        waiting_count() and drain(follow_ups=follow_ups, forms=forms).captured
+                        waiting_count()
+                        and drain(follow_ups=follow_ups, forms=forms, beat=_beat).captured
                     )
                     if follow_ups.due(time.monotonic()):
                         follow_ups.flush()
@@ -613,6 +619,46 @@ def _drain_loop_alive() -> bool:
         return True
     _seen_alive.pop(database, None)
     return False
+
+
+def check_people_a_killed_loop_held() -> int:
+    """Check for duplicates the people a killed drain loop may have held; how many.
+
+    The loop holds its people's duplicate checks while a burst lasts
+    (FollowUps): a worker killed meanwhile took them with it. A loop that stops
+    cleanly removes its heartbeat file; one left behind, and not fresh, is a
+    killed loop's, and its last beat tells when. The people created since
+    FOLLOW_UP_BEHIND_SECONDS and a whole drain (DRAIN_MAX_SECONDS) before it
+    are checked, in slices as the loop checks them: a person checked twice
+    adds nothing (candidate pairs are upserted). A starting worker runs this.
+    """
+    name = _heartbeat_file()
+    if name is None:
+        return 0
+    try:
+        beat = os.stat(name).st_mtime
+    except OSError:
+        return 0  # stopped cleanly, or never ran here
+    if time.time() - beat < _HEARTBEAT_SECONDS:
+        return 0  # a loop beats now (another worker's): it checks its own
+    since = dt.datetime.fromtimestamp(
+        beat - FOLLOW_UP_BEHIND_SECONDS - DRAIN_MAX_SECONDS - _BEAT_MARGIN_SECONDS, tz=dt.UTC
+    )
+    ids = list(
+        Person.objects.live()
+        .filter(created_at__gte=since)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    with _writer_turn():
+        for start in range(0, len(ids), FOLLOW_UP_CHECK_SLICE):
+            extensions.people_added(ids[start : start + FOLLOW_UP_CHECK_SLICE], "capture")
+    with contextlib.suppress(OSError):
+        os.unlink(name)  # done: the next start finds nothing left
+    return len(ids)
+
+
+_BEAT_MARGIN_SECONDS = 10.0  # a batch's time between two beats, and clocks
 
 
 def drain_loop_alive_anywhere() -> bool:

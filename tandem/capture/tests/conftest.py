@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tandem.capture.demo import ensure_demo_guide_form
 from tandem.capture.models import WebForm
+
+
+@pytest.fixture
+def drain_timers_done():
+    """A post enqueues a drain a moment later (inbox._drain_soon): let it run in the test."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "tandem-capture-drain":
+            thread.join(5)
 
 
 @pytest.fixture

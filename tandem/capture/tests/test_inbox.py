@@ -390,6 +390,79 @@ def test_a_worker_started_after_one_was_killed_sends_the_emails_it_held(queued, 
     ]
 
 
+def _duplicate_checks() -> list[tuple[str, list[int]]]:
+    """(status, person ids) of each duplicate-check task, oldest first."""
+    return [
+        (t.status, sorted(t.args_kwargs["kwargs"]["person_ids"]))
+        for t in DBTaskResult.objects.filter(task_path__endswith="find_duplicates").order_by(
+            "enqueued_at"
+        )
+    ]
+
+
+def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
+    queued, guide, settings, tmp_path, drain_timers_done
+):
+    """A drain loop killed while it held its people's duplicate checks (a burst) leaves its
+    heartbeat file behind: the next worker checks the people made since shortly before
+    its last beat, once; a second start finds nothing left."""
+    settings.DATA_DIR = tmp_path  # where PostgreSQL's heartbeat file goes
+    for address in ("anna@example.com", "anna.schmidt@example.com"):
+        assert post(guide, address) == 303
+    follow_ups = inbox.FollowUps()
+    inbox.drain(follow_ups=follow_ups)
+    people = sorted(Person.objects.values_list("pk", flat=True))
+    assert sorted(follow_ups.created) == people and len(people) == 2
+    del follow_ups  # the worker is killed: what it held is gone
+    DBTaskResult.objects.all().delete()
+    name = inbox._heartbeat_file()
+    assert name is not None
+    with open(name, "a"):  # its last beat, a minute ago: the file a killed loop leaves
+        pass
+    beat = time.time() - 60
+    os.utime(name, (beat, beat))
+
+    call_command("worker", burst=True)
+
+    assert _duplicate_checks() == [("SUCCESSFUL", people)]
+    assert not os.path.exists(name)
+    call_command("worker", burst=True)  # the next start: nothing left to check
+    assert _duplicate_checks() == [("SUCCESSFUL", people)]
+
+
+def test_a_worker_start_checks_no_one_again_after_a_clean_stop_or_beside_a_live_loop(
+    queued, guide, settings, tmp_path, drain_timers_done
+):
+    """No heartbeat file (the loop stopped cleanly: its checks went out) or a fresh one
+    (another worker's loop runs, and checks its own): nothing is checked at the start."""
+    settings.DATA_DIR = tmp_path
+    assert post(guide, "quiet@example.com") == 303
+    inbox.drain()  # checks its people itself
+    DBTaskResult.objects.all().delete()
+    name = inbox._heartbeat_file()
+    assert name is not None and not os.path.exists(name)
+    assert inbox.check_people_a_killed_loop_held() == 0
+    with open(name, "a"):  # beating now
+        pass
+    try:
+        assert inbox.check_people_a_killed_loop_held() == 0
+        assert os.path.exists(name)
+    finally:
+        os.unlink(name)
+    assert _duplicate_checks() == []
+
+
+def test_the_drain_loop_beats_through_a_long_drain(queued, guide, monkeypatch, drain_timers_done):
+    """A drain that runs for many batches (a long burst) keeps the loop's heartbeat fresh,
+    so the web processes keep counting on it (no drain tasks, back-pressure) meanwhile."""
+    monkeypatch.setattr(inbox, "write_batch_size", lambda: 1)
+    for n in range(3):
+        assert post(guide, f"long{n}@example.com") == 303
+    beats: list[float] = []
+    assert inbox.drain(beat=lambda: beats.append(time.monotonic())).captured == 3
+    assert len(beats) == 3
+
+
 def test_a_bursts_people_are_checked_for_duplicates_by_lookups_not_a_whole_scan(queued, settings):
     """Half a minute of a burst holds thousands of new people: their duplicate checks go
     out in slices, each small enough for dedup to look them up rather than scan the whole

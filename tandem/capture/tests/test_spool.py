@@ -24,12 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _drain_timers_done():
-    """A post enqueues a drain a moment later (inbox._drain_soon): let it run in the test."""
-    yield
-    for thread in threading.enumerate():
-        if thread.name == "tandem-capture-drain":
-            thread.join(5)
+def _drain_timers_done(drain_timers_done):
+    pass
 
 
 def spooled_rows() -> list[tuple[int, int, str, str]]:
