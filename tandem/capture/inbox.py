@@ -574,8 +574,12 @@ def _beat() -> None:
     if name is None or now - _last_beat[0] < 1.0:
         return
     _last_beat[0] = now
-    with open(name, "a"):
-        os.utime(name)
+    # The beating process's id, for a starting worker (`check_people_a_killed_loop_held`);
+    # written beside and renamed over, so a reader never finds the file half written.
+    written = f"{name}.{os.getpid()}"
+    with open(written, "w") as beat:
+        beat.write(str(os.getpid()))
+    os.replace(written, name)
     _seen_alive.clear()
 
 
@@ -626,21 +630,26 @@ def check_people_a_killed_loop_held() -> int:
 
     The loop holds its people's duplicate checks while a burst lasts
     (FollowUps): a worker killed meanwhile took them with it. A loop that stops
-    cleanly removes its heartbeat file; one left behind, and not fresh, is a
-    killed loop's, and its last beat tells when. The people created since
-    FOLLOW_UP_BEHIND_SECONDS and a whole drain (DRAIN_MAX_SECONDS) before it
-    are checked, in slices as the loop checks them: a person checked twice
-    adds nothing (candidate pairs are upserted). A starting worker runs this.
+    cleanly removes its heartbeat file; one left behind is a killed loop's,
+    unless it is fresh and the process that wrote it still runs (another
+    worker's loop, which checks its own). A supervisor restarts a killed worker
+    within a second, so a fresh file is not enough to tell. The last beat tells
+    when: the people created since FOLLOW_UP_BEHIND_SECONDS and a whole drain
+    (DRAIN_MAX_SECONDS) before it are checked, in slices as the loop checks
+    them. A person checked twice adds nothing (candidate pairs are upserted).
+    A starting worker runs this, before its own loop beats.
     """
     name = _heartbeat_file()
     if name is None:
         return 0
     try:
         beat = os.stat(name).st_mtime
+        with open(name) as file:
+            owner = file.read().strip()
     except OSError:
         return 0  # stopped cleanly, or never ran here
-    if time.time() - beat < _HEARTBEAT_SECONDS:
-        return 0  # a loop beats now (another worker's): it checks its own
+    if time.time() - beat < _HEARTBEAT_SECONDS and _process_runs(owner):
+        return 0  # another worker's loop beats now
     since = dt.datetime.fromtimestamp(
         beat - FOLLOW_UP_BEHIND_SECONDS - DRAIN_MAX_SECONDS - _BEAT_MARGIN_SECONDS, tz=dt.UTC
     )
@@ -659,6 +668,17 @@ def check_people_a_killed_loop_held() -> int:
 
 
 _BEAT_MARGIN_SECONDS = 10.0  # a batch's time between two beats, and clocks
+
+
+def _process_runs(pid: str) -> bool:
+    """Whether a process with this id runs on this machine (an unreadable id: no)."""
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:
+        return True  # it runs, as another user
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def drain_loop_alive_anywhere() -> bool:

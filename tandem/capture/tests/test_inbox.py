@@ -4,6 +4,7 @@ captured by the worker, exactly once, and nothing a visitor sent is lost."""
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 
@@ -400,12 +401,21 @@ def _duplicate_checks() -> list[tuple[str, list[int]]]:
     ]
 
 
+def _gone_process() -> int:
+    """The id of a process that ran and is gone."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    return ended.pid
+
+
+@pytest.mark.parametrize("beat_seconds_ago", [60, 1], ids=["later", "restarted at once"])
 def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
-    queued, guide, settings, tmp_path, drain_timers_done
+    queued, guide, settings, tmp_path, drain_timers_done, beat_seconds_ago
 ):
     """A drain loop killed while it held its people's duplicate checks (a burst) leaves its
-    heartbeat file behind: the next worker checks the people made since shortly before
-    its last beat, once; a second start finds nothing left."""
+    heartbeat file behind, with its process id: the next worker, started a minute later or
+    at once by a supervisor, checks the people made since shortly before its last beat,
+    once; a second start finds nothing left."""
     settings.DATA_DIR = tmp_path  # where PostgreSQL's heartbeat file goes
     for address in ("anna@example.com", "anna.schmidt@example.com"):
         assert post(guide, address) == 303
@@ -417,9 +427,9 @@ def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
     DBTaskResult.objects.all().delete()
     name = inbox._heartbeat_file()
     assert name is not None
-    with open(name, "a"):  # its last beat, a minute ago: the file a killed loop leaves
-        pass
-    beat = time.time() - 60
+    with open(name, "w") as file:  # the file a killed loop leaves
+        file.write(str(_gone_process()))
+    beat = time.time() - beat_seconds_ago
     os.utime(name, (beat, beat))
 
     call_command("worker", burst=True)
@@ -434,7 +444,8 @@ def test_a_worker_start_checks_no_one_again_after_a_clean_stop_or_beside_a_live_
     queued, guide, settings, tmp_path, drain_timers_done
 ):
     """No heartbeat file (the loop stopped cleanly: its checks went out) or a fresh one
-    (another worker's loop runs, and checks its own): nothing is checked at the start."""
+    of a process that runs (another worker's loop, which checks its own): nothing is
+    checked at the start."""
     settings.DATA_DIR = tmp_path
     assert post(guide, "quiet@example.com") == 303
     inbox.drain()  # checks its people itself
@@ -442,8 +453,8 @@ def test_a_worker_start_checks_no_one_again_after_a_clean_stop_or_beside_a_live_
     name = inbox._heartbeat_file()
     assert name is not None and not os.path.exists(name)
     assert inbox.check_people_a_killed_loop_held() == 0
-    with open(name, "a"):  # beating now
-        pass
+    with open(name, "w") as file:  # beating now, from a process that runs
+        file.write(str(os.getpid()))
     try:
         assert inbox.check_people_a_killed_loop_held() == 0
         assert os.path.exists(name)
