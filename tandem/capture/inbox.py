@@ -400,13 +400,17 @@ class FollowUps:
         self.emails.clear()
         self.since = 0.0
         with _writer_turn():
-            # dedup checks them (ADR 0005); scoring scored them in their batch already. In
-            # slices: a burst's tens of thousands at once would make dedup scan the whole
-            # database instead (its answer to a big import), minutes on a million people
-            # where the lookups of these take seconds.
-            for start in range(0, len(created), FOLLOW_UP_CHECK_SLICE):
-                extensions.people_added(created[start : start + FOLLOW_UP_CHECK_SLICE], "capture")
+            _check_for_duplicates(created)
             email.send_queued(emails)
+
+
+def _check_for_duplicates(person_ids: list[int]) -> None:
+    """Tell dedup of captured people (ADR 0005; scoring scored them in their batch
+    already), in slices: a burst's tens of thousands at once would make dedup scan the
+    whole database instead (its answer to a big import), minutes on a million people
+    where the lookups of these take seconds. Inside the caller's write turn."""
+    for start in range(0, len(person_ids), FOLLOW_UP_CHECK_SLICE):
+        extensions.people_added(person_ids[start : start + FOLLOW_UP_CHECK_SLICE], "capture")
 
 
 # The worker's drain loop holds the duplicate checks and emails of its drains this long
@@ -569,9 +573,11 @@ def _heartbeat_file() -> str | None:
 
 
 def _beat() -> None:
-    name = _heartbeat_file()
     now = time.time()
-    if name is None or now - _last_beat[0] < 1.0:
+    if now - _last_beat[0] < 1.0:  # called after every batch of a drain: at most once a second
+        return
+    name = _heartbeat_file()
+    if name is None:
         return
     _last_beat[0] = now
     # The beating process's id, for a starting worker (`check_people_a_killed_loop_held`);
@@ -660,8 +666,7 @@ def check_people_a_killed_loop_held() -> int:
         .values_list("pk", flat=True)
     )
     with _writer_turn():
-        for start in range(0, len(ids), FOLLOW_UP_CHECK_SLICE):
-            extensions.people_added(ids[start : start + FOLLOW_UP_CHECK_SLICE], "capture")
+        _check_for_duplicates(ids)
     with contextlib.suppress(OSError):
         os.unlink(name)  # done: the next start finds nothing left
     return len(ids)
