@@ -200,7 +200,7 @@ def accept(
             lambda: bool(inbox_sql.run(db, inbox_sql.open_form_sql(db), params[3:])[0]),
             (form.pk, params[1], params[2]),
         )
-    elif hits is not None and db.vendor == "postgresql":
+    elif hits is not None and hits.keys and db.vendor == "postgresql":
         wait, stored = inbox_sql.count_and_insert_in_one_statement(
             db, hits, form, received_at, payload
         )

@@ -78,7 +78,7 @@ def count(db: BaseDatabaseWrapper, hits: ratelimit.Hits | None) -> int:
     """Run the hits; seconds to wait if a limit is exceeded, else 0."""
     if hits is None:
         return 0
-    rows, _ = run(db, hits.sql, hits.params)
+    rows, _ = run(db, hits.sql, hits.params) if hits.keys else ([], 0)
     results = hits.results(rows)
     return max((r.retry_after for r in results if not r.allowed), default=0)
 
@@ -156,7 +156,8 @@ def count_and_insert_in_one_statement(
 ) -> tuple[int, bool]:
     """PostgreSQL: the counters' UPSERT and the guarded INSERT as one statement
     (data-modifying CTEs). The counter rows every post updates are locked only
-    for this statement's commit, not across several round trips."""
+    for this statement's commit, not across several round trips. `hits` has
+    keys to count (else `insert` alone)."""
     sql = _COUNTED_INSERT_SQL.get(len(hits.keys))
     if sql is None:
         marks = ", ".join(["(%s, %s)"] * len(hits.keys))
@@ -170,8 +171,8 @@ def count_and_insert_in_one_statement(
             'SELECT "key", "hits", (SELECT COUNT(*) FROM stored) FROM hits'
         )
     params = list(hits.params)
-    for key, limit in zip(hits.keys, hits.limits, strict=True):
-        params += [key, limit]
+    for key, threshold in zip(hits.keys, hits.thresholds, strict=True):
+        params += [key, threshold]
     params += insert_params(db, form, received_at, payload)
     rows, _ = run(db, sql, params)
     results = hits.results([(key, count) for key, count, _ in rows])

@@ -132,7 +132,7 @@ def _counted(db: sqlite3.Connection, hits: ratelimit.Hits | None) -> int:
     """Run the hits on the spool's counters; seconds to wait if a limit is exceeded."""
     if hits is None:
         return 0
-    rows = db.execute(_native(hits.sql), hits.params).fetchall()
+    rows = db.execute(_native(hits.sql), hits.params).fetchall() if hits.keys else []
     results = hits.results_only(rows)
     if hits.now >= _next_cleanup[0]:
         _next_cleanup[0] = hits.now + 60

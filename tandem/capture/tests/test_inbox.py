@@ -182,7 +182,8 @@ def test_erasing_a_person_deletes_their_submissions_not_captured_yet(queued, gui
 
 
 def test_posts_are_stored_by_one_statement_prepared_once_per_connection(queued, guide):
-    """Each post runs the same statement; PostgreSQL parses it once per connection and
+    """Each post runs one of the same two statements (counting a lease of the form's
+    limit or not: core/ratelimit.py); PostgreSQL parses each once per connection and
     then runs a cached plan (Django leaves prepared statements off unless asked)."""
     from django.db import connection
 
@@ -196,7 +197,8 @@ def test_posts_are_stored_by_one_statement_prepared_once_per_connection(queued, 
                 "WHERE statement LIKE %s",
                 ['%INSERT INTO "capture_inboxsubmission"%'],
             )
-            assert cursor.fetchall() == [(8,)]
+            runs = [n for (n,) in cursor.fetchall()]
+            assert sum(runs) == 8 and len(runs) <= 2
     wait_for_drain_task()  # the posts' drain, enqueued while this test's queue is in place
 
 

@@ -358,6 +358,25 @@ def test_too_many_posts_to_one_form_get_429_whatever_the_address(
     assert Person.objects.count() == 2
 
 
+def test_a_busy_form_limit_counted_in_leases_still_holds_exactly(
+    public, guide, settings, time_machine, monkeypatch
+):
+    """The form's limit, counted a lease at a time (core/ratelimit.py), on the post's own
+    path (the spool on SQLite, one statement with the insert on PostgreSQL)."""
+    from tandem.core import ratelimit
+
+    time_machine.move_to(FROZEN, tick=False)
+    monkeypatch.setattr(ratelimit, "LEASE_FROM", 5)
+    monkeypatch.setattr(ratelimit, "LEASE_SHARE", 0.5)
+    settings.TANDEM_FORM_RATE_PER_FORM = 5  # leases of 2: 2, 2, then 1 of the third fits
+    answers = [
+        post(public, guide, lead(f"b{i}@example.com"), REMOTE_ADDR=f"10.0.1.{i}").status_code
+        for i in range(7)
+    ]
+    assert answers == [303] * 5 + [429] * 2
+    assert Person.objects.count() == 5
+
+
 def test_a_body_over_64_kb_is_refused_with_413_before_it_is_read(public, guide):
     response = post(public, guide, lead("big@example.com", description="x" * 70_000))
     assert response.status_code == 413
