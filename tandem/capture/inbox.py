@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -516,6 +517,7 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
     """
     _drain_loop_running.set()
     follow_ups = FollowUps()
+    next_look = time.monotonic() + _HEARTBEAT_SECONDS
     while not stop.is_set():
         # What the drains read of the forms and custom fields is kept for FOLLOW_UP_SECONDS
         # (a drain task keeps it for its whole run): under a burst the loop drains a few
@@ -533,6 +535,9 @@ def drain_continuously(stop: threading.Event, *, poll_seconds: float = DRAIN_POL
                     )
                     if follow_ups.due(time.monotonic()):
                         follow_ups.flush()
+                    if time.monotonic() >= next_look:  # a worker killed beside this one
+                        next_look = time.monotonic() + _HEARTBEAT_SECONDS
+                        check_people_a_killed_loop_held(starting=False)
                     if captured:
                         continue
                 except Exception:  # the loop outlives a bad moment (a lost connection, ...)
@@ -580,13 +585,26 @@ def _beat() -> None:
     if name is None:
         return
     _last_beat[0] = now
-    # The beating process's id, for a starting worker (`check_people_a_killed_loop_held`);
-    # written beside and renamed over, so a reader never finds the file half written.
+    # This loop's own file, for the other workers (`check_people_a_killed_loop_held`).
+    with open(_loop_file(name), "w"):
+        pass
+    # The shared one, for the web processes: written beside and renamed over, so a reader
+    # never finds it half written.
     written = f"{name}.{os.getpid()}"
     with open(written, "w") as beat:
         beat.write(str(os.getpid()))
     os.replace(written, name)
     _seen_alive.clear()
+
+
+_LOOP_MARK = ".loop-"
+
+
+def _loop_file(name: str, host: str | None = None, pid: int | None = None) -> str:
+    """The heartbeat file of one process's loop: `<shared file>.loop-<host>-<process id>`
+    (this process's by default)."""
+    host = host if host is not None else socket.gethostname()
+    return f"{name}{_LOOP_MARK}{host}-{pid if pid is not None else os.getpid()}"
 
 
 def _end_beat() -> None:
@@ -596,8 +614,9 @@ def _end_beat() -> None:
     _last_beat[0] = 0.0
     _seen_alive.clear()
     if name is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+        for file in (name, _loop_file(name)):
+            with contextlib.suppress(OSError):
+                os.unlink(file)
 
 
 # A heartbeat seen fresh is believed for this long (and never past its _HEARTBEAT_SECONDS)
@@ -631,34 +650,55 @@ def _drain_loop_alive() -> bool:
     return False
 
 
-def check_people_a_killed_loop_held() -> int:
-    """Check for duplicates the people a killed drain loop may have held; how many.
+def check_people_a_killed_loop_held(*, starting: bool = True) -> int:
+    """Check for duplicates the people killed drain loops may have held; how many.
 
-    The loop holds its people's duplicate checks while a burst lasts
-    (FollowUps): a worker killed meanwhile took them with it. A loop that stops
-    cleanly removes its heartbeat file; one left behind is a killed loop's,
-    unless it is fresh and the process that wrote it still runs (another
-    worker's loop, which checks its own). A supervisor restarts a killed worker
-    within a second, so a fresh file is not enough to tell. The last beat tells
-    when: the people created since FOLLOW_UP_BEHIND_SECONDS and a whole drain
-    (DRAIN_MAX_SECONDS) before it are checked, in slices as the loop checks
-    them. A person checked twice adds nothing (candidate pairs are upserted).
-    A starting worker runs this, before its own loop beats.
+    A loop holds its people's duplicate checks while a burst lasts (FollowUps):
+    a worker killed meanwhile took them with it. Each loop beats a file of its
+    own (`_loop_file`), which a clean stop removes; one left behind is a killed
+    loop's, unless it is fresh and its process still runs (on another machine:
+    unless it is fresh). Its last beat tells when: the people created since
+    FOLLOW_UP_BEHIND_SECONDS and a whole drain (DRAIN_MAX_SECONDS) before it are
+    checked, in slices as the loop checks them, and the file goes. A person
+    checked twice adds nothing (candidate pairs are upserted).
+
+    A starting worker runs this before its own loop beats (`starting`: a file with
+    this process's own id is then an earlier process's, the id used again), and
+    each running loop every _HEARTBEAT_SECONDS, for a worker killed beside it and
+    not started again.
     """
     name = _heartbeat_file()
     if name is None:
         return 0
+    folder, prefix = os.path.split(name)
     try:
-        beat = os.stat(name).st_mtime
-        with open(name) as file:
-            owner = file.read().strip()
+        files = [f for f in os.listdir(folder or ".") if f.startswith(prefix + _LOOP_MARK)]
     except OSError:
-        return 0  # stopped cleanly, or never ran here
-    if time.time() - beat < _HEARTBEAT_SECONDS and _process_runs(owner):
-        return 0  # another worker's loop beats now
-    since = dt.datetime.fromtimestamp(
-        beat - FOLLOW_UP_BEHIND_SECONDS - DRAIN_MAX_SECONDS - _BEAT_MARGIN_SECONDS, tz=dt.UTC
-    )
+        return 0
+    here, own = socket.gethostname(), _loop_file(name)
+    checked = 0
+    for file in sorted(files):
+        path = os.path.join(folder, file)
+        host, _, pid = file[len(prefix + _LOOP_MARK) :].rpartition("-")
+        try:
+            beat = os.stat(path).st_mtime
+        except OSError:
+            continue  # stopped cleanly meanwhile
+        if path == own and not starting:
+            continue  # this loop's
+        if path != own and time.time() - beat < _HEARTBEAT_SECONDS:
+            if host != here or _process_runs(pid):
+                continue  # another worker's loop beats now, and checks its own
+        checked += _check_people_made_since(
+            beat - FOLLOW_UP_BEHIND_SECONDS - DRAIN_MAX_SECONDS - _BEAT_MARGIN_SECONDS
+        )
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # done: no one checks them again
+    return checked
+
+
+def _check_people_made_since(timestamp: float) -> int:
+    since = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
     ids = list(
         Person.objects.live()
         .filter(created_at__gte=since)
@@ -667,8 +707,6 @@ def check_people_a_killed_loop_held() -> int:
     )
     with _writer_turn():
         _check_for_duplicates(ids)
-    with contextlib.suppress(OSError):
-        os.unlink(name)  # done: the next start finds nothing left
     return len(ids)
 
 

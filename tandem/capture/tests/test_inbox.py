@@ -410,14 +410,18 @@ def _gone_process() -> int:
     return ended.pid
 
 
-@pytest.mark.parametrize("beat_seconds_ago", [60, 1], ids=["later", "restarted at once"])
+@pytest.mark.parametrize(
+    ("beat_seconds_ago", "same_id"),
+    [(60, False), (1, False), (1, True)],
+    ids=["later", "restarted at once", "restarted at once with the same process id"],
+)
 def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
-    queued, guide, settings, tmp_path, drain_timers_done, beat_seconds_ago
+    queued, guide, settings, tmp_path, drain_timers_done, beat_seconds_ago, same_id
 ):
     """A drain loop killed while it held its people's duplicate checks (a burst) leaves its
-    heartbeat file behind, with its process id: the next worker, started a minute later or
-    at once by a supervisor, checks the people made since shortly before its last beat,
-    once; a second start finds nothing left."""
+    own heartbeat file behind, named with its process id: the next worker, started a
+    minute later or at once by a supervisor, checks the people made since shortly before
+    its last beat, once; a second start finds nothing left."""
     settings.DATA_DIR = tmp_path  # where PostgreSQL's heartbeat file goes
     for address in ("anna@example.com", "anna.schmidt@example.com"):
         assert post(guide, address) == 303
@@ -429,15 +433,17 @@ def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
     DBTaskResult.objects.all().delete()
     name = inbox._heartbeat_file()
     assert name is not None
-    with open(name, "w") as file:  # the file a killed loop leaves
-        file.write(str(_gone_process()))
+    # A container's worker may well get the same process id again.
+    left = inbox._loop_file(name, pid=os.getpid() if same_id else _gone_process())
+    with open(left, "w"):  # the file a killed loop leaves
+        pass
     beat = time.time() - beat_seconds_ago
-    os.utime(name, (beat, beat))
+    os.utime(left, (beat, beat))
 
     call_command("worker", burst=True)
 
     assert _duplicate_checks() == [("SUCCESSFUL", people)]
-    assert not os.path.exists(name)
+    assert not os.path.exists(left)
     call_command("worker", burst=True)  # the next start: nothing left to check
     assert _duplicate_checks() == [("SUCCESSFUL", people)]
 
@@ -445,24 +451,63 @@ def test_a_worker_started_after_one_was_killed_checks_the_people_it_held(
 def test_a_worker_start_checks_no_one_again_after_a_clean_stop_or_beside_a_live_loop(
     queued, guide, settings, tmp_path, drain_timers_done
 ):
-    """No heartbeat file (the loop stopped cleanly: its checks went out) or a fresh one
-    of a process that runs (another worker's loop, which checks its own): nothing is
-    checked at the start."""
+    """No loop file (the loop stopped cleanly: its checks went out) or a fresh one of a
+    process that runs (another worker's loop, which checks its own), here or on another
+    machine: nothing is checked at the start."""
     settings.DATA_DIR = tmp_path
     assert post(guide, "quiet@example.com") == 303
     inbox.drain()  # checks its people itself
     DBTaskResult.objects.all().delete()
     name = inbox._heartbeat_file()
-    assert name is not None and not os.path.exists(name)
+    assert name is not None
+    assert not [f for f in os.listdir(os.path.dirname(name)) if ".loop-" in f]
     assert inbox.check_people_a_killed_loop_held() == 0
-    with open(name, "w") as file:  # beating now, from a process that runs
-        file.write(str(os.getpid()))
+    beside = subprocess.Popen(["sleep", "30"])  # another worker, beating now
+    live = [
+        inbox._loop_file(name, pid=beside.pid),
+        inbox._loop_file(name, host="other-machine", pid=_gone_process()),
+    ]
     try:
+        for file in live:
+            with open(file, "w"):
+                pass
         assert inbox.check_people_a_killed_loop_held() == 0
-        assert os.path.exists(name)
+        assert all(os.path.exists(file) for file in live)
     finally:
-        os.unlink(name)
+        beside.kill()
+        beside.wait()
+        for file in live:
+            os.unlink(file)
     assert _duplicate_checks() == []
+
+
+def test_a_running_loop_checks_the_people_of_a_worker_killed_beside_it(
+    queued, guide, settings, tmp_path, drain_timers_done
+):
+    """Two workers: one is killed in a burst and not started again, the other's loop
+    keeps beating (the web processes' shared file stays fresh). The running loop finds
+    the killed one's file within _HEARTBEAT_SECONDS and checks the people it held."""
+    settings.DATA_DIR = tmp_path
+    for address in ("berta@example.com", "berta.meier@example.com"):
+        assert post(guide, address) == 303
+    held = inbox.FollowUps()
+    inbox.drain(follow_ups=held)  # the killed worker's drain: its checks held, then lost
+    people = sorted(held.created)
+    DBTaskResult.objects.all().delete()
+    name = inbox._heartbeat_file()
+    assert name is not None
+    killed = inbox._loop_file(name, pid=_gone_process())
+    with open(killed, "w"):
+        pass
+    inbox._beat()  # the other worker's loop (this process) beats: the shared file is fresh
+    try:
+        assert inbox.drain_loop_alive_anywhere()
+        assert inbox.check_people_a_killed_loop_held(starting=False) == len(people) == 2
+        assert not os.path.exists(killed)
+        assert os.path.exists(inbox._loop_file(name))  # its own file stays
+    finally:
+        inbox._end_beat()
+    assert _duplicate_checks() == [("READY", people)]  # one task for the worker, enqueued
 
 
 def test_the_drain_loop_beats_through_a_long_drain(queued, guide, monkeypatch, drain_timers_done):
