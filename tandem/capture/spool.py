@@ -72,10 +72,34 @@ def path() -> str | None:
     return f"{name}.capture-spool"
 
 
+def _is_wal(file: str) -> bool:
+    """Whether the file is an SQLite database in WAL mode already (its header's read and
+    write versions, bytes 18 and 19, are 2): a setting kept in the file."""
+    try:
+        with open(file, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
 def _connect(file: str) -> sqlite3.Connection:
     timeout = settings.TANDEM_DB_LOCK_TIMEOUT_MS / 1000  # as the database's busy timeout
     db = sqlite3.connect(file, timeout=timeout, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
+    # Set once, kept in the file. Asked again while another process recovers the file (a
+    # worker killed in the middle of a write), the pragma failed at once with "database
+    # is locked", without waiting the busy timeout: a web-form post answered 500 (seen
+    # with two workers, one killed -9 during a burst). So: only when not in WAL yet, and
+    # tried again until the timeout.
+    deadline = time.monotonic() + timeout
+    while not _is_wal(file):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
     db.execute("PRAGMA synchronous=NORMAL")
     with _schema_lock:
         if file not in _schema_done:

@@ -200,3 +200,41 @@ def test_with_no_drain_loop_running_no_post_is_held(queued, guide, far_behind):
     timings = _post_four(guide, "alone")
     assert max(timings) < 0.2
     assert inbox.drain().captured == 4
+
+
+class _RecoveringFile(sqlite3.Connection):
+    """A connection to a spool file that another process is recovering (a worker killed
+    in a write): SQLite answers the journal-mode pragma "database is locked" at once."""
+
+    busy_answers = 0
+
+    def execute(self, sql, *args):  # type: ignore[override]
+        if sql.startswith("PRAGMA journal_mode=") and _RecoveringFile.busy_answers:
+            _RecoveringFile.busy_answers -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().execute(sql, *args)
+
+
+@pytest.mark.parametrize("already_wal", [True, False], ids=["in WAL already", "new file"])
+def test_opening_the_spool_while_another_process_recovers_it_waits_not_fails(
+    tmp_path, monkeypatch, already_wal
+):
+    """A web process opening the spool (a new thread's first post) while a killed worker's
+    write is recovered: the post is stored, not answered 500."""
+    file = str(tmp_path / "tandem.sqlite3.capture-spool")
+    if already_wal:
+        with sqlite3.connect(file) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        spool.sqlite3, "connect", lambda *a, **kw: real_connect(*a, **kw, factory=_RecoveringFile)
+    )
+    _RecoveringFile.busy_answers = 3
+    db = spool._connect(file)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        db.execute("INSERT INTO spool (form_id, received_at, payload) VALUES (1, 'now', '{}')")
+        assert db.execute("SELECT COUNT(*) FROM spool").fetchone() == (1,)
+    finally:
+        db.close()
+        spool.close()
