@@ -144,14 +144,20 @@ def write_lock_held() -> Iterator[None]:
             raw.rollback()
 
 
-def hold_write_lock_in_background(seconds: float) -> threading.Thread:
-    """The lock, taken now and held for `seconds` by a thread; returns once it is held."""
+def hold_write_lock_in_background(
+    seconds: float, release: threading.Event | None = None
+) -> threading.Thread:
+    """The lock, taken now and held for `seconds` by a thread (or until `release` is set,
+    at most `seconds`); returns once it is held."""
     held = threading.Event()
 
     def hold() -> None:
         with write_lock_held():
             held.set()
-            time.sleep(seconds)
+            if release is None:
+                time.sleep(seconds)
+            else:
+                release.wait(seconds)
 
     thread = threading.Thread(target=hold, daemon=True)
     thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import threading
 import time
 
 import pytest
@@ -138,16 +139,22 @@ def test_in_the_wizard_a_lock_that_times_out_is_one_line_on_the_page_and_resume_
     job = services.import_file(actor=actor, entity="people", path=people_file(tmp_path, 300))
     client.force_login(marketer)
 
-    holder = hold_write_lock_in_background(1.5)  # far past the 0.3 s wait
+    # Held until the page is back, far past the 0.3 s wait (a fixed 1.5 s ended before the
+    # import's first write on a slow machine, and the import then simply ran).
+    release = threading.Event()
+    holder = hold_write_lock_in_background(60, release)
     page = client.post(reverse("imports:run", args=[job.pk]), follow=True).content.decode()
+    release.set()
+    holder.join()
     assert "locked by other writes" in page and "try again" in page  # a line, not a 500
     job.refresh_from_db()
     assert job.status == ImportStatus.MAPPED  # nothing changed: Run is still there
-    holder.join()
 
     # The worker meets the lock (tests run tasks inline: called here, once the lock is held).
     services.start_import(actor=actor, job=job, enqueue=False)
-    holder = hold_write_lock_in_background(1.5)
+    # Held until after the import's first write gave up, then let go: recording the failure
+    # waits for the lock (up to 30 s, core/dblocks.py).
+    holder = hold_write_lock_in_background(5)
     run_import_task.call(job_id=job.pk)  # as the worker runs it: no exception, no failed task
     holder.join()
 
