@@ -1,26 +1,27 @@
 """Fixed-window rate limits counted in the database, so every web process shares them.
 
 A hit is one statement: an UPSERT that adds one (or a lease, below) to the
-window's counter (or starts it there) and returns the new count (`INSERT ... ON CONFLICT DO UPDATE
-... RETURNING`, on SQLite 3.35+ and PostgreSQL). The unique (key, window)
-constraint decides concurrent first hits; no read-then-write race, no
-savepoints, and several keys (a form's per-IP and per-form limits) in one
+window's counter (or starts it there) and returns the new count (`INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING`, on SQLite 3.35+ and PostgreSQL). The unique
+(key, window) constraint decides concurrent first hits; no read-then-write race,
+no savepoints, and several keys (a form's per-IP and per-form limits) in one
 statement. `Hits` gives that statement to a caller that runs it as part of its
 own (the web-form inbox does, on PostgreSQL, to store a post in one round trip).
 
 A key with a large limit (a form's per-minute limit during a campaign burst) is
 counted in leases: a process that needs a hit of it adds LEASE_SHARE of the limit
-to the counter at once and spends those hits from memory, one per post, until they
-run out or the window ends. Counted one by one, every post of a burst waited for
-the one counter row's lock until the post before it committed (on PostgreSQL 309
-against 821 accepted posts/s with the 16 shards counted before leases), and even
-sharded, two counter updates a post were the biggest single cost of a post on
-PostgreSQL: leases took `python -m bench.capture_e2e --db postgres` from 0.32-0.38×
-to 0.40-0.46× of the floor app (4 alternated pairs, 2026-12-07; docs/benchmarks.md). The limit still holds in total: a lease is taken
-only as far as the counter allows, so the processes together never get more hits
-than the limit, though a burst may be refused a little before it is reached while
-other processes hold unspent hits (at most LEASE_SHARE of the limit each). Small
-limits (log-in tries, one visitor's posts) stay one exact counter, hit by hit.
+to the counter at once and spends those hits from memory, one per post, until
+they run out or the window ends. Counted one by one, every post of a burst waited
+for the one counter row's lock until the post before it committed (on PostgreSQL
+309 against 821 accepted posts/s with the 16 shards counted before leases), and
+even sharded, two counter updates a post were the biggest single cost of a post
+on PostgreSQL: leases took `python -m bench.capture_e2e --db postgres` from
+0.32-0.38× to 0.40-0.46× of the floor app (4 alternated pairs, 2026-12-07;
+docs/benchmarks.md). The limit still holds in total: a lease is taken only as far
+as the counter allows, so the processes together never get more hits than the
+limit, though a burst may be refused a little before it is reached while other
+processes hold unspent hits (at most LEASE_SHARE of the limit each). Small limits
+(log-in tries, one visitor's posts) stay one exact counter, hit by hit.
 """
 
 from __future__ import annotations
@@ -64,13 +65,15 @@ class _Leases:
             return True
 
     def keep(self, key: str, window_start: int, hits: int) -> None:
-        """Hold `hits` of this window's lease of `key` to spend later."""
+        """Hold `hits` more of this window's lease of `key` to spend later (two threads
+        may each have taken a lease of it at once: both are kept)."""
         with self.lock:
             if key not in self.held and len(self.held) >= _LEASES_KEPT:
                 self.held = {k: v for k, v in self.held.items() if v[0] >= window_start}
                 if len(self.held) >= _LEASES_KEPT:
                     self.held.clear()
-            self.held[key] = (window_start, hits)
+            window, left = self.held.get(key, (0, 0))
+            self.held[key] = (window_start, hits + (left if window == window_start else 0))
 
     def give_back(self, key: str, window_start: int) -> bool:
         """Return one spent hit to the lease of `key` (False: no lease of this window)."""

@@ -69,3 +69,14 @@ def test_several_keys_in_one_hit_each_get_their_own_result():
     assert [r.allowed for r in results] == [False, True]
     with pytest.raises(ValueError):
         ratelimit.hit_many([("a", 1), ("a", 2)], window_seconds=60)
+
+
+def test_two_leases_taken_at_once_by_one_process_are_both_spent():
+    """Two threads of a process found no hit in hand and each took a lease: none of the
+    hits counted against the limit is dropped."""
+    leases = ratelimit._Leases()
+    leases.keep("form:key:guide", 600, 3)
+    leases.keep("form:key:guide", 600, 2)
+    assert [leases.take("form:key:guide", 600) for _ in range(6)] == [True] * 5 + [False]
+    leases.keep("form:key:guide", 660, 1)  # the next window's lease replaces what is left
+    assert [leases.take("form:key:guide", 660) for _ in range(2)] == [True, False]
